@@ -1,0 +1,161 @@
+# lwfp: `make` builds everything, `make check` runs the tests (sanitized),
+# `make demo` runs the demo, `make install` honours PREFIX and DESTDIR.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+LIBEXECDIR ?= $(PREFIX)/libexec/lwfp
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+VERSION := 0.1.0
+SOVERSION := 0
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+BUILD ?= build
+
+# SANITIZE=1 builds user space with ASan and UBSan (what `make check` uses).
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	  -fvisibility=hidden -fPIC -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
+	  -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	  $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+LIBS_BPF := -lbpf -lelf -lz
+LIBS_JSON := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Isrc -Wall -Werror
+
+# The library: the public API. The CLI links it statically with its own files.
+LIB_SRCS := src/engine.c src/query.c src/context.c src/error.c
+CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:src/%.c=$(BUILD)/obj/%.o)
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+BPF_HDRS := $(wildcard src/bpf/*.h) src/lwfp_abi.h
+SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
+
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+# Example helpers shared by the examples: examples/lib/*.c
+EXAMPLE_LIB_SRCS := $(wildcard examples/lib/*.c)
+EXAMPLE_LIB_OBJS := $(EXAMPLE_LIB_SRCS:examples/lib/%.c=$(BUILD)/obj/examples/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+E2E_SRCS := $(wildcard tests/e2e/*.c)
+E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.SECONDARY:
+.PHONY: all deps check check-unit check-e2e check-fuzz fuzz demo install \
+	uninstall clean bench
+all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+	$(EXAMPLES) $(UNIT_TESTS) $(E2E_BINS)
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h Makefile
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/lwfp.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+
+$(BUILD)/liblwfp.so: $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp.so.$(SOVERSION) -o $@ $^ $(LIBS_BPF) -lpthread
+
+$(BUILD)/liblwfp.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lwfp: $(CLI_OBJS) $(BUILD)/liblwfp.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) -lpthread
+
+$(BUILD)/lwfp.pc: lwfp.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCLUDEDIR@|$(INCLUDEDIR)|;s|@VERSION@|$(VERSION)|' $< > $@
+
+$(BUILD)/obj/examples/%.o: examples/lib/%.c $(wildcard examples/lib/*.h) include/lwfp.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iexamples/lib -c $< -o $@
+
+$(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iexamples/lib -o $@ $< $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
+
+# Unit tests link the objects they test; cmocka provides the harness.
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_OBJS) $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(JSON_CFLAGS) -Iexamples/lib -o $@ $< \
+		$(filter-out $(BUILD)/obj/main.o,$(CLI_OBJS)) $(EXAMPLE_LIB_OBJS) \
+		$(BUILD)/liblwfp.a -lcmocka $(LIBS_BPF) $(LIBS_JSON) -lpthread $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
+
+# libFuzzer harnesses: one per parser (clang only).
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Iexamples/lib \
+	       -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(EXAMPLE_LIB_SRCS) $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -I$(BUILD) $(JSON_CFLAGS) -o $@ $< \
+		$(filter-out src/main.c,$(LIB_SRCS) $(CLI_SRCS)) $(EXAMPLE_LIB_SRCS) \
+		$(LIBS_BPF) $(LIBS_JSON) -lpthread
+
+deps:
+	./scripts/deps.sh
+
+check: deps
+	$(MAKE) SANITIZE=1 BUILD=build/check all $(patsubst build/%,build/check/%,$(FUZZERS))
+	./tests/run.sh build/check
+
+check-unit:
+	$(MAKE) SANITIZE=1 BUILD=build/check all
+	./tests/run.sh build/check unit
+
+fuzz: $(FUZZERS)
+
+demo: deps all
+	./$(BUILD)/lwfp demo --proxy ./$(BUILD)/examples/relay-proxy
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
+	install -m 0755 $(BUILD)/lwfp $(DESTDIR)$(BINDIR)/lwfp
+	install -m 0755 $(BUILD)/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
+	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.$(SOVERSION)
+	ln -sf liblwfp.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so
+	install -m 0644 $(BUILD)/liblwfp.a $(DESTDIR)$(LIBDIR)/liblwfp.a
+	install -m 0644 include/lwfp.h $(DESTDIR)$(INCLUDEDIR)/lwfp.h
+	install -m 0644 $(BUILD)/lwfp.pc $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc
+	install -m 0755 $(EXAMPLES) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
+	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lwfp $(DESTDIR)$(LIBDIR)/liblwfp.* \
+		$(DESTDIR)$(INCLUDEDIR)/lwfp.h $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc \
+		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
+
+clean:
+	rm -rf build

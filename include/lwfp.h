@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liblwfp: the native C API of lwfp, the Linux connection redirect engine
+ * modelled on the Windows Filtering Platform's redirect services.
+ *
+ * A redirect service accepts a redirected connection, reads the redirect
+ * records and the redirect context from the accepted socket, opens its own
+ * outbound socket, sets the records on it before connect(), and relays.
+ *
+ * Every function returns 0 (or a length) on success and a negative errno
+ * on failure; lwfp_strerror() describes each. Functions are thread-safe.
+ * Passing NULL as the engine uses the process default: the engine pinned
+ * at $LWFP_PIN_DIR, or LWFP_DEFAULT_PIN_DIR, opened on first use.
+ */
+#ifndef LWFP_H
+#define LWFP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LWFP_DEFAULT_PIN_DIR	"/sys/fs/bpf/lwfp"
+#define LWFP_PIN_DIR_ENV	"LWFP_PIN_DIR"
+
+/* Size of the redirect records blob. */
+#define LWFP_RECORDS_LEN	40
+/* No redirect context is larger than this. */
+#define LWFP_CONTEXT_MAX_LEN	4242
+/* Largest rule context a rule may carry. */
+#define LWFP_RULE_CONTEXT_MAX	4096
+
+struct lwfp;
+
+/* Open the engine pinned at pin_dir (NULL: $LWFP_PIN_DIR or the default).
+ * -ENOENT: no engine loaded there; -EACCES: no permission to use it. */
+int lwfp_open(const char *pin_dir, struct lwfp **engine);
+void lwfp_close(struct lwfp *engine);
+const char *lwfp_pin_dir(const struct lwfp *engine);
+
+/*
+ * Copy the redirect records (opaque) or the redirect context of an accepted
+ * socket into buf. On entry *len is the size of buf; on success it is the
+ * number of bytes written. If buf is too small the call fails with -ERANGE
+ * and *len is the size needed. -ENODATA: the socket was not redirected by
+ * this engine; -ENOTCONN: it is not connected; -ENOTSOCK, -EBADF.
+ */
+int lwfp_query_records(struct lwfp *engine, int fd, void *buf, size_t *len);
+int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
+
+/*
+ * Hand records to a socket that is not yet connected, so that its connect
+ * continues the flow instead of starting a new one (and is not redirected
+ * back to a service the flow already went through). -EISCONN if connected,
+ * -EINVAL if records is not a records blob, -EPROTONOSUPPORT if not TCP.
+ */
+int lwfp_set_records(struct lwfp *engine, int fd, const void *records,
+		     size_t len);
+
+/* The destination the client connected to, from an accepted socket. */
+int lwfp_query_original_dst(struct lwfp *engine, int fd,
+			    struct sockaddr_storage *dst, socklen_t *len);
+
+/* A decoded redirect context. Pointers point into the decoded buffer. */
+struct lwfp_context {
+	unsigned int version;
+	struct sockaddr_storage orig_dst;	/* AF_INET or AF_INET6 */
+	int protocol;				/* IPPROTO_TCP */
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t gid;
+	char comm[16];				/* NUL-terminated */
+	uint64_t cgroup_id;
+	uint32_t rule_id;
+	char service[32];			/* NUL-terminated */
+	uint64_t timestamp_ns;			/* since the Unix epoch */
+	const uint8_t *rule_context;
+	size_t rule_context_len;
+};
+
+/* Decode a context blob. -EBADMSG if malformed, -EPROTO if its version is
+ * newer than this library understands. */
+int lwfp_context_decode(const void *buf, size_t len, struct lwfp_context *ctx);
+
+/* Encode ctx into buf (*len: size of buf, then bytes written, or the size
+ * needed with -ERANGE). */
+int lwfp_context_encode(const struct lwfp_context *ctx, void *buf,
+			size_t *len);
+
+/* A one-line description of a negative errno returned by this library. */
+const char *lwfp_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWFP_H */

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: MIT
+/* The control plane: services, rules, stats and tracked sockets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "admin.h"
+#include "engine.h"
+#include "pins.h"
+
+int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} objs[] = {
+		{ &a->services_fd, PIN_SERVICES }, { &a->rules_fd, PIN_RULES },
+		{ &a->config_fd, PIN_CONFIG },	   { &a->stats_fd, PIN_STATS },
+		{ &a->rule_ctx_fd, PIN_RULE_CTX }, { &a->sk_fd, PIN_SK },
+		{ &a->flows_prog_fd, PIN_FLOWS_PROG },
+	};
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", pin_dir);
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
+		*objs[i].fd = -1;
+	a->dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->dir_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	/* one writer at a time: table edits are read-modify-write */
+	if (flock(a->dir_fd, LOCK_EX) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		ret = *objs[i].fd = engine_obj_get(pin_dir, objs[i].name);
+		if (ret < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "no engine is loaded at %s (lwfp load)",
+			 pin_dir);
+	else if (ret == -EACCES || ret == -EPERM)
+		snprintf(err, errlen, "permission denied on the engine at %s",
+			 pin_dir);
+	else
+		snprintf(err, errlen, "cannot open the engine at %s: %s",
+			 pin_dir, strerror(-ret));
+	admin_close(a);
+	return ret;
+}
+
+void admin_close(struct admin *a)
+{
+	int *fds[] = { &a->dir_fd, &a->services_fd, &a->rules_fd,
+		       &a->config_fd, &a->stats_fd, &a->rule_ctx_fd,
+		       &a->sk_fd, &a->flows_prog_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int admin_config(struct admin *a, struct lwfp_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(a->config_fd, &zero, cfg) ? -errno : 0;
+}
+
+static int config_write(struct admin *a, const struct lwfp_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(a->config_fd, &zero, cfg, BPF_ANY) ? -errno
+									: 0;
+}
+
+int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *percpu;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 i = 0; i < LWFP_STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(a->stats_fd, &i, percpu))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += percpu[c];
+	}
+	free(percpu);
+	return 0;
+}
+
+/* ---- services ---- */
+
+int admin_services(struct admin *a, struct lwfp_service out[LWFP_MAX_SERVICES])
+{
+	for (__u32 i = 0; i < LWFP_MAX_SERVICES; i++)
+		if (bpf_map_lookup_elem(a->services_fd, &i, &out[i]))
+			return -errno;
+	return 0;
+}
+
+int admin_service_find(struct admin *a, const char *name, __u32 *slot,
+		       struct lwfp_service *svc)
+{
+	struct lwfp_service all[LWFP_MAX_SERVICES];
+	int ret = admin_services(a, all);
+
+	if (ret)
+		return ret;
+	for (__u32 i = 0; i < LWFP_MAX_SERVICES; i++) {
+		if ((all[i].flags & LWFP_SVC_IN_USE) &&
+		    !strncmp(all[i].name, name, sizeof(all[i].name))) {
+			*slot = i;
+			if (svc)
+				*svc = all[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Where a connect goes for each socket family. A wildcard listener is
+ * reached on loopback; IPv6 sockets reach an IPv4 service v4-mapped.
+ */
+int service_set_listen(struct lwfp_service *svc,
+		       const struct sockaddr_storage *ss)
+{
+	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+	const struct sockaddr_in *sin = (const void *)ss;
+	__u8 v4[4];
+
+	svc->flags &= ~(LWFP_SVC_HAS_V4 | LWFP_SVC_HAS_V6);
+	if (ss->ss_family == AF_INET6 &&
+	    !memcmp(&sin6->sin6_addr, v4_mapped, 12)) {
+		memcpy(v4, &sin6->sin6_addr.s6_addr[12], 4);
+	} else if (ss->ss_family == AF_INET6) {
+		svc->port_be = sin6->sin6_port;
+		memcpy(svc->listen, &sin6->sin6_addr, 16);
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) {
+			inet_pton(AF_INET6, "::1", svc->addr6);
+			inet_pton(AF_INET, "127.0.0.1", svc->addr4);
+			svc->flags |= LWFP_SVC_HAS_V4;
+		} else {
+			memcpy(svc->addr6, &sin6->sin6_addr, 16);
+		}
+		svc->flags |= LWFP_SVC_HAS_V6;
+		return 0;
+	} else if (ss->ss_family == AF_INET) {
+		memcpy(v4, &sin->sin_addr, 4);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	svc->port_be = ss->ss_family == AF_INET ? sin->sin_port
+						: sin6->sin6_port;
+	memcpy(svc->listen, v4_mapped, 12);
+	memcpy(&svc->listen[12], v4, 4);
+	if (!memcmp(v4, "\0\0\0\0", 4))
+		inet_pton(AF_INET, "127.0.0.1", v4);
+	memcpy(svc->addr4, v4, 4);
+	memcpy(svc->addr6, v4_mapped, 12);
+	memcpy(&svc->addr6[12], v4, 4);
+	svc->flags |= LWFP_SVC_HAS_V4 | LWFP_SVC_HAS_V6;
+	return 0;
+}
+
+int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
+		      char *err, size_t errlen)
+{
+	struct lwfp_service all[LWFP_MAX_SERVICES];
+	int ret = admin_services(a, all), best = -1;
+
+	if (ret)
+		return ret;
+	for (int i = 0; i < LWFP_MAX_SERVICES; i++) {
+		if (all[i].flags & LWFP_SVC_IN_USE) {
+			if (!strncmp(all[i].name, svc->name,
+				     sizeof(svc->name))) {
+				snprintf(err, errlen,
+					 "service '%s' already exists",
+					 svc->name);
+				return -EEXIST;
+			}
+			if (all[i].port_be == svc->port_be &&
+			    !memcmp(all[i].listen, svc->listen, 16)) {
+				snprintf(err, errlen,
+					 "service '%s' already listens there",
+					 all[i].name);
+				return -EEXIST;
+			}
+			continue;
+		}
+		/* reuse the slot freed longest ago: contexts name by slot */
+		if (best < 0 || all[i].gen < all[best].gen)
+			best = i;
+	}
+	if (best < 0) {
+		snprintf(err, errlen, "too many services (max %d)",
+			 LWFP_MAX_SERVICES);
+		return -ENOSPC;
+	}
+	svc->gen = all[best].gen + 1;
+	svc->flags |= LWFP_SVC_IN_USE;
+	*slot = best;
+	if (bpf_map_update_elem(a->services_fd, slot, svc, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot register service: %s",
+			 strerror(errno));
+	}
+	return ret;
+}
+
+int admin_service_del(struct admin *a, const char *name, char *err,
+		      size_t errlen)
+{
+	struct lwfp_service svc;
+	struct lwfp_rule *rules;
+	__u32 slot, n, used = 0;
+	int ret;
+
+	if (admin_service_find(a, name, &slot, &svc)) {
+		snprintf(err, errlen, "no service named '%s'", name);
+		return -ENOENT;
+	}
+	ret = admin_rules(a, &rules, &n);
+	if (ret)
+		return ret;
+	for (__u32 i = 0; i < n; i++)
+		used += rules[i].service == slot;
+	free(rules);
+	if (used) {
+		snprintf(err, errlen,
+			 "service '%s' is used by %u rule(s): delete them first",
+			 name, used);
+		return -EBUSY;
+	}
+	/* the name stays until the slot is reused, for live flows' contexts */
+	svc.flags &= ~LWFP_SVC_IN_USE;
+	if (bpf_map_update_elem(a->services_fd, &slot, &svc, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot delete service: %s",
+			 strerror(errno));
+	}
+	return ret;
+}
+
+/* ---- rules ---- */
+
+int admin_rules(struct admin *a, struct lwfp_rule **rules, __u32 *count)
+{
+	struct lwfp_config cfg;
+	__u32 base, n;
+	int ret = admin_config(a, &cfg);
+
+	if (ret)
+		return ret;
+	n = LWFP_TABLE_COUNT(cfg.table);
+	base = LWFP_TABLE_HALF(cfg.table) * LWFP_MAX_RULES;
+	*rules = calloc(n + 1, sizeof(**rules));
+	if (!*rules)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n; i++) {
+		__u32 idx = base + i;
+
+		if (bpf_map_lookup_elem(a->rules_fd, &idx, &(*rules)[i])) {
+			ret = -errno;
+			free(*rules);
+			return ret;
+		}
+	}
+	*count = n;
+	return 0;
+}
+
+static int rule_order(const void *pa, const void *pb, void *arg)
+{
+	const struct lwfp_rule *ra = pa, *rb = pb;
+	const struct lwfp_service *svcs = arg;
+	__u32 wa = svcs[ra->service].weight, wb = svcs[rb->service].weight;
+
+	if (wa != wb)
+		return wa > wb ? -1 : 1;
+	return ra->id < rb->id ? -1 : ra->id > rb->id;
+}
+
+/* Write the table into the idle half, then flip: connects see the old
+ * table or the new one, never a mix. */
+static int rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n)
+{
+	struct lwfp_service svcs[LWFP_MAX_SERVICES];
+	struct lwfp_config cfg;
+	__u32 half, base;
+	int ret = admin_config(a, &cfg);
+
+	if (!ret)
+		ret = admin_services(a, svcs);
+	if (ret)
+		return ret;
+	qsort_r(rules, n, sizeof(*rules), rule_order, svcs);
+	half = !LWFP_TABLE_HALF(cfg.table);
+	base = half * LWFP_MAX_RULES;
+	for (__u32 i = 0; i < n; i++) {
+		__u32 idx = base + i;
+
+		if (bpf_map_update_elem(a->rules_fd, &idx, &rules[i], BPF_ANY))
+			return -errno;
+	}
+	cfg.table = ((__u64)half << 32) | n;
+	return config_write(a, &cfg);
+}
+
+/* Rule ids still named by a live socket: their context must stay. */
+static bool rule_in_use(const struct lwfp_sk_dump *socks, size_t n, __u32 id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (socks[i].sk.rule_id == id &&
+		    (socks[i].sk.role == LWFP_ROLE_CLIENT ||
+		     socks[i].sk.role == LWFP_ROLE_ACCEPTED))
+			return true;
+	return false;
+}
+
+/* Drop the context of deleted rules no socket refers to any more. */
+static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
+			   __u32 nrules)
+{
+	struct lwfp_sk_dump *socks = NULL;
+	__u32 key, next, *stale = NULL;
+	size_t nsocks = 0, nstale = 0;
+	void *prev = NULL;
+
+	if (admin_sockets(a, &socks, &nsocks))
+		return;
+	while (!bpf_map_get_next_key(a->rule_ctx_fd, prev, &next)) {
+		bool live = false;
+		__u32 *grown;
+
+		key = next;
+		prev = &key;
+		for (__u32 i = 0; i < nrules && !live; i++)
+			live = rules[i].id == key;
+		if (live || rule_in_use(socks, nsocks, key))
+			continue;
+		grown = realloc(stale, (nstale + 1) * sizeof(*stale));
+		if (!grown)
+			break;
+		stale = grown;
+		stale[nstale++] = key;
+	}
+	for (size_t i = 0; i < nstale; i++)
+		bpf_map_delete_elem(a->rule_ctx_fd, &stale[i]);
+	free(stale);
+	free(socks);
+}
+
+int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
+		   size_t ctx_len, char *err, size_t errlen)
+{
+	struct lwfp_rule_ctx *rc = NULL;
+	struct lwfp_config cfg;
+	struct lwfp_rule *rules;
+	__u32 n;
+	int ret;
+
+	if (ctx_len > LWFP_RULE_CTX_MAX) {
+		snprintf(err, errlen, "rule context too large: %zu bytes (max %d)",
+			 ctx_len, LWFP_RULE_CTX_MAX);
+		return -E2BIG;
+	}
+	ret = admin_config(a, &cfg);
+	if (!ret)
+		ret = admin_rules(a, &rules, &n);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the rules: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (n >= LWFP_MAX_RULES) {
+		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
+		ret = -ENOSPC;
+		goto out;
+	}
+	r->id = cfg.next_rule_id++;
+	/* ids are never reused, so a flow's rule id names its context */
+	ret = config_write(a, &cfg);
+	if (!ret && ctx_len) {
+		rc = calloc(1, sizeof(*rc));
+		if (!rc) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		rc->len = ctx_len;
+		memcpy(rc->data, ctx, ctx_len);
+		r->flags |= LWFP_RULE_HAS_CTX;
+		if (bpf_map_update_elem(a->rule_ctx_fd, &r->id, rc,
+					BPF_NOEXIST))
+			ret = -errno;
+	}
+	if (!ret) {
+		rules[n] = *r;
+		ret = rules_commit(a, rules, n + 1);
+		if (ret && ctx_len)
+			bpf_map_delete_elem(a->rule_ctx_fd, &r->id);
+	}
+	if (ret)
+		snprintf(err, errlen, "cannot add the rule: %s", strerror(-ret));
+	else
+		rule_ctx_sweep(a, rules, n + 1);
+out:
+	free(rc);
+	free(rules);
+	return ret;
+}
+
+int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
+{
+	struct lwfp_rule *rules;
+	__u32 n, kept = 0;
+	int ret = admin_rules(a, &rules, &n);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot read the rules: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (__u32 i = 0; i < n; i++)
+		if (rules[i].id != id)
+			rules[kept++] = rules[i];
+	if (kept == n) {
+		snprintf(err, errlen, "no rule with id %u", id);
+		ret = -ENOENT;
+	} else {
+		ret = rules_commit(a, rules, kept);
+		if (ret)
+			snprintf(err, errlen, "cannot delete the rule: %s",
+				 strerror(-ret));
+		else
+			rule_ctx_sweep(a, rules, kept);
+	}
+	free(rules);
+	return ret;
+}
+
+int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc)
+{
+	return bpf_map_lookup_elem(a->rule_ctx_fd, &id, rc) ? -errno : 0;
+}
+
+/* ---- tracked sockets, through the pinned iterator ---- */
+
+int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n)
+{
+	union bpf_iter_link_info linfo = { .map.map_fd = a->sk_fd };
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = &linfo,
+		    .iter_info_len = sizeof(linfo));
+	size_t cap = 64 * sizeof(struct lwfp_sk_dump), len = 0;
+	char *buf = NULL, *grown;
+	int link, it, ret = 0;
+	ssize_t got;
+
+	link = bpf_link_create(a->flows_prog_fd, 0, BPF_TRACE_ITER, &opts);
+	if (link < 0)
+		return -errno;
+	it = bpf_iter_create(link);
+	if (it < 0) {
+		ret = -errno;
+		goto out_link;
+	}
+	for (;;) {
+		if (!buf || len == cap) {
+			cap = buf ? 2 * cap : cap;
+			grown = realloc(buf, cap);
+			if (!grown) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = grown;
+		}
+		got = read(it, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			ret = got < 0 ? -errno : 0;
+			break;
+		}
+		len += got;
+	}
+	close(it);
+out_link:
+	close(link);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = (struct lwfp_sk_dump *)buf;
+	*n = len / sizeof(struct lwfp_sk_dump);
+	return 0;
+}

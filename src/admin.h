@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The control plane: services, rules, stats and tracked sockets of an
+ * engine, edited under an exclusive lock on its pin directory. */
+#ifndef LWFP_ADMIN_H
+#define LWFP_ADMIN_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "lwfp_abi.h"
+
+struct admin {
+	char pin_dir[PATH_MAX];
+	int dir_fd;
+	int services_fd;
+	int rules_fd;
+	int config_fd;
+	int stats_fd;
+	int rule_ctx_fd;
+	int sk_fd;
+	int flows_prog_fd;
+};
+
+int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen);
+void admin_close(struct admin *a);
+
+int admin_config(struct admin *a, struct lwfp_config *cfg);
+int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX]);
+
+/* All slots, in use or not. */
+int admin_services(struct admin *a, struct lwfp_service out[LWFP_MAX_SERVICES]);
+int admin_service_find(struct admin *a, const char *name, __u32 *slot,
+		       struct lwfp_service *svc);
+/* Fill a service's target addresses from the address it listens on. */
+int service_set_listen(struct lwfp_service *svc,
+		       const struct sockaddr_storage *ss);
+int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
+		      char *err, size_t errlen);
+int admin_service_del(struct admin *a, const char *name, char *err,
+		      size_t errlen);
+
+/* The live rule table, in arbitration order; *rules is malloc'ed. */
+int admin_rules(struct admin *a, struct lwfp_rule **rules, __u32 *count);
+int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
+		   size_t ctx_len, char *err, size_t errlen);
+int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen);
+int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc);
+
+/* Every socket the engine tracks; *out is malloc'ed. */
+int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n);
+
+#endif /* LWFP_ADMIN_H */

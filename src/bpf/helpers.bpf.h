@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* The redirect decision: which service, if any, a connect goes to. */
+#ifndef LWFP_HELPERS_BPF_H
+#define LWFP_HELPERS_BPF_H
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&lwfp_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 rand64(void)
+{
+	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+}
+
+/* What the connect hooks know about one connect. */
+struct connect_info {
+	struct lwfp_endpoint dst;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u8 chain_len;
+	__u8 chain[LWFP_MAX_CHAIN];
+};
+
+/* State of the rule walk (bpf_loop callback context). */
+struct match_ctx {
+	const struct connect_info *ci;
+	__u32 base;		/* first index of the live rule table */
+	__u32 rule_idx;		/* result: index of the rule that won */
+	int slot;		/* result: service slot, or -1 */
+	bool skipped_self;
+	bool skipped_chain;
+	bool no_target;
+};
+
+static __always_inline bool addr_in_net(const __u8 *addr, const __u8 *net,
+					const __u8 *mask)
+{
+	const __u32 *a = (const __u32 *)addr;
+	const __u32 *n = (const __u32 *)net;
+	const __u32 *m = (const __u32 *)mask;
+
+	return ((a[0] & m[0]) == n[0]) && ((a[1] & m[1]) == n[1]) &&
+	       ((a[2] & m[2]) == n[2]) && ((a[3] & m[3]) == n[3]);
+}
+
+static __always_inline bool chain_has(const struct connect_info *ci, __u32 slot)
+{
+	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
+		if (i < ci->chain_len && ci->chain[i] == slot)
+			return true;
+	return false;
+}
+
+static __always_inline bool in_cgroup(__u64 id, __u32 level)
+{
+	return bpf_get_current_ancestor_cgroup_id(level) == id;
+}
+
+/* Can this service take this connect? Records why not, for the stats. */
+static __always_inline bool service_usable(struct match_ctx *m,
+					   const struct lwfp_service *svc,
+					   __u32 slot)
+{
+	const struct connect_info *ci = m->ci;
+
+	if (!(svc->flags & LWFP_SVC_IN_USE))
+		return false;
+	/* the analogue of WFP's localRedirectTargetPID */
+	if ((svc->pid && svc->pid == ci->pid) ||
+	    (svc->cgroup_id && in_cgroup(svc->cgroup_id, svc->cgroup_level))) {
+		m->skipped_self = true;
+		return false;
+	}
+	if (chain_has(ci, slot)) {
+		m->skipped_chain = true;
+		return false;
+	}
+	if (!(svc->flags & (ci->dst.family == AF_INET ? LWFP_SVC_HAS_V4 :
+						      LWFP_SVC_HAS_V6))) {
+		m->no_target = true;
+		return false;
+	}
+	return true;
+}
+
+static __always_inline bool rule_matches(const struct lwfp_rule *r,
+					 const struct connect_info *ci)
+{
+	__u16 dport = bpf_ntohs(ci->dst.port_be);
+
+	if (r->proto && r->proto != ci->dst.proto)
+		return false;
+	if (dport < r->dport_lo || dport > r->dport_hi)
+		return false;
+	if (!addr_in_net(ci->dst.addr, r->dst, r->mask))
+		return false;
+	if ((r->flags & LWFP_RULE_UID) && r->uid != ci->uid)
+		return false;
+	if ((r->flags & LWFP_RULE_CGROUP) &&
+	    !in_cgroup(r->cgroup_id, r->cgroup_level))
+		return false;
+	return true;
+}
+
+/* Rules are sorted by user space in arbitration order: first usable wins. */
+static long match_one(__u32 i, void *data)
+{
+	struct match_ctx *m = data;
+	__u32 idx = m->base + i;
+	const struct lwfp_rule *r = bpf_map_lookup_elem(&lwfp_rules, &idx);
+	const struct lwfp_service *svc;
+	__u32 slot;
+
+	if (!r)
+		return 1;
+	if (!rule_matches(r, m->ci))
+		return 0;
+	slot = r->service;
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (!svc || !service_usable(m, svc, slot))
+		return 0;
+	m->slot = slot;
+	m->rule_idx = idx;
+	return 1;
+}
+
+/* Records a service set on its outbound socket are accepted only if they
+ * are well formed and come from this engine instance. */
+static __always_inline bool records_valid(const struct lwfp_records *rec,
+					  const struct lwfp_config *cfg)
+{
+	return rec->magic == LWFP_RECORDS_MAGIC &&
+	       rec->version == LWFP_RECORDS_VERSION &&
+	       rec->engine_id == cfg->engine_id &&
+	       rec->chain_len <= LWFP_MAX_CHAIN;
+}
+
+/* Fill the client's hop: what the service will read from its accepted
+ * socket. */
+static __always_inline void hop_fill(struct lwfp_sk *st,
+				     const struct connect_info *ci,
+				     const struct lwfp_config *cfg,
+				     const struct lwfp_rule *r,
+				     const struct lwfp_service *svc,
+				     __u32 slot, __u64 flow_id)
+{
+	st->rec.magic = LWFP_RECORDS_MAGIC;
+	st->rec.version = LWFP_RECORDS_VERSION;
+	st->rec.engine_id = cfg->engine_id;
+	st->rec.flow_id = flow_id;
+	st->rec.token = 0;
+	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
+		st->rec.chain[i] = i < ci->chain_len ? ci->chain[i] : 0;
+	if (ci->chain_len < LWFP_MAX_CHAIN)
+		st->rec.chain[ci->chain_len & (LWFP_MAX_CHAIN - 1)] = slot;
+	st->rec.chain_len = ci->chain_len + 1;
+
+	st->hop_id = rand64();
+	st->start_ns = bpf_ktime_get_boot_ns();
+	st->cgroup_id = ci->cgroup_id;
+	st->orig = ci->dst;
+	st->pid = ci->pid;
+	st->uid = ci->uid;
+	st->gid = ci->gid;
+	st->rule_id = r->id;
+	bpf_get_current_comm(st->comm, sizeof(st->comm));
+	st->service_gen = svc->gen;
+	st->service = slot;
+	st->role = LWFP_ROLE_CLIENT;
+}
+
+/*
+ * The callout: decide where a connect goes. Returns the service to
+ * redirect to, or NULL to let the connect go to its destination.
+ */
+static __always_inline const struct lwfp_service *
+lwfp_decide(struct bpf_sock *sk, struct connect_info *ci)
+{
+	const struct lwfp_service *svc;
+	const struct lwfp_config *cfg;
+	const struct lwfp_rule *r;
+	struct match_ctx m = { .ci = ci, .slot = -1 };
+	struct lwfp_sk *st;
+	__u64 flow_id = 0, pid_tgid, uid_gid;
+	__u32 zero = 0, count, slot;
+
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+	if (!cfg)
+		return NULL;
+
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+	if (st && st->role == LWFP_ROLE_RECORDS) {
+		if (records_valid(&st->rec, cfg)) {
+			flow_id = st->rec.flow_id;
+			ci->chain_len = st->rec.chain_len;
+			for (int i = 0; i < LWFP_MAX_CHAIN; i++)
+				ci->chain[i] = st->rec.chain[i];
+		} else {
+			stat_inc(LWFP_STAT_BAD_RECORDS);
+		}
+	}
+
+	pid_tgid = bpf_get_current_pid_tgid();
+	uid_gid = bpf_get_current_uid_gid();
+	ci->pid = pid_tgid >> 32;
+	ci->uid = (__u32)uid_gid;
+	ci->gid = uid_gid >> 32;
+	ci->cgroup_id = bpf_get_current_cgroup_id();
+
+	count = LWFP_TABLE_COUNT(cfg->table);
+	if (count > LWFP_MAX_RULES)
+		count = LWFP_MAX_RULES;
+	m.base = LWFP_TABLE_HALF(cfg->table) * LWFP_MAX_RULES;
+	if (ci->chain_len >= LWFP_MAX_CHAIN) {
+		stat_inc(LWFP_STAT_CHAIN_FULL);
+		count = 0;
+	}
+	if (count) {
+		/* the verifier's inlined bpf_loop checks all 64 bits, and
+		 * clang may pass a u32 with stale upper bits: zero them */
+		__u64 nr_loops = count;
+
+		asm volatile("" : "+r"(nr_loops));
+		bpf_loop(nr_loops, match_one, &m, 0);
+	}
+	if (m.skipped_self)
+		stat_inc(LWFP_STAT_SKIP_SELF);
+	if (m.skipped_chain)
+		stat_inc(LWFP_STAT_SKIP_CHAIN);
+
+	if (m.slot < 0) {
+		if (m.no_target)
+			stat_inc(LWFP_STAT_NO_TARGET);
+		/* a service's outbound socket: remember it went direct */
+		if (flow_id && st) {
+			st->role = LWFP_ROLE_OUTBOUND;
+			st->orig = ci->dst;
+			st->start_ns = bpf_ktime_get_boot_ns();
+		}
+		return NULL;
+	}
+
+	slot = m.slot;
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	r = bpf_map_lookup_elem(&lwfp_rules, &m.rule_idx);
+	if (!svc || !r)
+		return NULL;
+	if (!st)
+		st = bpf_sk_storage_get(&lwfp_sk, sk, 0,
+					BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return NULL;
+	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : rand64());
+	stat_inc(LWFP_STAT_REDIRECTED);
+	return svc;
+}
+
+#endif /* LWFP_HELPERS_BPF_H */

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/*
+ * The lwfp callout: cgroup hooks that redirect connects to a redirect
+ * service at connect time, hand the client's redirect state to the socket
+ * the service accepts, and keep getpeername() truthful for the client.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "lwfp_abi.h"
+#include "consts.bpf.h"
+#include "maps.bpf.h"
+#include "helpers.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+SEC("cgroup/connect4")
+int lwfp_connect4(struct bpf_sock_addr *ctx)
+{
+	struct connect_info ci = {};
+	const struct lwfp_service *svc;
+	__u32 ip4 = ctx->user_ip4;
+
+	if (ctx->type != SOCK_STREAM)
+		return SK_PASS;
+	ci.dst.addr[10] = 0xff;
+	ci.dst.addr[11] = 0xff;
+	__builtin_memcpy(&ci.dst.addr[12], &ip4, 4);
+	ci.dst.port_be = (__u16)ctx->user_port;
+	ci.dst.family = AF_INET;
+	ci.dst.proto = ctx->protocol;
+
+	svc = lwfp_decide(ctx->sk, &ci);
+	if (!svc)
+		return SK_PASS;
+	__builtin_memcpy(&ip4, svc->addr4, 4);
+	ctx->user_ip4 = ip4;
+	ctx->user_port = svc->port_be;
+	return SK_PASS;
+}
+
+SEC("cgroup/connect6")
+int lwfp_connect6(struct bpf_sock_addr *ctx)
+{
+	struct connect_info ci = {};
+	const struct lwfp_service *svc;
+	__u32 w[4];
+
+	if (ctx->type != SOCK_STREAM)
+		return SK_PASS;
+	/* user_ip6 allows only 4-byte accesses */
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+	__builtin_memcpy(ci.dst.addr, w, 16);
+	ci.dst.port_be = (__u16)ctx->user_port;
+	ci.dst.family = AF_INET6;
+	ci.dst.proto = ctx->protocol;
+
+	svc = lwfp_decide(ctx->sk, &ci);
+	if (!svc)
+		return SK_PASS;
+	__builtin_memcpy(w, svc->addr6, 16);
+	ctx->user_ip6[0] = w[0];
+	ctx->user_ip6[1] = w[1];
+	ctx->user_ip6[2] = w[2];
+	ctx->user_ip6[3] = w[3];
+	ctx->user_port = svc->port_be;
+	return SK_PASS;
+}
+
+static __always_inline struct lwfp_sk *client_hop(struct bpf_sock *sk)
+{
+	struct lwfp_sk *st;
+
+	if (!sk)
+		return NULL;
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+
+	return st && st->role == LWFP_ROLE_CLIENT ? st : NULL;
+}
+
+/* The client sees the peer it asked for, not the service. */
+SEC("cgroup/getpeername4")
+int lwfp_getpeername4(struct bpf_sock_addr *ctx)
+{
+	struct lwfp_sk *st = client_hop(ctx->sk);
+	__u32 ip4;
+
+	if (!st || st->orig.family != AF_INET)
+		return SK_PASS;
+	__builtin_memcpy(&ip4, &st->orig.addr[12], 4);
+	ctx->user_ip4 = ip4;
+	ctx->user_port = st->orig.port_be;
+	return SK_PASS;
+}
+
+SEC("cgroup/getpeername6")
+int lwfp_getpeername6(struct bpf_sock_addr *ctx)
+{
+	struct lwfp_sk *st = client_hop(ctx->sk);
+	__u32 w[4];
+
+	if (!st || st->orig.family != AF_INET6)
+		return SK_PASS;
+	__builtin_memcpy(w, st->orig.addr, 16);
+	ctx->user_ip6[0] = w[0];
+	ctx->user_ip6[1] = w[1];
+	ctx->user_ip6[2] = w[2];
+	ctx->user_ip6[3] = w[3];
+	ctx->user_port = st->orig.port_be;
+	return SK_PASS;
+}
+
+/* Client: publish the hop and ask to write the hand-off option. */
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
+{
+	struct lwfp_sk *st = client_hop(skops->sk);
+
+	if (!st)
+		return;
+	bpf_map_update_elem(&lwfp_pending, &st->hop_id, st, BPF_ANY);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/*
+ * Client: the option goes on the first packet after the SYN, the ACK that
+ * concludes the handshake, which the service side sees at
+ * PASSIVE_ESTABLISHED. Then stop: one option per connection.
+ */
+static __always_inline void on_write_opt(struct bpf_sock_ops *skops,
+					 bool reserve)
+{
+	struct lwfp_tcpopt opt = {
+		.kind = LWFP_TCPOPT_KIND,
+		.len = LWFP_TCPOPT_LEN,
+		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
+	};
+	struct lwfp_sk *st;
+
+	if (skops->skb_tcp_flags & TCPHDR_SYN)
+		return;
+	if (reserve) {
+		bpf_reserve_hdr_opt(skops, LWFP_TCPOPT_LEN, 0);
+		return;
+	}
+	st = client_hop(skops->sk);
+	if (st) {
+		__builtin_memcpy(opt.hop_id, &st->hop_id, 8);
+		bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
+	}
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+				  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+/* Service side: find the client's hop by the option and keep a copy. */
+static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
+{
+	struct lwfp_tcpopt opt = {
+		.kind = LWFP_TCPOPT_KIND,
+		.len = 4,	/* search by kind and 2-byte ExID */
+		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
+	};
+	struct lwfp_sk *hop, *st;
+	struct bpf_sock *sk;
+	__u64 hop_id;
+
+	if (bpf_load_hdr_opt(skops, &opt, sizeof(opt), 0) != LWFP_TCPOPT_LEN)
+		return;
+	__builtin_memcpy(&hop_id, opt.hop_id, 8);
+	hop = bpf_map_lookup_elem(&lwfp_pending, &hop_id);
+	if (!hop) {
+		stat_inc(LWFP_STAT_HANDOFF_MISS);
+		return;
+	}
+	sk = skops->sk;
+	if (!sk)
+		return;
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return;
+	__builtin_memcpy(st, hop, sizeof(*st));
+	st->role = LWFP_ROLE_ACCEPTED;
+	bpf_map_delete_elem(&lwfp_pending, &hop_id);
+	stat_inc(LWFP_STAT_HANDOFF);
+}
+
+/* Client closed before its handshake completed: nobody will take the hop. */
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	struct lwfp_sk *st;
+
+	if (skops->args[1] != BPF_TCP_CLOSE || skops->args[0] != BPF_TCP_SYN_SENT)
+		return;
+	st = client_hop(skops->sk);
+	if (st)
+		bpf_map_delete_elem(&lwfp_pending, &st->hop_id);
+}
+
+SEC("sockops")
+int lwfp_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(skops);
+		break;
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+		on_write_opt(skops, true);
+		break;
+	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
+		on_write_opt(skops, false);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_passive_established(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(skops);
+		break;
+	}
+	return 1;
+}
+
+/* `lwfp flows`: every socket the engine tracks, with its TCP state. */
+SEC("iter/bpf_sk_storage_map")
+int lwfp_flows(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct sock *sk = ctx->sk;
+	struct lwfp_sk *v = ctx->value;
+	struct lwfp_sk_dump d = {};
+
+	if (!sk || !v)
+		return 0;
+	__builtin_memcpy(&d.sk, v, sizeof(d.sk));
+	d.state = sk->__sk_common.skc_state;
+	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
+	return 0;
+}

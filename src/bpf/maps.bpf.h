@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* The engine's maps. User space finds them pinned under the pin directory. */
+#ifndef LWFP_MAPS_BPF_H
+#define LWFP_MAPS_BPF_H
+
+/* Per-socket redirect state; dies with the socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lwfp_sk);
+} lwfp_sk SEC(".maps");
+
+/* Client hops waiting for the service side to accept them, by hop id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LWFP_PENDING_MAX);
+	__type(key, __u64);
+	__type(value, struct lwfp_sk);
+} lwfp_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWFP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lwfp_service);
+} lwfp_services SEC(".maps");
+
+/* Two halves; lwfp_config.table says which one is live. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * LWFP_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct lwfp_rule);
+} lwfp_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_config);
+} lwfp_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LWFP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_stats SEC(".maps");
+
+/* Rule context bytes, by rule id. Read by the library, never by programs:
+ * flows keep only the rule id, so kernel memory per flow stays small. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2 * LWFP_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct lwfp_rule_ctx);
+} lwfp_rule_ctx SEC(".maps");
+
+#endif /* LWFP_MAPS_BPF_H */

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/* What the lwfp subcommands share: options common to all, output. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "parse.h"
+
+int cli_getopt(struct cli *cli, int argc, char **argv,
+	       const struct option *opts, const char *usage, bool in_order,
+	       int (*on_opt)(int c, const char *arg, void *data), void *data)
+{
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	/* in order: stop at the first operand, for commands that run others */
+	while ((c = getopt_long(argc, argv, in_order ? "+:h" : ":h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			cli->pin_dir = optarg;
+			break;
+		case 'J':
+			cli->json = true;
+			break;
+		case 'h':
+			printf("Usage: %s\n", usage);
+			return -2;
+		case ':':
+			cli_error("option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		case '?':
+			cli_error("unknown option '%s' (usage: %s)",
+				  argv[optind - 1], usage);
+			return -1;
+		default:
+			if (!on_opt || on_opt(c, optarg, data))
+				return -1;
+		}
+	}
+	return optind;
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lwfp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cli_admin_open(struct cli *cli, struct admin *a)
+{
+	char err[512];
+	int ret = admin_open(cli->pin_dir, a, err, sizeof(err));
+
+	if (ret)
+		cli_error("%s", err);
+	return ret;
+}
+
+void cli_json_print(struct json_object *obj)
+{
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}
+
+void format_endpoint(const __u8 addr[16], __u16 port_be, bool v6_socket,
+		     char *out, size_t outlen)
+{
+	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char host[INET6_ADDRSTRLEN];
+
+	if (!v6_socket && !memcmp(addr, v4_mapped, 12)) {
+		inet_ntop(AF_INET, addr + 12, host, sizeof(host));
+		snprintf(out, outlen, "%s:%u", host, ntohs(port_be));
+	} else {
+		inet_ntop(AF_INET6, addr, host, sizeof(host));
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(port_be));
+	}
+}
+
+/* A cgroup2 directory can be opened by its id: the id is its handle. */
+void format_cgroup(__u64 id, char *out, size_t outlen)
+{
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh.handle_bytes = sizeof(__u64), .fh.handle_type = 1,
+		.id = id };
+	char mount[PATH_MAX], link[64], path[PATH_MAX];
+	int mfd, fd = -1;
+	ssize_t n = -1;
+
+	snprintf(out, outlen, "cgroup-id:%llu", (unsigned long long)id);
+	if (find_cgroup2_mount(mount, sizeof(mount)))
+		return;
+	mfd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd >= 0)
+		fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+	}
+	if (n > 0) {
+		size_t mlen = strlen(mount);
+
+		path[n] = '\0';
+		if (!strncmp(path, mount, mlen))
+			snprintf(out, outlen, "%s",
+				 path[mlen] ? path + mlen : "/");
+	}
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/* lwfp flows: redirected flows, one per flow id, with their chain. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* One flow, gathered from the sockets that carry its id. */
+struct flow {
+	__u64 flow_id;
+	const struct lwfp_sk_dump *client;	/* first hop's client socket */
+	const struct lwfp_sk_dump *longest;	/* socket with the longest chain */
+	bool at_origin;				/* a service connected out direct */
+};
+
+static const char *tcp_state(__u32 s)
+{
+	static const char *const names[] = {
+		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
+		"LISTEN", "CLOSING", "NEW_SYN_RECV",
+	};
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static int by_flow(const void *pa, const void *pb)
+{
+	const struct lwfp_sk_dump *a = pa, *b = pb;
+
+	if (a->sk.rec.flow_id != b->sk.rec.flow_id)
+		return a->sk.rec.flow_id < b->sk.rec.flow_id ? -1 : 1;
+	return (int)a->sk.rec.chain_len - (int)b->sk.rec.chain_len;
+}
+
+/* Sockets sorted by flow id: fold each run into one flow. */
+static size_t group_flows(const struct lwfp_sk_dump *s, size_t n,
+			  struct flow *flows)
+{
+	size_t nf = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lwfp_sk_dump *d = &s[i];
+		struct flow *f;
+
+		if (d->sk.role == LWFP_ROLE_NONE || d->sk.role == LWFP_ROLE_RECORDS)
+			continue;
+		if (!nf || flows[nf - 1].flow_id != d->sk.rec.flow_id) {
+			f = &flows[nf++];
+			memset(f, 0, sizeof(*f));
+			f->flow_id = d->sk.rec.flow_id;
+		}
+		f = &flows[nf - 1];
+		if (d->sk.role == LWFP_ROLE_CLIENT && !f->client)
+			f->client = d;
+		if (!f->longest || d->sk.rec.chain_len > f->longest->sk.rec.chain_len)
+			f->longest = d;
+		if (d->sk.role == LWFP_ROLE_OUTBOUND)
+			f->at_origin = true;
+	}
+	return nf;
+}
+
+static void chain_names(const struct flow *f,
+			const struct lwfp_service *svcs,
+			const char *names[LWFP_MAX_CHAIN + 1], int *n)
+{
+	const struct lwfp_records *rec = &f->longest->sk.rec;
+
+	*n = 0;
+	for (int i = 0; i < rec->chain_len && i < LWFP_MAX_CHAIN; i++)
+		names[(*n)++] = svcs[rec->chain[i] % LWFP_MAX_SERVICES].name;
+	if (f->at_origin)
+		names[(*n)++] = "origin";
+}
+
+static __u64 now_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void print_flow(struct cli *cli, const struct flow *f,
+		       const struct lwfp_service *svcs, struct json_object *arr)
+{
+	/* the client socket may be gone; its hop lives on with the service */
+	const struct lwfp_sk_dump *c = f->client ? f->client : f->longest;
+	const char *names[LWFP_MAX_CHAIN + 1];
+	char dst[64], chain[512] = "", id[20];
+	double age = (now_boot_ns() - c->sk.start_ns) / 1e9;
+	const char *state = f->client ? tcp_state(c->state) : "client closed";
+	int n;
+
+	format_endpoint(c->sk.orig.addr, c->sk.orig.port_be,
+			c->sk.orig.family == 10, dst, sizeof(dst));
+	chain_names(f, svcs, names, &n);
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)f->flow_id);
+	if (!arr) {
+		for (int i = 0; i < n; i++)
+			snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain),
+				 "%s%s", i ? " -> " : "", names[i]);
+		printf("%-16s %-7u %-15s %-24s %-34s %8.1fs %s\n", id,
+		       c->sk.pid, c->sk.comm, dst, chain, age, state);
+		return;
+	}
+	struct json_object *o = json_object_new_object();
+	struct json_object *ch = json_object_new_array();
+
+	for (int i = 0; i < n; i++)
+		json_object_array_add(ch, json_object_new_string(names[i]));
+	json_object_object_add(o, "flow_id", json_object_new_string(id));
+	json_object_object_add(o, "pid", json_object_new_int64(c->sk.pid));
+	json_object_object_add(o, "comm", json_object_new_string(c->sk.comm));
+	json_object_object_add(o, "uid", json_object_new_int64(c->sk.uid));
+	json_object_object_add(o, "orig_dst", json_object_new_string(dst));
+	json_object_object_add(o, "chain", ch);
+	json_object_object_add(o, "age_s", json_object_new_double(age));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_array_add(arr, o);
+	(void)cli;
+}
+
+int cmd_flows(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct lwfp_service svcs[LWFP_MAX_SERVICES];
+	struct lwfp_sk_dump *socks = NULL;
+	struct json_object *arr = NULL;
+	struct flow *flows;
+	struct admin a;
+	size_t n = 0, nf;
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp flows", false, NULL, NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("flows: unexpected argument '%s'", argv[i]);
+	if (cli_admin_open(cli, &a))
+		return 1;
+	ret = admin_services(&a, svcs);
+	if (!ret)
+		ret = admin_sockets(&a, &socks, &n);
+	admin_close(&a);
+	if (ret)
+		return cli_error("cannot list flows: %s", strerror(-ret));
+	flows = calloc(n + 1, sizeof(*flows));
+	if (!flows) {
+		free(socks);
+		return cli_error("out of memory");
+	}
+	qsort(socks, n, sizeof(*socks), by_flow);
+	nf = group_flows(socks, n, flows);
+	if (cli->json)
+		arr = json_object_new_array();
+	else
+		printf("%-16s %-7s %-15s %-24s %-34s %9s %s\n", "FLOW", "PID",
+		       "COMM", "ORIGINAL DST", "CHAIN", "AGE", "STATE");
+	for (size_t k = 0; k < nf; k++)
+		print_flow(cli, &flows[k], svcs, arr);
+	if (arr)
+		cli_json_print(arr);
+	free(flows);
+	free(socks);
+	return 0;
+}

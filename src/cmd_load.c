@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* lwfp load | unload | status */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "loader.h"
+
+static int load_opt(int c, const char *arg, void *data)
+{
+	*(const char **)data = arg;
+	return 0;
+}
+
+int cmd_load(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' }, CLI_COMMON_OPTS, {}
+	};
+	const char *path = "/";
+	struct cgroup_ref cg;
+	char err[512];
+	int i;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp load [--cgroup PATH]",
+		       false, load_opt, &path);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("load: unexpected argument '%s'", argv[i]);
+	if (cgroup_resolve(path, false, &cg, err, sizeof(err)) ||
+	    engine_load(cli->pin_dir, &cg, err, sizeof(err)))
+		return cli_error("%s", err);
+	if (!cli->json)
+		printf("lwfp: engine loaded at %s, attached to cgroup %s\n",
+		       cli->pin_dir, cg.rel);
+	return 0;
+}
+
+int cmd_unload(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	char err[512];
+	int i = cli_getopt(cli, argc, argv, opts, "lwfp unload", false, NULL,
+			   NULL);
+
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("unload: unexpected argument '%s'", argv[i]);
+	if (engine_unload(cli->pin_dir, err, sizeof(err)))
+		return cli_error("%s", err);
+	return 0;
+}
+
+static const char *const stat_names[LWFP_STAT_MAX] = {
+	[LWFP_STAT_REDIRECTED] = "redirected",
+	[LWFP_STAT_HANDOFF] = "handed_off",
+	[LWFP_STAT_HANDOFF_MISS] = "handoff_missed",
+	[LWFP_STAT_SKIP_SELF] = "skipped_own_process",
+	[LWFP_STAT_SKIP_CHAIN] = "skipped_already_in_chain",
+	[LWFP_STAT_CHAIN_FULL] = "chain_too_long",
+	[LWFP_STAT_BAD_RECORDS] = "records_rejected",
+	[LWFP_STAT_NO_TARGET] = "no_address_for_family",
+};
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct lwfp_service svcs[LWFP_MAX_SERVICES];
+	struct lwfp_sk_dump *socks = NULL;
+	__u64 stats[LWFP_STAT_MAX];
+	struct lwfp_config cfg;
+	struct admin a;
+	size_t nsocks = 0, nsvc = 0, tracked[LWFP_ROLE_OUTBOUND + 1] = {};
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp status", false, NULL, NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("status: unexpected argument '%s'", argv[i]);
+	if (cli_admin_open(cli, &a))
+		return 1;
+	ret = admin_config(&a, &cfg);
+	if (!ret)
+		ret = admin_services(&a, svcs);
+	if (!ret)
+		ret = admin_stats(&a, stats);
+	if (!ret)
+		ret = admin_sockets(&a, &socks, &nsocks);
+	admin_close(&a);
+	if (ret)
+		return cli_error("cannot read the engine: %s", strerror(-ret));
+	for (int s = 0; s < LWFP_MAX_SERVICES; s++)
+		nsvc += !!(svcs[s].flags & LWFP_SVC_IN_USE);
+	for (size_t s = 0; s < nsocks; s++)
+		if (socks[s].sk.role <= LWFP_ROLE_OUTBOUND)
+			tracked[socks[s].sk.role]++;
+	free(socks);
+
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *st = json_object_new_object();
+		char id[32];
+
+		snprintf(id, sizeof(id), "%016llx",
+			 (unsigned long long)cfg.engine_id);
+		json_object_object_add(o, "pin_dir",
+				       json_object_new_string(cli->pin_dir));
+		json_object_object_add(o, "engine_id", json_object_new_string(id));
+		json_object_object_add(o, "cgroup",
+				       json_object_new_string(cfg.cgroup_path));
+		json_object_object_add(o, "services", json_object_new_int(nsvc));
+		json_object_object_add(o, "rules",
+				       json_object_new_int(LWFP_TABLE_COUNT(cfg.table)));
+		json_object_object_add(o, "client_sockets",
+				       json_object_new_int(tracked[LWFP_ROLE_CLIENT]));
+		json_object_object_add(o, "accepted_sockets",
+				       json_object_new_int(tracked[LWFP_ROLE_ACCEPTED]));
+		json_object_object_add(o, "outbound_sockets",
+				       json_object_new_int(tracked[LWFP_ROLE_OUTBOUND] +
+							   tracked[LWFP_ROLE_RECORDS]));
+		for (int s = 0; s < LWFP_STAT_MAX; s++)
+			json_object_object_add(st, stat_names[s],
+					       json_object_new_int64(stats[s]));
+		json_object_object_add(o, "counters", st);
+		cli_json_print(o);
+		return 0;
+	}
+	printf("engine     %s (id %016llx)\n", cli->pin_dir,
+	       (unsigned long long)cfg.engine_id);
+	printf("cgroup     %s\n", cfg.cgroup_path);
+	printf("services   %zu\n", nsvc);
+	printf("rules      %u\n", LWFP_TABLE_COUNT(cfg.table));
+	printf("sockets    %zu client, %zu accepted, %zu outbound\n",
+	       tracked[LWFP_ROLE_CLIENT], tracked[LWFP_ROLE_ACCEPTED],
+	       tracked[LWFP_ROLE_OUTBOUND] + tracked[LWFP_ROLE_RECORDS]);
+	printf("counters\n");
+	for (int s = 0; s < LWFP_STAT_MAX; s++)
+		printf("  %-26s %llu\n", stat_names[s],
+		       (unsigned long long)stats[s]);
+	return 0;
+}

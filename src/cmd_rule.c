@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/* lwfp rule add | del | list */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "parse.h"
+
+struct rule_args {
+	const char *service;
+	const char *proto;
+	const char *dst;
+	const char *dport;
+	const char *cgroup;
+	const char *uid;
+	const char *context;
+	const char *context_file;
+};
+
+static int rule_opt(int c, const char *arg, void *data)
+{
+	struct rule_args *ra = data;
+	const char **slot[] = {
+		['s'] = &ra->service, ['p'] = &ra->proto, ['d'] = &ra->dst,
+		['o'] = &ra->dport,   ['c'] = &ra->cgroup, ['u'] = &ra->uid,
+		['x'] = &ra->context, ['f'] = &ra->context_file,
+	};
+
+	if (c < 0 || c >= (int)(sizeof(slot) / sizeof(slot[0])) || !slot[c])
+		return -EINVAL;
+	*slot[c] = arg;
+	return 0;
+}
+
+#define RULE_ADD_USAGE \
+	"lwfp rule add --service NAME [--proto tcp] [--dst CIDR] " \
+	"[--dport N[-M]] [--cgroup PATH] [--uid N] " \
+	"[--context TEXT | --context-file FILE]"
+
+/* Read at most LWFP_RULE_CTX_MAX + 1 bytes: one more tells "too large". */
+static int read_context_file(const char *path, __u8 *buf, size_t *len,
+			     char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (got <= LWFP_RULE_CTX_MAX &&
+	       (n = read(fd, buf + got, LWFP_RULE_CTX_MAX + 1 - got)) > 0)
+		got += n;
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	if (got > LWFP_RULE_CTX_MAX) {
+		snprintf(err, errlen, "context too large: %s is over %d bytes",
+			 path, LWFP_RULE_CTX_MAX);
+		return -E2BIG;
+	}
+	*len = got;
+	return 0;
+}
+
+static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
+			  __u8 *ctx, size_t *ctx_len, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->proto = IPPROTO_TCP;
+	r->dport_lo = 1;
+	r->dport_hi = 65535;
+	*ctx_len = 0;
+	if (!ra->service) {
+		snprintf(err, errlen, "rule add: --service NAME is required");
+		return -EINVAL;
+	}
+	if (ra->proto)
+		ret = parse_proto(ra->proto, &r->proto, err, errlen);
+	if (!ret && ra->dst) {
+		struct lwfp_cidr cidr;
+
+		ret = parse_cidr(ra->dst, &cidr, err, errlen);
+		memcpy(r->dst, cidr.net, 16);
+		memcpy(r->mask, cidr.mask, 16);
+		r->prefix_len = cidr.prefix_len;
+	}
+	if (!ret && ra->dport)
+		ret = parse_port_range(ra->dport, &r->dport_lo, &r->dport_hi,
+				       err, errlen);
+	if (!ret && ra->uid) {
+		ret = parse_uid(ra->uid, &r->uid, err, errlen);
+		r->flags |= LWFP_RULE_UID;
+	}
+	if (!ret && ra->cgroup) {
+		struct cgroup_ref cg;
+
+		ret = cgroup_resolve(ra->cgroup, false, &cg, err, errlen);
+		r->cgroup_id = cg.id;
+		r->cgroup_level = cg.level;
+		r->flags |= LWFP_RULE_CGROUP;
+	}
+	if (ret)
+		return ret;
+	if (ra->context && ra->context_file) {
+		snprintf(err, errlen,
+			 "rule add: give --context or --context-file, not both");
+		return -EINVAL;
+	}
+	if (ra->context) {
+		*ctx_len = strlen(ra->context);
+		if (*ctx_len > LWFP_RULE_CTX_MAX) {
+			snprintf(err, errlen,
+				 "context too large: %zu bytes (max %d)",
+				 *ctx_len, LWFP_RULE_CTX_MAX);
+			return -E2BIG;
+		}
+		memcpy(ctx, ra->context, *ctx_len);
+	}
+	if (ra->context_file)
+		return read_context_file(ra->context_file, ctx, ctx_len, err,
+					 errlen);
+	return 0;
+}
+
+static int rule_add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "service", required_argument, NULL, 's' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "dst", required_argument, NULL, 'd' },
+		{ "dport", required_argument, NULL, 'o' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "context", required_argument, NULL, 'x' },
+		{ "context-file", required_argument, NULL, 'f' },
+		CLI_COMMON_OPTS, {}
+	};
+	static __u8 ctx[LWFP_RULE_CTX_MAX + 1];
+	struct rule_args ra = {};
+	struct lwfp_rule r;
+	struct admin a;
+	size_t ctx_len;
+	char err[512];
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, RULE_ADD_USAGE, false, rule_opt,
+		       &ra);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("rule add: unexpected argument '%s'", argv[i]);
+	if (rule_from_args(&ra, &r, ctx, &ctx_len, err, sizeof(err)))
+		return cli_error("%s", err);
+	if (cli_admin_open(cli, &a))
+		return 1;
+	if (admin_service_find(&a, ra.service, &r.service, NULL)) {
+		admin_close(&a);
+		return cli_error("no service named '%s' (lwfp service list)",
+				 ra.service);
+	}
+	ret = admin_rule_add(&a, &r, ctx, ctx_len, err, sizeof(err));
+	admin_close(&a);
+	if (ret)
+		return cli_error("%s", err);
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_int64(r.id));
+		cli_json_print(o);
+	} else {
+		printf("%u\n", r.id);
+	}
+	return 0;
+}
+
+static int rule_del(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct admin a;
+	char err[512];
+	__u32 id;
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp rule del ID", false, NULL,
+		       NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (argc - i != 1)
+		return cli_error("usage: lwfp rule del ID");
+	if (parse_u32(argv[i], &id, err, sizeof(err)))
+		return cli_error("%s", err);
+	if (cli_admin_open(cli, &a))
+		return 1;
+	ret = admin_rule_del(&a, id, err, sizeof(err));
+	admin_close(&a);
+	return ret ? cli_error("%s", err) : 0;
+}
+
+static void format_dst(const struct lwfp_rule *r, char *out, size_t len)
+{
+	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char host[INET6_ADDRSTRLEN];
+
+	if (r->prefix_len >= 96 && !memcmp(r->dst, v4_mapped, 12)) {
+		inet_ntop(AF_INET, r->dst + 12, host, sizeof(host));
+		snprintf(out, len, "%s/%u", host, r->prefix_len - 96);
+	} else {
+		inet_ntop(AF_INET6, r->dst, host, sizeof(host));
+		snprintf(out, len, "%s/%u", host, r->prefix_len);
+	}
+}
+
+static void format_ports(const struct lwfp_rule *r, char *out, size_t len)
+{
+	if (r->dport_lo == 1 && r->dport_hi == 65535)
+		snprintf(out, len, "any");
+	else if (r->dport_lo == r->dport_hi)
+		snprintf(out, len, "%u", r->dport_lo);
+	else
+		snprintf(out, len, "%u-%u", r->dport_lo, r->dport_hi);
+}
+
+static struct json_object *rule_json(const struct lwfp_rule *r,
+				     const char *service, const char *dst,
+				     const char *ports, const char *cgroup,
+				     const struct lwfp_rule_ctx *rc)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(r->id));
+	json_object_object_add(o, "service", json_object_new_string(service));
+	json_object_object_add(o, "proto", json_object_new_string("tcp"));
+	json_object_object_add(o, "dst", json_object_new_string(dst));
+	json_object_object_add(o, "dport", json_object_new_string(ports));
+	json_object_object_add(o, "uid", r->flags & LWFP_RULE_UID ?
+			       json_object_new_int64(r->uid) : NULL);
+	json_object_object_add(o, "cgroup", cgroup ?
+			       json_object_new_string(cgroup) : NULL);
+	json_object_object_add(o, "context_len",
+			       json_object_new_int64(rc ? rc->len : 0));
+	json_object_object_add(o, "context", rc ?
+			       json_object_new_string_len((char *)rc->data,
+							  rc->len) : NULL);
+	return o;
+}
+
+static int rule_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct lwfp_service svcs[LWFP_MAX_SERVICES];
+	struct json_object *arr = NULL;
+	struct lwfp_rule *rules = NULL;
+	struct lwfp_rule_ctx *rc;
+	char dst[64], ports[16], cg[512], uid[16];
+	struct admin a;
+	__u32 n = 0;
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp rule list", false, NULL,
+		       NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("rule list: unexpected argument '%s'", argv[i]);
+	rc = malloc(sizeof(*rc));
+	if (!rc)
+		return cli_error("out of memory");
+	if (cli_admin_open(cli, &a)) {
+		free(rc);
+		return 1;
+	}
+	ret = admin_services(&a, svcs);
+	if (!ret)
+		ret = admin_rules(&a, &rules, &n);
+	if (ret) {
+		admin_close(&a);
+		free(rc);
+		return cli_error("cannot read the rules: %s", strerror(-ret));
+	}
+	if (cli->json)
+		arr = json_object_new_array();
+	else
+		printf("%-6s %-16s %-5s %-22s %-11s %-6s %-20s %s\n", "ID",
+		       "SERVICE", "PROTO", "DST", "DPORT", "UID", "CGROUP",
+		       "CONTEXT");
+	for (__u32 k = 0; k < n; k++) {
+		const struct lwfp_rule *r = &rules[k];
+		const char *svc = svcs[r->service % LWFP_MAX_SERVICES].name;
+		bool has_ctx = (r->flags & LWFP_RULE_HAS_CTX) &&
+			       !admin_rule_ctx(&a, r->id, rc);
+
+		format_dst(r, dst, sizeof(dst));
+		format_ports(r, ports, sizeof(ports));
+		if (r->flags & LWFP_RULE_CGROUP)
+			format_cgroup(r->cgroup_id, cg, sizeof(cg));
+		if (arr) {
+			json_object_array_add(arr, rule_json(r, svc, dst, ports,
+				r->flags & LWFP_RULE_CGROUP ? cg : NULL,
+				has_ctx ? rc : NULL));
+			continue;
+		}
+		if (r->flags & LWFP_RULE_UID)
+			snprintf(uid, sizeof(uid), "%u", r->uid);
+		else
+			snprintf(uid, sizeof(uid), "-");
+		printf("%-6u %-16s %-5s %-22s %-11s %-6s %-20s %u bytes\n",
+		       r->id, svc, "tcp", dst, ports, uid,
+		       r->flags & LWFP_RULE_CGROUP ? cg : "-",
+		       has_ctx ? rc->len : 0);
+	}
+	admin_close(&a);
+	free(rules);
+	free(rc);
+	if (arr)
+		cli_json_print(arr);
+	return 0;
+}
+
+int cmd_rule(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_error("usage: lwfp rule add|del|list ...");
+	if (!strcmp(argv[1], "add"))
+		return rule_add(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "del"))
+		return rule_del(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return rule_list(cli, argc - 1, argv + 1);
+	return cli_error("rule: unknown subcommand '%s' (add, del, list)",
+			 argv[1]);
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/* lwfp service add | del | list */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "parse.h"
+
+struct service_args {
+	const char *listen;
+	const char *pid;
+	const char *cgroup;
+	const char *weight;
+};
+
+static int service_opt(int c, const char *arg, void *data)
+{
+	struct service_args *sa = data;
+
+	switch (c) {
+	case 'l':
+		sa->listen = arg;
+		break;
+	case 'p':
+		sa->pid = arg;
+		break;
+	case 'c':
+		sa->cgroup = arg;
+		break;
+	case 'w':
+		sa->weight = arg;
+		break;
+	}
+	return 0;
+}
+
+#define SERVICE_ADD_USAGE \
+	"lwfp service add NAME --listen ADDR:PORT [--pid PID | --cgroup PATH] " \
+	"[--weight N]"
+
+/* Turn arguments into a service; one message on the first bad one. */
+static int service_from_args(const char *name, const struct service_args *sa,
+			     struct lwfp_service *svc, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int ret;
+
+	memset(svc, 0, sizeof(*svc));
+	ret = check_service_name(name, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(svc->name, sizeof(svc->name), "%s", name);
+	if (!sa->listen) {
+		snprintf(err, errlen, "service add: --listen ADDR:PORT is required");
+		return -EINVAL;
+	}
+	ret = parse_endpoint(sa->listen, &ss, &sslen, err, errlen);
+	if (ret)
+		return ret;
+	service_set_listen(svc, &ss);
+	if (sa->pid && sa->cgroup) {
+		snprintf(err, errlen, "service add: give --pid or --cgroup, not both");
+		return -EINVAL;
+	}
+	if (sa->pid) {
+		pid_t pid;
+
+		ret = parse_pid(sa->pid, &pid, err, errlen);
+		if (ret)
+			return ret;
+		if (kill(pid, 0) < 0 && errno == ESRCH) {
+			snprintf(err, errlen, "no process with pid %d", pid);
+			return -ESRCH;
+		}
+		svc->pid = pid;
+	}
+	if (sa->cgroup) {
+		struct cgroup_ref cg;
+
+		ret = cgroup_resolve(sa->cgroup, false, &cg, err, errlen);
+		if (ret)
+			return ret;
+		svc->cgroup_id = cg.id;
+		svc->cgroup_level = cg.level;
+	}
+	if (sa->weight)
+		return parse_weight(sa->weight, &svc->weight, err, errlen);
+	return 0;
+}
+
+static int service_add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "weight", required_argument, NULL, 'w' },
+		CLI_COMMON_OPTS, {}
+	};
+	struct service_args sa = {};
+	struct lwfp_service svc;
+	struct admin a;
+	char err[512];
+	__u32 slot;
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, SERVICE_ADD_USAGE, false,
+		       service_opt, &sa);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (argc - i != 1)
+		return cli_error("usage: %s", SERVICE_ADD_USAGE);
+	if (service_from_args(argv[i], &sa, &svc, err, sizeof(err)))
+		return cli_error("%s", err);
+	if (cli_admin_open(cli, &a))
+		return 1;
+	ret = admin_service_add(&a, &svc, &slot, err, sizeof(err));
+	admin_close(&a);
+	return ret ? cli_error("%s", err) : 0;
+}
+
+static int service_del(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct admin a;
+	char err[512];
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp service del NAME", false,
+		       NULL, NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (argc - i != 1)
+		return cli_error("usage: lwfp service del NAME");
+	if (cli_admin_open(cli, &a))
+		return 1;
+	ret = admin_service_del(&a, argv[i], err, sizeof(err));
+	admin_close(&a);
+	return ret ? cli_error("%s", err) : 0;
+}
+
+static void exempt_text(const struct lwfp_service *svc, char *out, size_t len)
+{
+	char cg[512];
+
+	if (svc->pid) {
+		snprintf(out, len, "pid %u", svc->pid);
+	} else if (svc->cgroup_id) {
+		format_cgroup(svc->cgroup_id, cg, sizeof(cg));
+		snprintf(out, len, "cgroup %s", cg);
+	} else {
+		snprintf(out, len, "-");
+	}
+}
+
+static int service_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct lwfp_service svcs[LWFP_MAX_SERVICES];
+	struct json_object *arr = NULL;
+	char listen[64], exempt[600];
+	struct admin a;
+	int i, ret;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp service list", false, NULL,
+		       NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_error("service list: unexpected argument '%s'", argv[i]);
+	if (cli_admin_open(cli, &a))
+		return 1;
+	ret = admin_services(&a, svcs);
+	admin_close(&a);
+	if (ret)
+		return cli_error("cannot read the services: %s", strerror(-ret));
+
+	if (cli->json)
+		arr = json_object_new_array();
+	else
+		printf("%-20s %-24s %-28s %s\n", "NAME", "LISTEN", "EXEMPT",
+		       "WEIGHT");
+	for (int s = 0; s < LWFP_MAX_SERVICES; s++) {
+		const struct lwfp_service *svc = &svcs[s];
+		bool v6 = !(svc->flags & LWFP_SVC_HAS_V4);
+
+		if (!(svc->flags & LWFP_SVC_IN_USE))
+			continue;
+		format_endpoint(svc->listen, svc->port_be, v6, listen,
+				sizeof(listen));
+		if (!cli->json) {
+			exempt_text(svc, exempt, sizeof(exempt));
+			printf("%-20s %-24s %-28s %u\n", svc->name, listen,
+			       exempt, svc->weight);
+			continue;
+		}
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(svc->name));
+		json_object_object_add(o, "listen", json_object_new_string(listen));
+		json_object_object_add(o, "pid", svc->pid ?
+				       json_object_new_int64(svc->pid) : NULL);
+		if (svc->cgroup_id) {
+			format_cgroup(svc->cgroup_id, exempt, sizeof(exempt));
+			json_object_object_add(o, "cgroup",
+					       json_object_new_string(exempt));
+		} else {
+			json_object_object_add(o, "cgroup", NULL);
+		}
+		json_object_object_add(o, "weight", json_object_new_int64(svc->weight));
+		json_object_array_add(arr, o);
+	}
+	if (arr)
+		cli_json_print(arr);
+	return 0;
+}
+
+int cmd_service(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_error("usage: lwfp service add|del|list ...");
+	if (!strcmp(argv[1], "add"))
+		return service_add(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "del"))
+		return service_del(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return service_list(cli, argc - 1, argv + 1);
+	return cli_error("service: unknown subcommand '%s' (add, del, list)",
+			 argv[1]);
+}

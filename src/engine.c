@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/* Finding an engine from its pin directory. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "lwfp.h"
+#include "engine.h"
+#include "pins.h"
+#include "util.h"
+
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lwfp *default_engine;
+
+const char *engine_default_pin_dir(void)
+{
+	const char *dir = getenv(LWFP_PIN_DIR_ENV);
+
+	return dir && *dir ? dir : LWFP_DEFAULT_PIN_DIR;
+}
+
+int engine_obj_get(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd >= 0)
+		return fd;
+	/* EPERM comes from a bpf() the caller may not make at all */
+	return errno == EPERM ? -EACCES : -errno;
+}
+
+LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
+{
+	struct lwfp *e;
+	int err;
+
+	if (!engine)
+		return -EINVAL;
+	if (!pin_dir)
+		pin_dir = engine_default_pin_dir();
+	if (strlen(pin_dir) >= sizeof(e->pin_dir))
+		return -ENAMETOOLONG;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	strcpy(e->pin_dir, pin_dir);
+	e->sk_fd = e->services_fd = e->rule_ctx_fd = -1;
+
+	err = e->sk_fd = engine_obj_get(pin_dir, PIN_SK);
+	if (err >= 0)
+		err = e->services_fd = engine_obj_get(pin_dir, PIN_SERVICES);
+	if (err >= 0)
+		err = e->rule_ctx_fd = engine_obj_get(pin_dir, PIN_RULE_CTX);
+	if (err < 0) {
+		lwfp_close(e);
+		return err;
+	}
+	*engine = e;
+	return 0;
+}
+
+LWFP_EXPORT void lwfp_close(struct lwfp *e)
+{
+	if (!e)
+		return;
+	if (e->sk_fd >= 0)
+		close(e->sk_fd);
+	if (e->services_fd >= 0)
+		close(e->services_fd);
+	if (e->rule_ctx_fd >= 0)
+		close(e->rule_ctx_fd);
+	free(e);
+}
+
+LWFP_EXPORT const char *lwfp_pin_dir(const struct lwfp *e)
+{
+	return e ? e->pin_dir : engine_default_pin_dir();
+}
+
+int engine_resolve(struct lwfp **engine)
+{
+	int err = 0;
+
+	if (*engine)
+		return 0;
+	pthread_mutex_lock(&default_lock);
+	/* a failed open is retried on the next call: the engine may come */
+	if (!default_engine)
+		err = lwfp_open(NULL, &default_engine);
+	*engine = default_engine;
+	pthread_mutex_unlock(&default_lock);
+	return err;
+}

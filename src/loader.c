@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/* Loading an engine (programs, maps, cgroup links) under a pin directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lwfp_abi.h"
+#include "lwfp.skel.h"
+#include "loader.h"
+#include "pins.h"
+#include "util.h"
+
+#define BPFFS_DEFAULT "/sys/fs/bpf"
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	char *parent;
+
+	snprintf(tmp, sizeof(tmp), "%s", pin_dir);
+	parent = dirname(tmp);
+	if (on_bpffs(parent))
+		return 0;
+	if (!strcmp(parent, BPFFS_DEFAULT)) {
+		if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0755") == 0)
+			return 0;
+		snprintf(err, errlen, "cannot mount bpffs on %s: %s",
+			 BPFFS_DEFAULT, strerror(errno));
+		return -errno;
+	}
+	snprintf(err, errlen, "%s is not on a bpf file system (mount -t bpf)",
+		 parent);
+	return -ENOTDIR;
+}
+
+static int pin_path(char *out, size_t len, const char *pin_dir,
+		    const char *prefix, const char *name)
+{
+	if (snprintf(out, len, "%s/%s%s", pin_dir, prefix, name) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg)
+{
+	struct lwfp_config cfg = {
+		.cgroup_id = cg->id,
+		.next_rule_id = 1,
+		.abi_version = LWFP_ABI_VERSION,
+	};
+	__u32 zero = 0;
+
+	if (getrandom(&cfg.engine_id, sizeof(cfg.engine_id), 0) !=
+	    sizeof(cfg.engine_id))
+		return -errno;
+	/* a longer path is shown truncated by status; it is only a label */
+	snprintf(cfg.cgroup_path, sizeof(cfg.cgroup_path), "%.*s",
+		 (int)sizeof(cfg.cgroup_path) - 1, cg->rel);
+	if (bpf_map__update_elem(skel->maps.lwfp_config, &zero, sizeof(zero),
+				 &cfg, sizeof(cfg), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int pin_all(struct lwfp_bpf *skel, const char *pin_dir, int cg_fd,
+		   char *err, size_t errlen)
+{
+	struct bpf_program *cgroup_progs[] = {
+		skel->progs.lwfp_connect4, skel->progs.lwfp_connect6,
+		skel->progs.lwfp_getpeername4, skel->progs.lwfp_getpeername6,
+		skel->progs.lwfp_sockops,
+	};
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int ret;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		ret = pin_path(path, sizeof(path), pin_dir, "",
+			       bpf_map__name(map));
+		if (!ret && bpf_map__pin(map, path))
+			ret = -errno;
+		if (ret) {
+			snprintf(err, errlen, "cannot pin map %s: %s",
+				 bpf_map__name(map), strerror(-ret));
+			return ret;
+		}
+	}
+	ret = pin_path(path, sizeof(path), pin_dir, PIN_FLOWS_PROG, "");
+	if (!ret && bpf_program__pin(skel->progs.lwfp_flows, path))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "cannot pin the flows iterator: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cgroup_progs); i++) {
+		const char *name = bpf_program__name(cgroup_progs[i]);
+		struct bpf_link *link;
+
+		link = bpf_program__attach_cgroup(cgroup_progs[i], cg_fd);
+		if (!link) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot attach %s: %s", name,
+				 strerror(-ret));
+			return ret;
+		}
+		ret = pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX,
+			       name);
+		if (!ret && bpf_link__pin(link, path))
+			ret = -errno;
+		/* the pin keeps the link: closing our fd does not detach */
+		bpf_link__destroy(link);
+		if (ret) {
+			snprintf(err, errlen, "cannot pin link %s: %s", name,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (!getenv("LWFP_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int engine_load(const char *pin_dir, const struct cgroup_ref *cg,
+		char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct lwfp_bpf *skel;
+	int cg_fd, ret;
+
+	libbpf_set_print(libbpf_quiet);
+	ret = ensure_bpffs(pin_dir, err, errlen);
+	if (ret)
+		return ret;
+	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
+	if (access(path, F_OK) == 0) {
+		snprintf(err, errlen, "an engine is already loaded at %s",
+			 pin_dir);
+		return -EEXIST;
+	}
+	if (mkdir(pin_dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
+			 strerror(errno));
+		return -errno;
+	}
+	cg_fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open cgroup %s: %s", cg->rel,
+			 strerror(errno));
+		goto out_rmdir;
+	}
+	skel = lwfp_bpf__open_and_load();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
+			 strerror(errno),
+			 errno == EPERM ? " (are you root?)" : "");
+		goto out_close;
+	}
+	ret = init_config(skel, cg);
+	if (ret)
+		snprintf(err, errlen, "cannot initialise the engine: %s",
+			 strerror(-ret));
+	if (!ret)
+		ret = pin_all(skel, pin_dir, cg_fd, err, errlen);
+	lwfp_bpf__destroy(skel);
+	if (ret) {
+		char ignored[128];
+
+		engine_unload(pin_dir, ignored, sizeof(ignored));
+	}
+out_close:
+	close(cg_fd);
+out_rmdir:
+	if (ret)
+		rmdir(pin_dir);
+	return ret;
+}
+
+/* Links first, so that no program runs on half-removed maps. */
+static int unpin_matching(const char *pin_dir, bool links)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(pin_dir);
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		bool is_link = !strncmp(de->d_name, PIN_LINK_PREFIX,
+					strlen(PIN_LINK_PREFIX));
+
+		if (de->d_name[0] == '.' || is_link != links)
+			continue;
+		if (pin_path(path, sizeof(path), pin_dir, "", de->d_name) ||
+		    unlink(path) < 0)
+			ret = -errno;
+	}
+	closedir(d);
+	return ret;
+}
+
+int engine_unload(const char *pin_dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
+	if (access(path, F_OK) < 0) {
+		snprintf(err, errlen, "no engine is loaded at %s", pin_dir);
+		return -ENOENT;
+	}
+	ret = unpin_matching(pin_dir, true);
+	if (!ret)
+		ret = unpin_matching(pin_dir, false);
+	if (!ret && rmdir(pin_dir) < 0)
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "cannot unload %s: %s", pin_dir,
+			 strerror(-ret));
+	return ret;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading an engine (programs, maps, cgroup links) under a pin directory. */
+#ifndef LWFP_LOADER_H
+#define LWFP_LOADER_H
+
+#include <stddef.h>
+
+#include "cgroup.h"
+
+/* Load, attach to the cgroup and pin. On failure nothing stays pinned. */
+int engine_load(const char *pin_dir, const struct cgroup_ref *cg,
+		char *err, size_t errlen);
+
+/* Unpin everything: links go (detaching the programs), then maps. */
+int engine_unload(const char *pin_dir, char *err, size_t errlen);
+
+/* Make sure the directory that will hold pin_dir is on a bpf file system,
+ * mounting bpffs at /sys/fs/bpf when that is where it goes. */
+int ensure_bpffs(const char *pin_dir, char *err, size_t errlen);
+
+#endif /* LWFP_LOADER_H */

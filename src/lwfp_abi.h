@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel/user ABI of lwfp: map values shared by the BPF programs and
+ * user space, the redirect records and the redirect context (TLV) layout.
+ * Everything else derives from this header. Fixed-width types only; no
+ * pointers; multi-byte integers in host order unless named be/_be.
+ */
+#ifndef LWFP_ABI_H
+#define LWFP_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define LWFP_ABI_VERSION	1
+
+#define LWFP_MAX_SERVICES	64
+#define LWFP_MAX_RULES		16384	/* per rule table; there are two */
+#define LWFP_MAX_CHAIN		8	/* services one flow may pass through */
+#define LWFP_SERVICE_NAME_MAX	32	/* including the NUL */
+#define LWFP_COMM_LEN		16
+#define LWFP_RULE_CTX_MAX	4096	/* opaque rule context bytes */
+#define LWFP_PENDING_MAX	65536	/* hand-offs in flight */
+
+/*
+ * The hand-off option: a TCP option (RFC 6994 experimental kind 253 with
+ * our ExID) that a redirected client writes on the ACK concluding its
+ * handshake. The service side reads it at PASSIVE_ESTABLISHED. NAT rewrites
+ * addresses and ports, never options, so the hand-off survives a conntrack
+ * source-port remap.
+ */
+#define LWFP_TCPOPT_KIND	253
+#define LWFP_TCPOPT_EXID	0x4c57	/* "LW" */
+#define LWFP_TCPOPT_LEN		12	/* kind, len, exid(2), hop id(8) */
+
+struct lwfp_tcpopt {
+	__u8 kind;
+	__u8 len;
+	__u8 exid[2];		/* big endian LWFP_TCPOPT_EXID */
+	__u8 hop_id[8];		/* host order bytes of the hop id */
+};
+
+/* Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). */
+struct lwfp_endpoint {
+	__u8 addr[16];
+	__u16 port_be;
+	__u8 family;		/* AF_INET or AF_INET6, as the client used */
+	__u8 proto;		/* IPPROTO_TCP */
+};
+
+/* services map: array of LWFP_MAX_SERVICES, indexed by slot */
+enum lwfp_service_flags {
+	LWFP_SVC_IN_USE = 1 << 0,
+	LWFP_SVC_HAS_V4 = 1 << 1,	/* reachable from IPv4 sockets */
+	LWFP_SVC_HAS_V6 = 1 << 2,	/* reachable from IPv6 sockets */
+	LWFP_SVC_FAIL_CLOSED = 1 << 3,
+};
+
+struct lwfp_service {
+	char name[LWFP_SERVICE_NAME_MAX];
+	__u8 addr4[4];		/* target for IPv4 sockets */
+	__u8 addr6[16];		/* target for IPv6 sockets (may be v4-mapped) */
+	__u8 listen[16];	/* the address as registered, v4-mapped if v4 */
+	__u16 port_be;
+	__u16 flags;
+	__u32 pid;		/* exempt process (tgid), 0 = none */
+	__u64 cgroup_id;	/* exempt cgroup subtree, 0 = none */
+	__u32 cgroup_level;
+	__u32 weight;		/* arbitration: higher first */
+	__u32 gen;		/* bumped on each registration of the slot */
+	__u32 _pad;
+};
+
+/* rules map: array of 2 * LWFP_MAX_RULES; table t occupies [t*MAX, (t+1)*MAX) */
+enum lwfp_rule_flags {
+	LWFP_RULE_UID = 1 << 0,
+	LWFP_RULE_CGROUP = 1 << 1,
+	LWFP_RULE_HAS_CTX = 1 << 2,
+};
+
+struct lwfp_rule {
+	__u32 id;
+	__u32 service;		/* slot */
+	__u8 dst[16];		/* network, v4-mapped if IPv4 */
+	__u8 mask[16];		/* derived from the prefix length */
+	__u16 dport_lo;		/* host order, inclusive */
+	__u16 dport_hi;
+	__u8 proto;		/* IPPROTO_TCP */
+	__u8 prefix_len;	/* over the 128-bit address */
+	__u16 flags;
+	__u32 uid;
+	__u32 cgroup_level;
+	__u64 cgroup_id;
+};
+
+/*
+ * config map: one element. User space writes a new rule table into the
+ * inactive half, then flips `table` with one 8-byte update:
+ * bit 32 = active half, low 32 bits = number of rules in it.
+ */
+struct lwfp_config {
+	__u64 table;
+	__u64 engine_id;	/* random per load; in every record */
+	__u64 cgroup_id;	/* the cgroup the engine is attached to */
+	__u32 next_rule_id;
+	__u32 abi_version;
+	char cgroup_path[256];
+};
+
+#define LWFP_TABLE_COUNT(t)	((__u32)(t))
+#define LWFP_TABLE_HALF(t)	((__u32)((t) >> 32) & 1)
+
+/* stats map: per-CPU array, one counter per index */
+enum lwfp_stat {
+	LWFP_STAT_REDIRECTED,		/* connects rewritten to a service */
+	LWFP_STAT_HANDOFF,		/* accepted sockets given their flow */
+	LWFP_STAT_HANDOFF_MISS,		/* hand-off option seen, flow gone */
+	LWFP_STAT_SKIP_SELF,		/* rule matched the service's own process */
+	LWFP_STAT_SKIP_CHAIN,		/* service already in the flow's chain */
+	LWFP_STAT_CHAIN_FULL,		/* chain at LWFP_MAX_CHAIN, went direct */
+	LWFP_STAT_BAD_RECORDS,		/* records rejected at connect */
+	LWFP_STAT_NO_TARGET,		/* service has no address for the family */
+	LWFP_STAT_MAX,
+};
+
+/*
+ * Redirect records: the opaque blob a service copies from its accepted
+ * socket to its outbound socket. Identifies the end-to-end flow and the
+ * services that redirected it so far.
+ */
+#define LWFP_RECORDS_MAGIC	0x5246574cu	/* "LWFR" little endian */
+#define LWFP_RECORDS_VERSION	1
+
+struct lwfp_records {
+	__u32 magic;
+	__u8 version;
+	__u8 chain_len;
+	__u8 chain[LWFP_MAX_CHAIN];	/* service slots, oldest first */
+	__u16 _pad;
+	__u64 engine_id;
+	__u64 flow_id;
+	__u64 token;			/* reserved: authentication */
+};
+
+/* What a socket is to the engine; the role of its sk storage. */
+enum lwfp_role {
+	LWFP_ROLE_NONE,
+	LWFP_ROLE_CLIENT,	/* its connect was redirected to a service */
+	LWFP_ROLE_ACCEPTED,	/* a service accepted it; records/context here */
+	LWFP_ROLE_RECORDS,	/* records set, not yet connected */
+	LWFP_ROLE_OUTBOUND,	/* connected with records, not redirected */
+};
+
+/*
+ * sk storage value (and hand-off value). One hop = one redirected connect.
+ * The accepted socket gets a copy of the client's hop.
+ */
+struct lwfp_sk {
+	struct lwfp_records rec;
+	__u64 hop_id;
+	__u64 start_ns;		/* CLOCK_BOOTTIME of the connect */
+	__u64 cgroup_id;	/* of the connecting process */
+	struct lwfp_endpoint orig;
+	__u32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 rule_id;
+	char comm[LWFP_COMM_LEN];
+	__u32 service_gen;
+	__u8 role;
+	__u8 service;		/* slot this hop was redirected to */
+	__u8 _pad[2];
+};
+
+/* What the flows iterator writes per socket. */
+struct lwfp_sk_dump {
+	struct lwfp_sk sk;
+	__u32 state;		/* TCP state of the socket */
+	__u32 _pad;
+};
+
+/*
+ * Redirect context: a self-describing blob.
+ *   header: magic "LWFC" (4 bytes), version (1), reserved (1), length of
+ *           the whole blob including the header (2, big endian)
+ *   then TLVs: type (2, big endian), length (2, big endian), value.
+ * All integers in values are big endian. Unknown types are skipped by
+ * decoders; each known type appears at most once. See docs/context.md.
+ */
+#define LWFP_CTX_MAGIC		"LWFC"
+#define LWFP_CTX_VERSION	1
+#define LWFP_CTX_HDR_LEN	8
+#define LWFP_TLV_HDR_LEN	4
+
+enum lwfp_ctx_type {
+	LWFP_CTX_ORIG_DST = 1,	/* family(1) proto(1) port(2) addr(4|16) */
+	LWFP_CTX_PID = 2,	/* u32 */
+	LWFP_CTX_UID = 3,	/* u32 */
+	LWFP_CTX_GID = 4,	/* u32 */
+	LWFP_CTX_COMM = 5,	/* 0..15 bytes, no NUL */
+	LWFP_CTX_CGROUP_ID = 6,	/* u64 */
+	LWFP_CTX_RULE_ID = 7,	/* u32 */
+	LWFP_CTX_SERVICE = 8,	/* 1..31 bytes, no NUL */
+	LWFP_CTX_TIMESTAMP = 9,	/* u64 ns since the Unix epoch */
+	LWFP_CTX_RULE_CTX = 10,	/* 0..LWFP_RULE_CTX_MAX opaque bytes */
+};
+
+/* The largest context the engine produces. */
+#define LWFP_CTX_MAX_LEN (LWFP_CTX_HDR_LEN + 10 * LWFP_TLV_HDR_LEN + \
+			  (4 + 16) + 4 + 4 + 4 + (LWFP_COMM_LEN - 1) + 8 + 4 + \
+			  (LWFP_SERVICE_NAME_MAX - 1) + 8 + LWFP_RULE_CTX_MAX)
+
+/* rule_ctx map value: the rule's opaque context, keyed by rule id */
+struct lwfp_rule_ctx {
+	__u32 len;
+	__u8 data[LWFP_RULE_CTX_MAX];
+};
+
+#endif /* LWFP_ABI_H */

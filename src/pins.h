@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* What an engine pins under its pin directory. */
+#ifndef LWFP_PINS_H
+#define LWFP_PINS_H
+
+/* Maps keep the names they have in lwfp.bpf.c. */
+#define PIN_SK		"lwfp_sk"
+#define PIN_PENDING	"lwfp_pending"
+#define PIN_SERVICES	"lwfp_services"
+#define PIN_RULES	"lwfp_rules"
+#define PIN_CONFIG	"lwfp_config"
+#define PIN_STATS	"lwfp_stats"
+#define PIN_RULE_CTX	"lwfp_rule_ctx"
+/* The flows iterator program, attached on demand by `lwfp flows`. */
+#define PIN_FLOWS_PROG	"prog_flows"
+/* Cgroup links are pinned as "link_" + program name. */
+#define PIN_LINK_PREFIX	"link_"
+
+#endif /* LWFP_PINS_H */

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-socket calls a redirect service makes: query records and context
+ * on the socket it accepted, set records on the socket it connects out.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "lwfp.h"
+#include "lwfp_abi.h"
+#include "engine.h"
+#include "util.h"
+
+_Static_assert(sizeof(struct lwfp_records) == LWFP_RECORDS_LEN,
+	       "LWFP_RECORDS_LEN must match the ABI");
+_Static_assert(LWFP_CTX_MAX_LEN == LWFP_CONTEXT_MAX_LEN,
+	       "LWFP_CONTEXT_MAX_LEN must match the ABI");
+_Static_assert(LWFP_RULE_CTX_MAX == LWFP_RULE_CONTEXT_MAX,
+	       "LWFP_RULE_CONTEXT_MAX must match the ABI");
+
+/* Why a socket has no state for us: not a socket, not connected, or
+ * simply never redirected. Only paid on the error path. */
+static int why_no_state(int fd, int lookup_errno)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int type;
+
+	if (lookup_errno == EBADF)
+		return -EBADF;
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return errno == ENOTSOCK ? -ENOTSOCK : -errno;
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 &&
+	    errno == ENOTCONN)
+		return -ENOTCONN;
+	return -ENODATA;
+}
+
+static int accepted_hop(struct lwfp *e, int fd, struct lwfp_sk *st)
+{
+	int err = engine_resolve(&e);
+
+	if (err)
+		return err;
+	if (fd < 0)
+		return -EBADF;
+	if (bpf_map_lookup_elem(e->sk_fd, &fd, st))
+		return why_no_state(fd, errno);
+	return st->role == LWFP_ROLE_ACCEPTED ? 0 : -ENODATA;
+}
+
+static int copy_out(const void *src, size_t n, void *buf, size_t *len)
+{
+	if (!len)
+		return -EINVAL;
+	if (*len < n || !buf) {
+		*len = n;
+		return -ERANGE;
+	}
+	memcpy(buf, src, n);
+	*len = n;
+	return 0;
+}
+
+LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
+				   size_t *len)
+{
+	struct lwfp_sk st;
+	int err = accepted_hop(e, fd, &st);
+
+	if (err)
+		return err;
+	return copy_out(&st.rec, sizeof(st.rec), buf, len);
+}
+
+static void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
+				 struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = ep->port_be;
+		memcpy(&sin->sin_addr, &ep->addr[12], 4);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = ep->port_be;
+		memcpy(&sin6->sin6_addr, ep->addr, 16);
+		*len = sizeof(*sin6);
+	}
+}
+
+/* Hops carry CLOCK_BOOTTIME; the context speaks wall-clock time. */
+static __u64 boottime_to_realtime(__u64 boot_ns)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return boot_ns + (rt.tv_sec - bt.tv_sec) * 1000000000ull +
+	       (rt.tv_nsec - bt.tv_nsec);
+}
+
+static void service_name(struct lwfp *e, const struct lwfp_sk *st, char *out,
+			 size_t outlen)
+{
+	struct lwfp_service svc;
+	__u32 slot = st->service;
+
+	/* a slot registered again since names another service */
+	if (bpf_map_lookup_elem(e->services_fd, &slot, &svc) ||
+	    svc.gen != st->service_gen || !svc.name[0]) {
+		snprintf(out, outlen, "slot-%u", slot);
+		return;
+	}
+	snprintf(out, outlen, "%.*s", (int)sizeof(svc.name) - 1, svc.name);
+}
+
+LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
+				   size_t *len)
+{
+	unsigned char blob[LWFP_CTX_MAX_LEN];
+	struct lwfp_rule_ctx rc;
+	struct lwfp_context ctx = { .version = LWFP_CTX_VERSION };
+	struct lwfp_sk st;
+	socklen_t slen;
+	size_t n = sizeof(blob);
+	int err;
+
+	if (!len)
+		return -EINVAL;
+	err = engine_resolve(&e);
+	if (!err)
+		err = accepted_hop(e, fd, &st);
+	if (err)
+		return err;
+
+	endpoint_to_sockaddr(&st.orig, &ctx.orig_dst, &slen);
+	ctx.protocol = st.orig.proto;
+	ctx.pid = st.pid;
+	ctx.uid = st.uid;
+	ctx.gid = st.gid;
+	memcpy(ctx.comm, st.comm, sizeof(ctx.comm) - 1);
+	ctx.cgroup_id = st.cgroup_id;
+	ctx.rule_id = st.rule_id;
+	service_name(e, &st, ctx.service, sizeof(ctx.service));
+	ctx.timestamp_ns = boottime_to_realtime(st.start_ns);
+	/* rule bytes live once per rule, never per socket */
+	if (!bpf_map_lookup_elem(e->rule_ctx_fd, &st.rule_id, &rc) &&
+	    rc.len <= sizeof(rc.data)) {
+		ctx.rule_context = rc.data;
+		ctx.rule_context_len = rc.len;
+	}
+	err = lwfp_context_encode(&ctx, blob, &n);
+	if (err)
+		return err;
+	return copy_out(blob, n, buf, len);
+}
+
+LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
+					struct sockaddr_storage *dst,
+					socklen_t *len)
+{
+	struct lwfp_sk st;
+	int err;
+
+	if (!dst || !len)
+		return -EINVAL;
+	err = accepted_hop(e, fd, &st);
+	if (err)
+		return err;
+	endpoint_to_sockaddr(&st.orig, dst, len);
+	return 0;
+}
+
+/* Records may go only on a TCP socket whose connect has not started. */
+static int check_settable(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(int);
+	int type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	if (type != SOCK_STREAM)
+		return -EPROTONOSUPPORT;
+	len = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return errno == EOPNOTSUPP ? -EPROTONOSUPPORT : -errno;
+	if (ti.tcpi_state == TCP_LISTEN)
+		return -EINVAL;
+	return ti.tcpi_state == TCP_CLOSE ? 0 : -EISCONN;
+}
+
+LWFP_EXPORT int lwfp_set_records(struct lwfp *e, int fd, const void *records,
+				 size_t len)
+{
+	struct lwfp_sk st = { .role = LWFP_ROLE_RECORDS };
+	int err;
+
+	if (fd < 0)
+		return -EBADF;
+	if (!records || len != sizeof(st.rec))
+		return -EINVAL;
+	memcpy(&st.rec, records, sizeof(st.rec));
+	if (st.rec.magic != LWFP_RECORDS_MAGIC ||
+	    st.rec.version != LWFP_RECORDS_VERSION)
+		return -EINVAL;
+	err = check_settable(fd);
+	if (!err)
+		err = engine_resolve(&e);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(e->sk_fd, &fd, &st, BPF_ANY))
+		return errno == EPERM ? -EACCES : -errno;
+	return 0;
+}
