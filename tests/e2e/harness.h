@@ -61,7 +61,7 @@ static int failures, checks;
 			return;                                            \
 	} while (0)
 
-static void die(const char *fmt, ...)
+static inline void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -73,14 +73,14 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static void cg_path(char *out, size_t len, const char *sub)
+static inline void cg_path(char *out, size_t len, const char *sub)
 {
 	if (snprintf(out, len, "%s%s%s%s", env.mount, env.base,
 		     sub ? "/" : "", sub ? sub : "") >= (int)len)
 		die("cgroup path too long");
 }
 
-static void cg_enter_abs(const char *abs)
+static inline void cg_enter_abs(const char *abs)
 {
 	char procs[PATH_MAX + 16];
 	FILE *f;
@@ -92,7 +92,7 @@ static void cg_enter_abs(const char *abs)
 }
 
 /* Move the calling process into our cgroup `sub` ("svc", "app", ...). */
-static void cg_enter(const char *sub)
+static inline void cg_enter(const char *sub)
 {
 	char p[PATH_MAX];
 
@@ -103,7 +103,7 @@ static void cg_enter(const char *sub)
 
 /* Run the CLI with --pin-dir; stdout lands in env.out. Returns the exit
  * status. Arguments are a NULL-terminated list. */
-static int lwfp_run(const char *arg, ...)
+static inline int lwfp_run(const char *arg, ...)
 {
 	char *argv[64] = { env.lwfp, "--pin-dir", env.pin_dir };
 	int argc = 3, p[2], status;
@@ -135,7 +135,7 @@ static int lwfp_run(const char *arg, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static void engine_stop(void)
+static inline void engine_stop(void)
 {
 	if (env.loaded)
 		lwfp_run("unload", NULL);
@@ -143,7 +143,7 @@ static void engine_stop(void)
 }
 
 /* A fresh engine on our cgroup for each test: no state leaks between. */
-static void engine_start(void)
+static inline void engine_start(void)
 {
 	engine_stop();
 	if (lwfp_run("load", "--cgroup", env.base, NULL))
@@ -151,7 +151,7 @@ static void engine_start(void)
 	env.loaded = true;
 }
 
-static void rmdir_tree(const char *abs)
+static inline void rmdir_tree(const char *abs)
 {
 	static const char *const subs[] = { "svc", "app", "app2", "app3",
 					    "origin", NULL };
@@ -164,7 +164,7 @@ static void rmdir_tree(const char *abs)
 	rmdir(abs);
 }
 
-static void cleanup(void)
+static inline void cleanup(void)
 {
 	char p[PATH_MAX];
 
@@ -174,13 +174,13 @@ static void cleanup(void)
 	rmdir_tree(p);
 }
 
-static void on_signal(int sig)
+static inline void on_signal(int sig)
 {
 	(void)sig;
 	exit(2);	/* runs cleanup through atexit */
 }
 
-static void find_cgroup2(void)
+static inline void find_cgroup2(void)
 {
 	char line[4096], home[PATH_MAX];
 	FILE *f = fopen("/proc/self/mountinfo", "r");
@@ -216,7 +216,7 @@ static void find_cgroup2(void)
 		die("cgroup path too long");
 }
 
-static void env_init(int argc, char **argv, const char *name)
+static inline void env_init(int argc, char **argv, const char *name)
 {
 	char p[PATH_MAX];
 
@@ -244,7 +244,7 @@ static void env_init(int argc, char **argv, const char *name)
 
 typedef void (*test_fn)(void);
 
-static int run_tests(const char *const names[], const test_fn fns[], int n)
+static inline int run_tests(const char *const names[], const test_fn fns[], int n)
 {
 	const char *only = getenv("LWFP_TEST_ONLY");
 
@@ -269,7 +269,7 @@ static int run_tests(const char *const names[], const test_fn fns[], int n)
 
 /* ---- sockets ---- */
 
-static socklen_t make_addr(struct sockaddr_storage *ss, const char *ip,
+static inline socklen_t make_addr(struct sockaddr_storage *ss, const char *ip,
 			   uint16_t port)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
@@ -288,7 +288,7 @@ static socklen_t make_addr(struct sockaddr_storage *ss, const char *ip,
 	return sizeof(*sin6);
 }
 
-static uint16_t addr_port(const struct sockaddr_storage *ss)
+static inline uint16_t addr_port(const struct sockaddr_storage *ss)
 {
 	return ntohs(ss->ss_family == AF_INET ?
 		     ((const struct sockaddr_in *)ss)->sin_port :
@@ -296,7 +296,7 @@ static uint16_t addr_port(const struct sockaddr_storage *ss)
 }
 
 /* "127.0.0.1:80" / "[::1]:80" */
-static const char *addr_str(const struct sockaddr_storage *ss)
+static inline const char *addr_str(const struct sockaddr_storage *ss)
 {
 	static char bufs[4][80];
 	static int k;
@@ -317,7 +317,7 @@ static const char *addr_str(const struct sockaddr_storage *ss)
 }
 
 /* Listen on ip, port chosen by the kernel. */
-static int listen_on(const char *ip, uint16_t *port)
+static inline int listen_on(const char *ip, uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(&ss, ip, 0);
@@ -335,7 +335,7 @@ static int listen_on(const char *ip, uint16_t *port)
 
 /* A port nothing listens on, for "original destinations" that must be
  * rewritten: if a redirect fails, the connect is refused on loopback. */
-static uint16_t unused_port(const char *ip)
+static inline uint16_t unused_port(const char *ip)
 {
 	uint16_t port;
 	int fd = listen_on(ip, &port);
@@ -345,7 +345,7 @@ static uint16_t unused_port(const char *ip)
 }
 
 /* accept with a timeout, so a missed redirect fails instead of hanging */
-static int accept_timeout(int lfd, int ms)
+static inline int accept_timeout(int lfd, int ms)
 {
 	fd_set rd;
 	struct timeval tv = { .tv_sec = ms / 1000,
@@ -358,7 +358,7 @@ static int accept_timeout(int lfd, int ms)
 	return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 }
 
-static int connect_to(int family, const char *ip, uint16_t port)
+static inline int connect_to(int family, const char *ip, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(&ss, ip, port);
@@ -390,7 +390,7 @@ struct client {
 /* Exit codes say what failed, for the parent's message. */
 enum { CL_OK, CL_CONNECT = 10, CL_PEER, CL_IO, CL_REPLY, CL_SETUP };
 
-static void client_main(const struct client *c)
+static inline void client_main(const struct client *c)
 {
 	struct sockaddr_storage want, got;
 	socklen_t len = sizeof(got);
@@ -429,7 +429,7 @@ static void client_main(const struct client *c)
 	_exit(CL_OK);
 }
 
-static pid_t client_start(const struct client *c)
+static inline pid_t client_start(const struct client *c)
 {
 	pid_t pid = fork();
 
@@ -440,7 +440,7 @@ static pid_t client_start(const struct client *c)
 	return pid;
 }
 
-static int client_wait(pid_t pid)
+static inline int client_wait(pid_t pid)
 {
 	int status;
 
@@ -450,7 +450,7 @@ static int client_wait(pid_t pid)
 }
 
 /* The value of "key": N in the last JSON the CLI printed (flat search). */
-static long long json_int(const char *key)
+static inline long long json_int(const char *key)
 {
 	char pat[96];
 	const char *p;
