@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -24,6 +26,19 @@ static int cgroup_id(const char *path, uint64_t *id)
 	if (h.fh.handle_bytes != sizeof(uint64_t))
 		return -EPROTO;
 	*id = h.id;
+	return 0;
+}
+
+/* A cgroup is a directory of the cgroup2 file system, nothing else. */
+static int cgroup_dir_check(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || statfs(path, &sfs) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -ENOTDIR;
 	return 0;
 }
 
@@ -70,10 +85,13 @@ int cgroup_resolve(const char *path, bool create, struct cgroup_ref *cg,
 			return ret;
 		}
 	}
-	ret = cgroup_id(cg->path, &cg->id);
+	ret = cgroup_dir_check(cg->path);
+	if (!ret)
+		ret = cgroup_id(cg->path, &cg->id);
 	if (ret < 0) {
 		snprintf(err, errlen, "cgroup %s: %s", cg->rel,
-			 ret == -ENOENT ? "no such cgroup" : strerror(-ret));
+			 ret == -ENOENT ? "no such cgroup" :
+			 ret == -ENOTDIR ? "not a cgroup" : strerror(-ret));
 		return ret;
 	}
 	return 0;

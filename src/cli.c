@@ -25,6 +25,10 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 				NULL)) != -1) {
 		switch (c) {
 		case 'P':
+			if (!*optarg) {
+				cli_error("option '--pin-dir' needs a value");
+				return -1;
+			}
 			cli->pin_dir = optarg;
 			break;
 		case 'J':
@@ -58,6 +62,52 @@ int cli_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lwfp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_dispatch(struct cli *cli, int argc, char **argv, const char *group,
+		 const struct cli_verb *verbs, size_t nverbs)
+{
+	char names[128] = "";
+	int i = 1;
+
+	for (size_t v = 0; v < nverbs; v++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", v ? "|" : "", verbs[v].name);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: lwfp %s %s ... (lwfp %s VERB --help)\n",
+			       group, names, group);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--json"))
+			cli->json = true;
+		else if (!strncmp(argv[i], "--pin-dir=", 10) && argv[i][10])
+			cli->pin_dir = argv[i] + 10;
+		else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc)
+			cli->pin_dir = argv[++i];
+		else
+			return cli_usage("%s: unknown option '%s'", group,
+					 argv[i]);
+	}
+	if (i == argc)
+		return cli_usage("usage: lwfp %s %s ...", group, names);
+	for (size_t v = 0; v < nverbs; v++)
+		if (!strcmp(argv[i], verbs[v].name))
+			return verbs[v].run(cli, argc - i, argv + i);
+	return cli_usage("%s: unknown subcommand '%s' (%s)", group, argv[i],
+			 names);
 }
 
 int cli_admin_open(struct cli *cli, struct admin *a)

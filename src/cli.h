@@ -32,6 +32,17 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 
 /* Print "lwfp: message" on stderr; returns 1 (the exit status). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a usage error; returns 2. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct cli_verb {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Run `group VERB ...`; common options may come before the verb. */
+int cli_dispatch(struct cli *cli, int argc, char **argv, const char *group,
+		 const struct cli_verb *verbs, size_t nverbs);
 
 /* Open the engine named by --pin-dir / $LWFP_PIN_DIR, or print why not. */
 int cli_admin_open(struct cli *cli, struct admin *a);

@@ -297,7 +297,7 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("demo: unexpected argument '%s'", argv[i]);
+		return cli_usage("demo: unexpected argument '%s'", argv[i]);
 	if (geteuid() != 0)
 		return cli_error("demo: run as root (it loads BPF programs)");
 	if (find_proxy(proxy_arg, proxy, sizeof(proxy)))

@@ -30,10 +30,10 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (!path)
-		return cli_error("exec: --cgroup PATH is required (usage: %s)",
+		return cli_usage("exec: --cgroup PATH is required (usage: %s)",
 				 EXEC_USAGE);
 	if (i == argc)
-		return cli_error("exec: no command given (usage: %s)",
+		return cli_usage("exec: no command given (usage: %s)",
 				 EXEC_USAGE);
 	if (cgroup_resolve(path, true, &cg, err, sizeof(err)) ||
 	    cgroup_enter(&cg, err, sizeof(err)))

@@ -140,7 +140,7 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("flows: unexpected argument '%s'", argv[i]);
+		return cli_usage("flows: unexpected argument '%s'", argv[i]);
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_services(&a, svcs);

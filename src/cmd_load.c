@@ -31,7 +31,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("load: unexpected argument '%s'", argv[i]);
+		return cli_usage("load: unexpected argument '%s'", argv[i]);
 	if (cgroup_resolve(path, false, &cg, err, sizeof(err)) ||
 	    engine_load(cli->pin_dir, &cg, err, sizeof(err)))
 		return cli_error("%s", err);
@@ -51,7 +51,7 @@ int cmd_unload(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("unload: unexpected argument '%s'", argv[i]);
+		return cli_usage("unload: unexpected argument '%s'", argv[i]);
 	if (engine_unload(cli->pin_dir, err, sizeof(err)))
 		return cli_error("%s", err);
 	return 0;
@@ -83,7 +83,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("status: unexpected argument '%s'", argv[i]);
+		return cli_usage("status: unexpected argument '%s'", argv[i]);
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_config(&a, &cfg);

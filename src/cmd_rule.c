@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "parse.h"
+#include "util.h"
 
 struct rule_args {
 	const char *service;
@@ -161,7 +162,7 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("rule add: unexpected argument '%s'", argv[i]);
+		return cli_usage("rule add: unexpected argument '%s'", argv[i]);
 	if (rule_from_args(&ra, &r, ctx, &ctx_len, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
@@ -199,7 +200,7 @@ static int rule_del(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_error("usage: lwfp rule del ID");
+		return cli_usage("usage: lwfp rule del ID");
 	if (parse_u32(argv[i], &id, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
@@ -274,7 +275,7 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("rule list: unexpected argument '%s'", argv[i]);
+		return cli_usage("rule list: unexpected argument '%s'", argv[i]);
 	rc = malloc(sizeof(*rc));
 	if (!rc)
 		return cli_error("out of memory");
@@ -331,14 +332,9 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 
 int cmd_rule(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_error("usage: lwfp rule add|del|list ...");
-	if (!strcmp(argv[1], "add"))
-		return rule_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "del"))
-		return rule_del(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return rule_list(cli, argc - 1, argv + 1);
-	return cli_error("rule: unknown subcommand '%s' (add, del, list)",
-			 argv[1]);
+	static const struct cli_verb verbs[] = {
+		{ "add", rule_add }, { "del", rule_del }, { "list", rule_list },
+	};
+
+	return cli_dispatch(cli, argc, argv, "rule", verbs, ARRAY_SIZE(verbs));
 }

@@ -8,6 +8,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "parse.h"
+#include "util.h"
 
 struct service_args {
 	const char *listen;
@@ -113,7 +114,7 @@ static int service_add(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_error("usage: %s", SERVICE_ADD_USAGE);
+		return cli_usage("usage: %s", SERVICE_ADD_USAGE);
 	if (service_from_args(argv[i], &sa, &svc, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
@@ -135,7 +136,7 @@ static int service_del(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_error("usage: lwfp service del NAME");
+		return cli_usage("usage: lwfp service del NAME");
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_service_del(&a, argv[i], err, sizeof(err));
@@ -171,7 +172,7 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_error("service list: unexpected argument '%s'", argv[i]);
+		return cli_usage("service list: unexpected argument '%s'", argv[i]);
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_services(&a, svcs);
@@ -221,14 +222,9 @@ static int service_list(struct cli *cli, int argc, char **argv)
 
 int cmd_service(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_error("usage: lwfp service add|del|list ...");
-	if (!strcmp(argv[1], "add"))
-		return service_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "del"))
-		return service_del(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return service_list(cli, argc - 1, argv + 1);
-	return cli_error("service: unknown subcommand '%s' (add, del, list)",
-			 argv[1]);
+	static const struct cli_verb verbs[] = {
+		{ "add", service_add }, { "del", service_del }, { "list", service_list },
+	};
+
+	return cli_dispatch(cli, argc, argv, "service", verbs, ARRAY_SIZE(verbs));
 }

@@ -44,10 +44,17 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			cli.json = true;
-		} else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc) {
-			cli.pin_dir = argv[++i];
-		} else if (!strncmp(argv[i], "--pin-dir=", 10)) {
-			cli.pin_dir = argv[i] + 10;
+		} else if (!strcmp(argv[i], "--pin-dir") ||
+			   !strncmp(argv[i], "--pin-dir=", 10)) {
+			const char *v = argv[i][9] == '=' ? argv[i] + 10 :
+				       i + 1 < argc ? argv[++i] : NULL;
+
+			if (!v || !*v) {
+				fprintf(stderr, "lwfp: option '--pin-dir' needs "
+						"a value\n");
+				return 2;
+			}
+			cli.pin_dir = v;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
@@ -55,8 +62,8 @@ int main(int argc, char **argv)
 			printf("lwfp %s\n", LWFP_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "lwfp: unknown option '%s'\n", argv[i]);
-			usage(stderr);
+			fprintf(stderr, "lwfp: unknown option '%s' (try lwfp "
+					"--help)\n", argv[i]);
 			return 2;
 		}
 	}
