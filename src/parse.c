@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pure parsers for the arguments of the lwfp CLI. See parse.h.
+ *
+ * Each failure writes exactly one line into the caller's err buffer. User
+ * input quoted in a message is passed through quote(), which replaces
+ * control and non-ASCII bytes with '?' and shortens long input, so a
+ * message never spans lines whatever the input.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lwfp_abi.h"
+#include "parse.h"
+#include "util.h"
+
+_Static_assert(sizeof(pid_t) == sizeof(int), "pid_t is not an int");
+
+#define QUOTE_MAX	48	/* input bytes shown in a message */
+#define CGROUP_NAME_MAX	255	/* NAME_MAX of a cgroup directory */
+#define USER_NAME_MAX	256
+#define SERVICE_NAME_LEN (LWFP_SERVICE_NAME_MAX - 1)
+
+struct quoted {
+	char s[QUOTE_MAX + 4];
+};
+
+/* At most n bytes of s, printable, for a message. */
+static struct quoted quote_n(const char *s, size_t n)
+{
+	struct quoted q;
+	size_t len = strnlen(s, n), i;
+	size_t show = len > QUOTE_MAX ? QUOTE_MAX : len;
+
+	for (i = 0; i < show; i++) {
+		unsigned char c = s[i];
+
+		q.s[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	if (show < len) {
+		memcpy(q.s + show, "...", 3);
+		show += 3;
+	}
+	q.s[show] = '\0';
+	return q;
+}
+
+static struct quoted quote(const char *s)
+{
+	return quote_n(s, SIZE_MAX);
+}
+
+static void clear_err(char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+}
+
+/* Write a message into err and return ret. */
+static int __attribute__((format(printf, 4, 5)))
+fail(int ret, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+enum dec {
+	DEC_OK,
+	DEC_JUNK,	/* empty, or not only digits */
+	DEC_ZERO,	/* leading zero */
+	DEC_RANGE,	/* greater than max */
+};
+
+/* Strict decimal in s[0..n): digits only, no leading zeros, <= max. */
+static enum dec parse_dec(const char *s, size_t n, uint64_t max,
+			  uint64_t *out)
+{
+	uint64_t v = 0;
+	bool big = false;
+	size_t i;
+
+	if (!n)
+		return DEC_JUNK;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return DEC_JUNK;
+		if (!big) {
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			big = v > max;
+		}
+	}
+	if (s[0] == '0' && n > 1)
+		return DEC_ZERO;
+	if (big)
+		return DEC_RANGE;
+	*out = v;
+	return DEC_OK;
+}
+
+/* A number that must be lo..hi: the value or a message. */
+static int parse_num(const char *s, size_t n, const char *what,
+		     uint64_t lo, uint64_t hi, uint64_t *out,
+		     char *err, size_t errlen)
+{
+	uint64_t v = 0;
+
+	switch (parse_dec(s, n, hi, &v)) {
+	case DEC_OK:
+		if (v >= lo)
+			break;
+		/* fall through */
+	case DEC_RANGE:
+		return fail(-EINVAL, err, errlen,
+			    "bad %s '%s': must be %llu-%llu", what,
+			    quote_n(s, n).s, (unsigned long long)lo,
+			    (unsigned long long)hi);
+	case DEC_ZERO:
+		return fail(-EINVAL, err, errlen,
+			    "bad %s '%s': leading zeros are not allowed",
+			    what, quote_n(s, n).s);
+	default:
+		if (!n)
+			return fail(-EINVAL, err, errlen, "missing %s", what);
+		return fail(-EINVAL, err, errlen,
+			    "bad %s '%s': must be a decimal number %llu-%llu",
+			    what, quote_n(s, n).s, (unsigned long long)lo,
+			    (unsigned long long)hi);
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		   char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned char addr[16];
+	const char *h, *port;
+	size_t hlen;
+	uint64_t pnum;
+	int family, ret;
+
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen,
+			    "missing endpoint: expected IPV4:PORT or [IPV6]:PORT");
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end)
+			return fail(-EINVAL, err, errlen,
+				    "bad endpoint '%s': missing ']' after the IPv6 address",
+				    quote(s).s);
+		if (end[1] != ':')
+			return fail(-EINVAL, err, errlen,
+				    "bad endpoint '%s': expected [IPV6]:PORT",
+				    quote(s).s);
+		h = s + 1;
+		hlen = end - h;
+		port = end + 2;
+		family = AF_INET6;
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (!colon || memchr(s, ':', colon - s))
+			return fail(-EINVAL, err, errlen,
+				    "bad endpoint '%s': expected IPV4:PORT or [IPV6]:PORT (IPv6 addresses must be in brackets)",
+				    quote(s).s);
+		h = s;
+		hlen = colon - s;
+		port = colon + 1;
+		family = AF_INET;
+	}
+
+	if (!hlen)
+		return fail(-EINVAL, err, errlen,
+			    "bad endpoint '%s': missing address", quote(s).s);
+	if (family == AF_INET6 && memchr(h, '%', hlen))
+		return fail(-EINVAL, err, errlen,
+			    "bad endpoint '%s': zone ids are not supported",
+			    quote(s).s);
+	if (hlen < sizeof(host)) {
+		memcpy(host, h, hlen);
+		host[hlen] = '\0';
+		ret = inet_pton(family, host, addr);
+	} else {
+		ret = 0;
+	}
+	if (ret != 1)
+		return fail(-EINVAL, err, errlen, family == AF_INET ?
+			    "bad address '%s': expected an IPv4 address (no host names) or a bracketed IPv6 address" :
+			    "bad address '%s': not an IPv6 address",
+			    quote_n(h, hlen).s);
+
+	if (!*port)
+		return fail(-EINVAL, err, errlen,
+			    "bad endpoint '%s': missing port", quote(s).s);
+	ret = parse_num(port, strlen(port), "port", 1, 65535, &pnum,
+			err, errlen);
+	if (ret)
+		return ret;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)pnum);
+		memcpy(&sin->sin_addr, addr, 4);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)pnum);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		*len = sizeof(*sin6);
+	}
+	return 0;
+}
+
+int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
+{
+	static const uint8_t v4mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	char host[INET6_ADDRSTRLEN], sugg[INET6_ADDRSTRLEN];
+	uint8_t addr[16], mask[16], net[16];
+	const char *slash;
+	size_t hlen;
+	uint64_t plen;
+	unsigned int max, prefix, i;
+	bool host_bits = false;
+	int family, ret;
+
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen,
+			    "missing network: expected ADDRESS[/PREFIX]");
+
+	slash = strchr(s, '/');
+	hlen = slash ? (size_t)(slash - s) : strlen(s);
+	family = memchr(s, ':', hlen) ? AF_INET6 : AF_INET;
+	max = family == AF_INET ? 32 : 128;
+
+	if (!hlen)
+		return fail(-EINVAL, err, errlen,
+			    "bad network '%s': missing address", quote(s).s);
+	if (hlen < sizeof(host)) {
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		ret = inet_pton(family, host, family == AF_INET ?
+				addr + 12 : addr);
+	} else {
+		ret = 0;
+	}
+	if (ret != 1)
+		return fail(-EINVAL, err, errlen,
+			    "bad network '%s': '%s' is not an IPv4 or IPv6 address",
+			    quote(s).s, quote_n(s, hlen).s);
+	if (family == AF_INET)
+		memcpy(addr, v4mapped, sizeof(v4mapped));
+
+	if (slash) {
+		const char *p = slash + 1;
+		size_t n = strlen(p);
+
+		switch (parse_dec(p, n, max, &plen)) {
+		case DEC_OK:
+			break;
+		case DEC_ZERO:
+			return fail(-EINVAL, err, errlen,
+				    "bad network '%s': prefix length: leading zeros are not allowed",
+				    quote(s).s);
+		default:
+			if (!n)
+				return fail(-EINVAL, err, errlen,
+					    "bad network '%s': missing prefix length after '/'",
+					    quote(s).s);
+			return fail(-EINVAL, err, errlen,
+				    "bad network '%s': prefix length must be 0-%u",
+				    quote(s).s, max);
+		}
+	} else {
+		plen = max;
+	}
+
+	prefix = (unsigned int)plen + (family == AF_INET ? 96 : 0);
+	for (i = 0; i < 16; i++) {
+		unsigned int bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+		mask[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+		net[i] = addr[i] & mask[i];
+		host_bits |= net[i] != addr[i];
+	}
+	if (host_bits) {
+		inet_ntop(family, family == AF_INET ? net + 12 : net, sugg,
+			  sizeof(sugg));
+		return fail(-EINVAL, err, errlen,
+			    "bad network '%s': host bits set, did you mean %s/%u?",
+			    quote(s).s, sugg, (unsigned int)plen);
+	}
+
+	memcpy(out->net, net, 16);
+	memcpy(out->mask, mask, 16);
+	out->prefix_len = (uint8_t)prefix;
+	out->family = family;
+	return 0;
+}
+
+int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
+		     char *err, size_t errlen)
+{
+	const char *dash;
+	uint64_t a, b;
+	int ret;
+
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen,
+			    "missing port: expected PORT or LOW-HIGH");
+
+	dash = strchr(s, '-');
+	if (!dash) {
+		ret = parse_num(s, strlen(s), "port", 1, 65535, &a,
+				err, errlen);
+		if (ret)
+			return ret;
+		b = a;
+	} else {
+		if (dash == s || !dash[1] || strchr(dash + 1, '-'))
+			return fail(-EINVAL, err, errlen,
+				    "bad port range '%s': expected PORT or LOW-HIGH",
+				    quote(s).s);
+		ret = parse_num(s, dash - s, "port", 1, 65535, &a,
+				err, errlen);
+		if (!ret)
+			ret = parse_num(dash + 1, strlen(dash + 1), "port",
+					1, 65535, &b, err, errlen);
+		if (ret)
+			return ret;
+		if (a > b)
+			return fail(-EINVAL, err, errlen,
+				    "bad port range '%s': %llu is greater than %llu",
+				    quote(s).s, (unsigned long long)a,
+				    (unsigned long long)b);
+	}
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+int parse_u32(const char *s, uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret;
+
+	clear_err(err, errlen);
+	ret = parse_num(s ? s : "", s ? strlen(s) : 0, "number", 0,
+			UINT32_MAX, &v, err, errlen);
+	if (!ret)
+		*out = (uint32_t)v;
+	return ret;
+}
+
+int parse_uid(const char *s, uint32_t *uid, char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	long size;
+	char *buf;
+	uint64_t v;
+	int ret;
+
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen, "missing uid or user name");
+
+	if (strspn(s, "0123456789") == strlen(s)) {
+		/* (uid_t)-1 means "no uid" to the kernel: not a user */
+		ret = parse_num(s, strlen(s), "uid", 0, UINT32_MAX - 1, &v,
+				err, errlen);
+		if (!ret)
+			*uid = (uint32_t)v;
+		return ret;
+	}
+
+	if (strnlen(s, USER_NAME_MAX + 1) > USER_NAME_MAX ||
+	    strpbrk(s, ":/\n"))
+		return fail(-EINVAL, err, errlen, "bad user '%s': no such user",
+			    quote(s).s);
+
+	size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	if (size < 1024)
+		size = 1024;
+	for (;;) {
+		buf = malloc(size);
+		if (!buf)
+			return fail(-ENOMEM, err, errlen,
+				    "cannot look up user '%s': out of memory",
+				    quote(s).s);
+		ret = getpwnam_r(s, &pw, buf, size, &res);
+		if (ret != ERANGE || size >= (1L << 24))
+			break;
+		free(buf);
+		size *= 2;
+	}
+	if (res) {
+		*uid = pw.pw_uid;
+		free(buf);
+		return 0;
+	}
+	free(buf);
+	/* Not found is 0, or one of these, depending on the NSS module. */
+	if (!ret || ret == ENOENT || ret == ESRCH || ret == EBADF ||
+	    ret == EPERM)
+		return fail(-EINVAL, err, errlen, "bad user '%s': no such user",
+			    quote(s).s);
+	errno = ret;
+	return fail(-ret, err, errlen, "cannot look up user '%s': %m",
+		    quote(s).s);
+}
+
+int parse_pid(const char *s, pid_t *pid, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret;
+
+	clear_err(err, errlen);
+	ret = parse_num(s ? s : "", s ? strlen(s) : 0, "pid", 1, INT_MAX, &v,
+			err, errlen);
+	if (!ret)
+		*pid = (pid_t)v;
+	return ret;
+}
+
+int parse_weight(const char *s, uint32_t *weight, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret;
+
+	clear_err(err, errlen);
+	ret = parse_num(s ? s : "", s ? strlen(s) : 0, "weight", 0, 65535, &v,
+			err, errlen);
+	if (!ret)
+		*weight = (uint32_t)v;
+	return ret;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+int check_service_name(const char *s, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen, "missing service name");
+	n = strnlen(s, SERVICE_NAME_LEN + 1);
+	if (n > SERVICE_NAME_LEN)
+		return fail(-EINVAL, err, errlen,
+			    "bad service name '%s': at most %d characters",
+			    quote(s).s, SERVICE_NAME_LEN);
+	for (i = 0; i < n; i++)
+		if (!name_char(s[i]))
+			return fail(-EINVAL, err, errlen,
+				    "bad service name '%s': only letters, digits, '_', '.' and '-' are allowed",
+				    quote(s).s);
+	if (s[0] == '-' || s[0] == '.')
+		return fail(-EINVAL, err, errlen,
+			    "bad service name '%s': must not start with '-' or '.'",
+			    quote(s).s);
+	return 0;
+}
+
+int parse_proto(const char *s, uint8_t *proto, char *err, size_t errlen)
+{
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen, "missing protocol");
+	if (!strcasecmp(s, "tcp")) {
+		*proto = IPPROTO_TCP;
+		return 0;
+	}
+	if (!strcasecmp(s, "udp"))
+		return fail(-EPROTONOSUPPORT, err, errlen,
+			    "udp rules are not supported yet (tcp only)");
+	return fail(-EINVAL, err, errlen,
+		    "bad protocol '%s': only tcp is supported", quote(s).s);
+}
+
+/* The next component of a path at p: its start, and its length in *n. */
+static const char *next_comp(const char *p, size_t *n)
+{
+	while (*p == '/')
+		p++;
+	*n = strcspn(p, "/");
+	return p;
+}
+
+static bool dot_comp(const char *c, size_t n)
+{
+	return (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.');
+}
+
+/* Append "/" and c[0..n) to buf at *pos; false if it does not fit. */
+static bool append_comp(char *buf, size_t size, size_t *pos, const char *c,
+			size_t n)
+{
+	if (size - *pos < n + 2)
+		return false;
+	buf[(*pos)++] = '/';
+	memcpy(buf + *pos, c, n);
+	*pos += n;
+	buf[*pos] = '\0';
+	return true;
+}
+
+int cgroup_path_join(const char *mount, const char *path, char *out,
+		     size_t outlen, int *level, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	const char *m, *p, *rel;
+	size_t mn, pn, pos = 0;
+	int depth = 0;
+
+	clear_err(err, errlen);
+	buf[0] = '\0';
+	if (!mount || mount[0] != '/')
+		return fail(-EINVAL, err, errlen,
+			    "bad cgroup2 mount point '%s': must be an absolute path",
+			    mount ? quote(mount).s : "");
+	if (!path || !*path)
+		return fail(-EINVAL, err, errlen, "missing cgroup path");
+
+	/* The mount point, normalized. */
+	for (m = next_comp(mount, &mn); mn; m = next_comp(m + mn, &mn)) {
+		if (dot_comp(m, mn))
+			return fail(-EINVAL, err, errlen,
+				    "bad cgroup2 mount point '%s': '.' and '..' are not allowed",
+				    quote(mount).s);
+		if (!append_comp(buf, sizeof(buf), &pos, m, mn))
+			goto too_long;
+	}
+
+	/*
+	 * An absolute path under the mount point is taken as such. One that
+	 * shares its first component with the mount point but is not under
+	 * it ("/sys/fs/cgroup" when the mount is /sys/fs/cgroup/unified) is
+	 * most likely a mistake. Anything else is relative to the mount.
+	 */
+	rel = path;
+	if (path[0] == '/' && pos) {
+		size_t first;
+
+		m = next_comp(mount, &mn);
+		first = mn;
+		p = next_comp(path, &pn);
+		if (pn == first && !memcmp(p, m, pn)) {
+			while (mn && pn == mn && !memcmp(p, m, pn)) {
+				m = next_comp(m + mn, &mn);
+				p = next_comp(p + pn, &pn);
+			}
+			if (mn)
+				return fail(-EINVAL, err, errlen,
+					    "bad cgroup path '%s': not under the cgroup2 mount point %s",
+					    quote(path).s, quote(buf).s);
+			rel = p;
+		}
+	}
+
+	for (p = next_comp(rel, &pn); pn; p = next_comp(p + pn, &pn)) {
+		if (dot_comp(p, pn))
+			return fail(-EINVAL, err, errlen,
+				    "bad cgroup path '%s': '.' and '..' are not allowed",
+				    quote(path).s);
+		if (pn > CGROUP_NAME_MAX)
+			return fail(-EINVAL, err, errlen,
+				    "bad cgroup path '%s': a component is longer than %d characters",
+				    quote(path).s, CGROUP_NAME_MAX);
+		if (!append_comp(buf, sizeof(buf), &pos, p, pn))
+			goto too_long;
+		depth++;
+	}
+	if (!pos) {
+		buf[pos++] = '/';
+		buf[pos] = '\0';
+	}
+
+	if (pos >= outlen)
+		goto too_long;
+	memcpy(out, buf, pos + 1);
+	if (level)
+		*level = depth;
+	return 0;
+
+too_long:
+	return fail(-ENAMETOOLONG, err, errlen,
+		    "bad cgroup path '%s': the full path is too long",
+		    quote(path).s);
+}
+
+/* Decode the octal escapes (\040) of a mountinfo field in place. */
+static int unescape(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		char c = *s++;
+
+		if (c == '\\' && s[0] >= '0' && s[0] <= '3' &&
+		    s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7') {
+			c = (char)((s[0] - '0') << 6 | (s[1] - '0') << 3 |
+				   (s[2] - '0'));
+			s += 3;
+			if (!c)
+				return -EINVAL;
+		}
+		*out++ = c;
+	}
+	*out = '\0';
+	return 0;
+}
+
+/*
+ * mountinfo(5): id parent major:minor root mount-point options
+ * [optional fields...] - fstype source super-options
+ */
+int find_cgroup2_mount_in(FILE *f, char *out, size_t outlen)
+{
+	char *line = NULL, *save, *tok, *mnt, *fstype;
+	size_t cap = 0;
+	int ret = -ENOENT, i;
+
+	while (getline(&line, &cap, f) >= 0) {
+		bool sep = false;
+
+		line[strcspn(line, "\n")] = '\0';
+		mnt = fstype = NULL;
+		for (i = 0, tok = strtok_r(line, " ", &save); tok;
+		     i++, tok = strtok_r(NULL, " ", &save)) {
+			if (i == 4) {
+				mnt = tok;
+			} else if (sep) {
+				fstype = tok;
+				break;
+			} else if (i >= 6 && !strcmp(tok, "-")) {
+				sep = true;
+			}
+		}
+		if (!fstype || !mnt || strcmp(fstype, "cgroup2") ||
+		    mnt[0] != '/')
+			continue;
+		if (unescape(mnt))
+			continue;
+		if (strlen(mnt) >= outlen) {
+			ret = -ENAMETOOLONG;
+		} else {
+			memcpy(out, mnt, strlen(mnt) + 1);
+			ret = 0;
+		}
+		break;
+	}
+	if (ret == -ENOENT && ferror(f))
+		ret = -EIO;
+	free(line);
+	return ret;
+}
+
+int find_cgroup2_mount(char *out, size_t outlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = find_cgroup2_mount_in(f, out, outlen);
+	fclose(f);
+	return ret;
+}
