@@ -4,6 +4,7 @@
  * redirected to a service (this process) that reads records and context
  * through liblwfp. IPv4, IPv6, v4-mapped, concurrency, scoping, loops.
  */
+#include <pthread.h>
 #include <time.h>
 #include <bpf/bpf.h>
 
@@ -505,6 +506,64 @@ static void test_flows_listing(void)
 	close_engine();
 }
 
+struct query_job {
+	int fd;
+	int ok;
+};
+
+static void *query_thread(void *arg)
+{
+	struct query_job *job = arg;
+
+	for (int i = 0; i < 200; i++) {
+		unsigned char blob[LWFP_CONTEXT_MAX_LEN];
+		struct lwfp_context ctx;
+		size_t len = sizeof(blob);
+
+		/* NULL: the process default engine, from $LWFP_PIN_DIR */
+		if (!lwfp_query_context(NULL, job->fd, blob, &len) &&
+		    !lwfp_context_decode(blob, len, &ctx))
+			job->ok++;
+	}
+	return NULL;
+}
+
+/* The default engine, opened on first use by many threads at once. */
+static void test_default_engine_threads(void)
+{
+	enum { T = 8 };
+	uint16_t orig = unused_port("127.0.0.1"), svc_port;
+	int lfd = add_redirect("svc", "127.0.0.1", &svc_port, "127.0.0.1/32",
+			       orig, "threads");
+	struct query_job jobs[T];
+	pthread_t th[T];
+	pid_t pids[T];
+
+	setenv(LWFP_PIN_DIR_ENV, env.pin_dir, 1);
+	for (int i = 0; i < T; i++) {
+		struct client c = { .cgroup = "app", .family = AF_INET,
+				    .ip = "127.0.0.1", .port = orig,
+				    .send = "t", .expect = "bye" };
+
+		pids[i] = client_start(&c);
+		jobs[i].fd = accept_timeout(lfd, 5000);
+		jobs[i].ok = 0;
+	}
+	for (int i = 0; i < T; i++)
+		pthread_create(&th[i], NULL, query_thread, &jobs[i]);
+	for (int i = 0; i < T; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(jobs[i].ok == 200, "thread %d: %d of 200 queries", i,
+		      jobs[i].ok);
+		CHECK(write(jobs[i].fd, "bye", 3) == 3, "reply");
+		CHECK(client_wait(pids[i]) == 0, "client %d", i);
+		close(jobs[i].fd);
+	}
+	unsetenv(LWFP_PIN_DIR_ENV);
+	close(lfd);
+	close_engine();
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -520,6 +579,7 @@ int main(int argc, char **argv)
 		"rule --cgroup scope",
 		"a flow keeps its context when the rule changes",
 		"lwfp flows lists a flow and its chain",
+		"default engine from $LWFP_PIN_DIR, queried by 8 threads",
 	};
 	static const test_fn fns[] = {
 		test_ipv4, test_ipv6, test_v4_mapped,
@@ -527,6 +587,7 @@ int main(int argc, char **argv)
 		test_concurrent, test_records_prevent_loop,
 		test_own_pid_exempt, test_uid_scope, test_cgroup_scope,
 		test_context_survives_rule_change, test_flows_listing,
+		test_default_engine_threads,
 	};
 
 	env_init(argc, argv, "redirect");
