@@ -47,8 +47,20 @@ BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 BPF_HDRS := $(wildcard src/bpf/*.h) src/lwfp_abi.h
 SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 
-EXAMPLE_SRCS := $(wildcard examples/*.c)
+# The Winsock-compatible layer: its own library, headers and pkg-config.
+WS_SRCS := $(wildcard src/winsock/*.c)
+WS_OBJS := $(WS_SRCS:src/winsock/%.c=$(BUILD)/obj/winsock/%.o)
+WS_HDRS := $(wildcard include/winsock/*.h)
+WS_LIBS := $(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.so $(BUILD)/liblwfp-winsock.a)
+# pkg-config files that point into the build tree
+UNINST_PC := $(BUILD)/pkgconfig/lwfp.pc \
+	     $(if $(WS_SRCS),$(BUILD)/pkgconfig/lwfp-winsock.pc)
+
+# Windows sources (winsock-*.c) build unchanged, through pkg-config only.
+EXAMPLE_SRCS := $(filter-out examples/winsock-%.c,$(wildcard examples/*.c))
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+WS_EXAMPLE_SRCS := $(if $(WS_SRCS),$(wildcard examples/winsock-*.c))
+WS_EXAMPLES := $(WS_EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 # Example helpers shared by the examples: examples/lib/*.c
 EXAMPLE_LIB_SRCS := $(wildcard examples/lib/*.c)
 EXAMPLE_LIB_OBJS := $(EXAMPLE_LIB_SRCS:examples/lib/%.c=$(BUILD)/obj/examples/%.o)
@@ -61,10 +73,11 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: install-winsock all deps check check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
 all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
-	$(EXAMPLES) $(UNIT_TESTS) $(E2E_BINS)
+	$(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
+	$(E2E_BINS)
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -89,8 +102,30 @@ $(BUILD)/liblwfp.a: $(LIB_OBJS)
 $(BUILD)/lwfp: $(CLI_OBJS) $(BUILD)/liblwfp.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) -lpthread
 
-$(BUILD)/lwfp.pc: lwfp.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCLUDEDIR@|$(INCLUDEDIR)|;s|@VERSION@|$(VERSION)|' $< > $@
+comma := ,
+PC_SUBST = sed -e 's|@PREFIX@|$(1)|;s|@LIBDIR@|$(2)|;s|@INCLUDEDIR@|$(3)|;s|@WSINCLUDEDIR@|$(4)|;s|@RPATH@|$(5)|;s|@VERSION@|$(VERSION)|'
+
+$(BUILD)/%.pc: %.pc.in Makefile
+	$(call PC_SUBST,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(INCLUDEDIR)/lwfp-winsock) $< > $@
+
+$(BUILD)/pkgconfig/%.pc: %.pc.in Makefile
+	@mkdir -p $(@D)
+	$(call PC_SUBST,$(CURDIR),$(abspath $(BUILD)),$(CURDIR)/include,$(CURDIR)/include/winsock,-Wl$(comma)-rpath$(comma)$(abspath $(BUILD))) $< > $@
+
+$(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS) include/lwfp.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iinclude/winsock -Isrc/winsock -c $< -o $@
+
+$(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
+
+$(BUILD)/liblwfp-winsock.a: $(WS_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# Exactly what a Windows developer would type, against the build tree.
+$(BUILD)/examples/winsock-%: examples/winsock-%.c $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
 
 $(BUILD)/obj/examples/%.o: examples/lib/%.c $(wildcard examples/lib/*.h) include/lwfp.h
 	@mkdir -p $(@D)
@@ -107,9 +142,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_OBJS) $(EXAMPLE_LIB_OBJS) $(BUI
 		$(filter-out $(BUILD)/obj/main.o,$(CLI_OBJS)) $(EXAMPLE_LIB_OBJS) \
 		$(BUILD)/liblwfp.a -lcmocka $(LIBS_BPF) $(LIBS_JSON) -lpthread $(LDFLAGS)
 
-$(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a
+$(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a $(WS_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/e2e -o $@ $< $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
+	$(CC) $(CFLAGS) -Itests/e2e -Iinclude/winsock -o $@ $< \
+		$(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.a) $(BUILD)/liblwfp.a \
+		$(LIBS_BPF) -lpthread $(LDFLAGS)
 
 # libFuzzer harnesses: one per parser (clang only).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Iexamples/lib \
@@ -147,15 +184,26 @@ install: all
 	install -m 0644 $(BUILD)/liblwfp.a $(DESTDIR)$(LIBDIR)/liblwfp.a
 	install -m 0644 include/lwfp.h $(DESTDIR)$(INCLUDEDIR)/lwfp.h
 	install -m 0644 $(BUILD)/lwfp.pc $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc
-	install -m 0755 $(EXAMPLES) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(EXAMPLES) $(WS_EXAMPLES) $(DESTDIR)$(LIBEXECDIR)/
+	$(if $(WS_SRCS),$(MAKE) BUILD=$(BUILD) install-winsock)
 	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
 	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3
+
+install-winsock:
+	install -d $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
+	install -m 0644 $(WS_HDRS) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock/
+	install -m 0755 $(BUILD)/liblwfp-winsock.so $(DESTDIR)$(LIBDIR)/liblwfp-winsock.so.$(VERSION)
+	ln -sf liblwfp-winsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp-winsock.so.$(SOVERSION)
+	ln -sf liblwfp-winsock.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblwfp-winsock.so
+	install -m 0644 $(BUILD)/liblwfp-winsock.a $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(BUILD)/lwfp-winsock.pc $(DESTDIR)$(PKGCONFIGDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lwfp $(DESTDIR)$(LIBDIR)/liblwfp.* \
 		$(DESTDIR)$(INCLUDEDIR)/lwfp.h $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc \
-		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3
-	rm -rf $(DESTDIR)$(LIBEXECDIR)
+		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
+		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 
 clean:
 	rm -rf build
