@@ -150,6 +150,7 @@ $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a $(WS_LIBS
 
 # libFuzzer harnesses: one per parser (clang only).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Iexamples/lib \
+	       -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	       -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(EXAMPLE_LIB_SRCS) $(SKELS)
 	@mkdir -p $(@D)
