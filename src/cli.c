@@ -52,15 +52,20 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 	return optind;
 }
 
+static void vmessage(const char *fmt, va_list ap)
+{
+	fputs("lwfp: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lwfp: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 1;
 }
 
@@ -68,11 +73,9 @@ int cli_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lwfp: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 2;
 }
 
