@@ -87,7 +87,7 @@ static int pin_all(struct lwfp_bpf *skel, const char *pin_dir, int cg_fd,
 	struct bpf_program *cgroup_progs[] = {
 		skel->progs.lwfp_connect4, skel->progs.lwfp_connect6,
 		skel->progs.lwfp_getpeername4, skel->progs.lwfp_getpeername6,
-		skel->progs.lwfp_sockops,
+		skel->progs.lwfp_sockops, skel->progs.lwfp_getsockopt,
 	};
 	char path[PATH_MAX];
 	struct bpf_map *map;

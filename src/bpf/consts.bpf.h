@@ -11,4 +11,9 @@
 
 #define SK_PASS		1
 
+#define SOL_IP		0
+#define SOL_IPV6	41
+#define SO_ORIGINAL_DST	80	/* and IP6T_SO_ORIGINAL_DST at SOL_IPV6 */
+#define EINVAL		22
+
 #endif /* LWFP_CONSTS_BPF_H */

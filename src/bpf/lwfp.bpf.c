@@ -224,6 +224,67 @@ int lwfp_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * Unmodified transparent proxies ask getsockopt(SO_ORIGINAL_DST) where
+ * an iptables REDIRECT was: answer like netfilter's getorigdst() does
+ * (same struct, EINVAL for a short buffer, optlen left as given) for the
+ * sockets a service accepted from a redirected flow. Other sockets keep
+ * the kernel's own answer.
+ */
+SEC("cgroup/getsockopt")
+int lwfp_getsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct lwfp_sk *st;
+	bool v4;
+
+	if (ctx->optname != SO_ORIGINAL_DST ||
+	    (ctx->level != SOL_IP && ctx->level != SOL_IPV6) || !sk)
+		return 1;
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+	if (!st || st->role != LWFP_ROLE_ACCEPTED)
+		return 1;
+	v4 = is_v4_mapped(st->orig.addr);
+	if (v4 != (ctx->level == SOL_IP))
+		return 1;
+	if (v4) {
+		struct sockaddr_in *sin = ctx->optval;
+
+		if (ctx->optlen < (int)sizeof(*sin)) {
+			ctx->retval = -EINVAL;
+			return 1;
+		}
+		if ((void *)(sin + 1) > ctx->optval_end)
+			return 1;
+		__builtin_memset(sin, 0, sizeof(*sin));
+		sin->sin_family = AF_INET;
+		sin->sin_port = st->orig.port_be;
+		__builtin_memcpy(&sin->sin_addr, &st->orig.addr[12], 4);
+	} else {
+		struct sockaddr_in6 *sin6 = ctx->optval;
+
+		if (ctx->optlen < (int)sizeof(*sin6)) {
+			ctx->retval = -EINVAL;
+			return 1;
+		}
+		if ((void *)(sin6 + 1) > ctx->optval_end)
+			return 1;
+		__builtin_memset(sin6, 0, sizeof(*sin6));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = st->orig.port_be;
+		__builtin_memcpy(&sin6->sin6_addr, st->orig.addr, 16);
+	}
+	ctx->retval = 0;
+	return 1;
+}
+
 /* `lwfp flows`: every socket the engine tracks, with its TCP state. */
 SEC("iter/bpf_sk_storage_map")
 int lwfp_flows(struct bpf_iter__bpf_sk_storage_map *ctx)

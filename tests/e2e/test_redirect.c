@@ -506,6 +506,67 @@ static void test_flows_listing(void)
 	close_engine();
 }
 
+/* getsockopt(SO_ORIGINAL_DST) as an unmodified transparent proxy calls it. */
+static void original_dst(const char *ip, int level)
+{
+	uint16_t orig = unused_port(ip), svc_port;
+	int lfd = add_redirect("svc", ip, &svc_port, ip, orig, NULL);
+	struct client c = { .cgroup = "app", .family = level == SOL_IP ?
+			    AF_INET : AF_INET6, .ip = ip, .port = orig,
+			    .send = "o", .expect = "bye" };
+	struct sockaddr_storage got, want;
+	socklen_t len, want_len = make_addr(&want, ip, orig);
+	pid_t pid = client_start(&c);
+	int a = accept_timeout(lfd, 5000), direct, d, other, err_direct;
+
+	REQUIRE(a >= 0, "not redirected");
+	memset(&got, 0xaa, sizeof(got));
+	len = want_len;
+	CHECK(!getsockopt(a, level, 80, &got, &len) && len == want_len &&
+	      !strcmp(addr_str(&got), addr_str(&want)),
+	      "original dst %s, want %s (len %u)", addr_str(&got),
+	      addr_str(&want), len);
+	len = sizeof(got);
+	CHECK(!getsockopt(a, level, 80, &got, &len) && len == sizeof(got),
+	      "a larger buffer: optlen left as given, like netfilter");
+	len = want_len - 1;
+	CHECK(getsockopt(a, level, 80, &got, &len) && errno == EINVAL,
+	      "a short buffer gives EINVAL");
+
+	/* no redirect: the kernel's own answer, untouched */
+	direct = connect_to(c.family, ip, svc_port);
+	d = accept_timeout(lfd, 3000);
+	len = sizeof(got);
+	CHECK(d >= 0 && getsockopt(d, level, 80, &got, &len) &&
+	      (errno == ENOENT || errno == ENOPROTOOPT),
+	      "not redirected: errno %d", errno);
+	/* the other family's option: the kernel's answer, as on d */
+	other = level == SOL_IP ? SOL_IPV6 : SOL_IP;
+	len = sizeof(got);
+	CHECK(getsockopt(d, other, 80, &got, &len), "direct, other level");
+	err_direct = errno;
+	len = sizeof(got);
+	CHECK(getsockopt(a, other, 80, &got, &len) && errno == err_direct,
+	      "other level: errno %d, kernel's is %d", errno, err_direct);
+	CHECK(write(a, "bye", 3) == 3, "reply");
+	CHECK(client_wait(pid) == 0, "client");
+	close(direct);
+	close(d);
+	close(a);
+	close(lfd);
+	close_engine();
+}
+
+static void test_so_original_dst_ipv4(void)
+{
+	original_dst("127.0.0.1", SOL_IP);
+}
+
+static void test_so_original_dst_ipv6(void)
+{
+	original_dst("::1", SOL_IPV6);
+}
+
 struct query_job {
 	int fd;
 	int ok;
@@ -580,6 +641,8 @@ int main(int argc, char **argv)
 		"a flow keeps its context when the rule changes",
 		"lwfp flows lists a flow and its chain",
 		"default engine from $LWFP_PIN_DIR, queried by 8 threads",
+		"getsockopt(SOL_IP, SO_ORIGINAL_DST) answered like netfilter",
+		"getsockopt(SOL_IPV6, IP6T_SO_ORIGINAL_DST) answered",
 	};
 	static const test_fn fns[] = {
 		test_ipv4, test_ipv6, test_v4_mapped,
@@ -587,7 +650,8 @@ int main(int argc, char **argv)
 		test_concurrent, test_records_prevent_loop,
 		test_own_pid_exempt, test_uid_scope, test_cgroup_scope,
 		test_context_survives_rule_change, test_flows_listing,
-		test_default_engine_threads,
+		test_default_engine_threads, test_so_original_dst_ipv4,
+		test_so_original_dst_ipv6,
 	};
 
 	env_init(argc, argv, "redirect");
