@@ -7,8 +7,8 @@
  * records and the redirect context from the accepted socket, opens its own
  * outbound socket, sets the records on it before connect(), and relays.
  *
- * Every function returns 0 (or a length) on success and a negative errno
- * on failure; lwfp_strerror() describes each. Functions are thread-safe.
+ * Every function returns 0 on success and a negative errno on failure;
+ * lwfp_strerror() describes each. Functions are thread-safe.
  * Passing NULL as the engine uses the process default: the engine pinned
  * at $LWFP_PIN_DIR, or LWFP_DEFAULT_PIN_DIR, opened on first use.
  */

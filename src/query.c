@@ -34,6 +34,8 @@ static int why_no_state(int fd, int lookup_errno)
 
 	if (lookup_errno == EBADF)
 		return -EBADF;
+	if (lookup_errno == EPERM || lookup_errno == EACCES)
+		return -EACCES;
 	len = sizeof(type);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
 		return errno == ENOTSOCK ? -ENOTSOCK : -errno;
@@ -74,7 +76,7 @@ LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 				   size_t *len)
 {
 	struct lwfp_sk st;
-	int err = accepted_hop(e, fd, &st);
+	int err = len ? accepted_hop(e, fd, &st) : -EINVAL;
 
 	if (err)
 		return err;
