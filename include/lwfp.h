@@ -60,6 +60,26 @@ int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
 int lwfp_set_records(struct lwfp *engine, int fd, const void *records,
 		     size_t len);
 
+/*
+ * The redirect state of the flow named by records relative to a service,
+ * as WFP's FwpsQueryConnectionRedirectState() reports it. The engine
+ * computes the same when it decides: never back to the service that just
+ * redirected the flow; to one that redirected it earlier only if its rule
+ * was added with --reinspect.
+ */
+enum lwfp_redirect_state {
+	LWFP_NOT_REDIRECTED,
+	LWFP_REDIRECTED_BY_SELF,		/* the service redirected it last */
+	LWFP_REDIRECTED_BY_OTHER,		/* the service never did */
+	LWFP_PREVIOUSLY_REDIRECTED_BY_SELF,	/* it did, then others did */
+};
+
+/* Returns an enum lwfp_redirect_state, or -EINVAL if records is not a
+ * records blob, -ESRCH if no service has that name. NULL records (a
+ * connect that carries none) is LWFP_NOT_REDIRECTED. */
+int lwfp_redirect_state(struct lwfp *engine, const void *records, size_t len,
+			const char *service);
+
 /* The destination the client connected to, from an accepted socket. */
 int lwfp_query_original_dst(struct lwfp *engine, int fd,
 			    struct sockaddr_storage *dst, socklen_t *len);

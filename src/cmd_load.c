@@ -57,16 +57,24 @@ int cmd_unload(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static const char *const stat_names[LWFP_STAT_MAX] = {
+static const char *const stat_names[] = {
 	[LWFP_STAT_REDIRECTED] = "redirected",
 	[LWFP_STAT_HANDOFF] = "handed_off",
 	[LWFP_STAT_HANDOFF_MISS] = "handoff_missed",
 	[LWFP_STAT_SKIP_SELF] = "skipped_own_process",
 	[LWFP_STAT_SKIP_CHAIN] = "skipped_already_in_chain",
 	[LWFP_STAT_CHAIN_FULL] = "chain_too_long",
-	[LWFP_STAT_BAD_RECORDS] = "records_rejected",
+	[LWFP_STAT_BAD_RECORDS] = "records_malformed",
 	[LWFP_STAT_NO_TARGET] = "no_address_for_family",
+	[LWFP_STAT_RECORDS_FOREIGN] = "records_other_engine",
+	[LWFP_STAT_RECORDS_STALE] = "records_unknown_or_closed",
+	[LWFP_STAT_RECORDS_WRONG_FLOW] = "records_other_destination",
+	[LWFP_STAT_FAIL_OPEN] = "service_down_passed_over",
+	[LWFP_STAT_FAIL_CLOSED] = "service_down_refused",
+	[LWFP_STAT_LIVE_FULL] = "records_table_full",
 };
+_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
+	       "every counter needs a name");
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {

@@ -23,6 +23,7 @@ struct rule_args {
 	const char *uid;
 	const char *context;
 	const char *context_file;
+	bool reinspect;
 };
 
 static int rule_opt(int c, const char *arg, void *data)
@@ -34,6 +35,10 @@ static int rule_opt(int c, const char *arg, void *data)
 		['x'] = &ra->context, ['f'] = &ra->context_file,
 	};
 
+	if (c == 'r') {
+		ra->reinspect = true;
+		return 0;
+	}
 	if (c < 0 || c >= (int)(sizeof(slot) / sizeof(slot[0])) || !slot[c])
 		return -EINVAL;
 	*slot[c] = arg;
@@ -43,7 +48,7 @@ static int rule_opt(int c, const char *arg, void *data)
 #define RULE_ADD_USAGE \
 	"lwfp rule add --service NAME [--proto tcp] [--dst CIDR] " \
 	"[--dport N[-M]] [--cgroup PATH] [--uid N] " \
-	"[--context TEXT | --context-file FILE]"
+	"[--context TEXT | --context-file FILE] [--reinspect]"
 
 /* Read at most LWFP_RULE_CTX_MAX + 1 bytes: one more tells "too large". */
 static int read_context_file(const char *path, __u8 *buf, size_t *len,
@@ -115,6 +120,8 @@ static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
 	}
 	if (ret)
 		return ret;
+	if (ra->reinspect)
+		r->flags |= LWFP_RULE_REINSPECT;
 	if (ra->context && ra->context_file) {
 		snprintf(err, errlen,
 			 "rule add: give --context or --context-file, not both");
@@ -147,6 +154,7 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "context", required_argument, NULL, 'x' },
 		{ "context-file", required_argument, NULL, 'f' },
+		{ "reinspect", no_argument, NULL, 'r' },
 		CLI_COMMON_OPTS, {}
 	};
 	static __u8 ctx[LWFP_RULE_CTX_MAX + 1];
@@ -250,6 +258,8 @@ static struct json_object *rule_json(const struct lwfp_rule *r,
 			       json_object_new_int64(r->uid) : NULL);
 	json_object_object_add(o, "cgroup", cgroup ?
 			       json_object_new_string(cgroup) : NULL);
+	json_object_object_add(o, "reinspect", json_object_new_boolean(
+				       !!(r->flags & LWFP_RULE_REINSPECT)));
 	json_object_object_add(o, "context_len",
 			       json_object_new_int64(rc ? rc->len : 0));
 	json_object_object_add(o, "context", rc ?

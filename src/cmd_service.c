@@ -15,6 +15,7 @@ struct service_args {
 	const char *pid;
 	const char *cgroup;
 	const char *weight;
+	const char *fail;
 };
 
 static int service_opt(int c, const char *arg, void *data)
@@ -34,13 +35,16 @@ static int service_opt(int c, const char *arg, void *data)
 	case 'w':
 		sa->weight = arg;
 		break;
+	case 'f':
+		sa->fail = arg;
+		break;
 	}
 	return 0;
 }
 
 #define SERVICE_ADD_USAGE \
 	"lwfp service add NAME --listen ADDR:PORT [--pid PID | --cgroup PATH] " \
-	"[--weight N]"
+	"[--weight N] [--fail open|closed]"
 
 /* Turn arguments into a service; one message on the first bad one. */
 static int service_from_args(const char *name, const struct service_args *sa,
@@ -88,6 +92,13 @@ static int service_from_args(const char *name, const struct service_args *sa,
 		svc->cgroup_id = cg.id;
 		svc->cgroup_level = cg.level;
 	}
+	if (sa->fail && !strcmp(sa->fail, "closed")) {
+		svc->flags |= LWFP_SVC_FAIL_CLOSED;
+	} else if (sa->fail && strcmp(sa->fail, "open")) {
+		snprintf(err, errlen, "bad --fail '%.32s': open or closed",
+			 sa->fail);
+		return -EINVAL;
+	}
 	if (sa->weight)
 		return parse_weight(sa->weight, &svc->weight, err, errlen);
 	return 0;
@@ -100,6 +111,7 @@ static int service_add(struct cli *cli, int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "weight", required_argument, NULL, 'w' },
+		{ "fail", required_argument, NULL, 'f' },
 		CLI_COMMON_OPTS, {}
 	};
 	struct service_args sa = {};
@@ -158,6 +170,11 @@ static void exempt_text(const struct lwfp_service *svc, char *out, size_t len)
 	}
 }
 
+static const char *fail_mode(const struct lwfp_service *svc)
+{
+	return svc->flags & LWFP_SVC_FAIL_CLOSED ? "closed" : "open";
+}
+
 static int service_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
@@ -183,8 +200,8 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-20s %-24s %-28s %s\n", "NAME", "LISTEN", "EXEMPT",
-		       "WEIGHT");
+		printf("%-20s %-24s %-28s %-7s %s\n", "NAME", "LISTEN", "EXEMPT",
+		       "WEIGHT", "FAIL");
 	for (int s = 0; s < LWFP_MAX_SERVICES; s++) {
 		const struct lwfp_service *svc = &svcs[s];
 		bool v6 = !(svc->flags & LWFP_SVC_HAS_V4);
@@ -195,8 +212,8 @@ static int service_list(struct cli *cli, int argc, char **argv)
 				sizeof(listen));
 		if (!cli->json) {
 			exempt_text(svc, exempt, sizeof(exempt));
-			printf("%-20s %-24s %-28s %u\n", svc->name, listen,
-			       exempt, svc->weight);
+			printf("%-20s %-24s %-28s %-7u %s\n", svc->name, listen,
+			       exempt, svc->weight, fail_mode(svc));
 			continue;
 		}
 		struct json_object *o = json_object_new_object();
@@ -213,6 +230,8 @@ static int service_list(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "cgroup", NULL);
 		}
 		json_object_object_add(o, "weight", json_object_new_int64(svc->weight));
+		json_object_object_add(o, "fail",
+				       json_object_new_string(fail_mode(svc)));
 		json_object_array_add(arr, o);
 	}
 	if (arr)

@@ -24,6 +24,7 @@ static const struct {
 	{ EPROTO, "redirect context version newer than this library" },
 	{ ENAMETOOLONG, "pin directory path too long" },
 	{ ENOMEM, "out of memory" },
+	{ ESRCH, "no service with that name" },
 };
 
 LWFP_EXPORT const char *lwfp_strerror(int err)

@@ -21,6 +21,7 @@
 #define LWFP_COMM_LEN		16
 #define LWFP_RULE_CTX_MAX	4096	/* opaque rule context bytes */
 #define LWFP_PENDING_MAX	65536	/* hand-offs in flight */
+#define LWFP_LIVE_MAX		262144	/* accepted flows whose records count */
 
 /*
  * The hand-off option: a TCP option (RFC 6994 experimental kind 253 with
@@ -76,6 +77,8 @@ enum lwfp_rule_flags {
 	LWFP_RULE_UID = 1 << 0,
 	LWFP_RULE_CGROUP = 1 << 1,
 	LWFP_RULE_HAS_CTX = 1 << 2,
+	/* take a flow again that this service redirected before another */
+	LWFP_RULE_REINSPECT = 1 << 3,
 };
 
 struct lwfp_rule {
@@ -118,8 +121,14 @@ enum lwfp_stat {
 	LWFP_STAT_SKIP_SELF,		/* rule matched the service's own process */
 	LWFP_STAT_SKIP_CHAIN,		/* service already in the flow's chain */
 	LWFP_STAT_CHAIN_FULL,		/* chain at LWFP_MAX_CHAIN, went direct */
-	LWFP_STAT_BAD_RECORDS,		/* records rejected at connect */
+	LWFP_STAT_BAD_RECORDS,		/* records malformed */
 	LWFP_STAT_NO_TARGET,		/* service has no address for the family */
+	LWFP_STAT_RECORDS_FOREIGN,	/* records of another engine instance */
+	LWFP_STAT_RECORDS_STALE,	/* forged, or their flow has closed */
+	LWFP_STAT_RECORDS_WRONG_FLOW,	/* records of a flow to elsewhere */
+	LWFP_STAT_FAIL_OPEN,		/* service not listening: went on */
+	LWFP_STAT_FAIL_CLOSED,		/* service not listening: refused */
+	LWFP_STAT_LIVE_FULL,		/* no room to register a flow's records */
 	LWFP_STAT_MAX,
 };
 
@@ -139,7 +148,43 @@ struct lwfp_records {
 	__u16 _pad;
 	__u64 engine_id;
 	__u64 flow_id;
-	__u64 token;			/* reserved: authentication */
+	__u64 token;			/* random; key of the live map */
+};
+
+/*
+ * A connect's redirect state relative to one service, as WFP defines it
+ * (FwpsQueryConnectionRedirectState), from the chain the flow went through.
+ */
+enum lwfp_redirect_state_abi {
+	LWFP_STATE_NOT_REDIRECTED,
+	LWFP_STATE_REDIRECTED_BY_SELF,		/* the service is the last */
+	LWFP_STATE_REDIRECTED_BY_OTHER,		/* the service is not in it */
+	LWFP_STATE_PREVIOUSLY_REDIRECTED_BY_SELF, /* in it, not last */
+};
+
+/* Shared by the engine (its decisions) and the library (lwfp.h). */
+static inline int lwfp_chain_state(const __u8 *chain, __u32 chain_len,
+				   __u32 slot)
+{
+	int state = chain_len ? LWFP_STATE_REDIRECTED_BY_OTHER :
+				LWFP_STATE_NOT_REDIRECTED;
+
+	for (__u32 i = 0; i < LWFP_MAX_CHAIN; i++)
+		if (i < chain_len && chain[i] == slot)
+			state = i + 1 == chain_len ?
+				LWFP_STATE_REDIRECTED_BY_SELF :
+				LWFP_STATE_PREVIOUSLY_REDIRECTED_BY_SELF;
+	return state;
+}
+
+/*
+ * live map value, keyed by records token: what the records handed out on
+ * an accepted socket stand for, while that socket lives. The engine trusts
+ * this, not the bytes a service hands back.
+ */
+struct lwfp_live {
+	struct lwfp_records rec;
+	struct lwfp_endpoint orig;
 };
 
 /* What a socket is to the engine; the role of its sk storage. */

@@ -15,5 +15,6 @@
 #define SOL_IPV6	41
 #define SO_ORIGINAL_DST	80	/* and IP6T_SO_ORIGINAL_DST at SOL_IPV6 */
 #define EINVAL		22
+#define ECONNREFUSED	111
 
 #endif /* LWFP_CONSTS_BPF_H */

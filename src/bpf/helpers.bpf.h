@@ -30,6 +30,7 @@ struct connect_info {
 /* State of the rule walk (bpf_loop callback context). */
 struct match_ctx {
 	const struct connect_info *ci;
+	__u64 excluded;		/* slots found not listening (fail open) */
 	__u32 base;		/* first index of the live rule table */
 	__u32 rule_idx;		/* result: index of the rule that won */
 	int slot;		/* result: service slot, or -1 */
@@ -37,6 +38,13 @@ struct match_ctx {
 	bool skipped_chain;
 	bool no_target;
 };
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
+}
 
 static __always_inline bool addr_in_net(const __u8 *addr, const __u8 *net,
 					const __u8 *mask)
@@ -49,14 +57,6 @@ static __always_inline bool addr_in_net(const __u8 *addr, const __u8 *net,
 	       ((a[2] & m[2]) == n[2]) && ((a[3] & m[3]) == n[3]);
 }
 
-static __always_inline bool chain_has(const struct connect_info *ci, __u32 slot)
-{
-	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
-		if (i < ci->chain_len && ci->chain[i] == slot)
-			return true;
-	return false;
-}
-
 static __always_inline bool in_cgroup(__u64 id, __u32 level)
 {
 	return bpf_get_current_ancestor_cgroup_id(level) == id;
@@ -64,12 +64,14 @@ static __always_inline bool in_cgroup(__u64 id, __u32 level)
 
 /* Can this service take this connect? Records why not, for the stats. */
 static __always_inline bool service_usable(struct match_ctx *m,
+					   const struct lwfp_rule *r,
 					   const struct lwfp_service *svc,
 					   __u32 slot)
 {
 	const struct connect_info *ci = m->ci;
+	int state;
 
-	if (!(svc->flags & LWFP_SVC_IN_USE))
+	if (!(svc->flags & LWFP_SVC_IN_USE) || (m->excluded >> slot) & 1)
 		return false;
 	/* the analogue of WFP's localRedirectTargetPID */
 	if ((svc->pid && svc->pid == ci->pid) ||
@@ -77,7 +79,12 @@ static __always_inline bool service_usable(struct match_ctx *m,
 		m->skipped_self = true;
 		return false;
 	}
-	if (chain_has(ci, slot)) {
+	/* never back to the service that just redirected the flow; to
+	 * one that did earlier only if its rule asks to re-inspect */
+	state = lwfp_chain_state(ci->chain, ci->chain_len, slot);
+	if (state == LWFP_STATE_REDIRECTED_BY_SELF ||
+	    (state == LWFP_STATE_PREVIOUSLY_REDIRECTED_BY_SELF &&
+	     !(r->flags & LWFP_RULE_REINSPECT))) {
 		m->skipped_chain = true;
 		return false;
 	}
@@ -123,22 +130,80 @@ static long match_one(__u32 i, void *data)
 		return 0;
 	slot = r->service;
 	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (!svc || !service_usable(m, svc, slot))
+	if (!svc || !service_usable(m, r, svc, slot))
 		return 0;
 	m->slot = slot;
 	m->rule_idx = idx;
 	return 1;
 }
 
-/* Records a service set on its outbound socket are accepted only if they
- * are well formed and come from this engine instance. */
-static __always_inline bool records_valid(const struct lwfp_records *rec,
-					  const struct lwfp_config *cfg)
+static __always_inline bool same_endpoint(const struct lwfp_endpoint *a,
+					  const struct lwfp_endpoint *b)
 {
-	return rec->magic == LWFP_RECORDS_MAGIC &&
-	       rec->version == LWFP_RECORDS_VERSION &&
-	       rec->engine_id == cfg->engine_id &&
-	       rec->chain_len <= LWFP_MAX_CHAIN;
+	const __u32 *x = (const __u32 *)a->addr, *y = (const __u32 *)b->addr;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       a->port_be == b->port_be;
+}
+
+/*
+ * Records a service set on its outbound socket count only if they are well
+ * formed, come from this engine instance, name a flow that is still open
+ * (their random token is in the live map: forged or replayed records are
+ * not), and the connect goes where that flow was going. The live map, not
+ * the bytes handed back, says which services the flow went through.
+ */
+static __always_inline const struct lwfp_live *
+records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
+	      const struct lwfp_endpoint *dst)
+{
+	const struct lwfp_live *live;
+
+	if (rec->magic != LWFP_RECORDS_MAGIC ||
+	    rec->version != LWFP_RECORDS_VERSION) {
+		stat_inc(LWFP_STAT_BAD_RECORDS);
+		return NULL;
+	}
+	if (rec->engine_id != cfg->engine_id) {
+		stat_inc(LWFP_STAT_RECORDS_FOREIGN);
+		return NULL;
+	}
+	live = bpf_map_lookup_elem(&lwfp_live, &rec->token);
+	if (!live) {
+		stat_inc(LWFP_STAT_RECORDS_STALE);
+		return NULL;
+	}
+	if (!same_endpoint(&live->orig, dst)) {
+		stat_inc(LWFP_STAT_RECORDS_WRONG_FLOW);
+		return NULL;
+	}
+	return live;
+}
+
+/* Fail open or closed is decided now, by whether the service listens. */
+static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
+					      const struct lwfp_service *svc,
+					      bool v6_socket)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+
+	if (!v6_socket || is_v4_mapped(svc->addr6)) {
+		__builtin_memcpy(&t.ipv4.daddr,
+				 v6_socket ? &svc->addr6[12] : svc->addr4, 4);
+		t.ipv4.dport = svc->port_be;
+		sk = bpf_sk_lookup_tcp(ctx, &t, sizeof(t.ipv4),
+				       BPF_F_CURRENT_NETNS, 0);
+	} else {
+		__builtin_memcpy(t.ipv6.daddr, svc->addr6, 16);
+		t.ipv6.dport = svc->port_be;
+		sk = bpf_sk_lookup_tcp(ctx, &t, sizeof(t.ipv6),
+				       BPF_F_CURRENT_NETNS, 0);
+	}
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
 }
 
 /* Fill the client's hop: what the service will read from its accepted
@@ -154,7 +219,7 @@ static __always_inline void hop_fill(struct lwfp_sk *st,
 	st->rec.version = LWFP_RECORDS_VERSION;
 	st->rec.engine_id = cfg->engine_id;
 	st->rec.flow_id = flow_id;
-	st->rec.token = 0;
+	st->rec.token = rand64();
 	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
 		st->rec.chain[i] = i < ci->chain_len ? ci->chain[i] : 0;
 	if (ci->chain_len < LWFP_MAX_CHAIN)
@@ -177,12 +242,14 @@ static __always_inline void hop_fill(struct lwfp_sk *st,
 
 /*
  * The callout: decide where a connect goes. Returns the service to
- * redirect to, or NULL to let the connect go to its destination.
+ * redirect to, or NULL to let the connect go to its destination; sets
+ * *refuse when a fail-closed service is not listening.
  */
 static __always_inline const struct lwfp_service *
-lwfp_decide(struct bpf_sock *sk, struct connect_info *ci)
+lwfp_decide(struct bpf_sock_addr *ctx, struct connect_info *ci, bool *refuse)
 {
-	const struct lwfp_service *svc;
+	const struct lwfp_service *svc = NULL;
+	const struct lwfp_live *live = NULL;
 	const struct lwfp_config *cfg;
 	const struct lwfp_rule *r;
 	struct match_ctx m = { .ci = ci, .slot = -1 };
@@ -194,16 +261,14 @@ lwfp_decide(struct bpf_sock *sk, struct connect_info *ci)
 	if (!cfg)
 		return NULL;
 
-	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
-	if (st && st->role == LWFP_ROLE_RECORDS) {
-		if (records_valid(&st->rec, cfg)) {
-			flow_id = st->rec.flow_id;
-			ci->chain_len = st->rec.chain_len;
-			for (int i = 0; i < LWFP_MAX_CHAIN; i++)
-				ci->chain[i] = st->rec.chain[i];
-		} else {
-			stat_inc(LWFP_STAT_BAD_RECORDS);
-		}
+	st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0, 0);
+	if (st && st->role == LWFP_ROLE_RECORDS)
+		live = records_check(&st->rec, cfg, &ci->dst);
+	if (live) {
+		flow_id = live->rec.flow_id;
+		ci->chain_len = live->rec.chain_len;
+		for (int i = 0; i < LWFP_MAX_CHAIN; i++)
+			ci->chain[i] = live->rec.chain[i];
 	}
 
 	pid_tgid = bpf_get_current_pid_tgid();
@@ -221,13 +286,32 @@ lwfp_decide(struct bpf_sock *sk, struct connect_info *ci)
 		stat_inc(LWFP_STAT_CHAIN_FULL);
 		count = 0;
 	}
-	if (count) {
+	/* a service that does not listen is passed over (fail open) or
+	 * refuses the connect (fail closed); each try excludes one more */
+	for (int attempt = 0; count && attempt < LWFP_MAX_CHAIN; attempt++) {
 		/* the verifier's inlined bpf_loop checks all 64 bits, and
 		 * clang may pass a u32 with stale upper bits: zero them */
 		__u64 nr_loops = count;
 
 		asm volatile("" : "+r"(nr_loops));
+		m.slot = -1;
 		bpf_loop(nr_loops, match_one, &m, 0);
+		if (m.slot < 0)
+			break;
+		slot = m.slot;
+		svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+		if (!svc)
+			return NULL;
+		if (service_listening(ctx, svc, ci->dst.family == AF_INET6))
+			break;
+		if (svc->flags & LWFP_SVC_FAIL_CLOSED) {
+			stat_inc(LWFP_STAT_FAIL_CLOSED);
+			*refuse = true;
+			return NULL;
+		}
+		stat_inc(LWFP_STAT_FAIL_OPEN);
+		m.excluded |= 1ull << (slot & 63);
+		m.slot = -1;
 	}
 	if (m.skipped_self)
 		stat_inc(LWFP_STAT_SKIP_SELF);
@@ -238,7 +322,8 @@ lwfp_decide(struct bpf_sock *sk, struct connect_info *ci)
 		if (m.no_target)
 			stat_inc(LWFP_STAT_NO_TARGET);
 		/* a service's outbound socket: remember it went direct */
-		if (flow_id && st) {
+		if (live && st) {
+			st->rec = live->rec;
 			st->role = LWFP_ROLE_OUTBOUND;
 			st->orig = ci->dst;
 			st->start_ns = bpf_ktime_get_boot_ns();
@@ -252,7 +337,7 @@ lwfp_decide(struct bpf_sock *sk, struct connect_info *ci)
 	if (!svc || !r)
 		return NULL;
 	if (!st)
-		st = bpf_sk_storage_get(&lwfp_sk, sk, 0,
+		st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0,
 					BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		return NULL;

@@ -15,12 +15,21 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/* A fail-closed service that is not listening: fail now, as a refused
+ * connection would, rather than after a timeout. */
+static __always_inline int refuse_connect(void)
+{
+	bpf_set_retval(-ECONNREFUSED);
+	return 0;
+}
+
 SEC("cgroup/connect4")
 int lwfp_connect4(struct bpf_sock_addr *ctx)
 {
 	struct connect_info ci = {};
 	const struct lwfp_service *svc;
 	__u32 ip4 = ctx->user_ip4;
+	bool refuse = false;
 
 	if (ctx->type != SOCK_STREAM)
 		return SK_PASS;
@@ -31,7 +40,9 @@ int lwfp_connect4(struct bpf_sock_addr *ctx)
 	ci.dst.family = AF_INET;
 	ci.dst.proto = ctx->protocol;
 
-	svc = lwfp_decide(ctx->sk, &ci);
+	svc = lwfp_decide(ctx, &ci, &refuse);
+	if (refuse)
+		return refuse_connect();
 	if (!svc)
 		return SK_PASS;
 	__builtin_memcpy(&ip4, svc->addr4, 4);
@@ -45,6 +56,7 @@ int lwfp_connect6(struct bpf_sock_addr *ctx)
 {
 	struct connect_info ci = {};
 	const struct lwfp_service *svc;
+	bool refuse = false;
 	__u32 w[4];
 
 	if (ctx->type != SOCK_STREAM)
@@ -59,7 +71,9 @@ int lwfp_connect6(struct bpf_sock_addr *ctx)
 	ci.dst.family = AF_INET6;
 	ci.dst.proto = ctx->protocol;
 
-	svc = lwfp_decide(ctx->sk, &ci);
+	svc = lwfp_decide(ctx, &ci, &refuse);
+	if (refuse)
+		return refuse_connect();
 	if (!svc)
 		return SK_PASS;
 	__builtin_memcpy(w, svc->addr6, 16);
@@ -166,6 +180,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
 	};
 	struct lwfp_sk *hop, *st;
+	struct lwfp_live live;
 	struct bpf_sock *sk;
 	__u64 hop_id;
 
@@ -187,17 +202,34 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	st->role = LWFP_ROLE_ACCEPTED;
 	bpf_map_delete_elem(&lwfp_pending, &hop_id);
 	stat_inc(LWFP_STAT_HANDOFF);
+
+	/* its records count while this socket lives: see records_check() */
+	live.rec = st->rec;
+	live.orig = st->orig;
+	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, &live, BPF_NOEXIST))
+		stat_inc(LWFP_STAT_LIVE_FULL);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
-/* Client closed before its handshake completed: nobody will take the hop. */
+/*
+ * A socket closes. An accepted one: its records stop counting. A client
+ * whose handshake never completed: nobody will take its hop.
+ */
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
+	struct bpf_sock *sk = skops->sk;
 	struct lwfp_sk *st;
 
-	if (skops->args[1] != BPF_TCP_CLOSE || skops->args[0] != BPF_TCP_SYN_SENT)
+	if (skops->args[1] != BPF_TCP_CLOSE || !sk)
 		return;
-	st = client_hop(skops->sk);
-	if (st)
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+	if (!st)
+		return;
+	if (st->role == LWFP_ROLE_ACCEPTED)
+		bpf_map_delete_elem(&lwfp_live, &st->rec.token);
+	else if (st->role == LWFP_ROLE_CLIENT &&
+		 skops->args[0] == BPF_TCP_SYN_SENT)
 		bpf_map_delete_elem(&lwfp_pending, &st->hop_id);
 }
 
@@ -222,13 +254,6 @@ int lwfp_sockops(struct bpf_sock_ops *skops)
 		break;
 	}
 	return 1;
-}
-
-static __always_inline bool is_v4_mapped(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
 }
 
 /*

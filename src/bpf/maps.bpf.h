@@ -19,6 +19,16 @@ struct {
 	__type(value, struct lwfp_sk);
 } lwfp_pending SEC(".maps");
 
+/* Records handed out on accepted sockets that are still open, by token:
+ * records are honoured only while the flow they name lives. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LWFP_LIVE_MAX);
+	__type(key, __u64);
+	__type(value, struct lwfp_live);
+} lwfp_live SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LWFP_MAX_SERVICES);

@@ -495,9 +495,9 @@ t_ok "service add, wildcard address, --weight" \
 
 begin
 succeeds lw service list
-need "web4 row" grep -Eq "^web4 +127\.0\.0\.1:18080 +pid $SLEEP_PID +0\$" "$T/out"
-need "web6 row" grep -Eq "^web6 +\[::1\]:18081 +cgroup $CG/svc +0\$" "$T/out"
-need "plain row" grep -Eq "^plain +0\.0\.0\.0:18082 +- +5\$" "$T/out"
+need "web4 row" grep -Eq "^web4 +127\.0\.0\.1:18080 +pid $SLEEP_PID +0 +open\$" "$T/out"
+need "web6 row" grep -Eq "^web6 +\[::1\]:18081 +cgroup $CG/svc +0 +open\$" "$T/out"
+need "plain row" grep -Eq "^plain +0\.0\.0\.0:18082 +- +5 +open\$" "$T/out"
 need "not 3 services + header" [ "$(wc -l <"$T/out")" -eq 4 ]
 finish "service list shows the services"
 
