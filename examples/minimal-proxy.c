@@ -35,8 +35,8 @@ static void relay(int client, int server)
 			if (n < 0 || (n > 0 && write(to, buf, n) != n))
 				return;
 			if (n == 0) {
-				shutdown(to, SHUT_WR);	/* pass the EOF on */
-				p[i].fd = -1;		/* poll() skips it now */
+				shutdown(to, SHUT_WR);	/* pass EOF on */
+				p[i].fd = -1;	/* poll() skips it now */
 			}
 		}
 	}
@@ -55,7 +55,9 @@ static void serve(int client)
 		err = lwfp_query_context(NULL, client, blob, &blen);
 	if (!err)
 		err = lwfp_context_decode(blob, blen, &ctx);
-	if (!err && (server = socket(ctx.orig_dst.ss_family, SOCK_STREAM, 0)) < 0)
+	if (!err)
+		server = socket(ctx.orig_dst.ss_family, SOCK_STREAM, 0);
+	if (!err && server < 0)
 		err = errno;
 	/* before connect(), so that lwfp does not redirect it back to us */
 	if (!err)
@@ -83,10 +85,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	addr.sin_port = htons(atoi(argv[1]));
-	signal(SIGPIPE, SIG_IGN);	/* a peer gone is an error, not a kill */
+	signal(SIGPIPE, SIG_IGN);	/* a peer gone is an error */
 	if (lfd < 0 ||
 	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 16)) {
+	    bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(lfd, 16)) {
 		perror("minimal-proxy: listen");
 		return 1;
 	}

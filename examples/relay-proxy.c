@@ -33,7 +33,7 @@
 #include "sniff.h"
 
 #define BUF_SIZE	(64 * 1024)
-#define SNIFF_WINDOW	4096	/* how many first client bytes we look at */
+#define SNIFF_WINDOW	4096	/* first client bytes looked at */
 #define ADDR_LEN	64
 #define MAX_EVENTS	64
 
@@ -55,14 +55,14 @@ struct conn {
 
 struct flow {
 	struct conn client, server;
-	struct pipe up, down;		/* client->server, server->client */
+	struct pipe up, down;	/* client->server, server->client */
 	bool connected, closed;
 	struct lwfp_context ctx;
 	uint8_t ctx_buf[LWFP_CONTEXT_MAX_LEN];	/* ctx points into it */
 	uint8_t sniff_buf[SNIFF_WINDOW];
 	size_t sniff_len;
 	bool sniff_done;
-	char sniffed[SNIFF_SNI_MAX + 16];	/* ` http="..."` or ` sni="..."` */
+	char sniffed[SNIFF_SNI_MAX + 16];	/* for the log: ` sni="..."` */
 	struct flow *next;
 };
 
@@ -135,7 +135,8 @@ static int watch(struct conn *c, uint32_t events)
 
 	if (events == c->events)
 		return 0;
-	op = !c->events ? EPOLL_CTL_ADD : !events ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+	op = !c->events ? EPOLL_CTL_ADD :
+	     !events ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
 	if (epoll_ctl(epfd, op, c->fd, &ev) < 0)
 		return errno;
 	c->events = events;
@@ -145,18 +146,19 @@ static int watch(struct conn *c, uint32_t events)
 /* The rule context is opaque bytes: print it if it is text. */
 static void print_rule_context(const struct lwfp_context *ctx)
 {
+	const uint8_t *text = ctx->rule_context;
 	size_t len = ctx->rule_context_len;
 
-	if (len && !ctx->rule_context[len - 1])
+	if (len && !text[len - 1])
 		len--;				/* a C string's NUL */
 	for (size_t i = 0; i < len; i++) {
-		if (ctx->rule_context[i] < 0x20 || ctx->rule_context[i] > 0x7e) {
+		if (text[i] < 0x20 || text[i] > 0x7e) {
 			printf(" rule-context-len=%zu", ctx->rule_context_len);
 			return;
 		}
 	}
 	if (len)
-		printf(" rule-context=\"%.*s\"", (int)len, ctx->rule_context);
+		printf(" rule-context=\"%.*s\"", (int)len, text);
 }
 
 static void log_flow(struct flow *f, const char *what, const char *why)
@@ -309,7 +311,7 @@ static void flow_event(struct flow *f)
 	if (err)
 		flow_end(f, what, strerror(err));
 	else if (f->up.done && f->down.done)
-		flow_end(f, NULL, NULL);	/* both sides said all they had */
+		flow_end(f, NULL, NULL);	/* both sides said all */
 }
 
 /* Open the outbound socket; epoll tells us when the connect is done. */
@@ -462,7 +464,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: relay-proxy --listen ADDR:PORT [--pin-dir DIR] "
 		"[--max-flows N]\n"
-		"  --listen ADDR:PORT  where to accept redirected connections,\n"
+		"  --listen ADDR:PORT  where redirected connections arrive:\n"
 		"                      127.0.0.1:9000 or [::1]:9000\n"
 		"  --pin-dir DIR       the lwfp engine (default: $%s or %s)\n"
 		"  --max-flows N       exit after N flows ended\n",
@@ -557,12 +559,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* one log line at a time */
-	signal(SIGPIPE, SIG_IGN);	/* a peer gone is an error, not a kill */
+	signal(SIGPIPE, SIG_IGN);	/* a peer gone is an error */
 
 	err = lwfp_open(pin_dir, &engine);
 	if (err) {
-		fprintf(stderr, "relay-proxy: cannot open the lwfp engine: %s\n",
-			lwfp_strerror(err));
+		if (!pin_dir)
+			pin_dir = getenv(LWFP_PIN_DIR_ENV);
+		if (!pin_dir)
+			pin_dir = LWFP_DEFAULT_PIN_DIR;
+		fprintf(stderr, "relay-proxy: cannot open the lwfp engine at "
+			"%s: %s\n", pin_dir, lwfp_strerror(err));
 		return 1;
 	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);

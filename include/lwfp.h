@@ -54,7 +54,8 @@ int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
 /*
  * Hand records to a socket that is not yet connected, so that its connect
  * continues the flow instead of starting a new one (and is not redirected
- * back to a service the flow already went through). -EISCONN if connected,
+ * back to a service the flow already went through). -EISCONN if connected
+ * or connecting,
  * -EINVAL if records is not a records blob, -EPROTONOSUPPORT if not TCP.
  */
 int lwfp_set_records(struct lwfp *engine, int fd, const void *records,
@@ -84,7 +85,9 @@ int lwfp_redirect_state(struct lwfp *engine, const void *records, size_t len,
 int lwfp_query_original_dst(struct lwfp *engine, int fd,
 			    struct sockaddr_storage *dst, socklen_t *len);
 
-/* A decoded redirect context. Pointers point into the decoded buffer. */
+/* A decoded redirect context. rule_context points into the buffer that was
+ * decoded (keep it alive while you use it), or is NULL when the rule had
+ * no context (rule_context_len 0). */
 struct lwfp_context {
 	unsigned int version;
 	struct sockaddr_storage orig_dst;	/* AF_INET or AF_INET6 */
@@ -110,7 +113,9 @@ int lwfp_context_decode(const void *buf, size_t len, struct lwfp_context *ctx);
 int lwfp_context_encode(const struct lwfp_context *ctx, void *buf,
 			size_t *len);
 
-/* A one-line description of a negative errno returned by this library. */
+/* A one-line description of a negative errno returned by this library, in
+ * its meaning here (ENOENT: no engine loaded); use strerror() for errors of
+ * socket(), connect() and other system calls. */
 const char *lwfp_strerror(int err);
 
 #ifdef __cplusplus

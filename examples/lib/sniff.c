@@ -85,7 +85,7 @@ int sniff_http_request_line(const uint8_t *buf, size_t len, char *out,
 /* ---- TLS ClientHello server_name ---------------------------------------- */
 
 #define TLS_RECORD_HEADER	5
-#define TLS_RECORD_MAX		16384	/* plaintext fragment, RFC 8446 5.1 */
+#define TLS_RECORD_MAX		16384	/* RFC 8446 5.1 */
 #define TLS_CT_HANDSHAKE	22
 #define TLS_HS_HEADER		4
 #define TLS_HS_CLIENT_HELLO	1
@@ -179,13 +179,13 @@ static int parse_client_hello(struct cursor *c, char *out, size_t outlen)
 	size_t version, n, type;
 
 	if (!get_u16(c, &version) || version >> 8 != 3 ||
-	    !take(c, 32, NULL) ||			/* random */
-	    !skip_vec(c, 1, 0, 32) ||			/* legacy_session_id */
-	    !skip_vec(c, 2, 2, 0xfffe) ||		/* cipher_suites */
-	    !skip_vec(c, 1, 1, 0xff))			/* compression_methods */
+	    !take(c, 32, NULL) ||		/* random */
+	    !skip_vec(c, 1, 0, 32) ||		/* legacy_session_id */
+	    !skip_vec(c, 2, 2, 0xfffe) ||	/* cipher_suites */
+	    !skip_vec(c, 1, 1, 0xff))		/* compression_methods */
 		return -EINVAL;
 	if (!c->left)
-		return -ENOENT;		/* no extensions at all (SSLv3 style) */
+		return -ENOENT;	/* no extensions at all (SSLv3 style) */
 	/* the extensions end where the ClientHello ends */
 	if (!get_u16(c, &n) || !get_sub(c, n, &exts) || c->left)
 		return -EINVAL;

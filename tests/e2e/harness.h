@@ -9,6 +9,7 @@
 #define LWFP_TEST_HARNESS_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -151,16 +152,21 @@ static inline void engine_start(void)
 	env.loaded = true;
 }
 
+/* Our cgroups are one level deep: remove the children, then the base. */
 static inline void rmdir_tree(const char *abs)
 {
-	static const char *const subs[] = { "svc", "app", "app2", "app3",
-					    "origin", NULL };
-	char p[PATH_MAX + 16];
+	char p[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d = opendir(abs);
 
-	for (int i = 0; subs[i]; i++) {
-		snprintf(p, sizeof(p), "%s/%s", abs, subs[i]);
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", abs, de->d_name);
 		rmdir(p);
 	}
+	if (d)
+		closedir(d);
 	rmdir(abs);
 }
 

@@ -230,7 +230,7 @@ static void test_sni_malformed(void **state)
 	assert_int_equal(sni(h, sizeof(hello), out, sizeof(out)), -EINVAL);
 
 	h = fresh_hello();
-	h[OFF_HS_LEN + 2]++;			/* spans records: unsupported */
+	h[OFF_HS_LEN + 2]++;		/* spans records: unsupported */
 	assert_int_equal(sni(h, 9, out, sizeof(out)), -EINVAL);
 
 	h = fresh_hello();
@@ -258,7 +258,7 @@ static void test_sni_malformed(void **state)
 	assert_int_equal(sni(h, sizeof(hello), out, sizeof(out)), -EINVAL);
 
 	h = fresh_hello();
-	put16(h + OFF_SNI_LEN, 0x7a);		/* extension past the list */
+	put16(h + OFF_SNI_LEN, 0x7a);	/* extension past the list */
 	assert_int_equal(sni(h, sizeof(hello), out, sizeof(out)), -EINVAL);
 
 	h = fresh_hello();
