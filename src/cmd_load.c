@@ -6,34 +6,79 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <stdint.h>
+
 #include "cgroup.h"
+#include "parse.h"
 #include "cli.h"
 #include "loader.h"
 
+struct load_args {
+	const char *cgroup;
+	const char *group;
+};
+
 static int load_opt(int c, const char *arg, void *data)
 {
-	*(const char **)data = arg;
+	struct load_args *la = data;
+
+	if (c == 'g')
+		la->group = arg;
+	else
+		la->cgroup = arg;
+	return 0;
+}
+
+/* --group NAME|GID; without it the group "lwfp" if there is one. */
+static int resolve_group(const char *name, int *gid)
+{
+	struct group *gr;
+	uint32_t n;
+	char err[128];
+
+	*gid = -1;
+	if (!name) {
+		gr = getgrnam("lwfp");
+		if (gr)
+			*gid = gr->gr_gid;
+		return 0;
+	}
+	if (!parse_u32(name, &n, err, sizeof(err)) && n <= INT32_MAX) {
+		*gid = n;
+		return 0;
+	}
+	gr = getgrnam(name);
+	if (!gr)
+		return cli_error("no group named '%s'", name);
+	*gid = gr->gr_gid;
 	return 0;
 }
 
 int cmd_load(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' }, CLI_COMMON_OPTS, {}
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "group", required_argument, NULL, 'g' },
+		CLI_COMMON_OPTS, {}
 	};
-	const char *path = "/";
+	struct load_args la = { .cgroup = "/" };
 	struct cgroup_ref cg;
 	char err[512];
-	int i;
+	int i, gid;
 
-	i = cli_getopt(cli, argc, argv, opts, "lwfp load [--cgroup PATH]",
-		       false, load_opt, &path);
+	i = cli_getopt(cli, argc, argv, opts,
+		       "lwfp load [--cgroup PATH] [--group NAME]", false,
+		       load_opt, &la);
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
 		return cli_usage("load: unexpected argument '%s'", argv[i]);
-	if (cgroup_resolve(path, false, &cg, err, sizeof(err)) ||
-	    engine_load(cli->pin_dir, &cg, err, sizeof(err)))
+	if (resolve_group(la.group, &gid))
+		return 1;
+	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)) ||
+	    engine_load(cli->pin_dir, &cg, gid, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (!cli->json)
 		printf("lwfp: engine loaded at %s, attached to cgroup %s\n",
@@ -76,6 +121,23 @@ static const char *const stat_names[] = {
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");
 
+/* Who may use the engine from a service: root, or a group too. */
+static void access_text(const char *pin_dir, char *out, size_t len)
+{
+	struct group *gr;
+	struct stat st;
+
+	if (stat(pin_dir, &st) || !(st.st_mode & 0050)) {
+		snprintf(out, len, "root");
+		return;
+	}
+	gr = getgrgid(st.st_gid);
+	if (gr)
+		snprintf(out, len, "root and group %s", gr->gr_name);
+	else
+		snprintf(out, len, "root and group %u", (unsigned)st.st_gid);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
@@ -85,6 +147,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	struct lwfp_config cfg;
 	struct admin a;
 	size_t nsocks = 0, nsvc = 0, tracked[LWFP_ROLE_OUTBOUND + 1] = {};
+	char access[64];
 	int i, ret;
 
 	i = cli_getopt(cli, argc, argv, opts, "lwfp status", false, NULL, NULL);
@@ -110,6 +173,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		if (socks[s].sk.role <= LWFP_ROLE_OUTBOUND)
 			tracked[socks[s].sk.role]++;
 	free(socks);
+	access_text(cli->pin_dir, access, sizeof(access));
 
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
@@ -123,6 +187,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "engine_id", json_object_new_string(id));
 		json_object_object_add(o, "cgroup",
 				       json_object_new_string(cfg.cgroup_path));
+		json_object_object_add(o, "access",
+				       json_object_new_string(access));
 		json_object_object_add(o, "services", json_object_new_int(nsvc));
 		json_object_object_add(o, "rules",
 				       json_object_new_int(LWFP_TABLE_COUNT(cfg.table)));
@@ -143,6 +209,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	printf("engine     %s (id %016llx)\n", cli->pin_dir,
 	       (unsigned long long)cfg.engine_id);
 	printf("cgroup     %s\n", cfg.cgroup_path);
+	printf("access     %s\n", access);
 	printf("services   %zu\n", nsvc);
 	printf("rules      %u\n", LWFP_TABLE_COUNT(cfg.table));
 	printf("sockets    %zu client, %zu accepted, %zu outbound\n",

@@ -23,19 +23,25 @@ const char *engine_default_pin_dir(void)
 	return dir && *dir ? dir : LWFP_DEFAULT_PIN_DIR;
 }
 
-int engine_obj_get(const char *pin_dir, const char *name)
+int engine_obj_get_flags(const char *pin_dir, const char *name, __u32 flags)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = flags);
 	char path[PATH_MAX];
 	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
+	fd = bpf_obj_get_opts(path, &opts);
 	if (fd >= 0)
 		return fd;
 	/* EPERM comes from a bpf() the caller may not make at all */
 	return errno == EPERM ? -EACCES : -errno;
+}
+
+int engine_obj_get(const char *pin_dir, const char *name)
+{
+	return engine_obj_get_flags(pin_dir, name, 0);
 }
 
 LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
@@ -55,11 +61,18 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 	strcpy(e->pin_dir, pin_dir);
 	e->sk_fd = e->services_fd = e->rule_ctx_fd = -1;
 
+	/* members of the engine's group may read and set; read-only access
+	 * still allows queries (setting records then fails with -EACCES) */
 	err = e->sk_fd = engine_obj_get(pin_dir, PIN_SK);
+	if (err == -EACCES)
+		err = e->sk_fd = engine_obj_get_flags(pin_dir, PIN_SK,
+						      BPF_F_RDONLY);
 	if (err >= 0)
-		err = e->services_fd = engine_obj_get(pin_dir, PIN_SERVICES);
+		err = e->services_fd = engine_obj_get_flags(pin_dir,
+				PIN_SERVICES, BPF_F_RDONLY);
 	if (err >= 0)
-		err = e->rule_ctx_fd = engine_obj_get(pin_dir, PIN_RULE_CTX);
+		err = e->rule_ctx_fd = engine_obj_get_flags(pin_dir,
+				PIN_RULE_CTX, BPF_F_RDONLY);
 	if (err < 0) {
 		lwfp_close(e);
 		return err;

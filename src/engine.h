@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 struct lwfp {
 	char pin_dir[PATH_MAX];
@@ -21,5 +22,7 @@ int engine_resolve(struct lwfp **engine);
 
 /* Open a pinned object of the engine at pin_dir: an fd or -errno. */
 int engine_obj_get(const char *pin_dir, const char *name);
+/* The same with BPF_F_RDONLY / BPF_F_WRONLY. */
+int engine_obj_get_flags(const char *pin_dir, const char *name, __u32 flags);
 
 #endif /* LWFP_ENGINE_H */

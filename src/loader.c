@@ -148,7 +148,28 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-int engine_load(const char *pin_dir, const struct cgroup_ref *cg,
+/* What a service needs, for the engine's group: the library opens the
+ * sk storage read-write (set records) and the rest read-only. */
+static int grant_group(const char *pin_dir, int gid)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} grants[] = {
+		{ "", 0750 }, { PIN_SK, 0660 }, { PIN_SERVICES, 0640 },
+		{ PIN_RULE_CTX, 0640 },
+	};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(grants); i++) {
+		pin_path(path, sizeof(path), pin_dir, "", grants[i].name);
+		if (chown(path, 0, gid) || chmod(path, grants[i].mode))
+			return -errno;
+	}
+	return 0;
+}
+
+int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -165,7 +186,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg,
 			 pin_dir);
 		return -EEXIST;
 	}
-	if (mkdir(pin_dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
 			 strerror(errno));
 		return -errno;
@@ -191,6 +212,12 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg,
 			 strerror(-ret));
 	if (!ret)
 		ret = pin_all(skel, pin_dir, cg_fd, err, errlen);
+	if (!ret && gid >= 0) {
+		ret = grant_group(pin_dir, gid);
+		if (ret)
+			snprintf(err, errlen, "cannot give group %d access: %s",
+				 gid, strerror(-ret));
+	}
 	lwfp_bpf__destroy(skel);
 	if (ret) {
 		char ignored[128];

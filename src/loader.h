@@ -7,8 +7,12 @@
 
 #include "cgroup.h"
 
-/* Load, attach to the cgroup and pin. On failure nothing stays pinned. */
-int engine_load(const char *pin_dir, const struct cgroup_ref *cg,
+/*
+ * Load, attach to the cgroup and pin. On failure nothing stays pinned.
+ * gid >= 0: members of that group may use the engine from a service
+ * (query sockets they hold, set records); otherwise only root may.
+ */
+int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		char *err, size_t errlen);
 
 /* Unpin everything: links go (detaching the programs), then maps. */
