@@ -169,7 +169,7 @@ static int demo_setup(struct demo *d, const char *proxy, uint16_t origin_port,
 
 	ret = engine_load(d->pin_dir, &d->base, -1, err, errlen);
 	if (ret)
-		return ret;
+		return ret < 0 ? ret : -EEXIST;
 	d->loaded = true;
 	ret = admin_open(d->pin_dir, &a, err, errlen);
 	if (ret)

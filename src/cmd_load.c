@@ -66,7 +66,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	struct load_args la = { .cgroup = "/" };
 	struct cgroup_ref cg;
 	char err[512];
-	int i, gid;
+	int i, gid, ret;
 
 	i = cli_getopt(cli, argc, argv, opts,
 		       "lwfp load [--cgroup PATH] [--group NAME]", false,
@@ -77,12 +77,14 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_usage("load: unexpected argument '%s'", argv[i]);
 	if (resolve_group(la.group, &gid))
 		return 1;
-	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)) ||
-	    engine_load(cli->pin_dir, &cg, gid, err, sizeof(err)))
+	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)))
+		return cli_error("%s", err);
+	ret = engine_load(cli->pin_dir, &cg, gid, err, sizeof(err));
+	if (ret < 0)
 		return cli_error("%s", err);
 	if (!cli->json)
-		printf("lwfp: engine loaded at %s, attached to cgroup %s\n",
-		       cli->pin_dir, cg.rel);
+		printf("lwfp: engine %s at %s, attached to cgroup %s\n",
+		       ret ? "upgraded" : "loaded", cli->pin_dir, cg.rel);
 	return 0;
 }
 

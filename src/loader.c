@@ -18,6 +18,7 @@
 
 #include "lwfp_abi.h"
 #include "lwfp.skel.h"
+#include "engine.h"
 #include "loader.h"
 #include "pins.h"
 #include "util.h"
@@ -81,14 +82,56 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg)
 	return 0;
 }
 
+#define CGROUP_PROGS(skel) {						\
+	(skel)->progs.lwfp_connect4, (skel)->progs.lwfp_connect6,	\
+	(skel)->progs.lwfp_getpeername4, (skel)->progs.lwfp_getpeername6, \
+	(skel)->progs.lwfp_sockops, (skel)->progs.lwfp_getsockopt,	\
+}
+
+static int pin_flows_iter(struct lwfp_bpf *skel, const char *pin_dir,
+			  char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int ret = pin_path(path, sizeof(path), pin_dir, PIN_FLOWS_PROG, "");
+
+	if (!ret && bpf_program__pin(skel->progs.lwfp_flows, path))
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "cannot pin the flows iterator: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+static int attach_pin(struct bpf_program *prog, const char *pin_dir,
+		      int cg_fd, char *err, size_t errlen)
+{
+	const char *name = bpf_program__name(prog);
+	char path[PATH_MAX];
+	struct bpf_link *link;
+	int ret;
+
+	link = bpf_program__attach_cgroup(prog, cg_fd);
+	if (!link) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot attach %s: %s", name,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX, name);
+	if (!ret && bpf_link__pin(link, path))
+		ret = -errno;
+	/* the pin keeps the link: closing our fd does not detach */
+	bpf_link__destroy(link);
+	if (ret)
+		snprintf(err, errlen, "cannot pin link %s: %s", name,
+			 strerror(-ret));
+	return ret;
+}
+
 static int pin_all(struct lwfp_bpf *skel, const char *pin_dir, int cg_fd,
 		   char *err, size_t errlen)
 {
-	struct bpf_program *cgroup_progs[] = {
-		skel->progs.lwfp_connect4, skel->progs.lwfp_connect6,
-		skel->progs.lwfp_getpeername4, skel->progs.lwfp_getpeername6,
-		skel->progs.lwfp_sockops, skel->progs.lwfp_getsockopt,
-	};
+	struct bpf_program *cgroup_progs[] = CGROUP_PROGS(skel);
 	char path[PATH_MAX];
 	struct bpf_map *map;
 	int ret;
@@ -106,38 +149,85 @@ static int pin_all(struct lwfp_bpf *skel, const char *pin_dir, int cg_fd,
 			return ret;
 		}
 	}
-	ret = pin_path(path, sizeof(path), pin_dir, PIN_FLOWS_PROG, "");
-	if (!ret && bpf_program__pin(skel->progs.lwfp_flows, path))
-		ret = -errno;
-	if (ret) {
-		snprintf(err, errlen, "cannot pin the flows iterator: %s",
-			 strerror(-ret));
-		return ret;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(cgroup_progs); i++) {
-		const char *name = bpf_program__name(cgroup_progs[i]);
-		struct bpf_link *link;
+	ret = pin_flows_iter(skel, pin_dir, err, errlen);
+	for (size_t i = 0; !ret && i < ARRAY_SIZE(cgroup_progs); i++)
+		ret = attach_pin(cgroup_progs[i], pin_dir, cg_fd, err, errlen);
+	return ret;
+}
 
-		link = bpf_program__attach_cgroup(cgroup_progs[i], cg_fd);
-		if (!link) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot attach %s: %s", name,
-				 strerror(-ret));
-			return ret;
-		}
-		ret = pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX,
-			       name);
-		if (!ret && bpf_link__pin(link, path))
-			ret = -errno;
-		/* the pin keeps the link: closing our fd does not detach */
-		bpf_link__destroy(link);
+/*
+ * Upgrade in place: the new programs use the pinned maps (sockets keep
+ * their state, services and rules stay, records stay valid) and replace
+ * the old ones in the pinned links atomically, so no connect is missed.
+ */
+static int upgrade(const char *pin_dir, int cg_fd, char *err, size_t errlen)
+{
+	struct lwfp_bpf *skel = lwfp_bpf__open();
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int ret = skel ? 0 : -errno;
+
+	bpf_object__for_each_map(map, skel ? skel->obj : NULL) {
+		int fd;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		fd = engine_obj_get(pin_dir, bpf_map__name(map));
+		/* a map this version adds is created new */
+		if (fd == -ENOENT)
+			continue;
+		ret = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
+		if (fd >= 0)
+			close(fd);
 		if (ret) {
-			snprintf(err, errlen, "cannot pin link %s: %s", name,
-				 strerror(-ret));
-			return ret;
+			snprintf(err, errlen, "cannot reuse map %s: %s",
+				 bpf_map__name(map), strerror(-ret));
+			goto out;
 		}
 	}
-	return 0;
+	if (!ret && lwfp_bpf__load(skel)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot load the new programs: %s",
+			 strerror(-ret));
+	}
+	if (ret)
+		goto out;
+	{
+		struct bpf_program *progs[] = CGROUP_PROGS(skel);
+
+		for (size_t i = 0; !ret && i < ARRAY_SIZE(progs); i++) {
+			struct bpf_link *link;
+
+			pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX,
+				 bpf_program__name(progs[i]));
+			link = bpf_link__open(path);
+			if (!link) {
+				ret = attach_pin(progs[i], pin_dir, cg_fd, err,
+						 errlen);
+				continue;
+			}
+			ret = bpf_link__update_program(link, progs[i]);
+			bpf_link__destroy(link);
+			if (ret)
+				snprintf(err, errlen, "cannot replace %s: %s",
+					 bpf_program__name(progs[i]),
+					 strerror(-ret));
+		}
+	}
+	/* maps this version adds, and the new flows iterator */
+	bpf_object__for_each_map(map, skel->obj) {
+		if (ret || bpf_map__is_internal(map))
+			continue;
+		pin_path(path, sizeof(path), pin_dir, "", bpf_map__name(map));
+		if (access(path, F_OK) && bpf_map__pin(map, path))
+			ret = -errno;
+	}
+	pin_path(path, sizeof(path), pin_dir, PIN_FLOWS_PROG, "");
+	if (!ret && !unlink(path))
+		ret = pin_flows_iter(skel, pin_dir, err, errlen);
+out:
+	lwfp_bpf__destroy(skel);
+	return ret;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
@@ -169,6 +259,40 @@ static int grant_group(const char *pin_dir, int gid)
 	return 0;
 }
 
+/* An engine is loaded there already: upgrade it, if it is on this cgroup. */
+static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
+			   char *err, size_t errlen)
+{
+	struct lwfp_config cfg;
+	__u32 zero = 0;
+	int fd = engine_obj_get(pin_dir, PIN_CONFIG), cg_fd, ret;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg)) {
+		ret = fd < 0 ? fd : -errno;
+		snprintf(err, errlen, "cannot read the engine at %s: %s",
+			 pin_dir, strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(fd);
+	if (cfg.cgroup_id != cg->id) {
+		snprintf(err, errlen,
+			 "the engine at %s is attached to %s: unload it first "
+			 "to move it", pin_dir, cfg.cgroup_path);
+		return -EEXIST;
+	}
+	cg_fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		snprintf(err, errlen, "cannot open cgroup %s: %s", cg->rel,
+			 strerror(errno));
+		return -errno;
+	}
+	ret = upgrade(pin_dir, cg_fd, err, errlen);
+	close(cg_fd);
+	return ret ? ret : 1;
+}
+
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		char *err, size_t errlen)
 {
@@ -181,11 +305,8 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 	if (ret)
 		return ret;
 	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
-	if (access(path, F_OK) == 0) {
-		snprintf(err, errlen, "an engine is already loaded at %s",
-			 pin_dir);
-		return -EEXIST;
-	}
+	if (access(path, F_OK) == 0)
+		return upgrade_running(pin_dir, cg, err, errlen);
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
 			 strerror(errno));
@@ -263,8 +384,14 @@ int engine_unload(const char *pin_dir, char *err, size_t errlen)
 
 	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
 	if (access(path, F_OK) < 0) {
-		snprintf(err, errlen, "no engine is loaded at %s", pin_dir);
-		return -ENOENT;
+		ret = -errno;
+		if (ret == -EACCES)
+			snprintf(err, errlen, "permission denied on the engine "
+				 "at %s", pin_dir);
+		else
+			snprintf(err, errlen, "no engine is loaded at %s",
+				 pin_dir);
+		return ret == -EACCES ? ret : -ENOENT;
 	}
 	ret = unpin_matching(pin_dir, true);
 	if (!ret)

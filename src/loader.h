@@ -9,6 +9,8 @@
 
 /*
  * Load, attach to the cgroup and pin. On failure nothing stays pinned.
+ * Over a running engine on the same cgroup: upgrade it in place, keeping
+ * its maps (flows, services, rules), and return 1.
  * gid >= 0: members of that group may use the engine from a service
  * (query sockets they hold, set records); otherwise only root may.
  */

@@ -443,12 +443,19 @@ succeeds lw status --json
 need "--json after the subcommand differs" cmp -s "$T/out" "$T/status1.json"
 finish "status --json also works after the subcommand"
 
-t_fail "load twice in the same pin dir fails, one line" nz "already loaded" \
-	lw load --cgroup "$CG"
+t_fail "load on another cgroup over a loaded engine fails, one line" nz \
+	"unload it first" lw load --cgroup "$CG/svc"
 begin
 run lw --json status
 need "the engine changed or is gone" cmp -s "$T/out" "$T/status1.json"
 finish "the failed second load left the engine as it was"
+
+t_ok "load again on the same cgroup upgrades in place" lw load --cgroup "$CG"
+begin
+run lw --json status
+need "the upgrade lost the engine's state" \
+	eval 'grep -q "\"cgroup\": \"$CG\"" "$T/out"'
+finish "the upgraded engine keeps its cgroup"
 
 t_ok "unload succeeds" lw unload
 begin

@@ -567,6 +567,85 @@ static void test_so_original_dst_ipv6(void)
 	original_dst("::1", SOL_IPV6);
 }
 
+/*
+ * lwfp load over a running engine upgrades it: a flow accepted before stays
+ * queryable, its records still count, and new connects are redirected.
+ * lwfp unload with flows open: they keep working, new connects go direct,
+ * nothing stays pinned.
+ */
+static void test_upgrade_then_unload(void)
+{
+	uint16_t orig_port, svc_port;
+	int origin = listen_on("127.0.0.1", &orig_port);
+	int lfd = add_redirect("svc", "127.0.0.1", &svc_port, "127.0.0.1/32",
+			       orig_port, "kept");
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .port = orig_port, .send = "u",
+			    .expect = "bye" };
+	unsigned char rec[LWFP_RECORDS_LEN], blob[LWFP_CONTEXT_MAX_LEN];
+	size_t rlen = sizeof(rec), blen = sizeof(blob);
+	struct lwfp_context ctx;
+	struct seen s;
+	pid_t old = client_start(&c), fresh;
+	int a = accept_timeout(lfd, 5000), out, o;
+	struct sockaddr_storage dst;
+	socklen_t dlen;
+
+	REQUIRE(a >= 0, "not redirected");
+	REQUIRE(!lwfp_run("load", "--cgroup", env.base, NULL) &&
+		strstr(env.out, "upgraded"), "upgrade: %s", env.out);
+	CHECK(!lwfp_query_context(eng, a, blob, &blen) &&
+	      !lwfp_context_decode(blob, blen, &ctx) &&
+	      ctx.rule_context_len == 4, "the old flow's context after upgrade");
+	CHECK(!lwfp_run("--json", "service", "list", NULL) &&
+	      strstr(env.out, "\"svc\""), "services kept");
+	/* its records still count: the outbound goes to the origin */
+	CHECK(!lwfp_query_records(eng, a, rec, &rlen) &&
+	      !lwfp_query_original_dst(eng, a, &dst, &dlen), "records");
+	out = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(!lwfp_set_records(eng, out, rec, rlen) &&
+	      !connect(out, (struct sockaddr *)&dst, dlen), "connect out");
+	o = accept_timeout(origin, 3000);
+	CHECK(o >= 0, "records from before the upgrade still count");
+	/* new connects are redirected by the new programs */
+	{
+		struct client n = c;
+
+		n.send = "n";
+		n.expect = "pong:n";
+		fresh = client_start(&n);
+		CHECK(serve_one(lfd, &s) == 0, "redirected after the upgrade");
+		CHECK(client_wait(fresh) == 0, "new client");
+	}
+
+	/* unload with the old flow still open */
+	REQUIRE(!lwfp_run("unload", NULL), "unload");
+	env.loaded = false;
+	CHECK(access(env.pin_dir, F_OK) && errno == ENOENT, "nothing pinned");
+	CHECK(write(a, "bye", 3) == 3 && client_wait(old) == 0,
+	      "the open flow keeps working after unload");
+	{
+		struct client d = c;
+		int od;
+
+		d.send = NULL;
+		d.expect = NULL;
+		fresh = client_start(&d);
+		od = accept_timeout(origin, 3000);
+		CHECK(od >= 0, "after unload a connect goes direct");
+		CHECK(client_wait(fresh) == 0, "direct client");
+		if (od >= 0)
+			close(od);
+	}
+	if (o >= 0)
+		close(o);
+	close(out);
+	close(a);
+	close(lfd);
+	close(origin);
+	close_engine();
+}
+
 struct query_job {
 	int fd;
 	int ok;
@@ -643,6 +722,7 @@ int main(int argc, char **argv)
 		"default engine from $LWFP_PIN_DIR, queried by 8 threads",
 		"getsockopt(SOL_IP, SO_ORIGINAL_DST) answered like netfilter",
 		"getsockopt(SOL_IPV6, IP6T_SO_ORIGINAL_DST) answered",
+		"load over a running engine upgrades it; unload with flows open",
 	};
 	static const test_fn fns[] = {
 		test_ipv4, test_ipv6, test_v4_mapped,
@@ -651,7 +731,7 @@ int main(int argc, char **argv)
 		test_own_pid_exempt, test_uid_scope, test_cgroup_scope,
 		test_context_survives_rule_change, test_flows_listing,
 		test_default_engine_threads, test_so_original_dst_ipv4,
-		test_so_original_dst_ipv6,
+		test_so_original_dst_ipv6, test_upgrade_then_unload,
 	};
 
 	env_init(argc, argv, "redirect");
