@@ -73,7 +73,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: install-winsock all deps check check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: soak install-winsock all deps check check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
 all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
@@ -161,6 +161,17 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(EXAMPLE_LIB_SRCS) $(SK
 deps:
 	./scripts/deps.sh
 
+# Benchmarks report ratios against a baseline measured in the same run.
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/e2e -Ibench -o $@ $< $(BUILD)/liblwfp.a \
+		$(LIBS_BPF) -lpthread -lm $(LDFLAGS)
+
+bench: deps all $(BENCH_BINS)
+	./bench/run.sh $(BUILD)
+
 check: deps
 	$(MAKE) SANITIZE=1 BUILD=build/check all $(patsubst build/%,build/check/%,$(FUZZERS))
 	./tests/run.sh build/check
@@ -170,6 +181,10 @@ check-unit:
 	./tests/run.sh build/check unit
 
 fuzz: $(FUZZERS)
+
+# The full soak (make check runs 3000): a million redirected connections.
+soak: deps all
+	LWFP_SOAK=$${LWFP_SOAK:-1000000} ./$(BUILD)/tests/test_soak ./$(BUILD)/lwfp
 
 demo: deps all
 	./$(BUILD)/lwfp demo --proxy ./$(BUILD)/examples/relay-proxy
