@@ -15,6 +15,7 @@
 #include "lwfp.h"
 #include "lwfp_abi.h"
 #include "engine.h"
+#include "records.h"
 #include "util.h"
 
 _Static_assert(sizeof(struct lwfp_records) == LWFP_RECORDS_LEN,
@@ -214,13 +215,9 @@ LWFP_EXPORT int lwfp_set_records(struct lwfp *e, int fd, const void *records,
 
 	if (fd < 0)
 		return -EBADF;
-	if (!records || len != sizeof(st.rec))
-		return -EINVAL;
-	memcpy(&st.rec, records, sizeof(st.rec));
-	if (st.rec.magic != LWFP_RECORDS_MAGIC ||
-	    st.rec.version != LWFP_RECORDS_VERSION)
-		return -EINVAL;
-	err = check_settable(fd);
+	err = records_parse(records, len, &st.rec);
+	if (!err)
+		err = check_settable(fd);
 	if (!err)
 		err = engine_resolve(&e);
 	if (err)

@@ -7,6 +7,7 @@
 #include "lwfp.h"
 #include "lwfp_abi.h"
 #include "engine.h"
+#include "records.h"
 #include "util.h"
 
 _Static_assert((int)LWFP_NOT_REDIRECTED == LWFP_STATE_NOT_REDIRECTED &&
@@ -41,14 +42,10 @@ LWFP_EXPORT int lwfp_redirect_state(struct lwfp *e, const void *records,
 
 	if (!service)
 		return -EINVAL;
-	if (records && len != sizeof(rec))
-		return -EINVAL;
 	if (records) {
-		memcpy(&rec, records, sizeof(rec));
-		if (rec.magic != LWFP_RECORDS_MAGIC ||
-		    rec.version != LWFP_RECORDS_VERSION ||
-		    rec.chain_len > LWFP_MAX_CHAIN)
-			return -EINVAL;
+		err = records_parse(records, len, &rec);
+		if (err)
+			return err;
 	}
 	err = engine_resolve(&e);
 	if (!err)
