@@ -646,6 +646,39 @@ static void test_upgrade_then_unload(void)
 	close_engine();
 }
 
+/* A rule that matches every connect still redirects only in scope. */
+static void test_outside_scope_untouched(void)
+{
+	uint16_t orig_port, svc_port;
+	int origin = listen_on("127.0.0.1", &orig_port);
+	int lfd = add_redirect("svc", "127.0.0.1", &svc_port, "0.0.0.0/0",
+			       orig_port, NULL);
+	int o;
+	pid_t pid;
+
+	REQUIRE(!lwfp_run("rule", "add", "--service", "svc", "--dst", "::/0",
+			  NULL), "catch-all rule");
+	pid = fork();
+	if (pid == 0) {
+		/* back where this test was started: outside the engine */
+		int fd;
+
+		cg_enter_abs(env.home_cg);
+		fd = connect_to(AF_INET, "127.0.0.1", orig_port);
+		_exit(fd >= 0 ? CL_OK : CL_CONNECT);
+	}
+	o = accept_timeout(origin, 3000);
+	CHECK(o >= 0, "a process outside the cgroup reached the origin");
+	CHECK(accept_timeout(lfd, 200) < 0, "nothing reached the service");
+	CHECK(client_wait(pid) == 0, "outside client");
+	CHECK(stat_of("redirected") == 0, "nothing redirected");
+	if (o >= 0)
+		close(o);
+	close(lfd);
+	close(origin);
+	close_engine();
+}
+
 struct query_job {
 	int fd;
 	int ok;
@@ -723,6 +756,7 @@ int main(int argc, char **argv)
 		"getsockopt(SOL_IP, SO_ORIGINAL_DST) answered like netfilter",
 		"getsockopt(SOL_IPV6, IP6T_SO_ORIGINAL_DST) answered",
 		"load over a running engine upgrades it; unload with flows open",
+		"processes outside the engine's cgroup are never redirected",
 	};
 	static const test_fn fns[] = {
 		test_ipv4, test_ipv6, test_v4_mapped,
@@ -732,6 +766,7 @@ int main(int argc, char **argv)
 		test_context_survives_rule_change, test_flows_listing,
 		test_default_engine_threads, test_so_original_dst_ipv4,
 		test_so_original_dst_ipv6, test_upgrade_then_unload,
+		test_outside_scope_untouched,
 	};
 
 	env_init(argc, argv, "redirect");
