@@ -74,10 +74,10 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: soak install-winsock all deps check check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: FORCE soak install-winsock all deps check check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
 all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
-	$(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
+	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
 	$(E2E_BINS)
 
 $(BUILD)/vmlinux.h:
@@ -106,7 +106,15 @@ $(BUILD)/lwfp: $(CLI_OBJS) $(BUILD)/liblwfp.a
 comma := ,
 PC_SUBST = sed -e 's|@PREFIX@|$(1)|;s|@LIBDIR@|$(2)|;s|@INCLUDEDIR@|$(3)|;s|@WSINCLUDEDIR@|$(4)|;s|@RPATH@|$(5)|;s|@VERSION@|$(VERSION)|'
 
-$(BUILD)/%.pc: %.pc.in Makefile
+# Paths baked into what is built: a change of PREFIX rebuilds those.
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' | cmp -s - $@ || \
+		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' > $@
+FORCE:
+$(BUILD)/obj/cmd_demo.o: $(BUILD)/paths.stamp
+
+$(BUILD)/%.pc: %.pc.in Makefile $(BUILD)/paths.stamp
 	$(call PC_SUBST,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(INCLUDEDIR)/lwfp-winsock) $< > $@
 
 $(BUILD)/pkgconfig/%.pc: %.pc.in Makefile

@@ -1,0 +1,39 @@
+#!/bin/bash
+# make install into a scratch DESTDIR with PREFIX=/usr (a build of its own,
+# not sanitized), then build the examples against the installed tree
+# through pkg-config, as a user of the packages would.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+check() {
+	if eval "$2"; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1"
+		fail=1
+	fi
+}
+
+make -s -C "$top" BUILD="$tmp/build" PREFIX=/usr DESTDIR="$tmp/root" \
+	install >"$tmp/log" 2>&1
+check "make install PREFIX=/usr DESTDIR=..." "[ $? = 0 ]" || tail "$tmp/log"
+r=$tmp/root/usr
+for f in bin/lwfp lib/liblwfp.so lib/liblwfp.so.0 lib/liblwfp.a \
+	include/lwfp.h lib/pkgconfig/lwfp.pc share/man/man8/lwfp.8 \
+	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy; do
+	check "installed $f" "[ -e '$r/$f' ]"
+done
+check "lwfp.pc names the prefix" "grep -q '^prefix=/usr$' '$r/lib/pkgconfig/lwfp.pc'"
+check "the installed lwfp runs" "'$r/bin/lwfp' --version | grep -q lwfp"
+
+export PKG_CONFIG_SYSROOT_DIR=$tmp/root PKG_CONFIG_PATH=$r/lib/pkgconfig
+check "minimal-proxy builds with pkg-config lwfp" \
+	"cc -o '$tmp/mp' '$top/examples/minimal-proxy.c' \$(pkg-config --cflags --libs --static lwfp)"
+if [ -e "$r/lib/pkgconfig/lwfp-winsock.pc" ]; then
+	check "winsock-proxy builds unchanged with pkg-config lwfp-winsock" \
+		"cc -o '$tmp/wp' '$top/examples/winsock-proxy.c' \$(pkg-config --cflags --libs --static lwfp-winsock)"
+fi
+exit $fail
