@@ -94,8 +94,10 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/lwfp.h $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
+# The SONAME links let programs linked against the build tree run from it.
 $(BUILD)/liblwfp.so: $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp.so.$(SOVERSION) -o $@ $^ $(LIBS_BPF) -lpthread
+	ln -sf liblwfp.so $(@D)/liblwfp.so.$(SOVERSION)
 
 $(BUILD)/liblwfp.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -127,6 +129,7 @@ $(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS)
 
 $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
+	ln -sf liblwfp-winsock.so $(@D)/liblwfp-winsock.so.$(SOVERSION)
 
 $(BUILD)/liblwfp-winsock.a: $(WS_OBJS)
 	rm -f $@ && ar rcs $@ $^

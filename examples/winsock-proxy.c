@@ -195,7 +195,8 @@ static void serve(SOCKET client, int number)
 		goto done;
 	}
 	if (WSAIoctl(server, SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, records,
-		     recordsSize, NULL, 0, &bytes, NULL, NULL) == SOCKET_ERROR) {
+		     recordsSize, NULL, 0, &bytes, NULL,
+		     NULL) == SOCKET_ERROR) {
 		printf("winsock-proxy: flow %d: setting the records failed (error %d)\n",
 		       number, WSAGetLastError());
 		goto done;

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lwfp-winsock: Winsock 2 for WFP redirect services on Linux.
+ *
+ * Sockets are POSIX file descriptors: socket(), bind(), listen(),
+ * accept(), connect(), send(), recv(), select(), setsockopt() are the
+ * POSIX functions, declared by the system headers included here. This
+ * header adds the Winsock types, constants and the WSA* functions a
+ * redirect service uses; docs/winsock.md says what each does on Linux.
+ */
+#ifndef LWFP_WINSOCK_WINSOCK2_H
+#define LWFP_WINSOCK_WINSOCK2_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/select.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include "windows.h"
+#include "ws2def.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A socket is a POSIX descriptor; (SOCKET)-1 is INVALID_SOCKET. */
+typedef UINT_PTR SOCKET;
+#define INVALID_SOCKET	((SOCKET)(~0))
+#define SOCKET_ERROR	(-1)
+
+typedef unsigned int GROUP;
+
+#define SD_RECEIVE	0
+#define SD_SEND		1
+#define SD_BOTH		2
+
+/* WSAStartup */
+#define WSADESCRIPTION_LEN	256
+#define WSASYS_STATUS_LEN	128
+
+typedef struct WSAData {
+	WORD wVersion;
+	WORD wHighVersion;
+	unsigned short iMaxSockets;
+	unsigned short iMaxUdpDg;
+	char *lpVendorInfo;
+	char szDescription[WSADESCRIPTION_LEN + 1];
+	char szSystemStatus[WSASYS_STATUS_LEN + 1];
+} WSADATA, *LPWSADATA;
+
+/* Event objects: manual-reset, created non-signalled. */
+typedef HANDLE WSAEVENT;
+typedef WSAEVENT *LPWSAEVENT;
+#define WSA_INVALID_EVENT	((WSAEVENT)NULL)
+#define WSA_MAXIMUM_WAIT_EVENTS	64
+#define WSA_WAIT_EVENT_0	WAIT_OBJECT_0
+#define WSA_WAIT_IO_COMPLETION	WAIT_IO_COMPLETION
+#define WSA_WAIT_TIMEOUT	WAIT_TIMEOUT
+#define WSA_WAIT_FAILED		WAIT_FAILED
+#define WSA_INFINITE		INFINITE
+
+/* Overlapped operations. */
+typedef struct _WSAOVERLAPPED {
+	ULONG_PTR Internal;	/* STATUS_PENDING, then the WSA error (0: ok) */
+	ULONG_PTR InternalHigh;	/* bytes transferred */
+	DWORD Offset;
+	DWORD OffsetHigh;
+	WSAEVENT hEvent;
+} WSAOVERLAPPED, *LPWSAOVERLAPPED;
+
+typedef void (CALLBACK *LPWSAOVERLAPPED_COMPLETION_ROUTINE)(
+	DWORD dwError, DWORD cbTransferred, LPWSAOVERLAPPED lpOverlapped,
+	DWORD dwFlags);
+
+/* WSASocket */
+typedef struct _GUID {
+	uint32_t Data1;
+	uint16_t Data2;
+	uint16_t Data3;
+	uint8_t Data4[8];
+} GUID;
+
+#define MAX_PROTOCOL_CHAIN	7
+#define WSAPROTOCOL_LEN		255
+#define FROM_PROTOCOL_INFO	(-1)
+
+typedef struct _WSAPROTOCOLCHAIN {
+	int ChainLen;
+	DWORD ChainEntries[MAX_PROTOCOL_CHAIN];
+} WSAPROTOCOLCHAIN, *LPWSAPROTOCOLCHAIN;
+
+typedef struct _WSAPROTOCOL_INFOA {
+	DWORD dwServiceFlags1;
+	DWORD dwServiceFlags2;
+	DWORD dwServiceFlags3;
+	DWORD dwServiceFlags4;
+	DWORD dwProviderFlags;
+	GUID ProviderId;
+	DWORD dwCatalogEntryId;
+	WSAPROTOCOLCHAIN ProtocolChain;
+	int iVersion;
+	int iAddressFamily;
+	int iMaxSockAddr;
+	int iMinSockAddr;
+	int iSocketType;
+	int iProtocol;
+	int iProtocolMaxOffset;
+	int iNetworkByteOrder;
+	int iSecurityScheme;
+	DWORD dwMessageSize;
+	DWORD dwProviderReserved;
+	CHAR szProtocol[WSAPROTOCOL_LEN + 1];
+} WSAPROTOCOL_INFOA, *LPWSAPROTOCOL_INFOA;
+
+typedef struct _WSAPROTOCOL_INFOW {
+	DWORD dwServiceFlags1;
+	DWORD dwServiceFlags2;
+	DWORD dwServiceFlags3;
+	DWORD dwServiceFlags4;
+	DWORD dwProviderFlags;
+	GUID ProviderId;
+	DWORD dwCatalogEntryId;
+	WSAPROTOCOLCHAIN ProtocolChain;
+	int iVersion;
+	int iAddressFamily;
+	int iMaxSockAddr;
+	int iMinSockAddr;
+	int iSocketType;
+	int iProtocol;
+	int iProtocolMaxOffset;
+	int iNetworkByteOrder;
+	int iSecurityScheme;
+	DWORD dwMessageSize;
+	DWORD dwProviderReserved;
+	WCHAR szProtocol[WSAPROTOCOL_LEN + 1];
+} WSAPROTOCOL_INFOW, *LPWSAPROTOCOL_INFOW;
+
+#ifdef UNICODE
+typedef WSAPROTOCOL_INFOW WSAPROTOCOL_INFO;
+typedef LPWSAPROTOCOL_INFOW LPWSAPROTOCOL_INFO;
+#define WSASocket WSASocketW
+#else
+typedef WSAPROTOCOL_INFOA WSAPROTOCOL_INFO;
+typedef LPWSAPROTOCOL_INFOA LPWSAPROTOCOL_INFO;
+#define WSASocket WSASocketA
+#endif
+
+#define WSA_FLAG_OVERLAPPED		0x01
+#define WSA_FLAG_MULTIPOINT_C_ROOT	0x02
+#define WSA_FLAG_MULTIPOINT_C_LEAF	0x04
+#define WSA_FLAG_MULTIPOINT_D_ROOT	0x08
+#define WSA_FLAG_MULTIPOINT_D_LEAF	0x10
+#define WSA_FLAG_ACCESS_SYSTEM_SECURITY	0x40
+#define WSA_FLAG_NO_HANDLE_INHERIT	0x80
+#define WSA_FLAG_REGISTERED_IO		0x100
+
+/* Control codes of the generic Winsock 2 family: _WSAIO(IOC_WS2, 4),
+ * spelled out (see mstcpip.h). */
+#define SIO_FLUSH	0x28000004u
+
+/* Error codes (WSAGetLastError) */
+#define WSA_INVALID_HANDLE	ERROR_INVALID_HANDLE
+#define WSA_NOT_ENOUGH_MEMORY	ERROR_NOT_ENOUGH_MEMORY
+#define WSA_INVALID_PARAMETER	ERROR_INVALID_PARAMETER
+#define WSA_OPERATION_ABORTED	ERROR_OPERATION_ABORTED
+#define WSA_IO_INCOMPLETE	ERROR_IO_INCOMPLETE
+#define WSA_IO_PENDING		ERROR_IO_PENDING
+
+#define WSABASEERR		10000
+#define WSAEINTR		10004
+#define WSAEBADF		10009
+#define WSAEACCES		10013
+#define WSAEFAULT		10014
+#define WSAEINVAL		10022
+#define WSAEMFILE		10024
+#define WSAEWOULDBLOCK		10035
+#define WSAEINPROGRESS		10036
+#define WSAEALREADY		10037
+#define WSAENOTSOCK		10038
+#define WSAEDESTADDRREQ		10039
+#define WSAEMSGSIZE		10040
+#define WSAEPROTOTYPE		10041
+#define WSAENOPROTOOPT		10042
+#define WSAEPROTONOSUPPORT	10043
+#define WSAESOCKTNOSUPPORT	10044
+#define WSAEOPNOTSUPP		10045
+#define WSAEPFNOSUPPORT		10046
+#define WSAEAFNOSUPPORT		10047
+#define WSAEADDRINUSE		10048
+#define WSAEADDRNOTAVAIL	10049
+#define WSAENETDOWN		10050
+#define WSAENETUNREACH		10051
+#define WSAENETRESET		10052
+#define WSAECONNABORTED		10053
+#define WSAECONNRESET		10054
+#define WSAENOBUFS		10055
+#define WSAEISCONN		10056
+#define WSAENOTCONN		10057
+#define WSAESHUTDOWN		10058
+#define WSAETOOMANYREFS		10059
+#define WSAETIMEDOUT		10060
+#define WSAECONNREFUSED		10061
+#define WSAELOOP		10062
+#define WSAENAMETOOLONG		10063
+#define WSAEHOSTDOWN		10064
+#define WSAEHOSTUNREACH		10065
+#define WSAENOTEMPTY		10066
+#define WSAEPROCLIM		10067
+#define WSAEUSERS		10068
+#define WSAEDQUOT		10069
+#define WSAESTALE		10070
+#define WSAEREMOTE		10071
+#define WSASYSNOTREADY		10091
+#define WSAVERNOTSUPPORTED	10092
+#define WSANOTINITIALISED	10093
+#define WSAEDISCON		10101
+#define WSAENOMORE		10102
+#define WSAECANCELLED		10103
+#define WSAEINVALIDPROCTABLE	10104
+#define WSAEINVALIDPROVIDER	10105
+#define WSAEPROVIDERFAILEDINIT	10106
+#define WSASYSCALLFAILURE	10107
+#define WSASERVICE_NOT_FOUND	10108
+#define WSATYPE_NOT_FOUND	10109
+#define WSA_E_NO_MORE		10110
+#define WSA_E_CANCELLED		10111
+#define WSAEREFUSED		10112
+#define WSAHOST_NOT_FOUND	11001
+#define WSATRY_AGAIN		11002
+#define WSANO_RECOVERY		11003
+#define WSANO_DATA		11004
+
+/* Startup and errors */
+int WSAAPI WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData);
+int WSAAPI WSACleanup(void);
+int WSAAPI WSAGetLastError(void);
+void WSAAPI WSASetLastError(int iError);
+
+/* Sockets */
+SOCKET WSAAPI WSASocketA(int af, int type, int protocol,
+			 LPWSAPROTOCOL_INFOA lpProtocolInfo, GROUP g,
+			 DWORD dwFlags);
+SOCKET WSAAPI WSASocketW(int af, int type, int protocol,
+			 LPWSAPROTOCOL_INFOW lpProtocolInfo, GROUP g,
+			 DWORD dwFlags);
+int WSAAPI closesocket(SOCKET s);
+
+int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer,
+		    DWORD cbInBuffer, LPVOID lpvOutBuffer, DWORD cbOutBuffer,
+		    LPDWORD lpcbBytesReturned, LPWSAOVERLAPPED lpOverlapped,
+		    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped,
+				   LPDWORD lpcbTransfer, BOOL fWait,
+				   LPDWORD lpdwFlags);
+
+/* Events */
+WSAEVENT WSAAPI WSACreateEvent(void);
+BOOL WSAAPI WSACloseEvent(WSAEVENT hEvent);
+BOOL WSAAPI WSASetEvent(WSAEVENT hEvent);
+BOOL WSAAPI WSAResetEvent(WSAEVENT hEvent);
+DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents,
+				      BOOL fWaitAll, DWORD dwTimeout,
+				      BOOL fAlertable);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWFP_WINSOCK_WINSOCK2_H */

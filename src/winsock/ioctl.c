@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/*
+ * WSAIoctl and WSPIoctl with the WFP redirect control codes and
+ * SIO_FLUSH. The checks run in a fixed order, each with the error the
+ * contract gives it (docs/winsock.md has the table):
+ *
+ *   in a call already (signal handler)        WSAEINPROGRESS
+ *   no WSAStartup                             WSANOTINITIALISED
+ *   lpcbBytesReturned not writable            WSAEFAULT
+ *   s not a socket                            WSAENOTSOCK
+ *   unknown control code                      WSAEINVAL
+ *   overlapped: lpOverlapped, routine,
+ *     lpThreadId not valid memory             WSAEFAULT
+ *   QUERY: 0 < cbOutBuffer < sizeof(ULONG)    WSAEINVAL, *bytes 0
+ *          lpvOutBuffer not writable          WSAEFAULT
+ *   SET:   cbOutBuffer != 0                   WSAEINVAL
+ *          lpvInBuffer not readable           WSAEFAULT
+ *          cbInBuffer not a records blob      WSAEINVAL
+ *   (SIO_FLUSH is done at this point)
+ *   not a stream socket                       WSAEINVAL
+ *   a stream socket, but not TCP over IP      WSAENOPROTOOPT
+ *   no engine / no right to use it            WSAEOPNOTSUPP / WSAEACCES
+ *   overlapped: hEvent not an event           WSAEINVAL
+ *               lpThreadId names no thread    WSAEFAULT
+ *               otherwise                     WSA_IO_PENDING
+ *   then the operation itself (now, or by the worker if overlapped):
+ *     not connected                           WSAENOTCONN
+ *     not redirected, bad records             WSAEINVAL
+ *     buffer too small (0: size query)        ERROR_INSUFFICIENT_BUFFER
+ *     SET on a connected socket               WSAEISCONN
+ *
+ * From the lpcbBytesReturned check on, *lpcbBytesReturned is written on
+ * every return: the byte count, the size needed, or 0.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+_Static_assert(SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS ==
+	       _WSAIOW(IOC_VENDOR, 220), "Windows value");
+_Static_assert(SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT ==
+	       _WSAIOW(IOC_VENDOR, 221), "Windows value");
+_Static_assert(SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS ==
+	       _WSAIOW(IOC_VENDOR, 222), "Windows value");
+_Static_assert(SIO_FLUSH == _WSAIO(IOC_WS2, 4), "Windows value");
+_Static_assert(sizeof(ULONG) == 4 && sizeof(DWORD) == 4, "Win32 sizes");
+
+struct ioctl_args {
+	SOCKET s;
+	DWORD code;
+	LPVOID in;
+	DWORD in_len;
+	LPVOID out;
+	DWORD out_len;
+	LPDWORD bytes;
+	LPWSAOVERLAPPED overlapped;
+	LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
+	LPWSATHREADID thread_id;	/* WSPIoctl */
+	bool spi;
+};
+
+static bool is_query(DWORD code)
+{
+	return code == SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS ||
+	       code == SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT;
+}
+
+static bool is_known(DWORD code)
+{
+	return is_query(code) ||
+	       code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS ||
+	       code == SIO_FLUSH;
+}
+
+int ws_ioctl_exec(struct ws_engine *e, int fd, DWORD code, const void *in,
+		  size_t in_len, void *out, size_t out_len, DWORD *bytes)
+{
+	struct lwfp *l = ws_engine_lwfp(e);
+	size_t len = out_len;
+	int err;
+
+	*bytes = 0;
+	if (!out_len)
+		out = NULL;
+	switch (code) {
+	case SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS:
+		err = lwfp_query_records(l, fd, out, &len);
+		break;
+	case SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT:
+		err = lwfp_query_context(l, fd, out, &len);
+		break;
+	case SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS:
+		err = lwfp_set_records(l, fd, in, in_len);
+		len = 0;
+		break;
+	default:
+		return WSAEINVAL;
+	}
+	if (!err || err == -ERANGE)
+		*bytes = (DWORD)len;
+	return ws_from_lwfp(err);
+}
+
+/* Arguments of the three WFP codes, before anything is done. */
+static int check_buffers(const struct ioctl_args *a)
+{
+	if (is_query(a->code)) {
+		/* 0 is a size query; less than a ULONG is refused */
+		if (a->out_len && a->out_len < sizeof(ULONG))
+			return WSAEINVAL;
+		if (a->out_len && !ws_mem_writable(a->out, a->out_len))
+			return WSAEFAULT;
+	} else if (a->code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS) {
+		if (a->out_len)
+			return WSAEINVAL;	/* "must be set to zero" */
+		if (a->in_len && !ws_mem_readable(a->in, a->in_len))
+			return WSAEFAULT;
+		if (a->in_len != LWFP_RECORDS_LEN)
+			return WSAEINVAL;	/* not a records blob */
+	}
+	return 0;
+}
+
+/* The kind of socket the redirect codes apply to: TCP over IPv4/6. */
+static int check_socket(int fd)
+{
+	int domain, type, protocol, err;
+
+	err = ws_socket_kind(fd, &domain, &type, &protocol);
+	if (err)
+		return err;
+	if (type != SOCK_STREAM)
+		return WSAEINVAL;	/* not applicable to the type */
+	if ((domain != AF_INET && domain != AF_INET6) ||
+	    protocol != IPPROTO_TCP)
+		return WSAENOPROTOOPT;	/* not supported on the protocol */
+	return 0;
+}
+
+static int run(const struct ioctl_args *a)
+{
+	struct ws_op_args op = {
+		.code = a->code,
+		.in = a->in,
+		.in_len = a->in_len,
+		.out = a->out,
+		.out_len = a->out_len,
+		.overlapped = a->overlapped,
+		.routine = a->routine,
+	};
+	struct ws_engine *e;
+	bool overlapped;
+	DWORD n;
+	int err;
+
+	if (!ws_started())
+		return WSANOTINITIALISED;
+	if (!ws_mem_writable(a->bytes, sizeof(*a->bytes)))
+		return WSAEFAULT;
+	ws_put_dword(a->bytes, 0);
+	err = ws_socket_fd(a->s, &op.fd);
+	if (err)
+		return err;
+	if (!is_known(a->code))
+		return WSAEINVAL;
+
+	/* on a socket without the overlapped attribute both are ignored */
+	overlapped = a->overlapped && ws_socket_overlapped(op.fd);
+	if (overlapped) {
+		if (!ws_mem_writable(a->overlapped, sizeof(WSAOVERLAPPED)))
+			return WSAEFAULT;
+		if (a->routine &&
+		    !ws_mem_readable((const void *)(uintptr_t)a->routine, 1))
+			return WSAEFAULT;
+		if (a->routine && a->spi) {
+			WSATHREADID t;
+
+			if (!ws_mem_readable(a->thread_id, sizeof(t)))
+				return WSAEFAULT;
+			memcpy(&t, a->thread_id, sizeof(t));
+			op.thread_handle = t.ThreadHandle;
+		} else if (a->routine) {
+			op.thread = ws_apcq_self();
+			if (!op.thread)
+				return WSAENOBUFS;
+		}
+	} else {
+		op.overlapped = NULL;
+		op.routine = NULL;
+	}
+
+	err = check_buffers(a);
+	if (err)
+		return err;
+	if (a->code == SIO_FLUSH) {
+		ws_ops_abort(op.fd);
+		return overlapped ? ws_op_complete_now(&op, 0, 0) : 0;
+	}
+	err = check_socket(op.fd);
+	if (!err)
+		err = ws_engine_get(&e);
+	if (err)
+		return err;
+
+	if (overlapped) {
+		op.engine = e;
+		err = ws_op_submit(&op);
+		if (err) {
+			ws_engine_put(e);
+			return err;
+		}
+		return WSA_IO_PENDING;
+	}
+	err = ws_ioctl_exec(e, op.fd, a->code, a->in, a->in_len, a->out,
+			    a->out_len, &n);
+	ws_engine_put(e);
+	if (!err || err == ERROR_INSUFFICIENT_BUFFER)
+		ws_put_dword(a->bytes, n);
+	return err;
+}
+
+WS_EXPORT int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode,
+			      LPVOID lpvInBuffer, DWORD cbInBuffer,
+			      LPVOID lpvOutBuffer, DWORD cbOutBuffer,
+			      LPDWORD lpcbBytesReturned,
+			      LPWSAOVERLAPPED lpOverlapped,
+			      LPWSAOVERLAPPED_COMPLETION_ROUTINE
+			      lpCompletionRoutine)
+{
+	struct ioctl_args a = {
+		.s = s,
+		.code = dwIoControlCode,
+		.in = lpvInBuffer,
+		.in_len = cbInBuffer,
+		.out = lpvOutBuffer,
+		.out_len = cbOutBuffer,
+		.bytes = lpcbBytesReturned,
+		.overlapped = lpOverlapped,
+		.routine = lpCompletionRoutine,
+	};
+	struct ws_call call;
+	int err = ws_call_enter(&call);
+
+	if (err) {
+		ws_set_error(err);
+		return SOCKET_ERROR;
+	}
+	err = run(&a);
+	if (err)
+		ws_set_error(err);
+	ws_call_leave(&call, err);
+	return err ? SOCKET_ERROR : 0;
+}
+
+WS_EXPORT int WSPAPI WSPIoctl(SOCKET s, DWORD dwIoControlCode,
+			      LPVOID lpvInBuffer, DWORD cbInBuffer,
+			      LPVOID lpvOutBuffer, DWORD cbOutBuffer,
+			      LPDWORD lpcbBytesReturned,
+			      LPWSAOVERLAPPED lpOverlapped,
+			      LPWSAOVERLAPPED_COMPLETION_ROUTINE
+			      lpCompletionRoutine,
+			      LPWSATHREADID lpThreadId, LPINT lpErrno)
+{
+	struct ioctl_args a = {
+		.s = s,
+		.code = dwIoControlCode,
+		.in = lpvInBuffer,
+		.in_len = cbInBuffer,
+		.out = lpvOutBuffer,
+		.out_len = cbOutBuffer,
+		.bytes = lpcbBytesReturned,
+		.overlapped = lpOverlapped,
+		.routine = lpCompletionRoutine,
+		.thread_id = lpThreadId,
+		.spi = true,
+	};
+	struct ws_call call;
+	int err;
+
+	/* without a place for the error, there is no way to report one */
+	if (!ws_mem_writable(lpErrno, sizeof(*lpErrno)))
+		return SOCKET_ERROR;
+	err = ws_call_enter(&call);
+	if (err) {
+		ws_put_int(lpErrno, err);
+		return SOCKET_ERROR;
+	}
+	err = run(&a);
+	if (err)
+		ws_put_int(lpErrno, err);
+	/* the thread's last error is the application's, not the SPI's */
+	ws_call_leave(&call, false);
+	return err ? SOCKET_ERROR : 0;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sockets are POSIX descriptors. What Winsock adds is the overlapped
+ * attribute: socket() and accept() make sockets that have it, as on
+ * Windows, and WSASocket makes one only with WSA_FLAG_OVERLAPPED. The few
+ * sockets without it are remembered by descriptor and inode (a descriptor
+ * number is reused once closed; the inode of a live socket is not), so
+ * everything else, including sockets this layer never saw, is overlapped.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct plain {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Sockets without the overlapped attribute; under the lock. */
+static struct plain *plain;
+static size_t nplain, cap;
+
+int ws_socket_fd(SOCKET s, int *fd)
+{
+	socklen_t len = sizeof(int);
+	int type;
+
+	if (s > INT_MAX ||
+	    getsockopt((int)s, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return WSAENOTSOCK;	/* EBADF or ENOTSOCK */
+	*fd = (int)s;
+	return 0;
+}
+
+int ws_socket_kind(int fd, int *domain, int *type, int *protocol)
+{
+	socklen_t len = sizeof(int);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, domain, &len) < 0)
+		return WSAENOTSOCK;
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len) < 0)
+		return WSAENOTSOCK;
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, &len) < 0)
+		return WSAENOTSOCK;
+	return 0;
+}
+
+static bool identity(int fd, struct plain *p)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return false;
+	p->fd = fd;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	return true;
+}
+
+/* Lock held. */
+static void forget_locked(int fd)
+{
+	for (size_t i = 0; i < nplain; i++) {
+		if (plain[i].fd == fd) {
+			plain[i] = plain[--nplain];
+			return;
+		}
+	}
+}
+
+bool ws_socket_overlapped(int fd)
+{
+	struct plain me;
+	bool overlapped = true;
+
+	if (!identity(fd, &me))
+		return true;
+	ws_lock();
+	for (size_t i = 0; i < nplain; i++) {
+		if (plain[i].fd != fd)
+			continue;
+		if (plain[i].dev == me.dev && plain[i].ino == me.ino)
+			overlapped = false;
+		else
+			forget_locked(fd);	/* closed with close() */
+		break;
+	}
+	ws_unlock();
+	return overlapped;
+}
+
+static int remember_plain(int fd)
+{
+	struct plain me;
+	int err = 0;
+
+	if (!identity(fd, &me))
+		return WSAENOTSOCK;
+	ws_lock();
+	forget_locked(fd);
+	if (nplain == cap) {
+		size_t n = cap ? cap * 2 : 16;
+		struct plain *p = realloc(plain, n * sizeof(*p));
+
+		if (p) {
+			plain = p;
+			cap = n;
+		}
+	}
+	if (nplain < cap)
+		plain[nplain++] = me;
+	else
+		err = WSAENOBUFS;
+	ws_unlock();
+	return err;
+}
+
+#define WS_SOCKET_FLAGS (WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT)
+
+/* The A and W structures differ only in their last field. */
+#define INFO_FIELD(f) offsetof(WSAPROTOCOL_INFOA, f)
+_Static_assert(INFO_FIELD(iAddressFamily) ==
+	       offsetof(WSAPROTOCOL_INFOW, iAddressFamily), "info layout");
+_Static_assert(INFO_FIELD(iSocketType) ==
+	       offsetof(WSAPROTOCOL_INFOW, iSocketType), "info layout");
+_Static_assert(INFO_FIELD(iProtocol) ==
+	       offsetof(WSAPROTOCOL_INFOW, iProtocol), "info layout");
+
+static void info_int(const void *info, size_t off, int *v)
+{
+	if (*v == FROM_PROTOCOL_INFO)
+		memcpy(v, (const char *)info + off, sizeof(*v));
+}
+
+static SOCKET make_socket(int af, int type, int protocol, const void *info,
+			  size_t info_len, GROUP g, DWORD flags)
+{
+	struct ws_call call;
+	int err = ws_call_enter(&call), fd = -1;
+
+	if (err) {
+		ws_set_error(err);
+		return INVALID_SOCKET;
+	}
+	if (!ws_started()) {
+		err = WSANOTINITIALISED;
+	} else if (info && !ws_mem_readable(info, info_len)) {
+		err = WSAEFAULT;
+	} else if (g || (flags & ~WS_SOCKET_FLAGS)) {
+		/* no socket groups, multipoint, security or RIO sockets */
+		err = WSAEINVAL;
+	}
+	if (!err && info) {
+		info_int(info, INFO_FIELD(iAddressFamily), &af);
+		info_int(info, INFO_FIELD(iSocketType), &type);
+		info_int(info, INFO_FIELD(iProtocol), &protocol);
+	}
+	if (!err) {
+		if (flags & WSA_FLAG_NO_HANDLE_INHERIT)
+			type |= SOCK_CLOEXEC;
+		fd = socket(af, type, protocol);
+		if (fd < 0)
+			err = ws_from_errno(errno) ? ws_from_errno(errno) :
+						     WSAEINVAL;
+	}
+	if (!err && !(flags & WSA_FLAG_OVERLAPPED)) {
+		err = remember_plain(fd);
+		if (err) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (err)
+		ws_set_error(err);
+	ws_call_leave(&call, err);
+	return err ? INVALID_SOCKET : (SOCKET)fd;
+}
+
+WS_EXPORT SOCKET WSAAPI WSASocketA(int af, int type, int protocol,
+				   LPWSAPROTOCOL_INFOA lpProtocolInfo,
+				   GROUP g, DWORD dwFlags)
+{
+	return make_socket(af, type, protocol, lpProtocolInfo,
+			   sizeof(WSAPROTOCOL_INFOA), g, dwFlags);
+}
+
+WS_EXPORT SOCKET WSAAPI WSASocketW(int af, int type, int protocol,
+				   LPWSAPROTOCOL_INFOW lpProtocolInfo,
+				   GROUP g, DWORD dwFlags)
+{
+	return make_socket(af, type, protocol, lpProtocolInfo,
+			   sizeof(WSAPROTOCOL_INFOW), g, dwFlags);
+}
+
+WS_EXPORT int WSAAPI closesocket(SOCKET s)
+{
+	struct ws_call call;
+	int err = ws_call_enter(&call), fd;
+
+	if (err) {
+		ws_set_error(err);
+		return SOCKET_ERROR;
+	}
+	if (!ws_started())
+		err = WSANOTINITIALISED;
+	else
+		err = ws_socket_fd(s, &fd);
+	if (!err) {
+		/* pending operations end first, with WSA_OPERATION_ABORTED */
+		ws_ops_abort(fd);
+		ws_lock();
+		forget_locked(fd);
+		ws_unlock();
+		if (close(fd) && errno != EINTR)
+			err = ws_from_errno(errno) ? ws_from_errno(errno) :
+						     WSAENOTSOCK;
+	}
+	if (err)
+		ws_set_error(err);
+	ws_call_leave(&call, err);
+	return err ? SOCKET_ERROR : 0;
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The lock behind every piece of shared state of the Winsock layer, and
+ * the one condition that event waits, alertable waits and overlapped
+ * results sleep on. Any change a waiter may care about (an event set, an
+ * APC queued, an operation completed) broadcasts; waiters re-check.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "internal.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+
+void ws_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void ws_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void ws_broadcast(void)
+{
+	pthread_cond_broadcast(&cond);
+}
+
+void ws_deadline(struct timespec *ts, DWORD ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+bool ws_wait(const struct timespec *deadline)
+{
+	if (!deadline) {
+		pthread_cond_wait(&cond, &lock);
+		return true;
+	}
+	return pthread_cond_clockwait(&cond, &lock, CLOCK_MONOTONIC,
+				      deadline) != ETIMEDOUT;
+}
+
+void ws_wait_cond(pthread_cond_t *c)
+{
+	pthread_cond_wait(c, &lock);
+}
