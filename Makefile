@@ -71,6 +71,9 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 E2E_SRCS := $(wildcard tests/e2e/*.c)
 E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+ifeq ($(WS_SRCS),)
+FUZZ_SRCS := $(filter-out tests/fuzz/fuzz_winsock.c,$(FUZZ_SRCS))
+endif
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
@@ -164,11 +167,17 @@ $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a $(WS_LIBS
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Iexamples/lib \
 	       -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	       -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(EXAMPLE_LIB_SRCS) $(SKELS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(EXAMPLE_LIB_SRCS) $(SKELS) $(WS_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -I$(BUILD) $(JSON_CFLAGS) -o $@ $< \
 		$(filter-out src/main.c,$(LIB_SRCS) $(CLI_SRCS)) $(EXAMPLE_LIB_SRCS) \
 		$(LIBS_BPF) $(LIBS_JSON) -lpthread
+
+# The Winsock harness: its headers and sources too.
+$(BUILD)/fuzz/fuzz_winsock: tests/fuzz/fuzz_winsock.c $(LIB_SRCS) $(WS_SRCS) $(WS_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Iinclude/winsock -Isrc/winsock -o $@ $< \
+		$(LIB_SRCS) $(WS_SRCS) $(LIBS_BPF) -lpthread
 
 deps:
 	./scripts/deps.sh
