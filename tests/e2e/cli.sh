@@ -7,6 +7,8 @@
 # on exit, also when a check fails or the script is interrupted.
 # shellcheck disable=SC2016 # eval strings expand when evaluated
 set -u
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 path/to/lwfp" >&2
@@ -53,23 +55,6 @@ remove_pin_dir() {
 	fi
 }
 
-# Remove our cgroup tree, deepest first; processes left inside (only ours:
-# the script never enters them itself) are killed by pid first.
-remove_cgroups() {
-	local d p
-
-	[ -n "$CGDIR" ] && [ -d "$CGDIR" ] || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		while read -r d; do
-			{ while read -r p; do
-				[ -n "$p" ] && [ "$p" != $$ ] && kill -9 "$p"
-			done <"$d/cgroup.procs"; } 2>/dev/null
-			rmdir "$d" 2>/dev/null
-		done < <(find "$CGDIR" -depth -type d 2>/dev/null)
-		[ -d "$CGDIR" ] || return 0
-		sleep 0.2
-	done
-}
 
 cleanup() {
 	# once started, cleanup runs to its end: an impatient ^C cannot stop it
@@ -298,10 +283,7 @@ chmod 755 "$T"
 if [ "$(stat -f -c %T "$BPFFS" 2>/dev/null)" != bpf_fs ]; then
 	mount -t bpf bpf "$BPFFS" || { echo "Bail out! cannot mount bpffs"; exit 1; }
 fi
-# The first cgroup2 mount, as lwfp finds it (field 5; the type follows "-").
-CGMNT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") {
-		if ($(i + 1) == "cgroup2") { print $5; exit }
-		break } }' /proc/self/mountinfo)
+CGMNT=$(cgroup2_mount)
 CGMNT=$(printf '%b' "$CGMNT")	# \040 escapes
 if [ -z "$CGMNT" ] || [ ! -d "$CGMNT" ]; then
 	echo "Bail out! no cgroup2 file system is mounted"

@@ -2,20 +2,14 @@
 # `lwfp demo` end to end: one flow through the example proxy, then nothing
 # left behind. Usage: demo.sh PATH-TO-lwfp DIR-OF-EXAMPLES
 set -u
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 lwfp=$1
 examples=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 fail=0
 
-check() {
-	if eval "$2"; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1"
-		fail=1
-	fi
-}
 
 "$lwfp" demo --proxy "$examples/relay-proxy" >"$out" 2>&1
 status=$?
@@ -29,7 +23,6 @@ check "the proxy logged the flow with bytes both ways" \
 	"grep -q 'relay-proxy: flow' '$out'"
 check "no pin directory left" \
 	"! ls -d /sys/fs/bpf/lwfp-demo-* >/dev/null 2>&1"
-mnt=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") {
-	if ($(i + 1) == "cgroup2") { print $5; exit } ; break } }' /proc/self/mountinfo)
+mnt=$(cgroup2_mount)
 check "no cgroup left" "! ls -d '$mnt'/lwfp-demo-* >/dev/null 2>&1"
 exit $fail

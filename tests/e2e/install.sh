@@ -3,19 +3,13 @@
 # not sanitized), then build the examples against the installed tree
 # through pkg-config, as a user of the packages would.
 set -u
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-check() {
-	if eval "$2"; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1"
-		fail=1
-	fi
-}
 
 make -s -C "$top" BUILD="$tmp/build" PREFIX=/usr DESTDIR="$tmp/root" \
 	install >"$tmp/log" 2>&1

@@ -28,6 +28,8 @@
 # check fails or the script is interrupted.
 # shellcheck disable=SC2016 # single-quoted python is not for the shell
 set -u
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 path/to/lwfp [examples-dir]" >&2
@@ -45,8 +47,7 @@ PIN=$BPFFS/$TAG
 CG=/$TAG			# relative to the cgroup2 mount
 NS=$TAG
 NSP=/run/netns/$NS
-CGMNT=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") {
-	if ($(i + 1) == "cgroup2") { print $5; exit } ; break } }' /proc/self/mountinfo)
+CGMNT=$(cgroup2_mount)
 CGDIR=
 T=
 NS_MADE=
@@ -78,24 +79,6 @@ stop_pid() {
 	wait "$p" 2>/dev/null
 }
 
-# Our cgroup tree, deepest first; what is left inside (only processes this
-# script started: it never enters the tree itself) is killed by pid first.
-remove_cgroups() {
-	local d p
-
-	[ -n "$CGDIR" ] && [ -d "$CGDIR" ] || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		while read -r d; do
-			{ while read -r p; do
-				[ -n "$p" ] && [ "$p" != $$ ] && kill -9 "$p"
-			done <"$d/cgroup.procs"; } 2>/dev/null
-			rmdir "$d" 2>/dev/null
-		done < <(find "$CGDIR" -depth -type d 2>/dev/null)
-		[ -d "$CGDIR" ] || return 0
-		sleep 0.2
-	done
-	echo "# could not remove $CGDIR" >&2
-}
 
 remove_pin_dir() {
 	[ -d "$PIN" ] || return 0
@@ -115,7 +98,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		stop_pid "$p"
 	done
-	remove_cgroups
+	remove_cgroups || echo "# could not remove $CGDIR" >&2
 	remove_pin_dir
 	[ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
 	[ -n "$T" ] && rm -rf "$T"
