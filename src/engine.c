@@ -60,6 +60,7 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 		return -ENOMEM;
 	strcpy(e->pin_dir, pin_dir);
 	e->sk_fd = e->services_fd = e->rule_ctx_fd = -1;
+	pthread_mutex_init(&e->lock, NULL);
 
 	/* members of the engine's group may read and set; read-only access
 	 * still allows queries (setting records then fails with -EACCES) */
@@ -91,6 +92,7 @@ LWFP_EXPORT void lwfp_close(struct lwfp *e)
 		close(e->services_fd);
 	if (e->rule_ctx_fd >= 0)
 		close(e->rule_ctx_fd);
+	cache_free(e);
 	free(e);
 }
 

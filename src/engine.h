@@ -4,15 +4,42 @@
 #define LWFP_ENGINE_H
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+
+#include "lwfp_abi.h"
+
+#define RULE_CACHE_SLOTS 64
 
 struct lwfp {
 	char pin_dir[PATH_MAX];
 	int sk_fd;
 	int services_fd;
 	int rule_ctx_fd;
+	/* what never changes under its key, so a context query is one
+	 * syscall: a service slot's name under its generation, a rule's
+	 * context under its id (ids are never reused in an engine) */
+	pthread_mutex_t lock;
+	struct {
+		__u32 gen;
+		char name[LWFP_SERVICE_NAME_MAX];
+	} names[LWFP_MAX_SERVICES];
+	struct {
+		bool valid;
+		__u32 rule_id;
+		__u32 len;
+		unsigned char *data;
+	} rules[RULE_CACHE_SLOTS];
 };
+
+/* The name of a service slot under a generation; "slot-N" if it is gone. */
+void cache_service_name(struct lwfp *e, __u32 slot, __u32 gen, char *out,
+			size_t outlen);
+/* A rule's context bytes into out (LWFP_RULE_CTX_MAX); their length. */
+size_t cache_rule_ctx(struct lwfp *e, __u32 rule_id, unsigned char *out);
+void cache_free(struct lwfp *e);
 
 /* The pin directory to use when none is given: $LWFP_PIN_DIR or default. */
 const char *engine_default_pin_dir(void);

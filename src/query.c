@@ -116,26 +116,10 @@ static __u64 boottime_to_realtime(__u64 boot_ns)
 	       (rt.tv_nsec - bt.tv_nsec);
 }
 
-static void service_name(struct lwfp *e, const struct lwfp_sk *st, char *out,
-			 size_t outlen)
-{
-	struct lwfp_service svc;
-	__u32 slot = st->service;
-
-	/* a slot registered again since names another service */
-	if (bpf_map_lookup_elem(e->services_fd, &slot, &svc) ||
-	    svc.gen != st->service_gen || !svc.name[0]) {
-		snprintf(out, outlen, "slot-%u", slot);
-		return;
-	}
-	snprintf(out, outlen, "%.*s", (int)sizeof(svc.name) - 1, svc.name);
-}
-
 LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 				   size_t *len)
 {
-	unsigned char blob[LWFP_CTX_MAX_LEN];
-	struct lwfp_rule_ctx rc;
+	unsigned char blob[LWFP_CTX_MAX_LEN], rule_ctx[LWFP_RULE_CTX_MAX];
 	struct lwfp_context ctx = { .version = LWFP_CTX_VERSION };
 	struct lwfp_sk st;
 	socklen_t slen;
@@ -158,14 +142,13 @@ LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 	memcpy(ctx.comm, st.comm, sizeof(ctx.comm) - 1);
 	ctx.cgroup_id = st.cgroup_id;
 	ctx.rule_id = st.rule_id;
-	service_name(e, &st, ctx.service, sizeof(ctx.service));
+	cache_service_name(e, st.service, st.service_gen, ctx.service,
+			   sizeof(ctx.service));
 	ctx.timestamp_ns = boottime_to_realtime(st.start_ns);
 	/* rule bytes live once per rule, never per socket */
-	if (!bpf_map_lookup_elem(e->rule_ctx_fd, &st.rule_id, &rc) &&
-	    rc.len <= sizeof(rc.data)) {
-		ctx.rule_context = rc.data;
-		ctx.rule_context_len = rc.len;
-	}
+	ctx.rule_context_len = cache_rule_ctx(e, st.rule_id, rule_ctx);
+	if (ctx.rule_context_len)
+		ctx.rule_context = rule_ctx;
 	err = lwfp_context_encode(&ctx, blob, &n);
 	if (err)
 		return err;

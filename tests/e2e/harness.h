@@ -412,6 +412,12 @@ static inline void client_main(const struct client *c)
 	fd = connect_to(c->family, c->ip, c->port);
 	if (fd < 0)
 		_exit(CL_CONNECT);
+	/* if the test dies, its clients must not wait forever */
+	{
+		struct timeval tv = { .tv_sec = 20 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	if (c->check_peer) {
 		make_addr(&want, c->ip, c->port);
 		if (getpeername(fd, (struct sockaddr *)&got, &len) ||
