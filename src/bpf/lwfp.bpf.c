@@ -138,13 +138,15 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	bpf_map_update_elem(&lwfp_pending, &st->hop_id, st, BPF_ANY);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
 				  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 /*
- * Client: the option goes on the first packet after the SYN, the ACK that
- * concludes the handshake, which the service side sees at
- * PASSIVE_ESTABLISHED. Then stop: one option per connection.
+ * Client: the option goes on every packet after the SYN until the service
+ * side has shown it is established. The ACK that concludes the handshake
+ * is what it sees at PASSIVE_ESTABLISHED, but a full accept queue drops
+ * that ACK, and then a later segment completes the handshake.
  */
 static __always_inline void on_write_opt(struct bpf_sock_ops *skops,
 					 bool reserve)
@@ -167,8 +169,17 @@ static __always_inline void on_write_opt(struct bpf_sock_ops *skops,
 		__builtin_memcpy(opt.hop_id, &st->hop_id, 8);
 		bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
 	}
+}
+
+/* Client: anything but a SYN-ACK from the service side means its socket
+ * is established (and has taken the hop): stop writing the option. */
+static __always_inline void on_parse_opt(struct bpf_sock_ops *skops)
+{
+	if (skops->skb_tcp_flags & TCPHDR_SYN)
+		return;
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
-				  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+				  ~(BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				    BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG));
 }
 
 /* Service side: find the client's hop by the option and keep a copy. */
@@ -213,8 +224,9 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 }
 
 /*
- * A socket closes. An accepted one: its records stop counting. A client
- * whose handshake never completed: nobody will take its hop.
+ * A socket closes. An accepted one: its records stop counting. A client:
+ * its hop, if nobody took it, never will be (a client reaches CLOSE only
+ * after the service side saw its FIN, or with a reset that ends it).
  */
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
@@ -228,8 +240,7 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 		return;
 	if (st->role == LWFP_ROLE_ACCEPTED)
 		bpf_map_delete_elem(&lwfp_live, &st->rec.token);
-	else if (st->role == LWFP_ROLE_CLIENT &&
-		 skops->args[0] == BPF_TCP_SYN_SENT)
+	else if (st->role == LWFP_ROLE_CLIENT)
 		bpf_map_delete_elem(&lwfp_pending, &st->hop_id);
 }
 
@@ -245,6 +256,9 @@ int lwfp_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
 		on_write_opt(skops, false);
+		break;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		on_parse_opt(skops);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		on_passive_established(skops);

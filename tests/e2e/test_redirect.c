@@ -679,6 +679,40 @@ static void test_outside_scope_untouched(void)
 	close_engine();
 }
 
+/*
+ * A burst above the service's listen backlog: the kernel drops the ACKs
+ * that would complete some handshakes, and later segments complete them.
+ * Every flow must still be identified.
+ */
+static void test_backlog_overflow(void)
+{
+	enum { N = 16 };
+	uint16_t orig = unused_port("127.0.0.1"), svc_port;
+	int lfd = add_redirect("svc", "127.0.0.1", &svc_port, "127.0.0.1/32",
+			       orig, NULL);
+	int identified = 0;
+	pid_t pids[N];
+
+	CHECK(!listen(lfd, 1), "backlog 1");
+	for (int i = 0; i < N; i++) {
+		struct client c = { .cgroup = "app", .family = AF_INET,
+				    .ip = "127.0.0.1", .port = orig,
+				    .send = "b", .expect = "pong:b" };
+
+		pids[i] = client_start(&c);
+	}
+	for (int i = 0; i < N; i++) {
+		struct seen s;
+
+		identified += serve_one(lfd, &s) == 0;
+	}
+	for (int i = 0; i < N; i++)
+		CHECK(client_wait(pids[i]) == 0, "client %d", i);
+	CHECK(identified == N, "%d of %d flows identified", identified, N);
+	close(lfd);
+	close_engine();
+}
+
 struct query_job {
 	int fd;
 	int ok;
@@ -757,6 +791,7 @@ int main(int argc, char **argv)
 		"getsockopt(SOL_IPV6, IP6T_SO_ORIGINAL_DST) answered",
 		"load over a running engine upgrades it; unload with flows open",
 		"processes outside the engine's cgroup are never redirected",
+		"a burst above the listen backlog: every flow identified",
 	};
 	static const test_fn fns[] = {
 		test_ipv4, test_ipv6, test_v4_mapped,
@@ -766,7 +801,7 @@ int main(int argc, char **argv)
 		test_context_survives_rule_change, test_flows_listing,
 		test_default_engine_threads, test_so_original_dst_ipv4,
 		test_so_original_dst_ipv6, test_upgrade_then_unload,
-		test_outside_scope_untouched,
+		test_outside_scope_untouched, test_backlog_overflow,
 	};
 
 	env_init(argc, argv, "redirect");
