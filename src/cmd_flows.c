@@ -85,8 +85,8 @@ static __u64 now_boot_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void print_flow(struct cli *cli, const struct flow *f,
-		       const struct lwfp_service *svcs, struct json_object *arr)
+static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
+		       struct json_object *arr)
 {
 	/* the client socket may be gone; its hop lives on with the service */
 	const struct lwfp_sk_dump *c = f->client ? f->client : f->longest;
@@ -122,7 +122,6 @@ static void print_flow(struct cli *cli, const struct flow *f,
 	json_object_object_add(o, "age_s", json_object_new_double(age));
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_array_add(arr, o);
-	(void)cli;
 }
 
 int cmd_flows(struct cli *cli, int argc, char **argv)
@@ -162,7 +161,7 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 		printf("%-16s %-7s %-15s %-24s %-34s %9s %s\n", "FLOW", "PID",
 		       "COMM", "ORIGINAL DST", "CHAIN", "AGE", "STATE");
 	for (size_t k = 0; k < nf; k++)
-		print_flow(cli, &flows[k], svcs, arr);
+		print_flow(&flows[k], svcs, arr);
 	if (arr)
 		cli_json_print(arr);
 	free(flows);

@@ -30,7 +30,7 @@ _Static_assert(LWFP_RULE_CTX_MAX == LWFP_RULE_CONTEXT_MAX,
 static int why_no_state(int fd, int lookup_errno)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len;
 	int type;
 
 	if (lookup_errno == EBADF)
