@@ -40,7 +40,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Is
 
 # The library: the public API. The CLI links it statically with its own files.
 LIB_SRCS := src/engine.c src/query.c src/context.c src/error.c src/state.c \
-	    src/records.c src/cache.c
+	    src/records.c src/cache.c src/udp.c
 CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:src/%.c=$(BUILD)/obj/%.o)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,10 +54,10 @@ int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
 
 /*
  * Hand records to a socket that is not yet connected, so that its connect
- * continues the flow instead of starting a new one (and is not redirected
- * back to a service the flow already went through). -EISCONN if connected
- * or connecting,
- * -EINVAL if records is not a records blob, -EPROTONOSUPPORT if not TCP.
+ * (or, for UDP, each send) continues the flow instead of starting a new
+ * one, and is not redirected back to a service the flow already went
+ * through. -EISCONN if connected or connecting, -EINVAL if records is not a
+ * records blob, -EPROTONOSUPPORT if neither TCP nor UDP.
  */
 int lwfp_set_records(struct lwfp *engine, int fd, const void *records,
 		     size_t len);
@@ -85,13 +86,52 @@ int lwfp_redirect_state(struct lwfp *engine, const void *records, size_t len,
 int lwfp_query_original_dst(struct lwfp *engine, int fd,
 			    struct sockaddr_storage *dst, socklen_t *len);
 
+/*
+ * UDP. A UDP service receives every client's datagrams on one socket, so
+ * a flow is named by its peer: the source address of its datagrams, as
+ * recvfrom() gave it. These take the service's socket and that address,
+ * and answer like the calls above. -ENODATA: no redirected flow from that
+ * peer to this socket's port, or it has ended (the client closed its
+ * socket, or sent nothing for the engine's UDP timeout). A service that
+ * connects a socket to each client may use the calls above on it instead.
+ * Replies the service sends to the peer from the address the client was
+ * redirected to reach the client as if from the original destination.
+ */
+int lwfp_query_udp_records(struct lwfp *engine, int fd,
+			   const struct sockaddr *peer, socklen_t peerlen,
+			   void *buf, size_t *len);
+int lwfp_query_udp_context(struct lwfp *engine, int fd,
+			   const struct sockaddr *peer, socklen_t peerlen,
+			   void *buf, size_t *len);
+int lwfp_query_udp_original_dst(struct lwfp *engine, int fd,
+				const struct sockaddr *peer,
+				socklen_t peerlen,
+				struct sockaddr_storage *dst, socklen_t *len);
+
+/* Control message types lwfp_recvmsg() adds, at level IPPROTO_IP (IPv4
+ * peer) or IPPROTO_IPV6: Windows' IP_WFP_REDIRECT_RECORDS and _CONTEXT. */
+#define LWFP_CMSG_RECORDS	60
+#define LWFP_CMSG_CONTEXT	70
+
+/*
+ * recvmsg() for a UDP service socket. With the first datagram of each
+ * redirected flow this engine handle sees, the flow's records and context
+ * follow the control messages the kernel gave. msg->msg_name is required.
+ * If msg_control has no room for them (CMSG_SPACE(LWFP_RECORDS_LEN) +
+ * CMSG_SPACE(LWFP_CONTEXT_MAX_LEN) always does), MSG_CTRUNC is set and
+ * they come with the flow's next datagram; so they do after MSG_PEEK.
+ * Returns the datagram's length, or a negative errno.
+ */
+ssize_t lwfp_recvmsg(struct lwfp *engine, int fd, struct msghdr *msg,
+		     int flags);
+
 /* A decoded redirect context. rule_context points into the buffer that was
  * decoded (keep it alive while you use it), or is NULL when the rule had
  * no context (rule_context_len 0). */
 struct lwfp_context {
 	unsigned int version;
 	struct sockaddr_storage orig_dst;	/* AF_INET or AF_INET6 */
-	int protocol;				/* IPPROTO_TCP */
+	int protocol;				/* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t pid;
 	uint32_t uid;
 	uint32_t gid;

@@ -8,7 +8,7 @@ set -eu
 
 pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
-nftables curl util-linux python3 squid redsocks microsocks"
+nftables curl util-linux python3 squid redsocks microsocks dnsutils"
 
 # packages that ship a daemon whose service must stay stopped
 daemons="squid redsocks microsocks"

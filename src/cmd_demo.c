@@ -167,7 +167,7 @@ static int demo_setup(struct demo *d, const char *proxy, uint16_t origin_port,
 	struct admin a;
 	int ret;
 
-	ret = engine_load(d->pin_dir, &d->base, -1, err, errlen);
+	ret = engine_load(d->pin_dir, &d->base, -1, 0, err, errlen);
 	if (ret)
 		return ret < 0 ? ret : -EEXIST;
 	d->loaded = true;

@@ -18,16 +18,24 @@
 struct load_args {
 	const char *cgroup;
 	const char *group;
+	uint32_t udp_idle_s;
 };
 
 static int load_opt(int c, const char *arg, void *data)
 {
 	struct load_args *la = data;
+	char err[128];
 
-	if (c == 'g')
+	if (c == 'g') {
 		la->group = arg;
-	else
+	} else if (c == 'u') {
+		if (parse_u32(arg, &la->udp_idle_s, err, sizeof(err)) ||
+		    !la->udp_idle_s || la->udp_idle_s > 86400)
+			return cli_usage("load: --udp-timeout takes seconds, "
+					 "1 to 86400, not '%s'", arg);
+	} else {
 		la->cgroup = arg;
+	}
 	return 0;
 }
 
@@ -61,6 +69,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "udp-timeout", required_argument, NULL, 'u' },
 		CLI_COMMON_OPTS, {}
 	};
 	struct load_args la = { .cgroup = "/" };
@@ -69,7 +78,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	int i, gid, ret;
 
 	i = cli_getopt(cli, argc, argv, opts,
-		       "lwfp load [--cgroup PATH] [--group NAME]", false,
+		       "lwfp load [--cgroup PATH] [--group NAME] "
+		       "[--udp-timeout SECONDS]", false,
 		       load_opt, &la);
 	if (i < 0)
 		return GETOPT_EXIT(i);
@@ -79,7 +89,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)))
 		return cli_error("%s", err);
-	ret = engine_load(cli->pin_dir, &cg, gid, err, sizeof(err));
+	ret = engine_load(cli->pin_dir, &cg, gid, la.udp_idle_s, err,
+			  sizeof(err));
 	if (ret < 0)
 		return cli_error("%s", err);
 	if (!cli->json)
@@ -119,6 +130,9 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_FAIL_OPEN] = "service_down_passed_over",
 	[LWFP_STAT_FAIL_CLOSED] = "service_down_refused",
 	[LWFP_STAT_LIVE_FULL] = "records_table_full",
+	[LWFP_STAT_UDP_FLOW] = "udp_flows",
+	[LWFP_STAT_UDP_IDLE] = "udp_flows_idle_ended",
+	[LWFP_STAT_UDP_REPLY] = "udp_replies_from_original_peer",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");

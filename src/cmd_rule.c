@@ -46,7 +46,7 @@ static int rule_opt(int c, const char *arg, void *data)
 }
 
 #define RULE_ADD_USAGE \
-	"lwfp rule add --service NAME [--proto tcp] [--dst CIDR] " \
+	"lwfp rule add --service NAME [--proto tcp|udp] [--dst CIDR] " \
 	"[--dport N[-M]] [--cgroup PATH] [--uid N] " \
 	"[--context TEXT | --context-file FILE] [--reinspect]"
 
@@ -160,6 +160,7 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 	static __u8 ctx[LWFP_RULE_CTX_MAX + 1];
 	struct rule_args ra = {};
 	struct lwfp_rule r;
+	struct lwfp_service svc;
 	struct admin a;
 	size_t ctx_len;
 	char err[512];
@@ -175,10 +176,17 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
 		return 1;
-	if (admin_service_find(&a, ra.service, &r.service, NULL)) {
+	if (admin_service_find(&a, ra.service, &r.service, &svc)) {
 		admin_close(&a);
 		return cli_error("no service named '%s' (lwfp service list)",
 				 ra.service);
+	}
+	if (svc.flags & (r.proto == IPPROTO_UDP ? LWFP_SVC_NO_UDP :
+						  LWFP_SVC_NO_TCP)) {
+		admin_close(&a);
+		return cli_error("service '%s' does not serve %s",
+				 ra.service, r.proto == IPPROTO_UDP ? "udp" :
+								    "tcp");
 	}
 	ret = admin_rule_add(&a, &r, ctx, ctx_len, err, sizeof(err));
 	admin_close(&a);
@@ -251,7 +259,8 @@ static struct json_object *rule_json(const struct lwfp_rule *r,
 
 	json_object_object_add(o, "id", json_object_new_int64(r->id));
 	json_object_object_add(o, "service", json_object_new_string(service));
-	json_object_object_add(o, "proto", json_object_new_string("tcp"));
+	json_object_object_add(o, "proto",
+			       json_object_new_string(r->proto == IPPROTO_UDP ? "udp" : "tcp"));
 	json_object_object_add(o, "dst", json_object_new_string(dst));
 	json_object_object_add(o, "dport", json_object_new_string(ports));
 	json_object_object_add(o, "uid", r->flags & LWFP_RULE_UID ?
@@ -328,7 +337,8 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 		else
 			snprintf(uid, sizeof(uid), "-");
 		printf("%-6u %-16s %-5s %-22s %-11s %-6s %-20s %u bytes\n",
-		       r->id, svc, "tcp", dst, ports, uid,
+		       r->id, svc, r->proto == IPPROTO_UDP ? "udp" : "tcp", dst,
+		       ports, uid,
 		       r->flags & LWFP_RULE_CGROUP ? cg : "-",
 		       has_ctx ? rc->len : 0);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* lwfp service add | del | list */
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@ struct service_args {
 	const char *cgroup;
 	const char *weight;
 	const char *fail;
+	const char *proto;
 };
 
 static int service_opt(int c, const char *arg, void *data)
@@ -38,13 +40,16 @@ static int service_opt(int c, const char *arg, void *data)
 	case 'f':
 		sa->fail = arg;
 		break;
+	case 'T':
+		sa->proto = arg;
+		break;
 	}
 	return 0;
 }
 
 #define SERVICE_ADD_USAGE \
 	"lwfp service add NAME --listen ADDR:PORT [--pid PID | --cgroup PATH] " \
-	"[--weight N] [--fail open|closed]"
+	"[--weight N] [--fail open|closed] [--proto tcp|udp]"
 
 /* Turn arguments into a service; one message on the first bad one. */
 static int service_from_args(const char *name, const struct service_args *sa,
@@ -99,6 +104,16 @@ static int service_from_args(const char *name, const struct service_args *sa,
 			 sa->fail);
 		return -EINVAL;
 	}
+	/* the port serves both protocols unless --proto names one */
+	if (sa->proto) {
+		uint8_t proto;
+
+		ret = parse_proto(sa->proto, &proto, err, errlen);
+		if (ret)
+			return ret;
+		svc->flags |= proto == IPPROTO_TCP ? LWFP_SVC_NO_UDP :
+						     LWFP_SVC_NO_TCP;
+	}
 	if (sa->weight)
 		return parse_weight(sa->weight, &svc->weight, err, errlen);
 	return 0;
@@ -112,6 +127,7 @@ static int service_add(struct cli *cli, int argc, char **argv)
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "weight", required_argument, NULL, 'w' },
 		{ "fail", required_argument, NULL, 'f' },
+		{ "proto", required_argument, NULL, 'T' },
 		CLI_COMMON_OPTS, {}
 	};
 	struct service_args sa = {};
@@ -175,6 +191,13 @@ static const char *fail_mode(const struct lwfp_service *svc)
 	return svc->flags & LWFP_SVC_FAIL_CLOSED ? "closed" : "open";
 }
 
+static const char *service_protos(const struct lwfp_service *svc)
+{
+	if (svc->flags & LWFP_SVC_NO_UDP)
+		return "tcp";
+	return svc->flags & LWFP_SVC_NO_TCP ? "udp" : "tcp,udp";
+}
+
 static int service_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
@@ -200,8 +223,8 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-20s %-24s %-28s %-7s %s\n", "NAME", "LISTEN", "EXEMPT",
-		       "WEIGHT", "FAIL");
+		printf("%-20s %-24s %-8s %-28s %-7s %s\n", "NAME", "LISTEN",
+		       "PROTO", "EXEMPT", "WEIGHT", "FAIL");
 	for (int s = 0; s < LWFP_MAX_SERVICES; s++) {
 		const struct lwfp_service *svc = &svcs[s];
 		bool v6 = !(svc->flags & LWFP_SVC_HAS_V4);
@@ -212,14 +235,17 @@ static int service_list(struct cli *cli, int argc, char **argv)
 				sizeof(listen));
 		if (!cli->json) {
 			exempt_text(svc, exempt, sizeof(exempt));
-			printf("%-20s %-24s %-28s %-7u %s\n", svc->name, listen,
-			       exempt, svc->weight, fail_mode(svc));
+			printf("%-20s %-24s %-8s %-28s %-7u %s\n", svc->name,
+			       listen, service_protos(svc), exempt, svc->weight,
+			       fail_mode(svc));
 			continue;
 		}
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(svc->name));
 		json_object_object_add(o, "listen", json_object_new_string(listen));
+		json_object_object_add(o, "proto",
+				       json_object_new_string(service_protos(svc)));
 		json_object_object_add(o, "pid", svc->pid ?
 				       json_object_new_int64(svc->pid) : NULL);
 		if (svc->cgroup_id) {

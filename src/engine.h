@@ -18,6 +18,7 @@ struct lwfp {
 	int sk_fd;
 	int services_fd;
 	int rule_ctx_fd;
+	int udp_flows_fd;
 	/* what never changes under its key, so a context query is one
 	 * syscall: a service slot's name under its generation, a rule's
 	 * context under its id (ids are never reused in an engine) */
@@ -32,6 +33,8 @@ struct lwfp {
 		__u32 len;
 		unsigned char *data;
 	} rules[RULE_CACHE_SLOTS];
+	/* UDP flows lwfp_recvmsg() announced, by token; allocated on use */
+	__u64 *announced;
 };
 
 /* The name of a service slot under a generation; "slot-N" if it is gone. */

@@ -61,12 +61,14 @@ static int pin_path(char *out, size_t len, const char *pin_dir,
 	return 0;
 }
 
-static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg)
+static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
+		       __u32 udp_idle_s)
 {
 	struct lwfp_config cfg = {
 		.cgroup_id = cg->id,
 		.next_rule_id = 1,
 		.abi_version = LWFP_ABI_VERSION,
+		.udp_idle_s = udp_idle_s ? udp_idle_s : LWFP_UDP_IDLE_DEFAULT_S,
 	};
 	__u32 zero = 0;
 
@@ -86,6 +88,9 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg)
 	(skel)->progs.lwfp_connect4, (skel)->progs.lwfp_connect6,	\
 	(skel)->progs.lwfp_getpeername4, (skel)->progs.lwfp_getpeername6, \
 	(skel)->progs.lwfp_sockops, (skel)->progs.lwfp_getsockopt,	\
+	(skel)->progs.lwfp_sendmsg4, (skel)->progs.lwfp_sendmsg6,	\
+	(skel)->progs.lwfp_recvmsg4, (skel)->progs.lwfp_recvmsg6,	\
+	(skel)->progs.lwfp_egress, (skel)->progs.lwfp_sock_release,	\
 }
 
 static int pin_flows_iter(struct lwfp_bpf *skel, const char *pin_dir,
@@ -247,7 +252,7 @@ static int grant_group(const char *pin_dir, int gid)
 		mode_t mode;
 	} grants[] = {
 		{ "", 0750 }, { PIN_SK, 0660 }, { PIN_SERVICES, 0640 },
-		{ PIN_RULE_CTX, 0640 },
+		{ PIN_RULE_CTX, 0640 }, { PIN_UDP_FLOWS, 0640 },
 	};
 	char path[PATH_MAX];
 
@@ -259,9 +264,33 @@ static int grant_group(const char *pin_dir, int gid)
 	return 0;
 }
 
+/* Flows already there keep their timer; they see the new timeout the next
+ * time it fires. */
+static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
+			size_t errlen)
+{
+	struct lwfp_config cfg;
+	__u32 zero = 0;
+	int fd = engine_obj_get(pin_dir, PIN_CONFIG), ret = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg))
+		ret = fd < 0 ? fd : -errno;
+	if (!ret) {
+		cfg.udp_idle_s = udp_idle_s;
+		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_EXIST))
+			ret = -errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		snprintf(err, errlen, "cannot set the UDP idle timeout: %s",
+			 strerror(-ret));
+	return ret;
+}
+
 /* An engine is loaded there already: upgrade it, if it is on this cgroup. */
 static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
-			   char *err, size_t errlen)
+			   __u32 udp_idle_s, char *err, size_t errlen)
 {
 	struct lwfp_config cfg;
 	__u32 zero = 0;
@@ -276,6 +305,13 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 		return ret;
 	}
 	close(fd);
+	if (cfg.abi_version != LWFP_ABI_VERSION) {
+		snprintf(err, errlen,
+			 "the engine at %s speaks ABI %u, this lwfp %u: an "
+			 "upgrade across ABIs needs lwfp unload, then load",
+			 pin_dir, cfg.abi_version, LWFP_ABI_VERSION);
+		return -EPROTO;
+	}
 	if (cfg.cgroup_id != cg->id) {
 		snprintf(err, errlen,
 			 "the engine at %s is attached to %s: unload it first "
@@ -290,11 +326,13 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 	}
 	ret = upgrade(pin_dir, cg_fd, err, errlen);
 	close(cg_fd);
+	if (!ret && udp_idle_s)
+		ret = set_udp_idle(pin_dir, udp_idle_s, err, errlen);
 	return ret ? ret : 1;
 }
 
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
-		char *err, size_t errlen)
+		__u32 udp_idle_s, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct lwfp_bpf *skel;
@@ -306,7 +344,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		return ret;
 	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
 	if (access(path, F_OK) == 0)
-		return upgrade_running(pin_dir, cg, err, errlen);
+		return upgrade_running(pin_dir, cg, udp_idle_s, err, errlen);
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
 			 strerror(errno));
@@ -327,7 +365,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 			 errno == EPERM ? " (are you root?)" : "");
 		goto out_close;
 	}
-	ret = init_config(skel, cg);
+	ret = init_config(skel, cg, udp_idle_s);
 	if (ret)
 		snprintf(err, errlen, "cannot initialise the engine: %s",
 			 strerror(-ret));

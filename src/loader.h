@@ -4,6 +4,7 @@
 #define LWFP_LOADER_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
 #include "cgroup.h"
 
@@ -13,9 +14,10 @@
  * its maps (flows, services, rules), and return 1.
  * gid >= 0: members of that group may use the engine from a service
  * (query sockets they hold, set records); otherwise only root may.
+ * udp_idle_s: idle timeout of UDP flows; 0 keeps it (or the default).
  */
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
-		char *err, size_t errlen);
+		__u32 udp_idle_s, char *err, size_t errlen);
 
 /* Unpin everything: links go (detaching the programs), then maps. */
 int engine_unload(const char *pin_dir, char *err, size_t errlen);

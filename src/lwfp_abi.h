@@ -10,9 +10,11 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/bpf.h>		/* struct bpf_timer */
 #endif
 
-#define LWFP_ABI_VERSION	1
+/* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map) */
+#define LWFP_ABI_VERSION	2
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -22,6 +24,8 @@
 #define LWFP_RULE_CTX_MAX	4096	/* opaque rule context bytes */
 #define LWFP_PENDING_MAX	65536	/* hand-offs in flight */
 #define LWFP_LIVE_MAX		262144	/* accepted flows whose records count */
+#define LWFP_UDP_FLOWS_MAX	65536	/* UDP flows; least recently used go */
+#define LWFP_UDP_IDLE_DEFAULT_S	60	/* a UDP flow without datagrams ends */
 
 /*
  * The hand-off option: a TCP option (RFC 6994 experimental kind 253 with
@@ -46,7 +50,7 @@ struct lwfp_endpoint {
 	__u8 addr[16];
 	__u16 port_be;
 	__u8 family;		/* AF_INET or AF_INET6, as the client used */
-	__u8 proto;		/* IPPROTO_TCP */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
 /* services map: array of LWFP_MAX_SERVICES, indexed by slot */
@@ -55,6 +59,9 @@ enum lwfp_service_flags {
 	LWFP_SVC_HAS_V4 = 1 << 1,	/* reachable from IPv4 sockets */
 	LWFP_SVC_HAS_V6 = 1 << 2,	/* reachable from IPv6 sockets */
 	LWFP_SVC_FAIL_CLOSED = 1 << 3,
+	/* a service serves TCP and UDP on its port unless told otherwise */
+	LWFP_SVC_NO_TCP = 1 << 4,
+	LWFP_SVC_NO_UDP = 1 << 5,
 };
 
 struct lwfp_service {
@@ -88,7 +95,7 @@ struct lwfp_rule {
 	__u8 mask[16];		/* derived from the prefix length */
 	__u16 dport_lo;		/* host order, inclusive */
 	__u16 dport_hi;
-	__u8 proto;		/* IPPROTO_TCP */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 prefix_len;	/* over the 128-bit address */
 	__u16 flags;
 	__u32 uid;
@@ -107,6 +114,8 @@ struct lwfp_config {
 	__u64 cgroup_id;	/* the cgroup the engine is attached to */
 	__u32 next_rule_id;
 	__u32 abi_version;
+	__u32 udp_idle_s;	/* idle timeout of UDP flows */
+	__u32 _pad;
 	char cgroup_path[256];
 };
 
@@ -129,6 +138,9 @@ enum lwfp_stat {
 	LWFP_STAT_FAIL_OPEN,		/* service not listening: went on */
 	LWFP_STAT_FAIL_CLOSED,		/* service not listening: refused */
 	LWFP_STAT_LIVE_FULL,		/* no room to register a flow's records */
+	LWFP_STAT_UDP_FLOW,		/* UDP flows that reached their service */
+	LWFP_STAT_UDP_IDLE,		/* UDP flows ended by the idle timeout */
+	LWFP_STAT_UDP_REPLY,		/* replies shown from the original peer */
 	LWFP_STAT_MAX,
 };
 
@@ -187,6 +199,17 @@ struct lwfp_live {
 	struct lwfp_endpoint orig;
 };
 
+/*
+ * UDP flows map key: a UDP flow as its service sees it, the source of its
+ * datagrams (the client socket's address and port on the wire) and the
+ * service port they are sent to.
+ */
+struct lwfp_udp_key {
+	__u8 client[16];	/* v4-mapped if IPv4 */
+	__u16 client_port_be;
+	__u16 service_port_be;
+};
+
 /* What a socket is to the engine; the role of its sk storage. */
 enum lwfp_role {
 	LWFP_ROLE_NONE,
@@ -215,6 +238,20 @@ struct lwfp_sk {
 	__u8 role;
 	__u8 service;		/* slot this hop was redirected to */
 	__u8 _pad[2];
+};
+
+/*
+ * UDP flows map value. A UDP service has no accepted socket to carry the
+ * hop, so the engine keeps it per flow, as the first datagram leaves the
+ * client, until the client socket closes or the flow is idle.
+ */
+struct lwfp_udp_flow {
+	struct lwfp_sk hop;	/* role LWFP_ROLE_ACCEPTED */
+	__u64 cookie;		/* socket cookie of the client socket */
+	__u64 last_ns;		/* CLOCK_BOOTTIME of its latest datagram */
+	__u64 datagrams;	/* client to service */
+	__u64 bytes;
+	struct bpf_timer idle;	/* ends the flow after udp_idle_s */
 };
 
 /* What the flows iterator writes per socket. */

@@ -502,11 +502,12 @@ int parse_proto(const char *s, uint8_t *proto, char *err, size_t errlen)
 		*proto = IPPROTO_TCP;
 		return 0;
 	}
-	if (!strcasecmp(s, "udp"))
-		return fail(-EPROTONOSUPPORT, err, errlen,
-			    "udp rules are not supported yet (tcp only)");
-	return fail(-EINVAL, err, errlen,
-		    "bad protocol '%s': only tcp is supported", quote(s).s);
+	if (!strcasecmp(s, "udp")) {
+		*proto = IPPROTO_UDP;
+		return 0;
+	}
+	return fail(-EINVAL, err, errlen, "bad protocol '%s': tcp or udp",
+		    quote(s).s);
 }
 
 /* The next component of a path at p: its start, and its length in *n. */

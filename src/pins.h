@@ -11,6 +11,7 @@
 #define PIN_CONFIG	"lwfp_config"
 #define PIN_STATS	"lwfp_stats"
 #define PIN_RULE_CTX	"lwfp_rule_ctx"
+#define PIN_UDP_FLOWS	"lwfp_udp_flows"
 /* The flows iterator program, attached on demand by `lwfp flows`. */
 #define PIN_FLOWS_PROG	"prog_flows"
 /* Cgroup links are pinned as "link_" + program name. */

@@ -2,6 +2,7 @@
 /*
  * The per-socket calls a redirect service makes: query records and context
  * on the socket it accepted, set records on the socket it connects out.
+ * A hop (struct lwfp_sk) becomes records, context or an address here.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include "lwfp_abi.h"
 #include "engine.h"
 #include "records.h"
+#include "hop.h"
 #include "util.h"
 
 _Static_assert(sizeof(struct lwfp_records) == LWFP_RECORDS_LEN,
@@ -27,18 +29,18 @@ _Static_assert(LWFP_RULE_CTX_MAX == LWFP_RULE_CONTEXT_MAX,
 
 /* Why a socket has no state for us: not a socket, not connected, or
  * simply never redirected. Only paid on the error path. */
-static int why_no_state(int fd, int lookup_errno)
+static int why_no_state(int fd, int lookup_errno, int *type)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int type;
 
+	*type = 0;
 	if (lookup_errno == EBADF)
 		return -EBADF;
 	if (lookup_errno == EPERM || lookup_errno == EACCES)
 		return -EACCES;
-	len = sizeof(type);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	len = sizeof(*type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len) < 0)
 		return errno == ENOTSOCK ? -ENOTSOCK : -errno;
 	len = sizeof(ss);
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 &&
@@ -47,20 +49,30 @@ static int why_no_state(int fd, int lookup_errno)
 	return -ENODATA;
 }
 
+/* The hop of a socket a service accepted; for a UDP socket the service
+ * connected to one client, the hop of the flow from that client. */
 static int accepted_hop(struct lwfp *e, int fd, struct lwfp_sk *st)
 {
-	int err = engine_resolve(&e);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int err = engine_resolve(&e), type;
 
 	if (err)
 		return err;
 	if (fd < 0)
 		return -EBADF;
-	if (bpf_map_lookup_elem(e->sk_fd, &fd, st))
-		return why_no_state(fd, errno);
-	return st->role == LWFP_ROLE_ACCEPTED ? 0 : -ENODATA;
+	if (!bpf_map_lookup_elem(e->sk_fd, &fd, st) &&
+	    st->role == LWFP_ROLE_ACCEPTED)
+		return 0;
+	err = why_no_state(fd, errno, &type);
+	if (err != -ENODATA || type != SOCK_DGRAM)
+		return err;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+		return -ENOTCONN;
+	return udp_hop(e, fd, (struct sockaddr *)&peer, plen, st);
 }
 
-static int copy_out(const void *src, size_t n, void *buf, size_t *len)
+int copy_out(const void *src, size_t n, void *buf, size_t *len)
 {
 	if (!len)
 		return -EINVAL;
@@ -84,7 +96,7 @@ LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 	return copy_out(&st.rec, sizeof(st.rec), buf, len);
 }
 
-static void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
+void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
 				 struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
@@ -116,14 +128,40 @@ static __u64 boottime_to_realtime(__u64 boot_ns)
 	       (rt.tv_nsec - bt.tv_nsec);
 }
 
-LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
-				   size_t *len)
+int hop_context(struct lwfp *e, const struct lwfp_sk *st, void *buf,
+		size_t *len)
 {
 	unsigned char blob[LWFP_CTX_MAX_LEN], rule_ctx[LWFP_RULE_CTX_MAX];
 	struct lwfp_context ctx = { .version = LWFP_CTX_VERSION };
-	struct lwfp_sk st;
 	socklen_t slen;
 	size_t n = sizeof(blob);
+	int err;
+
+	endpoint_to_sockaddr(&st->orig, &ctx.orig_dst, &slen);
+	ctx.protocol = st->orig.proto;
+	ctx.pid = st->pid;
+	ctx.uid = st->uid;
+	ctx.gid = st->gid;
+	memcpy(ctx.comm, st->comm, sizeof(ctx.comm) - 1);
+	ctx.cgroup_id = st->cgroup_id;
+	ctx.rule_id = st->rule_id;
+	cache_service_name(e, st->service, st->service_gen, ctx.service,
+			   sizeof(ctx.service));
+	ctx.timestamp_ns = boottime_to_realtime(st->start_ns);
+	/* rule bytes live once per rule, never per socket */
+	ctx.rule_context_len = cache_rule_ctx(e, st->rule_id, rule_ctx);
+	if (ctx.rule_context_len)
+		ctx.rule_context = rule_ctx;
+	err = lwfp_context_encode(&ctx, blob, &n);
+	if (err)
+		return err;
+	return copy_out(blob, n, buf, len);
+}
+
+LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
+				   size_t *len)
+{
+	struct lwfp_sk st;
 	int err;
 
 	if (!len)
@@ -133,26 +171,7 @@ LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 		err = accepted_hop(e, fd, &st);
 	if (err)
 		return err;
-
-	endpoint_to_sockaddr(&st.orig, &ctx.orig_dst, &slen);
-	ctx.protocol = st.orig.proto;
-	ctx.pid = st.pid;
-	ctx.uid = st.uid;
-	ctx.gid = st.gid;
-	memcpy(ctx.comm, st.comm, sizeof(ctx.comm) - 1);
-	ctx.cgroup_id = st.cgroup_id;
-	ctx.rule_id = st.rule_id;
-	cache_service_name(e, st.service, st.service_gen, ctx.service,
-			   sizeof(ctx.service));
-	ctx.timestamp_ns = boottime_to_realtime(st.start_ns);
-	/* rule bytes live once per rule, never per socket */
-	ctx.rule_context_len = cache_rule_ctx(e, st.rule_id, rule_ctx);
-	if (ctx.rule_context_len)
-		ctx.rule_context = rule_ctx;
-	err = lwfp_context_encode(&ctx, blob, &n);
-	if (err)
-		return err;
-	return copy_out(blob, n, buf, len);
+	return hop_context(e, &st, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
@@ -171,15 +190,23 @@ LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
 	return 0;
 }
 
-/* Records may go only on a TCP socket whose connect has not started. */
+/* Records may go only on a TCP socket whose connect has not started, or
+ * on a UDP socket that is not connected (its sends continue the flow). */
 static int check_settable(int fd)
 {
+	struct sockaddr_storage peer;
 	struct tcp_info ti;
 	socklen_t len = sizeof(int);
 	int type;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
 		return -errno;
+	if (type == SOCK_DGRAM) {
+		len = sizeof(peer);
+		if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+			return -EISCONN;
+		return errno == ENOTCONN ? 0 : -errno;
+	}
 	if (type != SOCK_STREAM)
 		return -EPROTONOSUPPORT;
 	len = sizeof(ti);

@@ -6,6 +6,13 @@
 #define AF_INET		2
 #define AF_INET6	10
 #define SOCK_STREAM	1
+#define SOCK_DGRAM	2
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+#define CLOCK_BOOTTIME	7
+#define NSEC_PER_SEC	1000000000ull
 
 #define TCPHDR_SYN	0x02
 

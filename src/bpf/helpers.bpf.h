@@ -16,6 +16,18 @@ static __always_inline __u64 rand64(void)
 	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 }
 
+/* A redirected client socket's hop. */
+static __always_inline struct lwfp_sk *client_hop(struct bpf_sock *sk)
+{
+	struct lwfp_sk *st;
+
+	if (!sk)
+		return NULL;
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+
+	return st && st->role == LWFP_ROLE_CLIENT ? st : NULL;
+}
+
 /* What the connect hooks know about one connect. */
 struct connect_info {
 	struct lwfp_endpoint dst;
@@ -88,6 +100,9 @@ static __always_inline bool service_usable(struct match_ctx *m,
 		m->skipped_chain = true;
 		return false;
 	}
+	if (svc->flags & (ci->dst.proto == IPPROTO_UDP ? LWFP_SVC_NO_UDP :
+							 LWFP_SVC_NO_TCP))
+		return false;
 	if (!(svc->flags & (ci->dst.family == AF_INET ? LWFP_SVC_HAS_V4 :
 						      LWFP_SVC_HAS_V6))) {
 		m->no_target = true;
@@ -180,26 +195,30 @@ records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
 	return live;
 }
 
-/* Fail open or closed is decided now, by whether the service listens. */
+/* Fail open or closed is decided now, by whether the service listens
+ * (TCP) or has a socket bound to its address (UDP). */
 static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 					      const struct lwfp_service *svc,
-					      bool v6_socket)
+					      bool v6_socket, bool udp)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
+	__u32 len;
 
 	if (!v6_socket || is_v4_mapped(svc->addr6)) {
 		__builtin_memcpy(&t.ipv4.daddr,
 				 v6_socket ? &svc->addr6[12] : svc->addr4, 4);
 		t.ipv4.dport = svc->port_be;
-		sk = bpf_sk_lookup_tcp(ctx, &t, sizeof(t.ipv4),
-				       BPF_F_CURRENT_NETNS, 0);
+		len = sizeof(t.ipv4);
 	} else {
 		__builtin_memcpy(t.ipv6.daddr, svc->addr6, 16);
 		t.ipv6.dport = svc->port_be;
-		sk = bpf_sk_lookup_tcp(ctx, &t, sizeof(t.ipv6),
-				       BPF_F_CURRENT_NETNS, 0);
+		len = sizeof(t.ipv6);
 	}
+	if (udp)
+		sk = bpf_sk_lookup_udp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_tcp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return false;
 	bpf_sk_release(sk);
@@ -261,8 +280,11 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct connect_info *ci, bool *refuse)
 	if (!cfg)
 		return NULL;
 
+	/* an outbound UDP socket decides again at each destination, with
+	 * the records it went out with */
 	st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0, 0);
-	if (st && st->role == LWFP_ROLE_RECORDS)
+	if (st && (st->role == LWFP_ROLE_RECORDS ||
+		   st->role == LWFP_ROLE_OUTBOUND))
 		live = records_check(&st->rec, cfg, &ci->dst);
 	if (live) {
 		flow_id = live->rec.flow_id;
@@ -302,7 +324,8 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct connect_info *ci, bool *refuse)
 		svc = bpf_map_lookup_elem(&lwfp_services, &slot);
 		if (!svc)
 			return NULL;
-		if (service_listening(ctx, svc, ci->dst.family == AF_INET6))
+		if (service_listening(ctx, svc, ci->dst.family == AF_INET6,
+				      ci->dst.proto == IPPROTO_UDP))
 			break;
 		if (svc->flags & LWFP_SVC_FAIL_CLOSED) {
 			stat_inc(LWFP_STAT_FAIL_CLOSED);

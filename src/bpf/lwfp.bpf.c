@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
 /*
- * The lwfp callout: cgroup hooks that redirect connects to a redirect
- * service at connect time, hand the client's redirect state to the socket
- * the service accepts, and keep getpeername() truthful for the client.
+ * The lwfp callout: cgroup hooks that redirect connects (and UDP sends) to
+ * a redirect service, hand the client's redirect state to the socket the
+ * service accepts (or, for UDP, to the flow it receives), and keep
+ * getpeername() and UDP reply sources truthful for the client.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +13,7 @@
 #include "consts.bpf.h"
 #include "maps.bpf.h"
 #include "helpers.bpf.h"
+#include "udp.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -23,24 +25,56 @@ static __always_inline int refuse_connect(void)
 	return 0;
 }
 
-SEC("cgroup/connect4")
-int lwfp_connect4(struct bpf_sock_addr *ctx)
+/* TCP connects; UDP connects and sends: their protocol, or 0. Each ctx
+ * field is read once (clang would otherwise reuse a ctx+off pointer,
+ * which the verifier refuses). */
+static __always_inline __u8 hooked(struct bpf_sock_addr *ctx)
+{
+	__u32 type = ctx->type, proto = ctx->protocol;
+
+	if ((type == SOCK_STREAM && proto == IPPROTO_TCP) ||
+	    (type == SOCK_DGRAM && proto == IPPROTO_UDP))
+		return proto;
+	return 0;
+}
+
+/* Where a connect or a UDP send goes: the service, or NULL for where it
+ * was going. An unconnected UDP socket sending on to the destination of
+ * its hop continues that flow without a new decision. */
+static __always_inline const struct lwfp_service *
+redirect(struct bpf_sock_addr *ctx, struct connect_info *ci, bool connect,
+	 bool *refuse)
+{
+	const struct lwfp_service *svc = NULL;
+
+	if (ci->dst.proto == IPPROTO_UDP && !connect)
+		svc = udp_same_flow(ctx, ci);
+	if (svc)
+		return svc;
+	svc = lwfp_decide(ctx, ci, refuse);
+	if (ci->dst.proto == IPPROTO_UDP)
+		udp_decided(ctx, svc, connect);
+	return svc;
+}
+
+static __always_inline int redirect4(struct bpf_sock_addr *ctx, bool connect)
 {
 	struct connect_info ci = {};
 	const struct lwfp_service *svc;
 	__u32 ip4 = ctx->user_ip4;
+	__u8 proto = hooked(ctx);
 	bool refuse = false;
 
-	if (ctx->type != SOCK_STREAM)
+	if (!proto)
 		return SK_PASS;
 	ci.dst.addr[10] = 0xff;
 	ci.dst.addr[11] = 0xff;
 	__builtin_memcpy(&ci.dst.addr[12], &ip4, 4);
 	ci.dst.port_be = (__u16)ctx->user_port;
 	ci.dst.family = AF_INET;
-	ci.dst.proto = ctx->protocol;
+	ci.dst.proto = proto;
 
-	svc = lwfp_decide(ctx, &ci, &refuse);
+	svc = redirect(ctx, &ci, connect, &refuse);
 	if (refuse)
 		return refuse_connect();
 	if (!svc)
@@ -51,15 +85,15 @@ int lwfp_connect4(struct bpf_sock_addr *ctx)
 	return SK_PASS;
 }
 
-SEC("cgroup/connect6")
-int lwfp_connect6(struct bpf_sock_addr *ctx)
+static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 {
 	struct connect_info ci = {};
 	const struct lwfp_service *svc;
+	__u8 proto = hooked(ctx);
 	bool refuse = false;
 	__u32 w[4];
 
-	if (ctx->type != SOCK_STREAM)
+	if (!proto)
 		return SK_PASS;
 	/* user_ip6 allows only 4-byte accesses */
 	w[0] = ctx->user_ip6[0];
@@ -69,9 +103,9 @@ int lwfp_connect6(struct bpf_sock_addr *ctx)
 	__builtin_memcpy(ci.dst.addr, w, 16);
 	ci.dst.port_be = (__u16)ctx->user_port;
 	ci.dst.family = AF_INET6;
-	ci.dst.proto = ctx->protocol;
+	ci.dst.proto = proto;
 
-	svc = lwfp_decide(ctx, &ci, &refuse);
+	svc = redirect(ctx, &ci, connect, &refuse);
 	if (refuse)
 		return refuse_connect();
 	if (!svc)
@@ -85,15 +119,100 @@ int lwfp_connect6(struct bpf_sock_addr *ctx)
 	return SK_PASS;
 }
 
-static __always_inline struct lwfp_sk *client_hop(struct bpf_sock *sk)
+SEC("cgroup/connect4")
+int lwfp_connect4(struct bpf_sock_addr *ctx)
 {
+	return redirect4(ctx, true);
+}
+
+SEC("cgroup/connect6")
+int lwfp_connect6(struct bpf_sock_addr *ctx)
+{
+	return redirect6(ctx, true);
+}
+
+/* Unconnected UDP: each sendto()/sendmsg() with a destination. */
+SEC("cgroup/sendmsg4")
+int lwfp_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return redirect4(ctx, false);
+}
+
+SEC("cgroup/sendmsg6")
+int lwfp_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return redirect6(ctx, false);
+}
+
+/* Replies from the service appear to come from the original peer. */
+SEC("cgroup/recvmsg4")
+int lwfp_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	struct lwfp_endpoint orig;
+	__u32 ip4 = ctx->user_ip4;
+	__u8 src[16] = { [10] = 0xff, [11] = 0xff };
+
+	__builtin_memcpy(&src[12], &ip4, 4);
+	if (!udp_reply_from_service(ctx, src, &orig) ||
+	    orig.family != AF_INET)
+		return 1;
+	__builtin_memcpy(&ip4, &orig.addr[12], 4);
+	ctx->user_ip4 = ip4;
+	ctx->user_port = orig.port_be;
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int lwfp_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	struct lwfp_endpoint orig;
+	__u32 w[4];
+
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+	if (!udp_reply_from_service(ctx, (const __u8 *)w, &orig) ||
+	    orig.family != AF_INET6)
+		return 1;
+	__builtin_memcpy(w, orig.addr, 16);
+	ctx->user_ip6[0] = w[0];
+	ctx->user_ip6[1] = w[1];
+	ctx->user_ip6[2] = w[2];
+	ctx->user_ip6[3] = w[3];
+	ctx->user_port = orig.port_be;
+	return 1;
+}
+
+/*
+ * Only here is a UDP flow's source known (a connect, or a send from an
+ * unbound socket, picks it after the hooks above): a redirected UDP
+ * socket's datagrams to its service start or refresh its flow. Every
+ * other packet costs a socket-protocol check.
+ */
+SEC("cgroup_skb/egress")
+int lwfp_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
 	struct lwfp_sk *st;
 
 	if (!sk)
-		return NULL;
-	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_UDP)
+		return 1;
+	st = udp_client(sk);
+	if (st)
+		udp_egress(skb, sk, st);
+	return 1;
+}
 
-	return st && st->role == LWFP_ROLE_CLIENT ? st : NULL;
+SEC("cgroup/sock_release")
+int lwfp_sock_release(struct bpf_sock *sk)
+{
+	if (sk->protocol == IPPROTO_UDP)
+		udp_flow_end(sk);
+	return 1;
 }
 
 /* The client sees the peer it asked for, not the service. */

@@ -68,4 +68,29 @@ struct {
 	__type(value, struct lwfp_rule_ctx);
 } lwfp_rule_ctx SEC(".maps");
 
+/* UDP flows by their source and service port: the hop a UDP service
+ * reads for a peer. Freed on idle, on client close, or least recently
+ * used first when full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LWFP_UDP_FLOWS_MAX);
+	__type(key, struct lwfp_udp_key);
+	__type(value, struct lwfp_udp_flow);
+} lwfp_udp_flows SEC(".maps");
+
+/* A redirected UDP client socket: the flow it published last (to end it
+ * when the socket closes), and the rule table its hop was decided on. */
+struct lwfp_udp_sk {
+	struct lwfp_udp_key key;
+	__u64 token;		/* of the flow published; 0 = none */
+	__u64 table;		/* lwfp_config.table at the decision */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lwfp_udp_sk);
+} lwfp_udp_sk SEC(".maps");
+
 #endif /* LWFP_MAPS_BPF_H */

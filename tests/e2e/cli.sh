@@ -664,8 +664,6 @@ t_rule_fail "rule add: reversed port range (2000-1000)" nz "greater than" \
 	lw rule add --service web4 --dport 2000-1000
 t_rule_fail "rule add: open port range (80-)" nz "port range" \
 	lw rule add --service web4 --dport 80-
-t_rule_fail "rule add: --proto udp is not supported yet" nz "not supported" \
-	lw rule add --service web4 --proto udp
 t_rule_fail "rule add: --proto foo" nz "bad protocol" \
 	lw rule add --service web4 --proto foo
 t_rule_fail "rule add: --context of 4097 bytes" nz "too large" \

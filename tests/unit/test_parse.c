@@ -526,6 +526,7 @@ static void test_proto(void **state)
 {
 	static const char *const bad[] = {
 		"", "icmp", "sctp", "tcp ", " tcp", "tcp6", "6", "tc", "tcpp",
+		"udp6", "17", "udplite", "tcp,udp",
 	};
 	uint8_t p = 0;
 	size_t i;
@@ -538,11 +539,12 @@ static void test_proto(void **state)
 	assert_int_equal(parse_proto("TCP", &p, err, sizeof(err)), 0);
 	assert_int_equal(p, IPPROTO_TCP);
 
+	p = 0;
+	assert_int_equal(parse_proto("udp", &p, err, sizeof(err)), 0);
+	assert_int_equal(p, IPPROTO_UDP);
+	assert_string_equal(err, "");
+
 	p = 99;
-	assert_int_equal(parse_proto("udp", &p, err, sizeof(err)),
-			 -EPROTONOSUPPORT);
-	assert_string_equal(err, "udp rules are not supported yet (tcp only)");
-	assert_int_equal(p, 99);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		print_message("proto '%s'\n", bad[i]);

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * UDP: there is no accepted socket to carry a hop to the service, so the
+ * engine keeps one per flow, keyed by what the service sees of it (the
+ * datagram's source and the service port), from the moment the client's
+ * first datagram to the service leaves until the client socket closes or
+ * the flow has been idle for udp_idle_s.
+ */
+#ifndef LWFP_UDP_BPF_H
+#define LWFP_UDP_BPF_H
+
+static __always_inline struct lwfp_sk *udp_client(struct bpf_sock *sk)
+{
+	struct lwfp_sk *st = client_hop(sk);
+
+	return st && st->orig.proto == IPPROTO_UDP ? st : NULL;
+}
+
+/* The address a client socket of this family was sent to for a service,
+ * v4-mapped if IPv4, or NULL if the slot changed hands since. */
+static __always_inline const struct lwfp_service *
+hop_service(const struct lwfp_sk *st, __u8 *addr)
+{
+	__u32 slot = st->service;
+	const struct lwfp_service *svc;
+
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (!svc || svc->gen != st->service_gen)
+		return NULL;
+	if (st->orig.family == AF_INET) {
+		__builtin_memset(addr, 0, 10);
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		__builtin_memcpy(addr + 12, svc->addr4, 4);
+	} else {
+		__builtin_memcpy(addr, svc->addr6, 16);
+	}
+	return svc;
+}
+
+/*
+ * An unconnected socket goes through the callout at every send. Sending
+ * on to the destination its hop was decided for, under the same rule
+ * table, continues that flow: the same service, the same records.
+ */
+static __always_inline const struct lwfp_service *
+udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
+{
+	const struct lwfp_config *cfg;
+	struct lwfp_udp_sk *u;
+	struct lwfp_sk *st;
+	__u8 addr[16];
+	__u32 zero = 0;
+
+	st = udp_client(ctx->sk);
+	if (!st || !same_endpoint(&st->orig, &ci->dst))
+		return NULL;
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+	u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0, 0);
+	if (!cfg || !u || u->table != cfg->table)
+		return NULL;
+	return hop_service(st, addr);
+}
+
+/* The socket's flow ends now: its records stop counting, the service
+ * no longer finds it. */
+static __always_inline void udp_flow_end(void *sk)
+{
+	struct lwfp_udp_flow *f;
+	struct lwfp_udp_sk *u;
+
+	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0, 0);
+	if (!u || !u->token)
+		return;
+	bpf_map_delete_elem(&lwfp_live, &u->token);
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, &u->key);
+	if (f && f->hop.rec.token == u->token)
+		bpf_map_delete_elem(&lwfp_udp_flows, &u->key);
+	u->token = 0;
+}
+
+/* After a decision: remember the table (later sends may reuse it), or,
+ * for a UDP connect that is not redirected, drop the hop the socket had. */
+static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
+					const struct lwfp_service *svc,
+					bool connect)
+{
+	const struct lwfp_config *cfg;
+	struct lwfp_udp_sk *u;
+	struct lwfp_sk *st;
+	__u32 zero = 0;
+
+	if (!svc) {
+		st = connect ? udp_client(ctx->sk) : NULL;
+		if (st) {
+			st->role = LWFP_ROLE_NONE;
+			udp_flow_end(ctx->sk);
+		}
+		return;
+	}
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+	u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (cfg && u)
+		u->table = cfg->table;
+}
+
+static int udp_flow_idle(void *map, struct lwfp_udp_key *key,
+			 struct lwfp_udp_flow *f);
+
+static __always_inline __u64 udp_idle_ns(void)
+{
+	const struct lwfp_config *cfg;
+	__u32 zero = 0;
+	__u64 s;
+
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+	s = cfg && cfg->udp_idle_s ? cfg->udp_idle_s : LWFP_UDP_IDLE_DEFAULT_S;
+	return s * NSEC_PER_SEC;
+}
+
+/* Ends a flow idle for the timeout; looks again later if it is not. */
+static int udp_flow_idle(void *map, struct lwfp_udp_key *key,
+			 struct lwfp_udp_flow *f)
+{
+	__u64 idle = bpf_ktime_get_boot_ns() - f->last_ns;
+	__u64 timeout = udp_idle_ns();
+
+	if (idle < timeout) {
+		bpf_timer_start(&f->idle, timeout - idle, 0);
+		return 0;
+	}
+	bpf_map_delete_elem(&lwfp_live, &f->hop.rec.token);
+	bpf_map_delete_elem(map, key);
+	stat_inc(LWFP_STAT_UDP_IDLE);
+	return 0;
+}
+
+/* The datagram's source and destination; false if not plain UDP. */
+static __always_inline bool udp_tuple(struct __sk_buff *skb,
+				      struct lwfp_udp_key *key, __u8 *dst)
+{
+	struct udphdr uh;
+	__u32 off;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) ||
+		    ip.protocol != IPPROTO_UDP ||
+		    (ip.frag_off & bpf_htons(IP_OFFSET)))
+			return false;
+		__builtin_memset(key->client, 0, 10);
+		key->client[10] = key->client[11] = 0xff;
+		__builtin_memcpy(key->client + 12, &ip.saddr, 4);
+		__builtin_memset(dst, 0, 10);
+		dst[10] = dst[11] = 0xff;
+		__builtin_memcpy(dst + 12, &ip.daddr, 4);
+		off = ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) ||
+		    ip6.nexthdr != IPPROTO_UDP)
+			return false;
+		__builtin_memcpy(key->client, &ip6.saddr, 16);
+		__builtin_memcpy(dst, &ip6.daddr, 16);
+		off = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
+		return false;
+	key->client_port_be = uh.source;
+	key->service_port_be = uh.dest;
+	return true;
+}
+
+static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* A new flow: a fresh token (an expired flow's records never revive),
+ * its idle timer, and its records counted live while it lasts. */
+static __always_inline void udp_flow_start(struct __sk_buff *skb,
+					   struct bpf_sock *sk,
+					   struct lwfp_sk *st,
+					   const struct lwfp_udp_key *key,
+					   __u64 now)
+{
+	struct lwfp_udp_flow nf = {};
+	struct lwfp_udp_flow *f;
+	struct lwfp_udp_sk *u;
+	struct lwfp_live live;
+
+	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!u)
+		return;
+	/* one flow per socket holds live records: the one it sends on */
+	if (u->token)
+		bpf_map_delete_elem(&lwfp_live, &u->token);
+
+	st->rec.token = rand64();
+	nf.hop = *st;
+	nf.hop.role = LWFP_ROLE_ACCEPTED;
+	nf.hop.start_ns = now;
+	nf.cookie = bpf_get_socket_cookie(skb);
+	nf.last_ns = now;
+	nf.datagrams = 1;
+	nf.bytes = skb->len;
+	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
+		return;
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
+	if (!f)
+		return;
+	bpf_timer_init(&f->idle, &lwfp_udp_flows, CLOCK_BOOTTIME);
+	bpf_timer_set_callback(&f->idle, udp_flow_idle);
+	bpf_timer_start(&f->idle, udp_idle_ns(), 0);
+
+	u->key = *key;
+	u->token = st->rec.token;
+	live.rec = st->rec;
+	live.orig = st->orig;
+	if (bpf_map_update_elem(&lwfp_live, &live.rec.token, &live,
+				BPF_NOEXIST))
+		stat_inc(LWFP_STAT_LIVE_FULL);
+	stat_inc(LWFP_STAT_UDP_FLOW);
+}
+
+/* A datagram of a redirected client socket leaves: if it goes to its
+ * service, it starts the flow or keeps it alive. */
+static __always_inline void udp_egress(struct __sk_buff *skb,
+				       struct bpf_sock *sk, struct lwfp_sk *st)
+{
+	struct lwfp_udp_key key = {};
+	const struct lwfp_service *svc;
+	struct lwfp_udp_flow *f;
+	__u8 dst[16], svc_addr[16];
+	__u64 now;
+
+	if (!udp_tuple(skb, &key, dst))
+		return;
+	svc = hop_service(st, svc_addr);
+	if (!svc || key.service_port_be != svc->port_be ||
+	    !same_addr(dst, svc_addr))
+		return;
+	now = bpf_ktime_get_boot_ns();
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, &key);
+	if (f && f->hop.rec.token == st->rec.token) {
+		f->last_ns = now;
+		__sync_fetch_and_add(&f->datagrams, 1);
+		__sync_fetch_and_add(&f->bytes, skb->len);
+		return;
+	}
+	udp_flow_start(skb, sk, st, &key, now);
+}
+
+/*
+ * A datagram reaches a redirected client: if it comes from the client's
+ * service, show it as coming from the original destination, so resolvers
+ * and QUIC stacks that check the source accept it.
+ */
+static __always_inline bool udp_reply_from_service(struct bpf_sock_addr *ctx,
+						   const __u8 *src,
+						   struct lwfp_endpoint *orig)
+{
+	const struct lwfp_service *svc;
+	struct lwfp_sk *st;
+	__u8 svc_addr[16];
+
+	st = udp_client(ctx->sk);
+	if (!st)
+		return false;
+	svc = hop_service(st, svc_addr);
+	if (!svc || ctx->user_port != svc->port_be || !same_addr(src, svc_addr))
+		return false;
+	*orig = st->orig;
+	stat_inc(LWFP_STAT_UDP_REPLY);
+	return true;
+}
+
+#endif /* LWFP_UDP_BPF_H */

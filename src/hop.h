@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* A hop (what the engine knows of one redirected connect or UDP flow) as
+ * the library hands it out: records, context, original destination. */
+#ifndef LWFP_HOP_H
+#define LWFP_HOP_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "lwfp_abi.h"
+
+struct lwfp;
+
+/* Copy n bytes to buf if *len allows, else -ERANGE; *len = n. */
+int copy_out(const void *src, size_t n, void *buf, size_t *len);
+void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
+			  struct sockaddr_storage *ss, socklen_t *len);
+/* The redirect context of a hop, encoded into buf (see copy_out). */
+int hop_context(struct lwfp *e, const struct lwfp_sk *st, void *buf,
+		size_t *len);
+
+/* The hop of the UDP flow from peer to fd's port: -ENODATA if none. */
+int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
+	    socklen_t peerlen, struct lwfp_sk *st);
+
+#endif /* LWFP_HOP_H */

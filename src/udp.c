@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/*
+ * UDP services: one socket receives every client's datagrams, so a flow is
+ * named by its peer (the datagrams' source) and the socket's port. The
+ * engine keeps each flow's hop in the UDP flows map from the client's
+ * first datagram until the client socket closes or the flow is idle.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "lwfp.h"
+#include "lwfp_abi.h"
+#include "engine.h"
+#include "hop.h"
+#include "util.h"
+
+_Static_assert(LWFP_CMSG_RECORDS == 60 && LWFP_CMSG_CONTEXT == 70,
+	       "the control message types are Windows' IP_WFP_REDIRECT_*");
+
+/* The flows map key for a peer; false if peer is not an IP address. */
+static bool peer_key(const struct sockaddr *peer, socklen_t peerlen,
+		     __u16 service_port_be, struct lwfp_udp_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->service_port_be = service_port_be;
+	if (peer->sa_family == AF_INET && peerlen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = (const void *)peer;
+
+		key->client[10] = key->client[11] = 0xff;
+		memcpy(&key->client[12], &sin->sin_addr, 4);
+		key->client_port_be = sin->sin_port;
+		return true;
+	}
+	if (peer->sa_family == AF_INET6 &&
+	    peerlen >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *sin6 = (const void *)peer;
+
+		/* an IPv4 client of a dual-stack socket is v4-mapped already */
+		memcpy(key->client, &sin6->sin6_addr, 16);
+		key->client_port_be = sin6->sin6_port;
+		return true;
+	}
+	return false;
+}
+
+static int local_port(int fd, __u16 *port_be)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		*port_be = ((struct sockaddr_in *)&ss)->sin_port;
+	else if (ss.ss_family == AF_INET6)
+		*port_be = ((struct sockaddr_in6 *)&ss)->sin6_port;
+	else
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
+	    socklen_t peerlen, struct lwfp_sk *st)
+{
+	struct lwfp_udp_flow flow;
+	struct lwfp_udp_key key;
+	__u16 port_be = 0;
+	int err;
+
+	if (fd < 0)
+		return -EBADF;
+	if (!peer)
+		return -EINVAL;
+	err = local_port(fd, &port_be);
+	if (err)
+		return err;
+	if (!peer_key(peer, peerlen, port_be, &key))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(e->udp_flows_fd, &key, &flow))
+		return errno == ENOENT ? -ENODATA : -errno;
+	*st = flow.hop;
+	return 0;
+}
+
+static int peer_hop(struct lwfp **e, int fd, const struct sockaddr *peer,
+		    socklen_t peerlen, struct lwfp_sk *st)
+{
+	int err = engine_resolve(e);
+
+	return err ? err : udp_hop(*e, fd, peer, peerlen, st);
+}
+
+LWFP_EXPORT int lwfp_query_udp_records(struct lwfp *e, int fd,
+				       const struct sockaddr *peer,
+				       socklen_t peerlen, void *buf,
+				       size_t *len)
+{
+	struct lwfp_sk st;
+	int err = len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
+
+	return err ? err : copy_out(&st.rec, sizeof(st.rec), buf, len);
+}
+
+LWFP_EXPORT int lwfp_query_udp_context(struct lwfp *e, int fd,
+				       const struct sockaddr *peer,
+				       socklen_t peerlen, void *buf,
+				       size_t *len)
+{
+	struct lwfp_sk st;
+	int err = len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
+
+	return err ? err : hop_context(e, &st, buf, len);
+}
+
+LWFP_EXPORT int lwfp_query_udp_original_dst(struct lwfp *e, int fd,
+					    const struct sockaddr *peer,
+					    socklen_t peerlen,
+					    struct sockaddr_storage *dst,
+					    socklen_t *len)
+{
+	struct lwfp_sk st;
+	int err = dst && len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
+
+	if (!err)
+		endpoint_to_sockaddr(&st.orig, dst, len);
+	return err;
+}
+
+/*
+ * Flows announced by lwfp_recvmsg(), by their random token: a small
+ * set-associative table. A flow pushed out by 4 others in its bucket is
+ * announced again, which only a service with tens of thousands of live
+ * flows would see.
+ */
+#define ANNOUNCED_WAYS		4
+#define ANNOUNCED_BUCKETS	16384
+
+/* Called with e->lock held. */
+static bool announced(struct lwfp *e, __u64 token, bool mark)
+{
+	__u64 *b;
+
+	if (!e->announced) {
+		e->announced = calloc(ANNOUNCED_BUCKETS * ANNOUNCED_WAYS,
+				      sizeof(__u64));
+		if (!e->announced)
+			return false;
+	}
+	b = &e->announced[(token % ANNOUNCED_BUCKETS) * ANNOUNCED_WAYS];
+	for (int i = 0; i < ANNOUNCED_WAYS; i++)
+		if (b[i] == token)
+			return true;
+	if (mark) {
+		memmove(b + 1, b, (ANNOUNCED_WAYS - 1) * sizeof(*b));
+		b[0] = token;
+	}
+	return false;
+}
+
+static void put_cmsg(struct cmsghdr *c, int level, int type, const void *data,
+		     size_t len)
+{
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+}
+
+/* Append records and context after the control messages the kernel gave
+ * (used bytes of cap); false if they do not fit. */
+static bool add_cmsgs(struct msghdr *msg, size_t cap, int level,
+		      const struct lwfp_records *rec, const void *ctx,
+		      size_t ctx_len)
+{
+	size_t used = CMSG_ALIGN(msg->msg_controllen);
+	size_t need = CMSG_SPACE(sizeof(*rec)) + CMSG_SPACE(ctx_len);
+	unsigned char *base = msg->msg_control;
+
+	if (!base || used > cap || cap - used < need)
+		return false;
+	memset(base + used, 0, need);
+	put_cmsg((struct cmsghdr *)(base + used), level, LWFP_CMSG_RECORDS,
+		 rec, sizeof(*rec));
+	put_cmsg((struct cmsghdr *)(base + used + CMSG_SPACE(sizeof(*rec))),
+		 level, LWFP_CMSG_CONTEXT, ctx, ctx_len);
+	msg->msg_controllen = used + need;
+	return true;
+}
+
+LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
+				 int flags)
+{
+	unsigned char ctx[LWFP_CTX_MAX_LEN];
+	size_t cap, ctx_len = sizeof(ctx);
+	struct lwfp_sk st;
+	ssize_t n;
+	bool fits, seen;
+	int err, level;
+
+	if (!msg || !msg->msg_name ||
+	    msg->msg_namelen < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	err = engine_resolve(&e);
+	if (err)
+		return err;
+	cap = msg->msg_control ? msg->msg_controllen : 0;
+	n = recvmsg(fd, msg, flags);
+	if (n < 0)
+		return -errno;
+	if (udp_hop(e, fd, msg->msg_name, msg->msg_namelen, &st))
+		return n;	/* not a redirected flow: a datagram as any */
+
+	pthread_mutex_lock(&e->lock);
+	seen = announced(e, st.rec.token, false);
+	pthread_mutex_unlock(&e->lock);
+	if (seen || hop_context(e, &st, ctx, &ctx_len))
+		return n;
+	level = ((struct sockaddr *)msg->msg_name)->sa_family == AF_INET ?
+		IPPROTO_IP : IPPROTO_IPV6;
+	fits = add_cmsgs(msg, cap, level, &st.rec, ctx, ctx_len);
+	if (!fits) {
+		/* they come again with the flow's next datagram */
+		msg->msg_flags |= MSG_CTRUNC;
+		return n;
+	}
+	/* a peek leaves the datagram, and its announcement, for later */
+	if (flags & MSG_PEEK)
+		return n;
+	pthread_mutex_lock(&e->lock);
+	announced(e, st.rec.token, true);
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
