@@ -26,6 +26,7 @@ int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen)
 		{ &a->config_fd, PIN_CONFIG },	   { &a->stats_fd, PIN_STATS },
 		{ &a->rule_ctx_fd, PIN_RULE_CTX }, { &a->sk_fd, PIN_SK },
 		{ &a->flows_prog_fd, PIN_FLOWS_PROG },
+		{ &a->udp_flows_fd, PIN_UDP_FLOWS },
 	};
 	int ret;
 
@@ -67,7 +68,7 @@ void admin_close(struct admin *a)
 {
 	int *fds[] = { &a->dir_fd, &a->services_fd, &a->rules_fd,
 		       &a->config_fd, &a->stats_fd, &a->rule_ctx_fd,
-		       &a->sk_fd, &a->flows_prog_fd };
+		       &a->sk_fd, &a->flows_prog_fd, &a->udp_flows_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -188,6 +189,13 @@ int service_set_listen(struct lwfp_service *svc,
 	return 0;
 }
 
+/* The protocols a service serves: bit 0 TCP, bit 1 UDP. */
+static unsigned int served_protos(const struct lwfp_service *svc)
+{
+	return (svc->flags & LWFP_SVC_NO_TCP ? 0 : 1) |
+	       (svc->flags & LWFP_SVC_NO_UDP ? 0 : 2);
+}
+
 int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 		      char *err, size_t errlen)
 {
@@ -205,8 +213,10 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 					 svc->name);
 				return -EEXIST;
 			}
+			/* a TCP-only and a UDP-only service may share one */
 			if (all[i].port_be == svc->port_be &&
-			    !memcmp(all[i].listen, svc->listen, 16)) {
+			    !memcmp(all[i].listen, svc->listen, 16) &&
+			    (served_protos(&all[i]) & served_protos(svc))) {
 				snprintf(err, errlen,
 					 "service '%s' already listens there",
 					 all[i].name);
@@ -518,5 +528,40 @@ out_link:
 	}
 	*out = (struct lwfp_sk_dump *)buf;
 	*n = len / sizeof(struct lwfp_sk_dump);
+	return 0;
+}
+
+int admin_udp_flows(struct admin *a, struct lwfp_udp_flow **out, size_t *n)
+{
+	struct lwfp_udp_key key, next;
+	struct lwfp_udp_flow *flows, *grown;
+	size_t cap = 64, have = 0;
+	void *prev = NULL;
+
+	flows = malloc(cap * sizeof(*flows));
+	if (!flows)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(a->udp_flows_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (have == cap) {
+			grown = realloc(flows, 2 * cap * sizeof(*flows));
+			if (!grown) {
+				free(flows);
+				return -ENOMEM;
+			}
+			flows = grown;
+			cap *= 2;
+		}
+		/* a flow may end between the two calls */
+		if (!bpf_map_lookup_elem(a->udp_flows_fd, &key, &flows[have]))
+			have++;
+	}
+	if (errno != ENOENT) {
+		free(flows);
+		return -errno;
+	}
+	*out = flows;
+	*n = have;
 	return 0;
 }

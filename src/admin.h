@@ -20,6 +20,7 @@ struct admin {
 	int rule_ctx_fd;
 	int sk_fd;
 	int flows_prog_fd;
+	int udp_flows_fd;
 };
 
 int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen);
@@ -49,5 +50,7 @@ int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc);
 
 /* Every socket the engine tracks; *out is malloc'ed. */
 int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n);
+/* Every live UDP flow; *out is malloc'ed. */
+int admin_udp_flows(struct admin *a, struct lwfp_udp_flow **out, size_t *n);
 
 #endif /* LWFP_ADMIN_H */

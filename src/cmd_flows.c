@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* lwfp flows: redirected flows, one per flow id, with their chain. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,16 +86,38 @@ static __u64 now_boot_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* A UDP client socket's state: its live flow (by token), if any. */
+static void udp_state(const struct lwfp_sk *sk, const struct lwfp_udp_flow *uf,
+		      size_t nuf, char *out, size_t len)
+{
+	for (size_t i = 0; i < nuf; i++) {
+		if (uf[i].hop.rec.token != sk->rec.token)
+			continue;
+		snprintf(out, len, "udp %llu datagrams, idle %.1fs",
+			 (unsigned long long)uf[i].datagrams,
+			 (now_boot_ns() - uf[i].last_ns) / 1e9);
+		return;
+	}
+	snprintf(out, len, "udp no live flow");
+}
+
 static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
+		       const struct lwfp_udp_flow *uf, size_t nuf,
 		       struct json_object *arr)
 {
 	/* the client socket may be gone; its hop lives on with the service */
 	const struct lwfp_sk_dump *c = f->client ? f->client : f->longest;
 	const char *names[LWFP_MAX_CHAIN + 1];
-	char dst[64], chain[512] = "", id[20];
+	char dst[64], chain[512] = "", id[20], udp[64];
 	double age = (now_boot_ns() - c->sk.start_ns) / 1e9;
 	const char *state = f->client ? tcp_state(c->state) : "client closed";
+	bool is_udp = c->sk.orig.proto == IPPROTO_UDP;
 	int n;
+
+	if (is_udp && f->client) {
+		udp_state(&c->sk, uf, nuf, udp, sizeof(udp));
+		state = udp;
+	}
 
 	format_endpoint(c->sk.orig.addr, c->sk.orig.port_be,
 			c->sk.orig.family == 10, dst, sizeof(dst));
@@ -117,6 +140,8 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 	json_object_object_add(o, "pid", json_object_new_int64(c->sk.pid));
 	json_object_object_add(o, "comm", json_object_new_string(c->sk.comm));
 	json_object_object_add(o, "uid", json_object_new_int64(c->sk.uid));
+	json_object_object_add(o, "proto",
+			       json_object_new_string(is_udp ? "udp" : "tcp"));
 	json_object_object_add(o, "orig_dst", json_object_new_string(dst));
 	json_object_object_add(o, "chain", ch);
 	json_object_object_add(o, "age_s", json_object_new_double(age));
@@ -129,10 +154,11 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
 	struct lwfp_service svcs[LWFP_MAX_SERVICES];
 	struct lwfp_sk_dump *socks = NULL;
+	struct lwfp_udp_flow *uf = NULL;
 	struct json_object *arr = NULL;
 	struct flow *flows;
 	struct admin a;
-	size_t n = 0, nf;
+	size_t n = 0, nf, nuf = 0;
 	int i, ret;
 
 	i = cli_getopt(cli, argc, argv, opts, "lwfp flows", false, NULL, NULL);
@@ -145,12 +171,17 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	ret = admin_services(&a, svcs);
 	if (!ret)
 		ret = admin_sockets(&a, &socks, &n);
+	if (!ret)
+		ret = admin_udp_flows(&a, &uf, &nuf);
 	admin_close(&a);
-	if (ret)
+	if (ret) {
+		free(socks);
 		return cli_error("cannot list flows: %s", strerror(-ret));
+	}
 	flows = calloc(n + 1, sizeof(*flows));
 	if (!flows) {
 		free(socks);
+		free(uf);
 		return cli_error("out of memory");
 	}
 	qsort(socks, n, sizeof(*socks), by_flow);
@@ -161,10 +192,11 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 		printf("%-16s %-7s %-15s %-24s %-34s %9s %s\n", "FLOW", "PID",
 		       "COMM", "ORIGINAL DST", "CHAIN", "AGE", "STATE");
 	for (size_t k = 0; k < nf; k++)
-		print_flow(&flows[k], svcs, arr);
+		print_flow(&flows[k], svcs, uf, nuf, arr);
 	if (arr)
 		cli_json_print(arr);
 	free(flows);
 	free(socks);
+	free(uf);
 	return 0;
 }

@@ -159,10 +159,12 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
 	struct lwfp_service svcs[LWFP_MAX_SERVICES];
 	struct lwfp_sk_dump *socks = NULL;
+	struct lwfp_udp_flow *uf = NULL;
 	__u64 stats[LWFP_STAT_MAX];
 	struct lwfp_config cfg;
 	struct admin a;
-	size_t nsocks = 0, nsvc = 0, tracked[LWFP_ROLE_OUTBOUND + 1] = {};
+	size_t nsocks = 0, nsvc = 0, nuf = 0;
+	size_t tracked[LWFP_ROLE_OUTBOUND + 1] = {};
 	char access[64];
 	int i, ret;
 
@@ -180,6 +182,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		ret = admin_stats(&a, stats);
 	if (!ret)
 		ret = admin_sockets(&a, &socks, &nsocks);
+	if (!ret)
+		ret = admin_udp_flows(&a, &uf, &nuf);
+	free(uf);
 	admin_close(&a);
 	if (ret)
 		return cli_error("cannot read the engine: %s", strerror(-ret));
@@ -212,6 +217,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 				       json_object_new_int(tracked[LWFP_ROLE_CLIENT]));
 		json_object_object_add(o, "accepted_sockets",
 				       json_object_new_int(tracked[LWFP_ROLE_ACCEPTED]));
+		json_object_object_add(o, "udp_flows", json_object_new_int(nuf));
+		json_object_object_add(o, "udp_timeout_s",
+				       json_object_new_int(cfg.udp_idle_s));
 		json_object_object_add(o, "outbound_sockets",
 				       json_object_new_int(tracked[LWFP_ROLE_OUTBOUND] +
 							   tracked[LWFP_ROLE_RECORDS]));
@@ -231,6 +239,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	printf("sockets    %zu client, %zu accepted, %zu outbound\n",
 	       tracked[LWFP_ROLE_CLIENT], tracked[LWFP_ROLE_ACCEPTED],
 	       tracked[LWFP_ROLE_OUTBOUND] + tracked[LWFP_ROLE_RECORDS]);
+	printf("udp flows  %zu (idle timeout %us)\n", nuf, cfg.udp_idle_s);
 	printf("counters\n");
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		printf("  %-26s %llu\n", stat_names[s],

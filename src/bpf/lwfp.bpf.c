@@ -172,8 +172,9 @@ int lwfp_recvmsg6(struct bpf_sock_addr *ctx)
 	w[1] = ctx->user_ip6[1];
 	w[2] = ctx->user_ip6[2];
 	w[3] = ctx->user_ip6[3];
-	if (!udp_reply_from_service(ctx, (const __u8 *)w, &orig) ||
-	    orig.family != AF_INET6)
+	/* an IPv6 socket's unconnected send to a v4-mapped address went
+	 * through sendmsg4: its hop is IPv4, stored v4-mapped as always */
+	if (!udp_reply_from_service(ctx, (const __u8 *)w, &orig))
 		return 1;
 	__builtin_memcpy(w, orig.addr, 16);
 	ctx->user_ip6[0] = w[0];

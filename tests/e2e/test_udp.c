@@ -7,6 +7,7 @@
  * Original destinations are loopback addresses where nothing listens.
  */
 #include <poll.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 
 #include "harness.h"
@@ -178,8 +179,9 @@ static int serve(int fd, const char *want_dst, int count)
 	return served;
 }
 
-static void exchange(int family, const char *svc_ip, const char *orig_ip,
-		     bool connected)
+static void exchange_as(const char *name, int family, const char *svc_ip,
+			const char *orig_ip, bool connected,
+			const char *want_orig_ip)
 {
 	struct sockaddr_storage want;
 	char listen[64];
@@ -192,15 +194,21 @@ static void exchange(int family, const char *svc_ip, const char *orig_ip,
 	c.port = dport;
 	make_addr(&want, svc_ip, port);
 	snprintf(listen, sizeof(listen), "%s", addr_str(&want));
-	REQUIRE(!add_udp_redirect("dns", listen, orig_ip, dport),
+	REQUIRE(!add_udp_redirect(name, listen, orig_ip, dport),
 		"service/rule: %s", env.out);
 	open_engine();
-	make_addr(&want, orig_ip, dport);
+	make_addr(&want, want_orig_ip, dport);
 	pid = udp_client_start(&c);
 	served = serve(fd, addr_str(&want), 3);
 	CHECK(served == 3, "served %d of 3", served);
 	CHECK(client_wait(pid) == CL_OK, "client failed");
 	close(fd);
+}
+
+static void exchange(int family, const char *svc_ip, const char *orig_ip,
+		     bool connected)
+{
+	exchange_as("dns", family, svc_ip, orig_ip, connected, orig_ip);
 }
 
 static void t_unconnected_v4(void)
@@ -223,6 +231,588 @@ static void t_connected_v6(void)
 	exchange(AF_INET6, "::1", "::1", true);
 }
 
+/* ---- a client held open, driven by commands over a pipe ---- */
+
+struct held {
+	pid_t pid;
+	int cmd;	/* write a command byte */
+	int res;	/* read one result byte per command */
+};
+
+/* In the app cgroup: 's' sends a datagram and waits for its reply (whose
+ * source must be the original destination), 'c' closes the socket, EOF
+ * ends. Each command answers one byte: 0 ok, else a CL_* code. */
+static void held_main(int family, const char *ip, uint16_t port,
+		      bool connected, int cmd, int res)
+{
+	struct sockaddr_storage dst, src;
+	socklen_t dlen = make_addr(&dst, ip, port), slen;
+	char c, buf[64];
+	int fd, n = 0;
+
+	cg_enter("app");
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connected && connect(fd, (struct sockaddr *)&dst, dlen)))
+		_exit(CL_SETUP);
+	while (read(cmd, &c, 1) == 1) {
+		char r = CL_OK;
+
+		if (c == 'c') {
+			close(fd);
+			fd = -1;
+		} else if (c == 's') {
+			snprintf(buf, sizeof(buf), "ping %d", n++);
+			if (sendto(fd, buf, strlen(buf), 0,
+				   connected ? NULL : (struct sockaddr *)&dst,
+				   connected ? 0 : dlen) < 0 ||
+			    !readable(fd, 5000)) {
+				r = CL_IO;
+			} else {
+				slen = sizeof(src);
+				if (recvfrom(fd, buf, sizeof(buf), 0,
+					     (struct sockaddr *)&src, &slen) < 0)
+					r = CL_IO;
+				else if (strcmp(addr_str(&src), addr_str(&dst)))
+					r = CL_PEER;
+			}
+		}
+		if (write(res, &r, 1) != 1)
+			break;
+	}
+	_exit(CL_OK);
+}
+
+static struct held held_start(int family, const char *ip, uint16_t port,
+			      bool connected)
+{
+	int cmd[2], res[2];
+	struct held h;
+
+	if (pipe(cmd) || pipe(res))
+		die("pipe");
+	h.pid = fork();
+	if (h.pid < 0)
+		die("fork");
+	if (h.pid == 0) {
+		close(cmd[1]);
+		close(res[0]);
+		held_main(family, ip, port, connected, cmd[0], res[1]);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	h.cmd = cmd[1];
+	h.res = res[0];
+	return h;
+}
+
+/* Send a command; for 's' the service (fd) answers one datagram first. */
+static int held_do(struct held *h, char c, int svc_fd)
+{
+	char r = CL_IO;
+
+	if (write(h->cmd, &c, 1) != 1)
+		return CL_IO;
+	if (c == 's' && svc_fd >= 0) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		char buf[64];
+		ssize_t n;
+
+		if (!readable(svc_fd, 5000))
+			return CL_IO;
+		n = recvfrom(svc_fd, buf, sizeof(buf), 0,
+			     (struct sockaddr *)&peer, &plen);
+		if (n > 0)
+			sendto(svc_fd, buf, n, 0, (struct sockaddr *)&peer,
+			       plen);
+	}
+	if (read(h->res, &r, 1) != 1)
+		return CL_IO;
+	return r;
+}
+
+static int held_end(struct held *h)
+{
+	close(h->cmd);
+	close(h->res);
+	return client_wait(h->pid);
+}
+
+/* The service side of one held client: its peer address, as the service
+ * sees it, from the datagram the client sends. */
+static int held_send_peer(struct held *h, int svc_fd,
+			  struct sockaddr_storage *peer, socklen_t *plen)
+{
+	char c = 's', buf[64], r = CL_IO;
+	ssize_t n;
+
+	if (write(h->cmd, &c, 1) != 1 || !readable(svc_fd, 5000))
+		return CL_IO;
+	*plen = sizeof(*peer);
+	n = recvfrom(svc_fd, buf, sizeof(buf), 0, (struct sockaddr *)peer,
+		     plen);
+	if (n > 0)
+		sendto(svc_fd, buf, n, 0, (struct sockaddr *)peer, *plen);
+	if (read(h->res, &r, 1) != 1)
+		return CL_IO;
+	return r;
+}
+
+static long long status_int(const char *key)
+{
+	if (lwfp_run("status", "--json", NULL))
+		return -1;
+	return json_int(key);
+}
+
+/* A UDP service on 127.0.0.1 for a fresh 127.0.0.2 destination. */
+static int setup_v4(uint16_t *dport)
+{
+	char listen[64];
+	uint16_t port = 0;
+	int fd = udp_bind("127.0.0.1", &port);
+
+	*dport = unused_udp_port("127.0.0.2");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	if (add_udp_redirect("dns", listen, "127.0.0.2", *dport)) {
+		close(fd);
+		return -1;
+	}
+	open_engine();
+	return fd;
+}
+
+/* An unconnected send to a v4-mapped address is IPv4 to the kernel (it
+ * takes the sendmsg4 hook): the service sees an IPv4 original. */
+static void t_v4_mapped(void)
+{
+	exchange_as("mapped1", AF_INET6, "127.0.0.1", "::ffff:127.0.0.2",
+		    false, "127.0.0.2");
+	exchange_as("mapped2", AF_INET6, "127.0.0.1", "::ffff:127.0.0.2",
+		    true, "::ffff:127.0.0.2");
+}
+
+/* Records and context: the per-peer queries, and lwfp_recvmsg's control
+ * messages on the first datagram of the flow only. */
+static void t_queries_and_cmsgs(void)
+{
+	union {
+		char buf[CMSG_SPACE(LWFP_RECORDS_LEN) +
+			 CMSG_SPACE(LWFP_CONTEXT_MAX_LEN) + 64];
+		struct cmsghdr align;
+	} ctl;
+	unsigned char rec[64], q_rec[64], ctxbuf[LWFP_CONTEXT_MAX_LEN];
+	struct sockaddr_storage peer, want;
+	struct lwfp_context ctx;
+	size_t rlen = 0, qlen = sizeof(q_rec), clen = 0;
+	char data[64];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	uint16_t dport;
+	int fd = setup_v4(&dport), got_rec = 0, got_ctx = 0;
+	struct held h;
+
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	h = held_start(AF_INET, "127.0.0.2", dport, false);
+	for (int round = 0; round < 3; round++) {
+		char c = 's';
+		ssize_t n;
+
+		REQUIRE(write(h.cmd, &c, 1) == 1, "command");
+		REQUIRE(readable(fd, 5000), "no datagram");
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &peer;
+		msg.msg_namelen = sizeof(peer);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		/* round 0: no room, so they must come with round 1 */
+		msg.msg_controllen = round == 0 ? CMSG_SPACE(8) :
+						  sizeof(ctl.buf);
+		n = lwfp_recvmsg(eng, fd, &msg, 0);
+		REQUIRE(n > 0, "lwfp_recvmsg: %s", lwfp_strerror((int)n));
+		got_rec = got_ctx = 0;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			CHECK(cm->cmsg_level == IPPROTO_IP, "level %d",
+			      cm->cmsg_level);
+			if (cm->cmsg_type == LWFP_CMSG_RECORDS) {
+				rlen = cm->cmsg_len - CMSG_LEN(0);
+				memcpy(rec, CMSG_DATA(cm), rlen < 64 ? rlen : 64);
+				got_rec++;
+			} else if (cm->cmsg_type == LWFP_CMSG_CONTEXT) {
+				clen = cm->cmsg_len - CMSG_LEN(0);
+				memcpy(ctxbuf, CMSG_DATA(cm), clen);
+				got_ctx++;
+			}
+		}
+		if (round == 0)
+			CHECK(msg.msg_flags & MSG_CTRUNC, "no MSG_CTRUNC");
+		CHECK(got_rec == (round == 1) && got_ctx == (round == 1),
+		      "round %d: %d records, %d context messages", round,
+		      got_rec, got_ctx);
+		sendto(fd, data, n, 0, (struct sockaddr *)&peer,
+		       msg.msg_namelen);
+		REQUIRE(read(h.res, &c, 1) == 1 && c == CL_OK,
+			"client round %d: %d", round, c);
+	}
+	CHECK(rlen == LWFP_RECORDS_LEN, "records of %zu bytes", rlen);
+	CHECK(!lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer,
+				      msg.msg_namelen, q_rec, &qlen) &&
+	      qlen == LWFP_RECORDS_LEN && !memcmp(q_rec, rec, qlen),
+	      "queried records differ from the control message's");
+	REQUIRE(!lwfp_context_decode(ctxbuf, clen, &ctx), "context decode");
+	make_addr(&want, "127.0.0.2", dport);
+	CHECK(!strcmp(addr_str(&ctx.orig_dst), addr_str(&want)),
+	      "orig %s", addr_str(&ctx.orig_dst));
+	CHECK(ctx.protocol == IPPROTO_UDP, "protocol %d", ctx.protocol);
+	CHECK(ctx.pid == (uint32_t)h.pid, "pid %u, want %d", ctx.pid, h.pid);
+	CHECK(!strcmp(ctx.service, "dns"), "service %s", ctx.service);
+	CHECK(lwfp_redirect_state(eng, rec, rlen, "dns") ==
+	      LWFP_REDIRECTED_BY_SELF, "redirect state");
+
+	/* a peer that sent nothing, and bad arguments */
+	make_addr(&want, "127.0.0.1", 9);
+	qlen = sizeof(q_rec);
+	CHECK(lwfp_query_udp_records(eng, fd, (struct sockaddr *)&want,
+				     sizeof(struct sockaddr_in), q_rec,
+				     &qlen) == -ENODATA, "unknown peer");
+	CHECK(lwfp_query_udp_records(eng, fd, NULL, 0, q_rec, &qlen) ==
+	      -EINVAL, "NULL peer");
+	CHECK(lwfp_query_udp_records(eng, -1, (struct sockaddr *)&peer,
+				     msg.msg_namelen, q_rec, &qlen) == -EBADF,
+	      "bad fd");
+	qlen = 4;
+	CHECK(lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer,
+				     msg.msg_namelen, q_rec, &qlen) ==
+	      -ERANGE && qlen == LWFP_RECORDS_LEN, "short buffer");
+	CHECK(held_end(&h) == CL_OK, "client");
+	close(fd);
+}
+
+/* The flow lives while the client socket is open, and not after. */
+static void t_close_ends_flow(void)
+{
+	struct sockaddr_storage peer, orig;
+	socklen_t plen, olen = sizeof(orig);
+	uint16_t dport;
+	int fd = setup_v4(&dport);
+	struct held h;
+
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	h = held_start(AF_INET, "127.0.0.2", dport, true);
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK, "exchange");
+	CHECK(!lwfp_query_udp_original_dst(eng, fd, (struct sockaddr *)&peer,
+					   plen, &orig, &olen), "flow");
+	CHECK(status_int("udp_flows") == 1, "udp_flows %lld",
+	      status_int("udp_flows"));
+	CHECK(!lwfp_run("flows", NULL) && strstr(env.out, "udp 1 datagrams"),
+	      "lwfp flows: %s", env.out);
+	CHECK(held_do(&h, 'c', -1) == CL_OK, "close");
+	olen = sizeof(orig);
+	CHECK(lwfp_query_udp_original_dst(eng, fd, (struct sockaddr *)&peer,
+					  plen, &orig, &olen) == -ENODATA,
+	      "flow outlived its socket");
+	CHECK(status_int("udp_flows") == 0, "udp_flows %lld after close",
+	      status_int("udp_flows"));
+	CHECK(held_end(&h) == CL_OK, "client");
+	close(fd);
+}
+
+/* An idle flow ends at the timeout; the next datagram starts a new one
+ * with new records. */
+static void t_idle_timeout(void)
+{
+	unsigned char r1[64], r2[64];
+	size_t l1 = sizeof(r1), l2 = sizeof(r2);
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	uint16_t dport;
+	int fd;
+	struct held h;
+
+	REQUIRE(!lwfp_run("load", "--cgroup", env.base, "--udp-timeout", "1",
+			  NULL), "set the timeout");
+	CHECK(status_int("udp_timeout_s") == 1, "timeout not set");
+	fd = setup_v4(&dport);
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	h = held_start(AF_INET, "127.0.0.2", dport, false);
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK, "exchange");
+	CHECK(!lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer, plen,
+				      r1, &l1), "flow");
+	usleep(600 * 1000);
+	/* traffic keeps it alive past the first timeout */
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK, "exchange 2");
+	usleep(600 * 1000);
+	CHECK(!lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer, plen,
+				      r2, &l2), "flow ended while in use");
+	sleep(2);
+	l2 = sizeof(r2);
+	CHECK(lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer, plen,
+				     r2, &l2) == -ENODATA, "idle flow lives");
+	CHECK(status_int("udp_flows_idle_ended") == 1, "idle counter %lld",
+	      json_int("udp_flows_idle_ended"));
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK, "exchange 3");
+	l2 = sizeof(r2);
+	CHECK(!lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer, plen,
+				      r2, &l2) && memcmp(r1, r2, l1),
+	      "no new flow with new records after the idle end");
+	CHECK(held_end(&h) == CL_OK, "client");
+	close(fd);
+}
+
+/* 1000 client sockets at once, each its own flow with its own state. */
+static void flood_main(uint16_t dport, int n, int go)
+{
+	struct sockaddr_storage dst, src;
+	socklen_t dlen = make_addr(&dst, "127.0.0.2", dport), slen;
+	struct rlimit rl = { 4096, 4096 };
+	int *fds = calloc(n, sizeof(*fds));
+	char c, buf[32];
+
+	cg_enter("app");
+	if (!fds || setrlimit(RLIMIT_NOFILE, &rl))
+		_exit(CL_SETUP);
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		snprintf(buf, sizeof(buf), "ping %d", i);
+		if (fds[i] < 0 || sendto(fds[i], buf, strlen(buf), 0,
+					 (struct sockaddr *)&dst, dlen) < 0)
+			_exit(CL_IO);
+	}
+	for (int i = 0; i < n; i++) {
+		char want[32];
+		ssize_t got;
+
+		if (!readable(fds[i], 10000))
+			_exit(CL_IO);
+		slen = sizeof(src);
+		got = recvfrom(fds[i], buf, sizeof(buf) - 1, 0,
+			       (struct sockaddr *)&src, &slen);
+		if (got < 0)
+			_exit(CL_IO);
+		buf[got] = '\0';
+		snprintf(want, sizeof(want), "pong %d", i);
+		if (strcmp(buf, want))
+			_exit(CL_REPLY);
+		if (strcmp(addr_str(&src), addr_str(&dst)))
+			_exit(CL_PEER);
+	}
+	/* hold every socket until the parent has counted the flows */
+	if (read(go, &c, 1) < 0)
+		_exit(CL_IO);
+	_exit(CL_OK);
+}
+
+static void t_thousand_flows(void)
+{
+	enum { N = 1000 };
+	struct sockaddr_storage want;
+	uint16_t dport;
+	int fd = setup_v4(&dport), go[2], served, rcvbuf = 4 << 20;
+	pid_t pid;
+
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	REQUIRE(!pipe(go), "pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		flood_main(dport, N, go[0]);
+	}
+	close(go[0]);
+	make_addr(&want, "127.0.0.2", dport);
+	served = serve(fd, addr_str(&want), N);
+	CHECK(served == N, "served %d of %d", served, N);
+	/* the client holds all its sockets until told to go */
+	for (int i = 0; i < 50 && status_int("udp_flows") < N; i++)
+		usleep(100 * 1000);
+	CHECK(status_int("udp_flows") == N, "udp_flows %lld, want %d",
+	      status_int("udp_flows"), N);
+	close(go[1]);
+	CHECK(client_wait(pid) == CL_OK, "client failed");
+	CHECK(status_int("udp_flows") == 0, "udp_flows %lld after exit",
+	      status_int("udp_flows"));
+	close(fd);
+}
+
+/*
+ * A chain: client -> service A (a child, higher weight) -> service B
+ * (this process) -> origin. A and B each relay with records set on their
+ * outbound socket; nobody is sent back to a service the flow went
+ * through, and the origin sees B's socket.
+ */
+static int relay_once(int svc_fd, const struct sockaddr_storage *orig,
+		       socklen_t olen, struct lwfp *e, bool check_b)
+{
+	unsigned char rec[64];
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	size_t rlen = sizeof(rec);
+	char buf[64];
+	ssize_t n;
+	int out;
+
+	if (!readable(svc_fd, 5000))
+		return CL_IO;
+	n = recvfrom(svc_fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer,
+		     &plen);
+	if (n <= 0 || lwfp_query_udp_records(e, svc_fd,
+					     (struct sockaddr *)&peer, plen,
+					     rec, &rlen))
+		return CL_SETUP;
+	if (check_b) {
+		CHECK(lwfp_redirect_state(e, rec, rlen, "b") ==
+		      LWFP_REDIRECTED_BY_SELF, "b: state");
+		CHECK(lwfp_redirect_state(e, rec, rlen, "a") ==
+		      LWFP_PREVIOUSLY_REDIRECTED_BY_SELF, "a: state");
+	}
+	out = socket(orig->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (out < 0 || lwfp_set_records(e, out, rec, rlen) ||
+	    sendto(out, buf, n, 0, (const struct sockaddr *)orig, olen) != n ||
+	    !readable(out, 5000)) {
+		if (out >= 0)
+			close(out);
+		return CL_CONNECT;
+	}
+	n = recv(out, buf, sizeof(buf), 0);
+	close(out);
+	if (n <= 0)
+		return CL_REPLY;
+	sendto(svc_fd, buf, n, 0, (struct sockaddr *)&peer, plen);
+	return CL_OK;
+}
+
+static void t_chain(void)
+{
+	struct sockaddr_storage orig, peer;
+	socklen_t olen, plen;
+	char listen_a[32], listen_b[32], pid_a[16], pid_b[16], port[8];
+	uint16_t pa = 0, pb = 0, po = 0;
+	int fa = udp_bind("127.0.0.1", &pa), fb = udp_bind("127.0.0.1", &pb);
+	int fo = udp_bind("127.0.0.2", &po), go[2];
+	struct udp_client c = { AF_INET, "127.0.0.2", po, false, 1 };
+	char buf[64];
+	pid_t a, cl, o;
+	ssize_t n;
+	int st;
+
+	olen = make_addr(&orig, "127.0.0.2", po);
+	REQUIRE(!pipe(go), "pipe");
+	a = fork();
+	if (a == 0) {
+		struct lwfp *ea = NULL;
+		char ch;
+
+		close(go[1]);
+		if (read(go[0], &ch, 1) != 1 || lwfp_open(env.pin_dir, &ea))
+			_exit(CL_SETUP);
+		st = relay_once(fa, &orig, olen, ea, false);
+		lwfp_close(ea);
+		_exit(st);
+	}
+	close(go[0]);
+	snprintf(listen_a, sizeof(listen_a), "127.0.0.1:%u", pa);
+	snprintf(listen_b, sizeof(listen_b), "127.0.0.1:%u", pb);
+	snprintf(pid_a, sizeof(pid_a), "%d", a);
+	snprintf(pid_b, sizeof(pid_b), "%d", getpid());
+	snprintf(port, sizeof(port), "%u", po);
+	REQUIRE(!lwfp_run("service", "add", "a", "--listen", listen_a, "--pid",
+			  pid_a, "--weight", "10", NULL) &&
+		!lwfp_run("service", "add", "b", "--listen", listen_b, "--pid",
+			  pid_b, "--weight", "5", NULL) &&
+		!lwfp_run("rule", "add", "--service", "a", "--proto", "udp",
+			  "--dst", "127.0.0.2/32", "--dport", port, NULL) &&
+		!lwfp_run("rule", "add", "--service", "b", "--proto", "udp",
+			  "--dst", "127.0.0.2/32", "--dport", port, NULL),
+		"setup: %s", env.out);
+	open_engine();
+	REQUIRE(write(go[1], "g", 1) == 1, "go");
+	cl = udp_client_start(&c);
+	/* B: from A's outbound socket, on to the origin; the origin answers
+	 * in a child, as B waits for the reply */
+	o = fork();
+	if (o == 0) {
+		if (!readable(fo, 5000))
+			_exit(CL_IO);
+		plen = sizeof(peer);
+		n = recvfrom(fo, buf, sizeof(buf), 0, (struct sockaddr *)&peer,
+			     &plen);
+		if (n <= 0)
+			_exit(CL_IO);
+		buf[1] = 'o';
+		sendto(fo, buf, n, 0, (struct sockaddr *)&peer, plen);
+		_exit(addr_port(&peer) == pa || addr_port(&peer) == pb ?
+		      CL_PEER : CL_OK);
+	}
+	st = relay_once(fb, &orig, olen, eng, true);
+	CHECK(st == CL_OK, "service b: %d", st);
+	/* the origin saw B's outbound socket, never a service port */
+	CHECK(client_wait(o) == CL_OK, "origin");
+	CHECK(client_wait(cl) == CL_OK, "client");
+	CHECK(client_wait(a) == CL_OK, "service a");
+	close(go[1]);
+	close(fa);
+	close(fb);
+	close(fo);
+}
+
+/* A service that has no socket bound: fail open goes to the original
+ * destination, fail closed refuses the send. A TCP-only service takes no
+ * UDP. */
+static void t_fail_modes(void)
+{
+	struct sockaddr_storage dst;
+	char listen[32], port[8];
+	uint16_t po = 0, dead = unused_udp_port("127.0.0.1");
+	int fo = udp_bind("127.0.0.2", &po), st;
+	socklen_t dlen = make_addr(&dst, "127.0.0.2", po);
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", dead);
+	snprintf(port, sizeof(port), "%u", po);
+	REQUIRE(!lwfp_run("service", "add", "down", "--listen", listen,
+			  "--fail", "closed", "--proto", "udp", NULL) &&
+		!lwfp_run("rule", "add", "--service", "down", "--proto", "udp",
+			  "--dst", "127.0.0.2/32", "--dport", port, NULL),
+		"setup: %s", env.out);
+	pid = fork();
+	if (pid == 0) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		cg_enter("app");
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, dlen) == 1)
+			_exit(CL_OK);
+		_exit(errno == ECONNREFUSED ? CL_CONNECT : CL_IO);
+	}
+	st = client_wait(pid);
+	CHECK(st == CL_CONNECT, "fail closed: send gave %d", st);
+	CHECK(!readable(fo, 200), "fail closed: a datagram went through");
+
+	REQUIRE(!lwfp_run("rule", "del", "1", NULL) &&
+		!lwfp_run("service", "del", "down", NULL) &&
+		!lwfp_run("service", "add", "tcponly", "--listen", listen,
+			  "--proto", "tcp", NULL), "setup: %s", env.out);
+	CHECK(lwfp_run("rule", "add", "--service", "tcponly", "--proto", "udp",
+		       "--dport", port, NULL) == 1, "udp rule to a tcp service");
+	REQUIRE(!lwfp_run("service", "add", "up", "--listen", listen,
+			  "--proto", "udp", NULL) &&
+		!lwfp_run("rule", "add", "--service", "up", "--proto", "udp",
+			  "--dst", "127.0.0.2/32", "--dport", port, NULL),
+		"setup: %s", env.out);
+	pid = fork();
+	if (pid == 0) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		cg_enter("app");
+		_exit(sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, dlen) == 1 ?
+		      CL_OK : CL_IO);
+	}
+	CHECK(client_wait(pid) == CL_OK, "fail open: send failed");
+	CHECK(readable(fo, 2000), "fail open: the original got nothing");
+	close(fo);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -230,10 +820,19 @@ int main(int argc, char **argv)
 		"connected IPv4 client: redirected, replies from the original",
 		"unconnected IPv6 client",
 		"connected IPv6 client",
+		"v4-mapped destination on an IPv6 socket",
+		"per-peer queries; control messages on the first datagram",
+		"flow state ends when the client socket closes",
+		"idle timeout ends a flow; the next datagram starts a new one",
+		"1000 concurrent flows, each identified, all freed on exit",
+		"chain A -> B -> origin with records, no loop",
+		"fail closed refuses, fail open goes direct, tcp-only service",
 	};
 	static const test_fn fns[] = {
 		t_unconnected_v4, t_connected_v4, t_unconnected_v6,
-		t_connected_v6,
+		t_connected_v6, t_v4_mapped, t_queries_and_cmsgs,
+		t_close_ends_flow, t_idle_timeout, t_thousand_flows, t_chain,
+		t_fail_modes,
 	};
 
 	int ret;
