@@ -19,7 +19,7 @@ set -u
 BUILD=${1:-build}
 OUT=$BUILD/bench
 LWFP=$BUILD/lwfp
-BENCHES=${BENCH_ONLY:-"bench_conn bench_query bench_bulk bench_scale"}
+BENCHES=${BENCH_ONLY:-"bench_conn bench_query bench_bulk bench_scale bench_udp"}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench/run.sh: the benchmarks need root" >&2

@@ -248,7 +248,7 @@ struct lwfp_sk {
 struct lwfp_udp_flow {
 	struct lwfp_sk hop;	/* role LWFP_ROLE_ACCEPTED */
 	__u64 cookie;		/* socket cookie of the client socket */
-	__u64 last_ns;		/* CLOCK_BOOTTIME of its latest datagram */
+	__u64 last_ns;		/* boottime of its last datagram, either way */
 	__u64 datagrams;	/* client to service */
 	__u64 bytes;
 	struct bpf_timer idle;	/* ends the flow after udp_idle_s */

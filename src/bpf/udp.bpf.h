@@ -269,6 +269,8 @@ static __always_inline bool udp_reply_from_service(struct bpf_sock_addr *ctx,
 						   struct lwfp_endpoint *orig)
 {
 	const struct lwfp_service *svc;
+	struct lwfp_udp_flow *f;
+	struct lwfp_udp_sk *u;
 	struct lwfp_sk *st;
 	__u8 svc_addr[16];
 
@@ -279,6 +281,12 @@ static __always_inline bool udp_reply_from_service(struct bpf_sock_addr *ctx,
 	if (!svc || ctx->user_port != svc->port_be || !same_addr(src, svc_addr))
 		return false;
 	*orig = st->orig;
+	/* a reply is traffic too: the flow is idle only if neither sends */
+	u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0, 0);
+	f = u && u->token ? bpf_map_lookup_elem(&lwfp_udp_flows, &u->key) :
+			    NULL;
+	if (f && f->hop.rec.token == u->token)
+		f->last_ns = bpf_ktime_get_boot_ns();
 	stat_inc(LWFP_STAT_UDP_REPLY);
 	return true;
 }

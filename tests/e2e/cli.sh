@@ -484,9 +484,9 @@ t_ok "service add, wildcard address, --weight" \
 
 begin
 succeeds lw service list
-need "web4 row" grep -Eq "^web4 +127\.0\.0\.1:18080 +pid $SLEEP_PID +0 +open\$" "$T/out"
-need "web6 row" grep -Eq "^web6 +\[::1\]:18081 +cgroup $CG/svc +0 +open\$" "$T/out"
-need "plain row" grep -Eq "^plain +0\.0\.0\.0:18082 +- +5 +open\$" "$T/out"
+need "web4 row" grep -Eq "^web4 +127\.0\.0\.1:18080 +tcp,udp +pid $SLEEP_PID +0 +open\$" "$T/out"
+need "web6 row" grep -Eq "^web6 +\[::1\]:18081 +tcp,udp +cgroup $CG/svc +0 +open\$" "$T/out"
+need "plain row" grep -Eq "^plain +0\.0\.0\.0:18082 +tcp,udp +- +5 +open\$" "$T/out"
 need "not 3 services + header" [ "$(wc -l <"$T/out")" -eq 4 ]
 finish "service list shows the services"
 
@@ -765,6 +765,53 @@ succeeds lw --json status
 need "engine damaged" json_is "$T/out" 'd["rules"] == 6 and d["services"] == 2' -- \
 	'"rules": 6' '"services": 2'
 finish "the engine is intact after the unprivileged attempts"
+
+# ---- UDP: service and rule protocols, the idle timeout ----
+
+t_ok "service add --proto udp" \
+	lw service add dns-udp --listen 127.0.0.1:18053 --proto udp
+t_ok "service add --proto tcp at the same address as a UDP-only one" \
+	lw service add dns-tcp --listen 127.0.0.1:18053 --proto tcp
+t_svc_fail "service add: a both-protocol service where one serves udp" nz \
+	"already listens" lw service add dns-both --listen 127.0.0.1:18053
+t_svc_fail "service add: --proto sctp" nz "bad protocol" \
+	lw service add bad --listen 127.0.0.1:18054 --proto sctp
+begin
+succeeds lw service list
+need "dns-udp row" grep -Eq "^dns-udp +127\.0\.0\.1:18053 +udp +- +0 +open\$" "$T/out"
+need "dns-tcp row" grep -Eq "^dns-tcp +127\.0\.0\.1:18053 +tcp +- +0 +open\$" "$T/out"
+finish "service list shows each service's protocols"
+begin
+succeeds lw --json service list
+need "proto not in JSON" json_is "$T/out" \
+	'[s["proto"] for s in d if s["name"] in ("dns-udp", "dns-tcp")] == ["udp", "tcp"]' \
+	-- '"proto": "udp"'
+finish "service list --json shows each service's protocols"
+add_rule RU "rule add --proto udp" --service dns-udp --proto udp \
+	--dst 127.0.0.53/32 --dport 53
+begin
+succeeds lw rule list
+need "udp rule row" grep -Eq "^$RU +dns-udp +udp +127\.0\.0\.53/32 +53 " "$T/out"
+finish "rule list shows a UDP rule"
+t_rule_fail "rule add: --proto udp for a TCP-only service" nz \
+	"does not serve udp" lw rule add --service dns-tcp --proto udp --dport 53
+t_rule_fail "rule add: a TCP rule for a UDP-only service" nz \
+	"does not serve tcp" lw rule add --service dns-udp --dport 53
+t_ok "rule del of the UDP rule" lw rule del "$RU"
+t_ok "service del dns-udp" lw service del dns-udp
+t_ok "service del dns-tcp" lw service del dns-tcp
+for bad in 0 86401 junk -1 ""; do
+	t_fail "load --udp-timeout '$bad' is a usage error" 2 "udp-timeout" \
+		lw load --cgroup "$CG" --udp-timeout "$bad"
+done
+begin
+succeeds lw load --cgroup "$CG" --udp-timeout 7
+succeeds lw --json status
+need "timeout not 7" json_is "$T/out" 'd["udp_timeout_s"] == 7 and d["udp_flows"] == 0' -- \
+	'"udp_timeout_s": 7'
+succeeds lw status
+need "status text lacks the udp line" grep -Eq "^udp flows +0 \(idle timeout 7s\)\$" "$T/out"
+finish "load --udp-timeout over a running engine sets the timeout"
 
 # ---- exec ----
 
