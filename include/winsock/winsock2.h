@@ -161,6 +161,9 @@ typedef LPWSAPROTOCOL_INFOA LPWSAPROTOCOL_INFO;
 /* Control codes of the generic Winsock 2 family: _WSAIO(IOC_WS2, 4),
  * spelled out (see mstcpip.h). */
 #define SIO_FLUSH	0x28000004u
+/* _WSAIORW(IOC_WS2, 6): in, a GUID (mswsock.h: WSAID_WSARECVMSG...);
+ * out, the function's pointer. */
+#define SIO_GET_EXTENSION_FUNCTION_POINTER	0xC8000006u
 
 /* Error codes (WSAGetLastError) */
 #define WSA_INVALID_HANDLE	ERROR_INVALID_HANDLE
@@ -256,6 +259,30 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer,
 BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped,
 				   LPDWORD lpcbTransfer, BOOL fWait,
 				   LPDWORD lpdwFlags);
+
+/*
+ * Send lpMsg's buffers to lpMsg->name (NULL: the connected peer), with
+ * its control messages. An IP_WFP_REDIRECT_RECORDS (IPPROTO_IP) or
+ * IPV6_WFP_REDIRECT_RECORDS (IPPROTO_IPV6) message sets the records on
+ * the socket first: the datagram continues the redirected flow. Datagram
+ * and raw sockets; not overlapped (docs/winsock.md).
+ */
+int WSAAPI WSASendMsg(SOCKET Handle, LPWSAMSG lpMsg, DWORD dwFlags,
+		      LPDWORD lpNumberOfBytesSent, LPWSAOVERLAPPED lpOverlapped,
+		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+
+/*
+ * setsockopt() with the WFP options of ws2ipdef.h (IP_WFP_REDIRECT_*,
+ * IPV6_WFP_REDIRECT_*), failing as Winsock's does; every other option
+ * goes to the POSIX setsockopt() unchanged. A source that wants the
+ * POSIX function under its own name defines LWFP_WINSOCK_POSIX_SETSOCKOPT
+ * before including this header.
+ */
+int WSAAPI lwfp_winsock_setsockopt(SOCKET s, int level, int optname,
+				   const void *optval, int optlen);
+#ifndef LWFP_WINSOCK_POSIX_SETSOCKOPT
+#define setsockopt lwfp_winsock_setsockopt
+#endif
 
 /* Events */
 WSAEVENT WSAAPI WSACreateEvent(void);

@@ -55,6 +55,61 @@ typedef struct in_addr *LPIN_ADDR;
 #define _WSAIOW(x, y)	(IOC_IN | (x) | (y))
 #define _WSAIORW(x, y)	(IOC_INOUT | (x) | (y))
 
+/* A buffer of WSASendMsg/WSARecvMsg. */
+typedef struct _WSABUF {
+	ULONG len;
+	CHAR *buf;
+} WSABUF, *LPWSABUF;
+
+/*
+ * The msghdr of WSASendMsg/WSARecvMsg. The MSG_* flags of dwFlags are
+ * the <sys/socket.h> ones a source gets from these headers (MSG_PEEK,
+ * MSG_TRUNC, MSG_CTRUNC...), with Linux's values.
+ */
+typedef struct _WSAMSG {
+	LPSOCKADDR name;
+	INT namelen;
+	LPWSABUF lpBuffers;
+	ULONG dwBufferCount;
+	WSABUF Control;
+	ULONG dwFlags;
+} WSAMSG, *PWSAMSG, *LPWSAMSG;
+
+/*
+ * A control message header, followed by its data. It has the layout of
+ * Linux's struct cmsghdr, and the macros align as CMSG_* do: to the size
+ * of a pointer (Windows' MAX_NATURAL_ALIGNMENT on both 32 and 64 bits).
+ */
+typedef struct _WSACMSGHDR {
+	SIZE_T cmsg_len;
+	INT cmsg_level;
+	INT cmsg_type;
+	/* followed by UCHAR cmsg_data[] */
+} WSACMSGHDR, *PWSACMSGHDR, *LPWSACMSGHDR;
+
+#define WSA_CMSG_ALIGNMENT_	(sizeof(ULONG_PTR))
+#define WSA_CMSGHDR_ALIGN(length)					\
+	(((length) + WSA_CMSG_ALIGNMENT_ - 1) & ~(WSA_CMSG_ALIGNMENT_ - 1))
+#define WSA_CMSGDATA_ALIGN(length)	WSA_CMSGHDR_ALIGN(length)
+
+#define WSA_CMSG_FIRSTHDR(msg)						\
+	((msg)->Control.len >= sizeof(WSACMSGHDR) ?			\
+	 (LPWSACMSGHDR)(void *)(msg)->Control.buf : (LPWSACMSGHDR)NULL)
+#define WSA_CMSG_NXTHDR(msg, cmsg)					\
+	(!(cmsg) ? WSA_CMSG_FIRSTHDR(msg) :				\
+	 ((PUCHAR)(cmsg) + WSA_CMSGHDR_ALIGN((cmsg)->cmsg_len) +	\
+	  sizeof(WSACMSGHDR) >						\
+	  (PUCHAR)(msg)->Control.buf + (msg)->Control.len) ?		\
+	 (LPWSACMSGHDR)NULL :						\
+	 (LPWSACMSGHDR)(void *)((PUCHAR)(cmsg) +			\
+				WSA_CMSGHDR_ALIGN((cmsg)->cmsg_len)))
+#define WSA_CMSG_DATA(cmsg)						\
+	((PUCHAR)(cmsg) + WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)))
+#define WSA_CMSG_SPACE(length)						\
+	(WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR) + WSA_CMSGHDR_ALIGN(length)))
+#define WSA_CMSG_LEN(length)						\
+	(WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)) + (length))
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,12 +19,19 @@ typedef struct in6_addr *PIN6_ADDR;
 typedef struct in6_addr *LPIN6_ADDR;
 
 /*
- * IPPROTO_IP options of WFP redirect services for UDP (Windows values).
- * Defined for sources that name them; lwfp redirects TCP only, so
- * setsockopt() with them fails (ENOPROTOOPT).
+ * Options and control-message types of WFP redirect services (Windows
+ * values), at level IPPROTO_IP or IPPROTO_IPV6. setsockopt() of a source
+ * that includes winsock2.h handles them (docs/winsock.md):
+ *   _CONTEXT, a DWORD, on a UDP socket: WSARecvMsg() delivers the records
+ *     and the context of each redirected flow with its first datagram;
+ *   _RECORDS, the records, on a socket not yet connected: its connect or
+ *     its sends continue that flow (as SIO_SET_WFP_..._RECORDS does).
+ * WSASendMsg() takes a _RECORDS control message to the same effect.
  */
-#define IP_WFP_REDIRECT_RECORDS	60
-#define IP_WFP_REDIRECT_CONTEXT	70
+#define IP_WFP_REDIRECT_RECORDS		60
+#define IP_WFP_REDIRECT_CONTEXT		70
+#define IPV6_WFP_REDIRECT_RECORDS	60
+#define IPV6_WFP_REDIRECT_CONTEXT	70
 
 #ifdef __cplusplus
 }

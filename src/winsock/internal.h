@@ -10,8 +10,9 @@
  *   handles.c    HANDLE values for events and threads
  *   events.c     WSAEVENT objects, WSAWaitForMultipleEvents
  *   apc.c        per-thread completion-routine queues, SleepEx, WPU*
- *   sockets.c    WSASocket, closesocket, the overlapped attribute
+ *   sockets.c    WSASocket, closesocket, per-socket attributes
  *   ioctl.c      WSAIoctl/WSPIoctl: checks and the control codes
+ *   msg.c        setsockopt (the WFP options), WSARecvMsg, WSASendMsg
  *   overlapped.c pending operations, the worker, WSAGetOverlappedResult
  */
 #ifndef LWFP_WINSOCK_INTERNAL_H
@@ -23,9 +24,12 @@
 #include <string.h>
 #include <time.h>
 
+/* The library calls the POSIX setsockopt(), never its own. */
+#define LWFP_WINSOCK_POSIX_SETSOCKOPT
 #include <winsock2.h>
 #include <ws2spi.h>
 #include <mstcpip.h>
+#include <mswsock.h>
 
 #include "lwfp.h"
 
@@ -150,6 +154,12 @@ bool ws_apc_run(void);
 int ws_socket_fd(SOCKET s, int *fd);
 /* Family, type and protocol of fd (0 or WSAENOTSOCK). */
 int ws_socket_kind(int fd, int *domain, int *type, int *protocol);
+/* Per-socket state, kept while the socket lives. */
+#define WS_SOCK_PLAIN		0x1	/* no overlapped attribute */
+#define WS_SOCK_WFP_CONTEXT	0x2	/* IP_WFP_REDIRECT_CONTEXT set */
+unsigned int ws_socket_flags(int fd);
+/* 0 or a WSA error (WSAENOTSOCK, WSAENOBUFS). */
+int ws_socket_set_flag(int fd, unsigned int flag, bool on);
 /* Created with the overlapped attribute (everything but WSASocket
  * without WSA_FLAG_OVERLAPPED). */
 bool ws_socket_overlapped(int fd);
@@ -163,6 +173,14 @@ bool ws_socket_overlapped(int fd);
  */
 int ws_ioctl_exec(struct ws_engine *e, int fd, DWORD code, const void *in,
 		  size_t in_len, void *out, size_t out_len, DWORD *bytes);
+
+/* ---- msg.c */
+
+/* The extension functions of SIO_GET_EXTENSION_FUNCTION_POINTER. */
+INT WSAAPI ws_recvmsg(SOCKET s, LPWSAMSG lpMsg,
+		      LPDWORD lpdwNumberOfBytesRecvd,
+		      LPWSAOVERLAPPED lpOverlapped,
+		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 
 /* ---- overlapped.c */
 

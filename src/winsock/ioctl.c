@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * WSAIoctl and WSPIoctl with the WFP redirect control codes and
- * SIO_FLUSH. The checks run in a fixed order, each with the error the
+ * WSAIoctl and WSPIoctl with the WFP redirect control codes, SIO_FLUSH
+ * and SIO_GET_EXTENSION_FUNCTION_POINTER. The checks run in a fixed order, each with the error the
  * contract gives it (docs/winsock.md has the table):
  *
  *   in a call already (signal handler)        WSAEINPROGRESS
@@ -16,9 +16,14 @@
  *   SET:   cbOutBuffer != 0                   WSAEINVAL
  *          lpvInBuffer not readable           WSAEFAULT
  *          cbInBuffer not a records blob      WSAEINVAL
- *   (SIO_FLUSH is done at this point)
- *   not a stream socket                       WSAEINVAL
- *   a stream socket, but not TCP over IP      WSAENOPROTOOPT
+ *   SIO_GET_EXTENSION_FUNCTION_POINTER:
+ *          cbInBuffer not sizeof(GUID)        WSAEINVAL
+ *          lpvInBuffer not readable           WSAEFAULT
+ *          lpvOutBuffer too small/unwritable  WSAEFAULT
+ *          unknown GUID                       WSAEINVAL
+ *   (SIO_FLUSH and the function pointers are done at this point)
+ *   neither a stream nor a datagram socket    WSAEINVAL
+ *   not TCP or UDP over IP                    WSAENOPROTOOPT
  *   no engine / no right to use it            WSAEOPNOTSUPP / WSAEACCES
  *   overlapped: hEvent not an event           WSAEINVAL
  *               lpThreadId names no thread    WSAEFAULT
@@ -45,6 +50,8 @@ _Static_assert(SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT ==
 _Static_assert(SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS ==
 	       _WSAIOW(IOC_VENDOR, 222), "Windows value");
 _Static_assert(SIO_FLUSH == _WSAIO(IOC_WS2, 4), "Windows value");
+_Static_assert(SIO_GET_EXTENSION_FUNCTION_POINTER == _WSAIORW(IOC_WS2, 6),
+	       "Windows value");
 _Static_assert(sizeof(ULONG) == 4 && sizeof(DWORD) == 4, "Win32 sizes");
 
 struct ioctl_args {
@@ -71,7 +78,24 @@ static bool is_known(DWORD code)
 {
 	return is_query(code) ||
 	       code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS ||
-	       code == SIO_FLUSH;
+	       code == SIO_FLUSH || code == SIO_GET_EXTENSION_FUNCTION_POINTER;
+}
+
+typedef void (*ws_fn)(void);
+
+/* The extension functions, by GUID. */
+static ws_fn extension(const void *guid)
+{
+	static const GUID recvmsg_id = WSAID_WSARECVMSG;
+	static const GUID sendmsg_id = WSAID_WSASENDMSG;
+	LPFN_WSARECVMSG r = ws_recvmsg;
+	LPFN_WSASENDMSG w = WSASendMsg;
+
+	if (!memcmp(guid, &recvmsg_id, sizeof(GUID)))
+		return (ws_fn)r;
+	if (!memcmp(guid, &sendmsg_id, sizeof(GUID)))
+		return (ws_fn)w;
+	return NULL;
 }
 
 int ws_ioctl_exec(struct ws_engine *e, int fd, DWORD code, const void *in,
@@ -119,11 +143,20 @@ static int check_buffers(const struct ioctl_args *a)
 			return WSAEFAULT;
 		if (a->in_len != LWFP_RECORDS_LEN)
 			return WSAEINVAL;	/* not a records blob */
+	} else if (a->code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
+		if (a->in_len != sizeof(GUID))
+			return WSAEINVAL;
+		if (!ws_mem_readable(a->in, a->in_len))
+			return WSAEFAULT;
+		if (a->out_len < sizeof(ws_fn) ||
+		    !ws_mem_writable(a->out, sizeof(ws_fn)))
+			return WSAEFAULT;
 	}
 	return 0;
 }
 
-/* The kind of socket the redirect codes apply to: TCP over IPv4/6. */
+/* The kind of socket the redirect codes apply to: TCP or UDP over
+ * IPv4/6. */
 static int check_socket(int fd)
 {
 	int domain, type, protocol, err;
@@ -131,10 +164,10 @@ static int check_socket(int fd)
 	err = ws_socket_kind(fd, &domain, &type, &protocol);
 	if (err)
 		return err;
-	if (type != SOCK_STREAM)
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
 		return WSAEINVAL;	/* not applicable to the type */
 	if ((domain != AF_INET && domain != AF_INET6) ||
-	    protocol != IPPROTO_TCP)
+	    protocol != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
 		return WSAENOPROTOOPT;	/* not supported on the protocol */
 	return 0;
 }
@@ -197,6 +230,15 @@ static int run(const struct ioctl_args *a)
 	if (a->code == SIO_FLUSH) {
 		ws_ops_abort(op.fd);
 		return overlapped ? ws_op_complete_now(&op, 0, 0) : 0;
+	}
+	if (a->code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
+		ws_fn fn = extension(a->in);
+
+		if (!fn)
+			return WSAEINVAL;	/* no such function */
+		memcpy(a->out, &fn, sizeof(fn));
+		ws_put_dword(a->bytes, sizeof(fn));
+		return overlapped ? ws_op_complete_now(&op, 0, sizeof(fn)) : 0;
 	}
 	err = check_socket(op.fd);
 	if (!err)

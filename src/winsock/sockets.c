@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Sockets are POSIX descriptors. What Winsock adds is the overlapped
- * attribute: socket() and accept() make sockets that have it, as on
- * Windows, and WSASocket makes one only with WSA_FLAG_OVERLAPPED. The few
- * sockets without it are remembered by descriptor and inode (a descriptor
- * number is reused once closed; the inode of a live socket is not), so
- * everything else, including sockets this layer never saw, is overlapped.
+ * Sockets are POSIX descriptors. What Winsock adds is per-socket state:
+ * the overlapped attribute (socket() and accept() make sockets that have
+ * it, as on Windows, and WSASocket makes one only with
+ * WSA_FLAG_OVERLAPPED) and IP_WFP_REDIRECT_CONTEXT. The few sockets with
+ * something to remember (no overlapped attribute, the option set) are
+ * kept by descriptor and inode (a descriptor number is reused once
+ * closed; the inode of a live socket is not), so everything else,
+ * including sockets this layer never saw, is overlapped and without
+ * the option.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,15 +20,17 @@
 
 #include "internal.h"
 
-struct plain {
+/* A socket with something to remember: the attributes below. */
+struct marked {
 	int fd;
 	dev_t dev;
 	ino_t ino;
+	unsigned int flags;	/* WS_SOCK_* */
 };
 
-/* Sockets without the overlapped attribute; under the lock. */
-static struct plain *plain;
-static size_t nplain, cap;
+/* Sockets with flags; under the lock. */
+static struct marked *marked;
+static size_t nmarked, cap;
 
 int ws_socket_fd(SOCKET s, int *fd)
 {
@@ -54,7 +59,7 @@ int ws_socket_kind(int fd, int *domain, int *type, int *protocol)
 	return 0;
 }
 
-static bool identity(int fd, struct plain *p)
+static bool identity(int fd, struct marked *p)
 {
 	struct stat st;
 
@@ -63,63 +68,85 @@ static bool identity(int fd, struct plain *p)
 	p->fd = fd;
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
+	p->flags = 0;
 	return true;
 }
 
 /* Lock held. */
 static void forget_locked(int fd)
 {
-	for (size_t i = 0; i < nplain; i++) {
-		if (plain[i].fd == fd) {
-			plain[i] = plain[--nplain];
+	for (size_t i = 0; i < nmarked; i++) {
+		if (marked[i].fd == fd) {
+			marked[i] = marked[--nmarked];
 			return;
 		}
 	}
 }
 
-bool ws_socket_overlapped(int fd)
+/* fd's entry if it is still the socket it was made for. Lock held. */
+static struct marked *find_locked(const struct marked *me)
 {
-	struct plain me;
-	bool overlapped = true;
-
-	if (!identity(fd, &me))
-		return true;
-	ws_lock();
-	for (size_t i = 0; i < nplain; i++) {
-		if (plain[i].fd != fd)
+	for (size_t i = 0; i < nmarked; i++) {
+		if (marked[i].fd != me->fd)
 			continue;
-		if (plain[i].dev == me.dev && plain[i].ino == me.ino)
-			overlapped = false;
-		else
-			forget_locked(fd);	/* closed with close() */
+		if (marked[i].dev == me->dev && marked[i].ino == me->ino)
+			return &marked[i];
+		forget_locked(me->fd);	/* closed with close() */
 		break;
 	}
-	ws_unlock();
-	return overlapped;
+	return NULL;
 }
 
-static int remember_plain(int fd)
+unsigned int ws_socket_flags(int fd)
 {
-	struct plain me;
+	struct marked me, *m;
+	unsigned int flags = 0;
+
+	if (!identity(fd, &me))
+		return 0;
+	ws_lock();
+	m = find_locked(&me);
+	if (m)
+		flags = m->flags;
+	ws_unlock();
+	return flags;
+}
+
+bool ws_socket_overlapped(int fd)
+{
+	return !(ws_socket_flags(fd) & WS_SOCK_PLAIN);
+}
+
+int ws_socket_set_flag(int fd, unsigned int flag, bool on)
+{
+	struct marked me, *m;
 	int err = 0;
 
 	if (!identity(fd, &me))
 		return WSAENOTSOCK;
 	ws_lock();
-	forget_locked(fd);
-	if (nplain == cap) {
-		size_t n = cap ? cap * 2 : 16;
-		struct plain *p = realloc(plain, n * sizeof(*p));
+	m = find_locked(&me);
+	if (m) {
+		m->flags = on ? m->flags | flag : m->flags & ~flag;
+		if (!m->flags)
+			forget_locked(fd);
+	} else if (on) {
+		if (nmarked == cap) {
+			size_t n = cap ? cap * 2 : 16;
+			struct marked *p = realloc(marked, n * sizeof(*p));
 
-		if (p) {
-			plain = p;
-			cap = n;
+			if (p) {
+				marked = p;
+				cap = n;
+			}
+		}
+		if (nmarked < cap) {
+			me.flags = flag;
+			marked[nmarked++] = me;
+		} else {
+			err = WSAENOBUFS;
 		}
 	}
-	if (nplain < cap)
-		plain[nplain++] = me;
-	else
-		err = WSAENOBUFS;
 	ws_unlock();
 	return err;
 }
@@ -173,7 +200,7 @@ static SOCKET make_socket(int af, int type, int protocol, const void *info,
 						     WSAEINVAL;
 	}
 	if (!err && !(flags & WSA_FLAG_OVERLAPPED)) {
-		err = remember_plain(fd);
+		err = ws_socket_set_flag(fd, WS_SOCK_PLAIN, true);
 		if (err) {
 			close(fd);
 			fd = -1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer: WSAIoctl and WSPIoctl argument checks. Every combination of
+ * libFuzzer: WSAIoctl and WSPIoctl argument checks, and setsockopt with
+ * the WFP options. Every combination of
  * control code, socket kind, buffer pointers (valid, NULL, not user memory,
  * PROT_NONE) and lengths must return 0 or SOCKET_ERROR with a documented
  * error, never crash, and never report more bytes than the buffer holds.
@@ -70,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	static const DWORD codes[] = {
 		SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS,
 		SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT,
-		SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, SIO_FLUSH, 0,
+		SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, SIO_FLUSH,
+		SIO_GET_EXTENSION_FUNCTION_POINTER, 0,
 	};
 	static bool ready;
 	DWORD code, cb_in, cb_out, bytes = 0xdeadbeef;
@@ -85,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	if (n < 10)
 		return 0;
-	code = d[0] % 6 < 5 ? codes[d[0] % 6] :
+	code = d[0] % 7 < 6 ? codes[d[0] % 7] :
 	       (DWORD)d[6] << 24 | (DWORD)d[7] << 16 | d[8] << 8 | d[9];
 	s = socks[d[1] % 5];
 	in = pick(d[2]);
@@ -111,6 +113,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (ret == SOCKET_ERROR && !documented(err))
 		abort();
 	if (ret == 0 && pbytes == &bytes && bytes > cb_out)
+		abort();
+
+	/* the WFP socket options, through the layer's setsockopt */
+	ret = setsockopt(s, d[2] & 1 ? IPPROTO_IPV6 : IPPROTO_IP,
+			 d[3] & 1 ? IP_WFP_REDIRECT_CONTEXT :
+				    IP_WFP_REDIRECT_RECORDS,
+			 in, (int)(int16_t)cb_in);
+	if (ret != 0 && ret != SOCKET_ERROR)
+		abort();
+	if (ret == SOCKET_ERROR && !documented(WSAGetLastError()))
 		abort();
 	return 0;
 }
