@@ -59,7 +59,7 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 	if (!e)
 		return -ENOMEM;
 	strcpy(e->pin_dir, pin_dir);
-	e->sk_fd = e->services_fd = e->rule_ctx_fd = e->udp_flows_fd = -1;
+	e->sk_fd = e->services_fd = e->rule_ctx_fd = e->udp_answer_fd = -1;
 	pthread_mutex_init(&e->lock, NULL);
 
 	/* members of the engine's group may read and set; read-only access
@@ -75,8 +75,8 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 		err = e->rule_ctx_fd = engine_obj_get_flags(pin_dir,
 				PIN_RULE_CTX, BPF_F_RDONLY);
 	if (err >= 0)
-		err = e->udp_flows_fd = engine_obj_get_flags(pin_dir,
-				PIN_UDP_FLOWS, BPF_F_RDONLY);
+		err = e->udp_answer_fd = engine_obj_get_flags(pin_dir,
+				PIN_UDP_ANSWER, BPF_F_RDONLY);
 	if (err < 0) {
 		lwfp_close(e);
 		return err;
@@ -95,8 +95,8 @@ LWFP_EXPORT void lwfp_close(struct lwfp *e)
 		close(e->services_fd);
 	if (e->rule_ctx_fd >= 0)
 		close(e->rule_ctx_fd);
-	if (e->udp_flows_fd >= 0)
-		close(e->udp_flows_fd);
+	if (e->udp_answer_fd >= 0)
+		close(e->udp_answer_fd);
 	free(e->announced);
 	cache_free(e);
 	free(e);

@@ -18,7 +18,7 @@ struct lwfp {
 	int sk_fd;
 	int services_fd;
 	int rule_ctx_fd;
-	int udp_flows_fd;
+	int udp_answer_fd;
 	/* what never changes under its key, so a context query is one
 	 * syscall: a service slot's name under its generation, a rule's
 	 * context under its id (ids are never reused in an engine) */

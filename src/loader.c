@@ -91,6 +91,7 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
 	(skel)->progs.lwfp_sendmsg4, (skel)->progs.lwfp_sendmsg6,	\
 	(skel)->progs.lwfp_recvmsg4, (skel)->progs.lwfp_recvmsg6,	\
 	(skel)->progs.lwfp_egress, (skel)->progs.lwfp_sock_release,	\
+	(skel)->progs.lwfp_setsockopt,					\
 }
 
 static int pin_flows_iter(struct lwfp_bpf *skel, const char *pin_dir,
@@ -252,7 +253,7 @@ static int grant_group(const char *pin_dir, int gid)
 		mode_t mode;
 	} grants[] = {
 		{ "", 0750 }, { PIN_SK, 0660 }, { PIN_SERVICES, 0640 },
-		{ PIN_RULE_CTX, 0640 }, { PIN_UDP_FLOWS, 0640 },
+		{ PIN_RULE_CTX, 0640 }, { PIN_UDP_ANSWER, 0640 },
 	};
 	char path[PATH_MAX];
 

@@ -254,6 +254,23 @@ struct lwfp_udp_flow {
 	struct bpf_timer idle;	/* ends the flow after udp_idle_s */
 };
 
+/*
+ * Asking for a UDP flow goes through a socket the service holds, so that
+ * nobody reads flows that are not theirs: setsockopt(fd, SOL_LWFP,
+ * LWFP_SO_UDP_PEER, &key, sizeof(key)) on the service's UDP socket, key
+ * naming the client (service_port_be is ignored: the engine takes the
+ * socket's port). The engine answers in that socket's lwfp_udp_answer sk
+ * storage, which the caller reads by the same fd; ENODATA if no flow.
+ */
+#define SOL_LWFP		0x4c57
+#define LWFP_SO_UDP_PEER	1
+
+struct lwfp_udp_answer {
+	struct lwfp_udp_key key;	/* the question, port filled in */
+	__u32 _pad;
+	struct lwfp_sk hop;
+};
+
 /* What the flows iterator writes per socket. */
 struct lwfp_sk_dump {
 	struct lwfp_sk sk;

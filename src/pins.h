@@ -12,6 +12,7 @@
 #define PIN_STATS	"lwfp_stats"
 #define PIN_RULE_CTX	"lwfp_rule_ctx"
 #define PIN_UDP_FLOWS	"lwfp_udp_flows"
+#define PIN_UDP_ANSWER	"lwfp_udp_answer"
 /* The flows iterator program, attached on demand by `lwfp flows`. */
 #define PIN_FLOWS_PROG	"prog_flows"
 /* Cgroup links are pinned as "link_" + program name. */

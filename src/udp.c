@@ -21,6 +21,28 @@
 _Static_assert(LWFP_CMSG_RECORDS == 60 && LWFP_CMSG_CONTEXT == 70,
 	       "the control message types are Windows' IP_WFP_REDIRECT_*");
 
+/* Why the engine did not answer: the errno of setsockopt(), as the
+ * library's errors say it. */
+static int udp_ask_error(int fd, int err)
+{
+	int type;
+	socklen_t len = sizeof(type);
+
+	if (err == ENODATA || err == EBADF || err == ENOTSOCK || err == EINVAL)
+		return -err;
+	if (err == EPROTONOSUPPORT)
+		return -EPROTONOSUPPORT;
+	/* no engine program saw it: the socket is outside the engine's
+	 * cgroup (or no engine is attached) and the kernel refused */
+	if (err == ENOPROTOOPT) {
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+		    type != SOCK_DGRAM)
+			return -EPROTONOSUPPORT;
+		return -ENODATA;
+	}
+	return -err;
+}
+
 /* The flows map key for a peer; false if peer is not an IP address. */
 static bool peer_key(const struct sockaddr *peer, socklen_t peerlen,
 		     __u16 service_port_be, struct lwfp_udp_key *key)
@@ -47,43 +69,35 @@ static bool peer_key(const struct sockaddr *peer, socklen_t peerlen,
 	return false;
 }
 
-static int local_port(int fd, __u16 *port_be)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -errno;
-	if (ss.ss_family == AF_INET)
-		*port_be = ((struct sockaddr_in *)&ss)->sin_port;
-	else if (ss.ss_family == AF_INET6)
-		*port_be = ((struct sockaddr_in6 *)&ss)->sin6_port;
-	else
-		return -EPROTONOSUPPORT;
-	return 0;
-}
-
+/*
+ * Ask the engine through the socket (so only the socket's holder learns
+ * about flows to its port), then read the answer from the socket's
+ * storage. Two threads asking through one socket may swap answers: each
+ * checks the answer is for its own question, and asks again if not.
+ */
 int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 	    socklen_t peerlen, struct lwfp_sk *st)
 {
-	struct lwfp_udp_flow flow;
+	struct lwfp_udp_answer ans;
 	struct lwfp_udp_key key;
-	__u16 port_be = 0;
-	int err;
 
 	if (fd < 0)
 		return -EBADF;
-	if (!peer)
+	if (!peer || !peer_key(peer, peerlen, 0, &key))
 		return -EINVAL;
-	err = local_port(fd, &port_be);
-	if (err)
-		return err;
-	if (!peer_key(peer, peerlen, port_be, &key))
-		return -EINVAL;
-	if (bpf_map_lookup_elem(e->udp_flows_fd, &key, &flow))
-		return errno == ENOENT ? -ENODATA : -errno;
-	*st = flow.hop;
-	return 0;
+	for (int tries = 0; tries < 8; tries++) {
+		if (setsockopt(fd, SOL_LWFP, LWFP_SO_UDP_PEER, &key,
+			       sizeof(key)) < 0)
+			return udp_ask_error(fd, errno);
+		if (bpf_map_lookup_elem(e->udp_answer_fd, &fd, &ans))
+			return errno == ENOENT ? -ENODATA : -errno;
+		if (!memcmp(ans.key.client, key.client, sizeof(key.client)) &&
+		    ans.key.client_port_be == key.client_port_be) {
+			*st = ans.hop;
+			return 0;
+		}
+	}
+	return -EAGAIN;
 }
 
 static int peer_hop(struct lwfp **e, int fd, const struct sockaddr *peer,

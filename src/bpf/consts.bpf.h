@@ -23,5 +23,8 @@
 #define SO_ORIGINAL_DST	80	/* and IP6T_SO_ORIGINAL_DST at SOL_IPV6 */
 #define EINVAL		22
 #define ECONNREFUSED	111
+#define ENODATA		61
+#define ENOMEM		12
+#define EPROTONOSUPPORT	93
 
 #endif /* LWFP_CONSTS_BPF_H */

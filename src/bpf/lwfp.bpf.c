@@ -444,6 +444,21 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 	return 1;
 }
 
+/* A UDP service's question about a peer (see LWFP_SO_UDP_PEER). */
+SEC("cgroup/setsockopt")
+int lwfp_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (ctx->level != SOL_LWFP || ctx->optname != LWFP_SO_UDP_PEER)
+		return 1;
+	if (!sk || sk->protocol != IPPROTO_UDP) {
+		bpf_set_retval(-EPROTONOSUPPORT);
+		return 0;
+	}
+	return udp_answer(ctx, sk);
+}
+
 /* `lwfp flows`: every socket the engine tracks, with its TCP state. */
 SEC("iter/bpf_sk_storage_map")
 int lwfp_flows(struct bpf_iter__bpf_sk_storage_map *ctx)

@@ -93,4 +93,12 @@ struct {
 	__type(value, struct lwfp_udp_sk);
 } lwfp_udp_sk SEC(".maps");
 
+/* A UDP service socket's answer to its last LWFP_SO_UDP_PEER question. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lwfp_udp_answer);
+} lwfp_udp_answer SEC(".maps");
+
 #endif /* LWFP_MAPS_BPF_H */

@@ -291,4 +291,41 @@ static __always_inline bool udp_reply_from_service(struct bpf_sock_addr *ctx,
 	return true;
 }
 
+/*
+ * A UDP service asks for the flow from a peer to its socket's port; the
+ * answer goes in that socket's storage, read by the same fd. A process
+ * can only ask through, and read from, sockets it holds.
+ */
+static __always_inline int udp_answer(struct bpf_sockopt *ctx,
+				      struct bpf_sock *sk)
+{
+	struct lwfp_udp_key *q = ctx->optval;
+	struct lwfp_udp_answer *a;
+	struct lwfp_udp_flow *f;
+	struct lwfp_udp_key key;
+
+	if ((void *)(q + 1) > ctx->optval_end || ctx->optlen != sizeof(*q)) {
+		bpf_set_retval(-EINVAL);
+		return 0;
+	}
+	key = *q;
+	key.service_port_be = bpf_htons((__u16)sk->src_port);
+	a = bpf_sk_storage_get(&lwfp_udp_answer, sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!a) {
+		bpf_set_retval(-ENOMEM);
+		return 0;
+	}
+	a->key = key;
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, &key);
+	if (!f) {
+		__builtin_memset(&a->hop, 0, sizeof(a->hop));
+		bpf_set_retval(-ENODATA);
+		return 0;
+	}
+	a->hop = f->hop;
+	ctx->optlen = -1;	/* answered: the kernel has nothing to do */
+	return 1;
+}
+
 #endif /* LWFP_UDP_BPF_H */

@@ -12,6 +12,22 @@
 
 static char group[32], user_in[32], user_out[32];
 
+/* Whether this process may open a pinned object of the engine: 0 or
+ * -errno (the file mode decides, before bpffs is asked). */
+static int pin_access(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", env.pin_dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return -errno;
+}
+
 static void accounts_cleanup(void)
 {
 	char cmd[256];
@@ -151,6 +167,100 @@ static void test_group_access(void)
 	close(origin);
 }
 
+/* A UDP service as user_in: its flows through its own socket, and not
+ * the engine's table of every UDP flow. */
+static void udp_service_main(int fd)
+{
+	unsigned char blob[LWFP_CONTEXT_MAX_LEN];
+	struct sockaddr_storage peer, dst;
+	socklen_t plen = sizeof(peer), dlen = sizeof(dst);
+	size_t blen = sizeof(blob);
+	struct lwfp *eng;
+	char buf[16];
+	ssize_t n;
+	int map;
+
+	become(user_in, "svc");
+	if (lwfp_open(env.pin_dir, &eng))
+		_exit(SV_OPEN);
+	map = pin_access("lwfp_udp_flows");
+	if (map != -EACCES)
+		_exit(SV_FOREIGN_FD);
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+	if (n <= 0)
+		_exit(SV_ACCEPT);
+	if (lwfp_query_udp_context(eng, fd, (struct sockaddr *)&peer, plen,
+				   blob, &blen) ||
+	    lwfp_query_udp_original_dst(eng, fd, (struct sockaddr *)&peer,
+					plen, &dst, &dlen))
+		_exit(SV_QUERY);
+	if (sendto(fd, "ok", 2, 0, (struct sockaddr *)&peer, plen) != 2)
+		_exit(SV_CONNECT);
+	lwfp_close(eng);
+	_exit(SV_OK);
+}
+
+/* An ordinary app (uid 65534) sending one datagram, expecting "ok" from
+ * where it sent it. */
+static void udp_app_main(uint16_t port)
+{
+	struct sockaddr_storage dst, src;
+	socklen_t dlen = make_addr(&dst, "127.0.0.2", port), slen = sizeof(src);
+	struct timeval tv = { .tv_sec = 5 };
+	char buf[8];
+	int fd;
+
+	cg_enter("app");
+	if (setgid(65534) || setuid(65534))
+		_exit(CL_SETUP);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, "q", 1, 0, (struct sockaddr *)&dst, dlen) != 1)
+		_exit(CL_IO);
+	if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src,
+		     &slen) != 2)
+		_exit(CL_REPLY);
+	_exit(strcmp(addr_str(&src), addr_str(&dst)) ? CL_PEER : CL_OK);
+}
+
+static void test_group_udp(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(&ss, "127.0.0.1", 0);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
+	uint16_t svc_port, orig_port = unused_port("127.0.0.2");
+	char listen[32], dport[8];
+	pid_t svc, app;
+
+	engine_stop();
+	REQUIRE(!lwfp_run("load", "--cgroup", env.base, "--group", group,
+			  NULL), "load --group");
+	env.loaded = true;
+	REQUIRE(fd >= 0 && !bind(fd, (struct sockaddr *)&ss, len), "bind");
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	svc_port = addr_port(&ss);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
+	snprintf(dport, sizeof(dport), "%u", orig_port);
+	REQUIRE(!lwfp_run("service", "add", "udp", "--listen", listen,
+			  "--proto", "udp", NULL) &&
+		!lwfp_run("rule", "add", "--service", "udp", "--proto", "udp",
+			  "--dst", "127.0.0.2/32", "--dport", dport, NULL),
+		"service and rule: %s", env.out);
+	svc = fork();
+	if (svc == 0)
+		udp_service_main(fd);
+	app = fork();
+	if (app == 0)
+		udp_app_main(orig_port);
+	rc = client_wait(svc);
+	CHECK(rc == SV_OK, "UDP service as a member of the group: step %d",
+	      rc);
+	rc = client_wait(app);
+	CHECK(rc == CL_OK, "ordinary UDP app redirected: exit %d", rc);
+	close(fd);
+}
+
 /* Without --group (and no group "lwfp"), only root has access. */
 static void test_root_only(void)
 {
@@ -178,10 +288,12 @@ int main(int argc, char **argv)
 	static const char *const names[] = {
 		"a service in the engine's group; an outsider; an ordinary app",
 		"without a group, root only",
+		"a UDP service in the group: its flows only, through its socket",
 	};
-	static const test_fn fns[] = { test_group_access, test_root_only };
+	static const test_fn fns[] = { test_group_access, test_root_only,
+				       test_group_udp };
 
 	env_init(argc, argv, "priv");
 	accounts_create();
-	return run_tests(names, fns, 2);
+	return run_tests(names, fns, 3);
 }
