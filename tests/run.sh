@@ -52,8 +52,11 @@ if [ "$what" = fuzz ] || [ "$what" = all ]; then
 		corpus=$(mktemp -d)
 		seeds="tests/fuzz/corpus/${name#fuzz_}"
 		[ -d "$seeds" ] && cp -r "$seeds"/. "$corpus"/
+		# a crashing input lands in BUILD/fuzz-artifacts, not here
+		mkdir -p "$build/fuzz-artifacts"
 		run "fuzz/$name" "$f" -max_total_time="${FUZZ_SECONDS:-10}" \
-			-print_final_stats=0 "$corpus"
+			-print_final_stats=0 \
+			-artifact_prefix="$build/fuzz-artifacts/$name-" "$corpus"
 		rm -rf "$corpus"
 	done
 fi
