@@ -29,12 +29,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "lwfp.h"
 #include "sniff.h"
 
 #define BUF_SIZE	(64 * 1024)
 #define SNIFF_WINDOW	4096	/* first client bytes looked at */
-#define ADDR_LEN	64
 #define MAX_EVENTS	64
 
 /* One direction: bytes read from one socket, not yet written to the other. */
@@ -70,61 +70,6 @@ static struct lwfp *engine;
 static int epfd = -1;
 static struct flow *flows;
 static unsigned long flows_done;
-
-static const char *fmt_addr(const struct sockaddr_storage *ss, char *buf)
-{
-	const struct sockaddr_in *sin = (const void *)ss;
-	const struct sockaddr_in6 *sin6 = (const void *)ss;
-	bool v6 = ss->ss_family == AF_INET6;
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	inet_ntop(ss->ss_family, v6 ? (const void *)&sin6->sin6_addr
-				    : (const void *)&sin->sin_addr,
-		  host, sizeof(host));
-	snprintf(buf, ADDR_LEN, v6 ? "[%s]:%u" : "%s:%u", host,
-		 ntohs(v6 ? sin6->sin6_port : sin->sin_port));
-	return buf;
-}
-
-/* "127.0.0.1:9000" or "[::1]:9000" */
-static int parse_addr(const char *arg, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (void *)ss;
-	struct sockaddr_in6 *sin6 = (void *)ss;
-	const char *colon = strrchr(arg, ':');
-	bool v6 = arg[0] == '[';
-	char host[INET6_ADDRSTRLEN], *end;
-	unsigned long port;
-	size_t len;
-	void *ip;
-
-	if (!colon || !isdigit((unsigned char)colon[1]))
-		return -1;
-	port = strtoul(colon + 1, &end, 10);
-	len = colon - arg;
-	if (*end || port > 65535 || (v6 && (len < 2 || colon[-1] != ']')))
-		return -1;
-	len -= 2 * v6;			/* without the brackets */
-	if (len >= sizeof(host))
-		return -1;
-	memcpy(host, arg + v6, len);
-	host[len] = '\0';
-
-	memset(ss, 0, sizeof(*ss));
-	ss->ss_family = v6 ? AF_INET6 : AF_INET;
-	if (v6)
-		sin6->sin6_port = htons(port);
-	else
-		sin->sin_port = htons(port);
-	ip = v6 ? (void *)&sin6->sin6_addr : (void *)&sin->sin_addr;
-	return inet_pton(ss->ss_family, host, ip) == 1 ? 0 : -1;
-}
-
-static socklen_t addr_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					 : sizeof(struct sockaddr_in);
-}
 
 /* Make epoll watch exactly `events` on c. 0 unregisters it: a socket that
  * hung up while we have nothing to do with it must not wake us in a loop. */
@@ -166,7 +111,7 @@ static void log_flow(struct flow *f, const char *what, const char *why)
 	char orig[ADDR_LEN];
 
 	printf("relay-proxy: flow orig=%s client=pid %u (%s) uid %u service=%s "
-	       "rule=%u up=%llu down=%llu%s", fmt_addr(&f->ctx.orig_dst, orig),
+	       "rule=%u up=%llu down=%llu%s", addr_fmt(&f->ctx.orig_dst, orig),
 	       f->ctx.pid, f->ctx.comm, f->ctx.uid, f->ctx.service,
 	       f->ctx.rule_id, f->up.bytes, f->down.bytes, f->sniffed);
 	print_rule_context(&f->ctx);
@@ -350,7 +295,7 @@ static void log_accepted(const struct lwfp_context *ctx)
 
 	printf("relay-proxy: accepted flow orig=%s client=pid %u (%s) uid %u "
 	       "gid %u cgroup %llu service=%s rule=%u",
-	       fmt_addr(&ctx->orig_dst, orig), ctx->pid, ctx->comm, ctx->uid,
+	       addr_fmt(&ctx->orig_dst, orig), ctx->pid, ctx->comm, ctx->uid,
 	       ctx->gid, (unsigned long long)ctx->cgroup_id, ctx->service,
 	       ctx->rule_id);
 	print_rule_context(ctx);
@@ -385,10 +330,10 @@ static void flow_start(int fd)
 		getpeername(fd, (struct sockaddr *)&peer, &plen);
 		if (err == -ENODATA)
 			printf("relay-proxy: refusing direct connection from "
-			       "%s\n", fmt_addr(&peer, from));
+			       "%s\n", addr_fmt(&peer, from));
 		else
 			fprintf(stderr, "relay-proxy: connection from %s: %s\n",
-				fmt_addr(&peer, from), lwfp_strerror(err));
+				addr_fmt(&peer, from), lwfp_strerror(err));
 		close(fd);
 		free(f);
 		return;
@@ -448,13 +393,13 @@ static int listen_on(const struct sockaddr_storage *addr)
 	    listen(fd, SOMAXCONN) ||
 	    getsockname(fd, (struct sockaddr *)&bound, &len)) {
 		fprintf(stderr, "relay-proxy: cannot listen on %s: %s\n",
-			fmt_addr(addr, name), strerror(errno));
+			addr_fmt(addr, name), strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	/* the bound address: port 0 picks a free one */
-	printf("relay-proxy: listening on %s\n", fmt_addr(&bound, name));
+	printf("relay-proxy: listening on %s\n", addr_fmt(&bound, name));
 	fflush(stdout);
 	return fd;
 }
@@ -551,7 +496,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!listen_arg || optind != argc || parse_addr(listen_arg, &addr)) {
+	if (!listen_arg || optind != argc || addr_parse(listen_arg, &addr)) {
 		if (listen_arg && optind == argc)
 			fprintf(stderr, "relay-proxy: bad address '%s'\n",
 				listen_arg);

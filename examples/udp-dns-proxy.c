@@ -36,13 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "dns.h"
 #include "lwfp.h"
 
 #define MAX_LISTEN	4
 #define MAX_EVENTS	64
 #define DGRAM_MAX	65535
-#define ADDR_LEN	64
 /* Room for the records and the largest context lwfp_recvmsg() adds. */
 #define CONTROL_LEN	(CMSG_SPACE(LWFP_RECORDS_LEN) + \
 			 CMSG_SPACE(LWFP_CONTEXT_MAX_LEN))
@@ -94,75 +94,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
-}
-
-static socklen_t addr_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					 : sizeof(struct sockaddr_in);
-}
-
-static const char *fmt_addr(const struct sockaddr_storage *ss, char *buf)
-{
-	const struct sockaddr_in *sin = (const void *)ss;
-	const struct sockaddr_in6 *sin6 = (const void *)ss;
-	bool v6 = ss->ss_family == AF_INET6;
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	inet_ntop(ss->ss_family, v6 ? (const void *)&sin6->sin6_addr
-				    : (const void *)&sin->sin_addr,
-		  host, sizeof(host));
-	snprintf(buf, ADDR_LEN, v6 ? "[%s]:%u" : "%s:%u", host,
-		 ntohs(v6 ? sin6->sin6_port : sin->sin_port));
-	return buf;
-}
-
-/* "127.0.0.1:53" or "[::1]:53" */
-static int parse_addr(const char *arg, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (void *)ss;
-	struct sockaddr_in6 *sin6 = (void *)ss;
-	const char *colon = strrchr(arg, ':');
-	bool v6 = arg[0] == '[';
-	char host[INET6_ADDRSTRLEN], *end;
-	unsigned long port;
-	size_t len;
-
-	if (!colon || !isdigit((unsigned char)colon[1]))
-		return -1;
-	port = strtoul(colon + 1, &end, 10);
-	len = colon - arg;
-	if (*end || port > 65535 || (v6 && (len < 2 || colon[-1] != ']')))
-		return -1;
-	len -= 2 * v6;
-	if (len >= sizeof(host))
-		return -1;
-	memcpy(host, arg + v6, len);
-	host[len] = '\0';
-
-	memset(ss, 0, sizeof(*ss));
-	ss->ss_family = v6 ? AF_INET6 : AF_INET;
-	if (v6) {
-		sin6->sin6_port = htons(port);
-		return inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1 ? 0 : -1;
-	}
-	sin->sin_port = htons(port);
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
-}
-
-static bool same_addr(const struct sockaddr_storage *a,
-		      const struct sockaddr_storage *b)
-{
-	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
-
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return a4->sin_port == b4->sin_port &&
-		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	return a6->sin6_port == b6->sin6_port &&
-	       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
 }
 
 /* ---- what lwfp knows about a flow ------------------------------------ */
@@ -238,7 +169,7 @@ static struct flow *flow_find(const struct listener *l,
 {
 	for (size_t i = 0; i < max_flows; i++)
 		if (flows[i].used && flows[i].lst == l &&
-		    same_addr(&flows[i].client, client))
+		    addr_equal(&flows[i].client, client))
 			return &flows[i];
 	return NULL;
 }
@@ -307,9 +238,9 @@ static struct flow *flow_new(struct listener *l,
 	f->client_len = client_len;
 	f->origin = *o;
 	f->last_ms = now_ms();
-	fmt_addr(client, f->client_name);
-	fmt_addr(&o->dst, f->dst_name);
-	fmt_addr(&via, f->via_name);
+	addr_fmt(client, f->client_name);
+	addr_fmt(&o->dst, f->dst_name);
+	addr_fmt(&via, f->via_name);
 	what = "epoll";
 	ev.data.ptr = &f->up;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
@@ -320,7 +251,7 @@ fail_errno:
 	why = strerror(errno);
 fail:
 	fprintf(log_out, "error: %s: outbound socket to %s: %s\n", what,
-		fmt_addr(&o->dst, dst), why);
+		addr_fmt(&o->dst, dst), why);
 	if (fd >= 0)
 		close(fd);
 	return NULL;
@@ -361,12 +292,12 @@ static struct flow *query_flow(struct listener *l, struct msghdr *msg,
 		fprintf(log_out, "refusing query %s %s from %s to %s: not "
 			"redirected by lwfp\n", q->qname,
 			dns_type_str(q->qtype, type, sizeof(type)),
-			fmt_addr(client, name), l->name);
+			addr_fmt(client, name), l->name);
 		return NULL;
 	}
 	if (err < 0) {
 		fprintf(log_out, "error: query from %s: %s\n",
-			fmt_addr(client, name), lwfp_strerror(err));
+			addr_fmt(client, name), lwfp_strerror(err));
 		return NULL;
 	}
 	return flow_new(l, client, msg->msg_namelen, &o);
@@ -400,7 +331,7 @@ static void on_query(struct listener *l)
 			lwfp_strerror(n));
 		return;
 	}
-	fmt_addr(&client, name);
+	addr_fmt(&client, name);
 	err = msg.msg_flags & MSG_TRUNC ? -EMSGSIZE :
 	      dns_parse_question(dgram, n, &q);
 	if (!err && (q.flags & DNS_FLAG_QR))
@@ -487,11 +418,11 @@ static int listen_on(struct sockaddr_storage *addr, struct listener *l)
 	    getsockname(l->w.fd, (struct sockaddr *)addr, &len) ||
 	    watch_fd(&l->w)) {
 		fprintf(stderr, "udp-dns-proxy: cannot listen on %s: %s\n",
-			fmt_addr(addr, name), strerror(errno));
+			addr_fmt(addr, name), strerror(errno));
 		return -1;
 	}
 	/* the bound address: port 0 picks a free one */
-	fmt_addr(addr, l->name);
+	addr_fmt(addr, l->name);
 	fprintf(log_out, "listening on %s\n", l->name);
 	return 0;
 }
@@ -602,7 +533,7 @@ int main(int argc, char **argv)
 					"--listen\n", MAX_LISTEN);
 				return 2;
 			}
-			if (parse_addr(optarg, &listen_addrs[nlisten++])) {
+			if (addr_parse(optarg, &listen_addrs[nlisten++])) {
 				fprintf(stderr, "udp-dns-proxy: bad address "
 					"'%s'\n", optarg);
 				return 2;

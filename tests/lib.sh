@@ -37,3 +37,40 @@ remove_cgroups() {
 	done
 	return 1
 }
+
+# running PID: PID (a child of ours) exists and has not exited yet.
+running() {
+	local st
+
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+# stop_pid PID: TERM, KILL after 5 s, and reap (no zombie left behind).
+stop_pid() {
+	local p=$1
+
+	kill -TERM "$p" 2>/dev/null
+	for _ in $(seq 50); do
+		running "$p" || break
+		sleep 0.1
+	done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+}
+
+# remove_pin_dir [DIR]: unload the engine at DIR (default $PIN), or unpin
+# by hand if that fails: links first, so no program runs on removed maps.
+remove_pin_dir() {
+	local dir=${1:-$PIN}
+
+	[ -d "$dir" ] || return 0
+	if [ -e "$dir/lwfp_config" ]; then
+		"$LWFP" --pin-dir "$dir" unload >/dev/null 2>&1
+	fi
+	if [ -d "$dir" ]; then
+		rm -f "$dir"/link_* 2>/dev/null
+		rm -f "$dir"/* 2>/dev/null
+		rmdir "$dir" 2>/dev/null
+	fi
+}

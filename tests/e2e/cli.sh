@@ -37,22 +37,11 @@ unset LWFP_DEBUG
 
 # ---- cleanup: runs on every exit, normal or not ----
 
-# Remove one of our pin directories: unload, or unpin by hand if that fails.
-remove_pin_dir() {
+# Remove one of our pin directories, never anything but ours.
+remove_our_pin_dir() {
 	case $1 in
-	"$BPFFS"/lwfp-clitest-*) ;;
-	*) return ;;	# never anything but ours
+	"$BPFFS"/lwfp-clitest-*) remove_pin_dir "$1" ;;
 	esac
-	[ -d "$1" ] || return 0
-	if [ -e "$1/lwfp_config" ]; then
-		"$LWFP" --pin-dir "$1" unload >/dev/null 2>&1
-	fi
-	if [ -d "$1" ]; then
-		# links first, so that no program runs on half-removed maps
-		rm -f "$1"/link_* 2>/dev/null
-		rm -f "$1"/* 2>/dev/null
-		rmdir "$1" 2>/dev/null
-	fi
 }
 
 
@@ -65,9 +54,9 @@ cleanup() {
 		wait "$SLEEP_PID" 2>/dev/null
 		SLEEP_PID=
 	fi
-	remove_pin_dir "$PIN"
-	remove_pin_dir "$PIN_BAD"
-	remove_pin_dir "$NOPIN"
+	remove_our_pin_dir "$PIN"
+	remove_our_pin_dir "$PIN_BAD"
+	remove_our_pin_dir "$NOPIN"
 	remove_cgroups
 	[ -n "$T" ] && rm -rf "$T"
 	T=

@@ -77,36 +77,6 @@ IDLE=2			# the proxy closes a flow's socket after this long
 
 # ---- cleanup: runs on every exit, normal or not ----
 
-running() {
-	local st
-
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "${st%% *}" != Z ]
-}
-
-# stop_pid PID: TERM, KILL after 5 s, and reap; returns PID's status.
-stop_pid() {
-	local p=$1
-
-	kill -TERM "$p" 2>/dev/null
-	for _ in $(seq 50); do
-		running "$p" || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
-
-remove_pin_dir() {
-	[ -d "$PIN" ] || return 0
-	"$LWFP" --pin-dir "$PIN" unload >/dev/null 2>&1
-	if [ -d "$PIN" ]; then
-		rm -f "$PIN"/link_* 2>/dev/null	# links first: detach
-		rm -f "$PIN"/* 2>/dev/null
-		rmdir "$PIN" 2>/dev/null
-	fi
-}
-
 cleanup() {
 	local p
 
