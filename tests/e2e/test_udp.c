@@ -757,6 +757,25 @@ static void t_chain(void)
 	close(fo);
 }
 
+/* One datagram to dst from the app cgroup: CL_OK, CL_CONNECT if the
+ * send was refused, CL_IO. */
+static int send_one_from_app(const struct sockaddr_storage *dst,
+			     socklen_t dlen)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = socket(dst->ss_family, SOCK_DGRAM, 0);
+
+		cg_enter("app");
+		if (sendto(fd, "x", 1, 0, (const struct sockaddr *)dst,
+			   dlen) == 1)
+			_exit(CL_OK);
+		_exit(errno == ECONNREFUSED ? CL_CONNECT : CL_IO);
+	}
+	return client_wait(pid);
+}
+
 /* A service that has no socket bound: fail open goes to the original
  * destination, fail closed refuses the send. A TCP-only service takes no
  * UDP. */
@@ -767,7 +786,6 @@ static void t_fail_modes(void)
 	uint16_t po = 0, dead = unused_udp_port("127.0.0.1");
 	int fo = udp_bind("127.0.0.2", &po), st;
 	socklen_t dlen = make_addr(&dst, "127.0.0.2", po);
-	pid_t pid;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", dead);
 	snprintf(port, sizeof(port), "%u", po);
@@ -776,16 +794,7 @@ static void t_fail_modes(void)
 		!lwfp_run("rule", "add", "--service", "down", "--proto", "udp",
 			  "--dst", "127.0.0.2/32", "--dport", port, NULL),
 		"setup: %s", env.out);
-	pid = fork();
-	if (pid == 0) {
-		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-		cg_enter("app");
-		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, dlen) == 1)
-			_exit(CL_OK);
-		_exit(errno == ECONNREFUSED ? CL_CONNECT : CL_IO);
-	}
-	st = client_wait(pid);
+	st = send_one_from_app(&dst, dlen);
 	CHECK(st == CL_CONNECT, "fail closed: send gave %d", st);
 	CHECK(!readable(fo, 200), "fail closed: a datagram went through");
 
@@ -800,15 +809,8 @@ static void t_fail_modes(void)
 		!lwfp_run("rule", "add", "--service", "up", "--proto", "udp",
 			  "--dst", "127.0.0.2/32", "--dport", port, NULL),
 		"setup: %s", env.out);
-	pid = fork();
-	if (pid == 0) {
-		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-		cg_enter("app");
-		_exit(sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, dlen) == 1 ?
-		      CL_OK : CL_IO);
-	}
-	CHECK(client_wait(pid) == CL_OK, "fail open: send failed");
+	st = send_one_from_app(&dst, dlen);
+	CHECK(st == CL_OK, "fail open: send gave %d", st);
 	CHECK(readable(fo, 2000), "fail open: the original got nothing");
 	close(fo);
 }
