@@ -6,7 +6,8 @@
  * a WSATHREADID names, WSAGetOverlappedResult), aborts by closesocket()
  * and SIO_FLUSH, build/examples/winsock-proxy as the redirect service
  * of a real client, and UDP: setsockopt(IP_WFP_REDIRECT_*), WSARecvMsg's
- * control messages, WSASendMsg with the records, the codes on UDP.
+ * control messages, WSASendMsg with the records, the codes on UDP, and
+ * build/examples/winsock-udp-proxy as the UDP service of a real client.
  */
 #include <grp.h>
 #include <poll.h>
@@ -2472,6 +2473,201 @@ out:
 	close(ud[1]);
 }
 
+/* ---- the UDP example, as the redirect service of a real client -------- */
+
+/* A client in "app": "one", then "two" to dst, each echoed back to it
+ * from dst. */
+static void echo_client_main(const struct sockaddr_storage *dst,
+			     socklen_t dst_len)
+{
+	static const char *const msgs[] = { "one", "two" };
+	struct sockaddr_storage src;
+	socklen_t slen;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	cg_enter("app");
+	prctl(PR_SET_NAME, "ws-udp-echo");
+	fd = socket(dst->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		_exit(CL_SETUP);
+	for (size_t i = 0; i < ARRAY_SIZE(msgs); i++) {
+		if (sendto(fd, msgs[i], strlen(msgs[i]), 0,
+			   (const struct sockaddr *)dst, dst_len) < 0)
+			_exit(CL_IO);
+		/* if the test dies, the client must not wait forever */
+		if (!readable_in(fd, 20000))
+			_exit(CL_IO);
+		slen = sizeof(src);
+		n = recvfrom(fd, buf, sizeof(buf) - 1, 0,
+			     (struct sockaddr *)&src, &slen);
+		if (n < 0)
+			_exit(CL_IO);
+		buf[n] = '\0';
+		if (strcmp(buf, msgs[i]))
+			_exit(CL_REPLY);
+		if (strcmp(addr_str(&src), addr_str(dst)))
+			_exit(CL_PEER);
+	}
+	_exit(CL_OK);
+}
+
+/*
+ * build/examples/winsock-udp-proxy (exempt by --pid) between a client and
+ * an echo at 127.0.0.2: the echoes reach the client from 127.0.0.2, the
+ * origin sees the proxy's outbound socket, and the proxy logs the flow
+ * from its context, then its end (idle after 1 s) with the bytes.
+ */
+static void test_winsock_udp_proxy(void)
+{
+	char proxy[PATH_MAX], line[512], listen[32], dport[8], pid_s[16];
+	char want[160], echo[64];
+	struct sockaddr_storage orig, src[2], direct;
+	socklen_t orig_len, len;
+	uint16_t orig_port, proxy_port = 0, client_port = 0, via_port = 0;
+	const char *slash = strrchr(env.lwfp, '/'), *via;
+	int origin, p[2] = { -1, -1 }, d = -1, rc;
+	pid_t pid = -1, cpid = -1, client_pid = 0;
+	ssize_t n;
+
+	origin = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	orig_len = make_addr(&orig, "127.0.0.2", 0);
+	REQUIRE_OR(out, origin >= 0 &&
+		   !bind(origin, (struct sockaddr *)&orig, orig_len),
+		   "origin at 127.0.0.2: %s", strerror(errno));
+	len = sizeof(orig);
+	getsockname(origin, (struct sockaddr *)&orig, &len);
+	orig_port = addr_port(&orig);
+
+	snprintf(proxy, sizeof(proxy), "%.*s/examples/winsock-udp-proxy",
+		 slash ? (int)(slash - env.lwfp) : 1, slash ? env.lwfp : ".");
+	REQUIRE_OR(out, access(proxy, X_OK) == 0, "%s missing", proxy);
+	REQUIRE_OR(out, pipe(p) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		setenv(LWFP_PIN_DIR_ENV, env.pin_dir, 1);
+		/* one flow, ended after 1 s idle */
+		execl(proxy, "winsock-udp-proxy", "127.0.0.1", "0", "1", "1",
+		      NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	p[1] = -1;
+	REQUIRE_OR(out, pid > 0, "fork");
+	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
+	      sscanf(line, "winsock-udp-proxy: listening on 127.0.0.1:%hu",
+		     &proxy_port) == 1, "proxy ready: %s", line);
+	if (!proxy_port)
+		goto out;
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", proxy_port);
+	snprintf(dport, sizeof(dport), "%u", orig_port);
+	snprintf(pid_s, sizeof(pid_s), "%d", pid);
+	REQUIRE_OR(out, !lwfp_run("service", "add", "wudp", "--listen",
+				  listen, "--proto", "udp", "--pid", pid_s,
+				  NULL), "service add");
+	REQUIRE_OR(out, !lwfp_run("rule", "add", "--service", "wudp",
+				  "--proto", "udp", "--dst", "127.0.0.2/32",
+				  "--dport", dport, "--context", rule_ctx,
+				  NULL), "rule add");
+
+	/* a datagram sent to the proxy directly is no flow: dropped */
+	d = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	make_addr(&direct, "127.0.0.1", proxy_port);
+	CHECK(d >= 0 && sendto(d, "direct", 6, 0, (struct sockaddr *)&direct,
+			       sizeof(struct sockaddr_in)) == 6, "direct send");
+	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
+	      strstr(line, ": not a redirected flow, 6 bytes dropped"),
+	      "direct datagram dropped: %s", line);
+
+	cpid = fork();
+	if (cpid == 0)
+		echo_client_main(&orig, orig_len);
+	REQUIRE_OR(out, cpid > 0, "fork");
+	client_pid = cpid;
+
+	/* the origin echoes each datagram to where it came from */
+	for (int i = 0; i < 2; i++) {
+		len = sizeof(src[i]);
+		n = -1;
+		if (readable_in(origin, 10000))
+			n = recvfrom(origin, echo, sizeof(echo) - 1, 0,
+				     (struct sockaddr *)&src[i], &len);
+		REQUIRE_OR(out, n > 0, "datagram %d reached the origin",
+			   i + 1);
+		echo[n] = '\0';
+		CHECK(!strcmp(echo, i ? "two" : "one"), "origin got %s",
+		      echo);
+		CHECK(sendto(origin, echo, n, 0, (struct sockaddr *)&src[i],
+			     len) == n, "echo %d", i + 1);
+	}
+	rc = client_wait(cpid);
+	cpid = -1;
+	CHECK(rc == 0, "client exit %d (echoes from 127.0.0.2:%u)", rc,
+	      orig_port);
+
+	/* the new flow, from the context the first datagram came with */
+	CHECK(read_line(p[0], line, sizeof(line), 10000), "flow line");
+	printf("# %s\n", line);
+	CHECK(sscanf(line, "winsock-udp-proxy: flow 1: 127.0.0.1:%hu -> ",
+		     &client_port) == 1, "flow 1, its client: %s", line);
+	snprintf(want, sizeof(want), " -> 127.0.0.2:%u pid %d comm "
+		 "ws-udp-echo uid 0 service wudp rule ", orig_port,
+		 client_pid);
+	CHECK(strstr(line, want), "the destination and the client process "
+	      "from the context: %s", line);
+	CHECK(strstr(line, ", 40 bytes of records, ") &&
+	      strstr(line, "first datagram 3 bytes"), "records: %s", line);
+	via = strstr(line, ", via port ");
+	CHECK(via && sscanf(via, ", via port %hu", &via_port) == 1 &&
+	      via_port != proxy_port, "the outbound socket: %s", line);
+	/* the origin heard the outbound socket, not the service port */
+	for (int i = 0; i < 2; i++)
+		CHECK(src[i].ss_family == AF_INET &&
+		      ((struct sockaddr_in *)&src[i])->sin_addr.s_addr ==
+		      htonl(INADDR_LOOPBACK) &&
+		      addr_port(&src[i]) == via_port &&
+		      addr_port(&src[i]) != proxy_port,
+		      "datagram %d came from %s, via port %u, service "
+		      "port %u", i + 1, addr_str(&src[i]), via_port,
+		      proxy_port);
+
+	/* idle for 1 s: the flow ends with its bytes, the proxy exits */
+	CHECK(read_line(p[0], line, sizeof(line), 10000), "end line");
+	printf("# %s\n", line);
+	snprintf(want, sizeof(want), "winsock-udp-proxy: flow 1 ended (idle): "
+		 "127.0.0.1:%u -> 127.0.0.2:%u, 6 bytes up, 6 bytes down",
+		 client_port, orig_port);
+	CHECK(!strcmp(line, want), "end line: %s, want %s", line, want);
+	for (int ms = 0; ms < 10000 && pid > 0; ms += 10) {
+		if (waitpid(pid, &rc, WNOHANG) == pid)
+			pid = -1;
+		else
+			usleep(10000);
+	}
+	CHECK(pid < 0 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	      "proxy exit %#x", pid < 0 ? rc : -1);
+out:
+	if (cpid > 0) {
+		kill(cpid, SIGKILL);
+		waitpid(cpid, NULL, 0);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (d >= 0)
+		close(d);
+	if (origin >= 0)
+		close(origin);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -2507,6 +2703,7 @@ int main(int argc, char **argv)
 		"UDP: records by WSASendMsg, setsockopt, SIO_SET: no loop",
 		"UDP: SIO_QUERY_* on a per-flow connected socket",
 		"UDP: setsockopt, extension pointers, WSARecvMsg errors",
+		"winsock-udp-proxy relays a real UDP client's flow",
 	};
 	static const test_fn fns[] = {
 		test_startup, test_query_success, test_buffer_sizes,
@@ -2521,7 +2718,7 @@ int main(int argc, char **argv)
 		test_winsock_proxy, test_udp_recvmsg_v4, test_udp_recvmsg_v6,
 		test_udp_recvmsg_off, test_udp_recvmsg_ctrunc,
 		test_udp_sendmsg_records, test_udp_query_connected,
-		test_udp_errors,
+		test_udp_errors, test_winsock_udp_proxy,
 	};
 
 	env_init(argc, argv, "winsock");
