@@ -10,7 +10,6 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
-#include <linux/bpf.h>		/* struct bpf_timer */
 #endif
 
 /* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map) */
@@ -251,7 +250,6 @@ struct lwfp_udp_flow {
 	__u64 last_ns;		/* boottime of its last datagram, either way */
 	__u64 datagrams;	/* client to service */
 	__u64 bytes;
-	struct bpf_timer idle;	/* ends the flow after udp_idle_s */
 };
 
 /*

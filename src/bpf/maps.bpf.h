@@ -78,6 +78,19 @@ struct {
 	__type(value, struct lwfp_udp_flow);
 } lwfp_udp_flows SEC(".maps");
 
+/* The timer that ends idle UDP flows; armed by the first flow. */
+struct lwfp_sweeper {
+	struct bpf_timer timer;
+	__u64 armed;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_sweeper);
+} lwfp_udp_sweeper SEC(".maps");
+
 /* A redirected UDP client socket: the flow it published last (to end it
  * when the socket closes), and the rule table its hop was decided on. */
 struct lwfp_udp_sk {

@@ -105,9 +105,6 @@ static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
 		u->table = cfg->table;
 }
 
-static int udp_flow_idle(void *map, struct lwfp_udp_key *key,
-			 struct lwfp_udp_flow *f);
-
 static __always_inline __u64 udp_idle_ns(void)
 {
 	const struct lwfp_config *cfg;
@@ -119,21 +116,52 @@ static __always_inline __u64 udp_idle_ns(void)
 	return s * NSEC_PER_SEC;
 }
 
-/* Ends a flow idle for the timeout; looks again later if it is not. */
-static int udp_flow_idle(void *map, struct lwfp_udp_key *key,
-			 struct lwfp_udp_flow *f)
-{
-	__u64 idle = bpf_ktime_get_boot_ns() - f->last_ns;
-	__u64 timeout = udp_idle_ns();
+struct sweep_ctx {
+	__u64 now;
+	__u64 timeout;
+};
 
-	if (idle < timeout) {
-		bpf_timer_start(&f->idle, timeout - idle, 0);
+static long sweep_one(struct bpf_map *map, struct lwfp_udp_key *key,
+		      struct lwfp_udp_flow *f, struct sweep_ctx *c)
+{
+	if (c->now - f->last_ns < c->timeout)
 		return 0;
-	}
 	bpf_map_delete_elem(&lwfp_live, &f->hop.rec.token);
 	bpf_map_delete_elem(map, key);
 	stat_inc(LWFP_STAT_UDP_IDLE);
 	return 0;
+}
+
+/* Every quarter of the timeout, end the flows idle for a whole one. */
+static int sweep(void *map, __u32 *key, struct lwfp_sweeper *sw)
+{
+	struct sweep_ctx c = {
+		.now = bpf_ktime_get_boot_ns(),
+		.timeout = udp_idle_ns(),
+	};
+
+	bpf_for_each_map_elem(&lwfp_udp_flows, sweep_one, &c, 0);
+	bpf_timer_start(&sw->timer, c.timeout / 4, 0);
+	return 0;
+}
+
+/*
+ * One timer for all flows, armed by the first: a timer per flow would
+ * reprogram the CPU's timer at each flow's start and end, which a VM pays
+ * with an exit each time.
+ */
+static __always_inline void sweeper_arm(void)
+{
+	struct lwfp_sweeper *sw;
+	__u32 zero = 0;
+
+	sw = bpf_map_lookup_elem(&lwfp_udp_sweeper, &zero);
+	if (!sw || sw->armed ||
+	    __sync_val_compare_and_swap(&sw->armed, 0, 1) != 0)
+		return;
+	bpf_timer_init(&sw->timer, &lwfp_udp_sweeper, CLOCK_BOOTTIME);
+	bpf_timer_set_callback(&sw->timer, sweep);
+	bpf_timer_start(&sw->timer, udp_idle_ns() / 4, 0);
 }
 
 /* The datagram's source and destination; false if not plain UDP. */
@@ -184,7 +212,7 @@ static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
 }
 
 /* A new flow: a fresh token (an expired flow's records never revive),
- * its idle timer, and its records counted live while it lasts. */
+ * and its records counted live while it lasts. */
 static __always_inline void udp_flow_start(struct __sk_buff *skb,
 					   struct bpf_sock *sk,
 					   struct lwfp_sk *st,
@@ -192,7 +220,6 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 					   __u64 now)
 {
 	struct lwfp_udp_flow nf = {};
-	struct lwfp_udp_flow *f;
 	struct lwfp_udp_sk *u;
 	struct lwfp_live live;
 
@@ -214,12 +241,7 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	nf.bytes = skb->len;
 	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
 		return;
-	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
-	if (!f)
-		return;
-	bpf_timer_init(&f->idle, &lwfp_udp_flows, CLOCK_BOOTTIME);
-	bpf_timer_set_callback(&f->idle, udp_flow_idle);
-	bpf_timer_start(&f->idle, udp_idle_ns(), 0);
+	sweeper_arm();
 
 	u->key = *key;
 	u->token = st->rec.token;
