@@ -92,11 +92,18 @@ struct {
 } lwfp_udp_sweeper SEC(".maps");
 
 /* A redirected UDP client socket: the flow it published last (to end it
- * when the socket closes), and the rule table its hop was decided on. */
+ * when the socket closes), the rule table its hop was decided on, and
+ * that hop while a send after a rule change is decided again. */
 struct lwfp_udp_sk {
 	struct lwfp_udp_key key;
 	__u64 token;		/* of the flow published; 0 = none */
 	__u64 table;		/* lwfp_config.table at the decision */
+	/* the hop while an unconnected send is decided again */
+	struct lwfp_records prev_rec;
+	__u64 prev_start_ns;
+	__u32 prev_service_gen;
+	__u8 prev_service;
+	__u8 prev_valid;
 };
 
 struct {

@@ -41,7 +41,11 @@ hop_service(const struct lwfp_sk *st, __u8 *addr)
 /*
  * An unconnected socket goes through the callout at every send. Sending
  * on to the destination its hop was decided for, under the same rule
- * table, continues that flow: the same service, the same records.
+ * table, continues that flow: the same service, the same records. After a
+ * rule change it is decided again; the socket's lwfp_udp_sk keeps the hop
+ * meanwhile, so that the flow continues if the same service takes it
+ * (udp_decided). (Kept there, not on the stack: a stack copy multiplies
+ * the verifier's states through the rule walk past its limit.)
  */
 static __always_inline const struct lwfp_service *
 udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
@@ -57,9 +61,16 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 		return NULL;
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0, 0);
-	if (!cfg || !u || u->table != cfg->table)
+	if (!cfg || !u)
 		return NULL;
-	return hop_service(st, addr);
+	if (u->table == cfg->table)
+		return hop_service(st, addr);
+	u->prev_rec = st->rec;
+	u->prev_start_ns = st->start_ns;
+	u->prev_service_gen = st->service_gen;
+	u->prev_service = st->service;
+	u->prev_valid = 1;
+	return NULL;
 }
 
 /* The socket's flow ends now: its records stop counting, the service
@@ -79,8 +90,9 @@ static __always_inline void udp_flow_end(void *sk)
 	u->token = 0;
 }
 
-/* After a decision: remember the table (later sends may reuse it), or,
- * for a UDP connect that is not redirected, drop the hop the socket had. */
+/* After a decision: remember the table (later sends may reuse it), keep
+ * the flow going if the same service took it again, or, for a UDP connect
+ * that is not redirected, drop the hop the socket had. */
 static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
 					const struct lwfp_service *svc,
 					bool connect)
@@ -91,6 +103,9 @@ static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
 	__u32 zero = 0;
 
 	if (!svc) {
+		u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0, 0);
+		if (u)
+			u->prev_valid = 0;
 		st = connect ? udp_client(ctx->sk) : NULL;
 		if (st) {
 			st->role = LWFP_ROLE_NONE;
@@ -101,8 +116,16 @@ static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (cfg && u)
-		u->table = cfg->table;
+	if (!cfg || !u)
+		return;
+	u->table = cfg->table;
+	st = udp_client(ctx->sk);
+	if (st && u->prev_valid && st->service == u->prev_service &&
+	    st->service_gen == u->prev_service_gen) {
+		st->rec = u->prev_rec;
+		st->start_ns = u->prev_start_ns;
+	}
+	u->prev_valid = 0;
 }
 
 static __always_inline __u64 udp_idle_ns(void)

@@ -561,6 +561,36 @@ static void t_idle_timeout(void)
 	close(fd);
 }
 
+/* A rule change makes an unconnected socket's next send be decided
+ * again; the same service taking it again continues the flow. */
+static void t_rule_change(void)
+{
+	unsigned char r1[64], r2[64];
+	size_t l1 = sizeof(r1), l2 = sizeof(r2);
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	uint16_t dport;
+	int fd = setup_v4(&dport);
+	struct held h;
+
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	h = held_start(AF_INET, "127.0.0.2", dport, false);
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK, "exchange");
+	CHECK(!lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer, plen,
+				      r1, &l1), "flow");
+	REQUIRE(!lwfp_run("rule", "add", "--service", "dns", "--proto", "udp",
+			  "--dst", "127.0.0.9/32", NULL), "another rule");
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK,
+		"exchange after the rule change");
+	CHECK(!lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer, plen,
+				      r2, &l2) && l1 == l2 && !memcmp(r1, r2, l1),
+	      "the flow did not continue across the rule change");
+	CHECK(status_int("udp_flows") == 1, "udp_flows %lld",
+	      json_int("udp_flows"));
+	CHECK(held_end(&h) == CL_OK, "client");
+	close(fd);
+}
+
 /* 1000 client sockets at once, each its own flow with its own state. */
 static void flood_main(uint16_t dport, int n, int go)
 {
@@ -829,12 +859,13 @@ int main(int argc, char **argv)
 		"1000 concurrent flows, each identified, all freed on exit",
 		"chain A -> B -> origin with records, no loop",
 		"fail closed refuses, fail open goes direct, tcp-only service",
+		"an unconnected flow continues across a rule change",
 	};
 	static const test_fn fns[] = {
 		t_unconnected_v4, t_connected_v4, t_unconnected_v6,
 		t_connected_v6, t_v4_mapped, t_queries_and_cmsgs,
 		t_close_ends_flow, t_idle_timeout, t_thousand_flows, t_chain,
-		t_fail_modes,
+		t_fail_modes, t_rule_change,
 	};
 
 	int ret;
