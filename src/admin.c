@@ -531,35 +531,33 @@ out_link:
 	return 0;
 }
 
+/* In batches, bucket by bucket: a walk by next key restarts when the map
+ * changes under it, and this one changes all the time. */
 int admin_udp_flows(struct admin *a, struct lwfp_udp_flow **out, size_t *n)
 {
-	struct lwfp_udp_key key, next;
-	struct lwfp_udp_flow *flows, *grown;
-	size_t cap = 64, have = 0;
-	void *prev = NULL;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	const __u32 cap = LWFP_UDP_FLOWS_MAX;
+	struct lwfp_udp_key *keys = malloc(cap * sizeof(*keys));
+	struct lwfp_udp_flow *flows = malloc(cap * sizeof(*flows));
+	__u32 batch, count, have = 0;
+	void *in = NULL;
+	int ret = keys && flows ? 0 : -ENOMEM, err;
 
-	flows = malloc(cap * sizeof(*flows));
-	if (!flows)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(a->udp_flows_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (have == cap) {
-			grown = realloc(flows, 2 * cap * sizeof(*flows));
-			if (!grown) {
-				free(flows);
-				return -ENOMEM;
-			}
-			flows = grown;
-			cap *= 2;
-		}
-		/* a flow may end between the two calls */
-		if (!bpf_map_lookup_elem(a->udp_flows_fd, &key, &flows[have]))
-			have++;
+	while (!ret && have < cap) {
+		count = cap - have;
+		err = bpf_map_lookup_batch(a->udp_flows_fd, in, &batch,
+					   keys + have, flows + have, &count,
+					   &opts);
+		have += count;
+		if (err == -ENOENT)
+			break;		/* that was the last batch */
+		ret = err;
+		in = &batch;
 	}
-	if (errno != ENOENT) {
+	free(keys);
+	if (ret) {
 		free(flows);
-		return -errno;
+		return ret;
 	}
 	*out = flows;
 	*n = have;

@@ -86,19 +86,31 @@ static __u64 now_boot_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* A UDP client socket's state: its live flow (by token), if any. */
+static int by_token(const void *pa, const void *pb)
+{
+	const struct lwfp_udp_flow *a = pa, *b = pb;
+
+	if (a->hop.rec.token != b->hop.rec.token)
+		return a->hop.rec.token < b->hop.rec.token ? -1 : 1;
+	return 0;
+}
+
+/* A UDP client socket's state: its live flow, if any (uf sorted by
+ * token). */
 static void udp_state(const struct lwfp_sk *sk, const struct lwfp_udp_flow *uf,
 		      size_t nuf, char *out, size_t len)
 {
-	for (size_t i = 0; i < nuf; i++) {
-		if (uf[i].hop.rec.token != sk->rec.token)
-			continue;
-		snprintf(out, len, "udp %llu datagrams, idle %.1fs",
-			 (unsigned long long)uf[i].datagrams,
-			 (now_boot_ns() - uf[i].last_ns) / 1e9);
+	struct lwfp_udp_flow want = { .hop.rec.token = sk->rec.token };
+	const struct lwfp_udp_flow *f = nuf ?
+		bsearch(&want, uf, nuf, sizeof(*uf), by_token) : NULL;
+
+	if (!f) {
+		snprintf(out, len, "udp no live flow");
 		return;
 	}
-	snprintf(out, len, "udp no live flow");
+	snprintf(out, len, "udp %llu datagrams, idle %.1fs",
+		 (unsigned long long)f->datagrams,
+		 (now_boot_ns() - f->last_ns) / 1e9);
 }
 
 static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
@@ -185,6 +197,8 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 		return cli_error("out of memory");
 	}
 	qsort(socks, n, sizeof(*socks), by_flow);
+	if (nuf)
+		qsort(uf, nuf, sizeof(*uf), by_token);
 	nf = group_flows(socks, n, flows);
 	if (cli->json)
 		arr = json_object_new_array();

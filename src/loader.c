@@ -265,8 +265,7 @@ static int grant_group(const char *pin_dir, int gid)
 	return 0;
 }
 
-/* Flows already there keep their timer; they see the new timeout the next
- * time it fires. */
+/* Live flows see the new timeout from the idle sweeper's next round. */
 static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
 			size_t errlen)
 {

@@ -61,9 +61,11 @@ static int accepted_hop(struct lwfp *e, int fd, struct lwfp_sk *st)
 		return err;
 	if (fd < 0)
 		return -EBADF;
-	if (!bpf_map_lookup_elem(e->sk_fd, &fd, st) &&
-	    st->role == LWFP_ROLE_ACCEPTED)
-		return 0;
+	if (!bpf_map_lookup_elem(e->sk_fd, &fd, st)) {
+		if (st->role == LWFP_ROLE_ACCEPTED)
+			return 0;
+		errno = ENOENT;	/* state, but not an accepted socket's */
+	}
 	err = why_no_state(fd, errno, &type);
 	if (err != -ENODATA || type != SOCK_DGRAM)
 		return err;

@@ -210,6 +210,7 @@ LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
 {
 	unsigned char ctx[LWFP_CTX_MAX_LEN];
 	size_t cap, ctx_len = sizeof(ctx);
+	socklen_t namecap;
 	struct lwfp_sk st;
 	ssize_t n;
 	bool fits, seen;
@@ -222,10 +223,14 @@ LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
 	if (err)
 		return err;
 	cap = msg->msg_control ? msg->msg_controllen : 0;
+	namecap = msg->msg_namelen;
 	n = recvmsg(fd, msg, flags);
 	if (n < 0)
 		return -errno;
-	if (udp_hop(e, fd, msg->msg_name, msg->msg_namelen, &st))
+	/* msg_namelen is the address's full length, maybe more than fit */
+	if (udp_hop(e, fd, msg->msg_name,
+		    msg->msg_namelen < namecap ? msg->msg_namelen : namecap,
+		    &st))
 		return n;	/* not a redirected flow: a datagram as any */
 
 	pthread_mutex_lock(&e->lock);

@@ -37,6 +37,8 @@ struct connect_info {
 	__u32 gid;
 	__u8 chain_len;
 	__u8 chain[LWFP_MAX_CHAIN];
+	/* an IPv6 UDP send: the kernel refuses a v4-mapped target there */
+	bool v6_send;
 };
 
 /* State of the rule walk (bpf_loop callback context). */
@@ -104,7 +106,8 @@ static __always_inline bool service_usable(struct match_ctx *m,
 							 LWFP_SVC_NO_TCP))
 		return false;
 	if (!(svc->flags & (ci->dst.family == AF_INET ? LWFP_SVC_HAS_V4 :
-						      LWFP_SVC_HAS_V6))) {
+						      LWFP_SVC_HAS_V6)) ||
+	    (ci->v6_send && is_v4_mapped(svc->addr6))) {
 		m->no_target = true;
 		return false;
 	}

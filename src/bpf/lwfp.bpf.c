@@ -104,6 +104,7 @@ static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 	ci.dst.port_be = (__u16)ctx->user_port;
 	ci.dst.family = AF_INET6;
 	ci.dst.proto = proto;
+	ci.v6_send = !connect;	/* sendmsg6 is UDP only */
 
 	svc = redirect(ctx, &ci, connect, &refuse);
 	if (refuse)
@@ -405,8 +406,11 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 	bool v4;
 
 	if (ctx->optname != SO_ORIGINAL_DST ||
-	    (ctx->level != SOL_IP && ctx->level != SOL_IPV6) || !sk)
+	    (ctx->level != SOL_IP && ctx->level != SOL_IPV6) || !sk) {
+		if (ctx->optlen > 4096)
+			ctx->optlen = 0;	/* as in lwfp_setsockopt */
 		return 1;
+	}
 	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
 	if (!st || st->role != LWFP_ROLE_ACCEPTED)
 		return 1;
@@ -450,8 +454,13 @@ int lwfp_setsockopt(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 
-	if (ctx->level != SOL_LWFP || ctx->optname != LWFP_SO_UDP_PEER)
+	if (ctx->level != SOL_LWFP || ctx->optname != LWFP_SO_UDP_PEER) {
+		/* not ours: the kernel takes the caller's buffer as it is
+		 * (before 6.5, one over a page would fail without this) */
+		if (ctx->optlen > 4096)
+			ctx->optlen = 0;
 		return 1;
+	}
 	if (!sk || sk->protocol != IPPROTO_UDP) {
 		bpf_set_retval(-EPROTONOSUPPORT);
 		return 0;

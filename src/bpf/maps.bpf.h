@@ -104,6 +104,7 @@ struct lwfp_udp_sk {
 	__u32 prev_service_gen;
 	__u8 prev_service;
 	__u8 prev_valid;
+	__u32 claim;		/* 1 while a CPU publishes the socket's flow */
 };
 
 struct {

@@ -50,6 +50,7 @@ hop_service(const struct lwfp_sk *st, __u8 *addr)
 static __always_inline const struct lwfp_service *
 udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 {
+	const struct lwfp_service *svc;
 	const struct lwfp_config *cfg;
 	struct lwfp_udp_sk *u;
 	struct lwfp_sk *st;
@@ -63,8 +64,14 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 	u = bpf_sk_storage_get(&lwfp_udp_sk, ctx->sk, 0, 0);
 	if (!cfg || !u)
 		return NULL;
-	if (u->table == cfg->table)
-		return hop_service(st, addr);
+	if (u->table == cfg->table) {
+		svc = hop_service(st, addr);
+		/* a service gone since: decide again (fail open or closed) */
+		if (svc && service_listening(ctx, svc,
+					     st->orig.family == AF_INET6, true))
+			return svc;
+		return NULL;
+	}
 	u->prev_rec = st->rec;
 	u->prev_start_ns = st->start_ns;
 	u->prev_service_gen = st->service_gen;
@@ -147,7 +154,9 @@ struct sweep_ctx {
 static long sweep_one(struct bpf_map *map, struct lwfp_udp_key *key,
 		      struct lwfp_udp_flow *f, struct sweep_ctx *c)
 {
-	if (c->now - f->last_ns < c->timeout)
+	/* signed: a flow refreshed on another CPU during the walk is newer
+	 * than c->now */
+	if ((__s64)(c->now - f->last_ns) < (__s64)c->timeout)
 		return 0;
 	bpf_map_delete_elem(&lwfp_live, &f->hop.rec.token);
 	bpf_map_delete_elem(map, key);
@@ -234,8 +243,14 @@ static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-/* A new flow: a fresh token (an expired flow's records never revive),
- * and its records counted live while it lasts. */
+/*
+ * A new flow, or the socket's hop changed. Several CPUs may send the
+ * socket's first datagrams at once: the one that takes the socket's claim
+ * publishes; the others let their datagram go (the service finds the flow
+ * once it is in place). A token published once whose flow has ended (idle,
+ * or pushed out) is not published again: an ended flow's records never
+ * revive, the next datagram starts a new flow.
+ */
 static __always_inline void udp_flow_start(struct __sk_buff *skb,
 					   struct bpf_sock *sk,
 					   struct lwfp_sk *st,
@@ -243,37 +258,44 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 					   __u64 now)
 {
 	struct lwfp_udp_flow nf = {};
+	struct lwfp_udp_flow *f;
 	struct lwfp_udp_sk *u;
 	struct lwfp_live live;
+	__u64 old, token;
 
 	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (!u)
+	if (!u || __sync_val_compare_and_swap(&u->claim, 0, 1) != 0)
 		return;
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
+	if (f && f->hop.rec.token == st->rec.token)
+		goto out;	/* another CPU published it meanwhile */
+	old = u->token;
+	token = st->rec.token == old ? rand64() : st->rec.token;
 	/* one flow per socket holds live records: the one it sends on */
-	if (u->token)
-		bpf_map_delete_elem(&lwfp_live, &u->token);
-
-	st->rec.token = rand64();
+	if (old)
+		bpf_map_delete_elem(&lwfp_live, &old);
+	st->rec.token = token;
 	nf.hop = *st;
+	nf.hop.rec.token = token;
 	nf.hop.role = LWFP_ROLE_ACCEPTED;
 	nf.hop.start_ns = now;
 	nf.cookie = bpf_get_socket_cookie(skb);
 	nf.last_ns = now;
 	nf.datagrams = 1;
 	nf.bytes = skb->len;
-	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
-		return;
-	sweeper_arm();
-
 	u->key = *key;
-	u->token = st->rec.token;
-	live.rec = st->rec;
-	live.orig = st->orig;
-	if (bpf_map_update_elem(&lwfp_live, &live.rec.token, &live,
-				BPF_NOEXIST))
+	u->token = token;
+	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
+		goto out;
+	sweeper_arm();
+	live.rec = nf.hop.rec;
+	live.orig = nf.hop.orig;
+	if (bpf_map_update_elem(&lwfp_live, &token, &live, BPF_NOEXIST))
 		stat_inc(LWFP_STAT_LIVE_FULL);
 	stat_inc(LWFP_STAT_UDP_FLOW);
+out:
+	u->claim = 0;
 }
 
 /* A datagram of a redirected client socket leaves: if it goes to its

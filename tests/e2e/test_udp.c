@@ -250,6 +250,10 @@ static void held_main(int family, const char *ip, uint16_t port,
 	char c, buf[64];
 	int fd, n = 0;
 
+	/* none of the parent's sockets: a service closed there must go */
+	for (int i = 3; i < 1024; i++)
+		if (i != cmd && i != res)
+			close(i);
 	cg_enter("app");
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || (connected && connect(fd, (struct sockaddr *)&dst, dlen)))
@@ -591,6 +595,73 @@ static void t_rule_change(void)
 	close(fd);
 }
 
+/* One datagram to dst from the app cgroup: CL_OK, CL_CONNECT if the
+ * send was refused, CL_IO. */
+static int send_one_from_app(const struct sockaddr_storage *dst,
+			     socklen_t dlen)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = socket(dst->ss_family, SOCK_DGRAM, 0);
+
+		cg_enter("app");
+		if (sendto(fd, "x", 1, 0, (const struct sockaddr *)dst,
+			   dlen) == 1)
+			_exit(CL_OK);
+		_exit(errno == ECONNREFUSED ? CL_CONNECT : CL_IO);
+	}
+	return client_wait(pid);
+}
+
+/* An unconnected socket whose service went away since: its next send is
+ * decided again, and fail open sends it to the original destination. */
+static void t_service_gone(void)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	uint16_t dport;
+	int fd = setup_v4(&dport), fo;
+	struct held h;
+	char c = 's';
+
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	fo = udp_bind("127.0.0.2", &dport);
+	h = held_start(AF_INET, "127.0.0.2", dport, false);
+	REQUIRE(held_send_peer(&h, fd, &peer, &plen) == CL_OK, "exchange");
+	close(fd);
+	REQUIRE(write(h.cmd, &c, 1) == 1, "command");
+	CHECK(readable(fo, 5000), "the original destination got nothing");
+	close(fo);
+	held_end(&h);
+}
+
+/* An IPv6 socket's send can't be redirected to an IPv4-only service (the
+ * kernel refuses a v4-mapped target there): it goes where it was going,
+ * and does not fail. */
+static void t_v6_send_v4_service(void)
+{
+	struct sockaddr_storage dst;
+	char listen[32], port[8];
+	uint16_t svc_port = 0, po = 0;
+	int svc = udp_bind("127.0.0.1", &svc_port), fo = udp_bind("::1", &po);
+	socklen_t dlen = make_addr(&dst, "::1", po);
+	int st;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
+	snprintf(port, sizeof(port), "%u", po);
+	REQUIRE(!lwfp_run("service", "add", "v4only", "--listen", listen,
+			  "--proto", "udp", NULL) &&
+		!lwfp_run("rule", "add", "--service", "v4only", "--proto",
+			  "udp", "--dport", port, NULL), "setup: %s", env.out);
+	st = send_one_from_app(&dst, dlen);
+	CHECK(st == CL_OK, "send gave %d", st);
+	CHECK(readable(fo, 2000), "the original destination got nothing");
+	CHECK(!readable(svc, 200), "the IPv4 service got an IPv6 send");
+	close(fo);
+	close(svc);
+}
+
 /* 1000 client sockets at once, each its own flow with its own state. */
 static void flood_main(uint16_t dport, int n, int go)
 {
@@ -787,25 +858,6 @@ static void t_chain(void)
 	close(fo);
 }
 
-/* One datagram to dst from the app cgroup: CL_OK, CL_CONNECT if the
- * send was refused, CL_IO. */
-static int send_one_from_app(const struct sockaddr_storage *dst,
-			     socklen_t dlen)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = socket(dst->ss_family, SOCK_DGRAM, 0);
-
-		cg_enter("app");
-		if (sendto(fd, "x", 1, 0, (const struct sockaddr *)dst,
-			   dlen) == 1)
-			_exit(CL_OK);
-		_exit(errno == ECONNREFUSED ? CL_CONNECT : CL_IO);
-	}
-	return client_wait(pid);
-}
-
 /* A service that has no socket bound: fail open goes to the original
  * destination, fail closed refuses the send. A TCP-only service takes no
  * UDP. */
@@ -860,12 +912,15 @@ int main(int argc, char **argv)
 		"chain A -> B -> origin with records, no loop",
 		"fail closed refuses, fail open goes direct, tcp-only service",
 		"an unconnected flow continues across a rule change",
+		"a service gone: the next unconnected send fails open",
+		"an IPv6 send is not redirected to an IPv4-only service",
 	};
 	static const test_fn fns[] = {
 		t_unconnected_v4, t_connected_v4, t_unconnected_v6,
 		t_connected_v6, t_v4_mapped, t_queries_and_cmsgs,
 		t_close_ends_flow, t_idle_timeout, t_thousand_flows, t_chain,
-		t_fail_modes, t_rule_change,
+		t_fail_modes, t_rule_change, t_service_gone,
+		t_v6_send_v4_service,
 	};
 
 	int ret;
