@@ -250,6 +250,8 @@ struct lwfp_udp_flow {
 	__u64 last_ns;		/* boottime of its last datagram, either way */
 	__u64 datagrams;	/* client to service */
 	__u64 bytes;
+	__u8 service_addr[16];	/* where its datagrams go, v4-mapped if IPv4 */
+	__u64 netns;		/* cookie of the client's network namespace */
 };
 
 /*
@@ -258,7 +260,10 @@ struct lwfp_udp_flow {
  * LWFP_SO_UDP_PEER, &key, sizeof(key)) on the service's UDP socket, key
  * naming the client (service_port_be is ignored: the engine takes the
  * socket's port). The engine answers in that socket's lwfp_udp_answer sk
- * storage, which the caller reads by the same fd; ENODATA if no flow.
+ * storage, which the caller reads by the same fd; ENODATA if no flow to
+ * the socket (its port, its address unless bound to any, its network
+ * namespace), EACCES if the flow's service is exempt by pid or cgroup and
+ * the caller is not that process or in that cgroup.
  */
 #define SOL_LWFP		0x4c57
 #define LWFP_SO_UDP_PEER	1

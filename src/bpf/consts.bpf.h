@@ -25,6 +25,7 @@
 #define ECONNREFUSED	111
 #define ENODATA		61
 #define ENOMEM		12
+#define EACCES		13
 #define EPROTONOSUPPORT	93
 
 #endif /* LWFP_CONSTS_BPF_H */

@@ -105,6 +105,8 @@ struct lwfp_udp_sk {
 	__u8 prev_service;
 	__u8 prev_valid;
 	__u32 claim;		/* 1 while a CPU publishes the socket's flow */
+	__u32 _pad;
+	__u64 netns;		/* cookie of its network namespace */
 };
 
 struct {

@@ -126,6 +126,7 @@ static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
 	if (!cfg || !u)
 		return;
 	u->table = cfg->table;
+	u->netns = bpf_get_netns_cookie(ctx);
 	st = udp_client(ctx->sk);
 	if (st && u->prev_valid && st->service == u->prev_service &&
 	    st->service_gen == u->prev_service_gen) {
@@ -255,7 +256,7 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 					   struct bpf_sock *sk,
 					   struct lwfp_sk *st,
 					   const struct lwfp_udp_key *key,
-					   __u64 now)
+					   const __u8 *dst, __u64 now)
 {
 	struct lwfp_udp_flow nf = {};
 	struct lwfp_udp_flow *f;
@@ -284,6 +285,8 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	nf.last_ns = now;
 	nf.datagrams = 1;
 	nf.bytes = skb->len;
+	__builtin_memcpy(nf.service_addr, dst, 16);
+	nf.netns = u->netns;
 	u->key = *key;
 	u->token = token;
 	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
@@ -323,7 +326,7 @@ static __always_inline void udp_egress(struct __sk_buff *skb,
 		__sync_fetch_and_add(&f->bytes, skb->len);
 		return;
 	}
-	udp_flow_start(skb, sk, st, &key, now);
+	udp_flow_start(skb, sk, st, &key, dst, now);
 }
 
 /*
@@ -358,10 +361,45 @@ static __always_inline bool udp_reply_from_service(struct bpf_sock_addr *ctx,
 	return true;
 }
 
+/* Is sk bound to where the flow's datagrams go (or to any address)? */
+static __always_inline bool bound_to(struct bpf_sock *sk, const __u8 *addr)
+{
+	__u32 w[4];
+
+	if (sk->family == AF_INET) {
+		w[0] = sk->src_ip4;
+		return !w[0] || (is_v4_mapped(addr) &&
+				 !__builtin_memcmp(&addr[12], w, 4));
+	}
+	w[0] = sk->src_ip6[0];
+	w[1] = sk->src_ip6[1];
+	w[2] = sk->src_ip6[2];
+	w[3] = sk->src_ip6[3];
+	return !(w[0] | w[1] | w[2] | w[3]) || same_addr((const __u8 *)w, addr);
+}
+
+/* A service exempt by pid or cgroup: only that process or cgroup asks. */
+static __always_inline bool asked_by_service(const struct lwfp_udp_flow *f)
+{
+	__u32 slot = f->hop.service;
+	const struct lwfp_service *svc;
+
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (!svc || svc->gen != f->hop.service_gen)
+		return false;
+	if (svc->pid)
+		return svc->pid == bpf_get_current_pid_tgid() >> 32;
+	if (svc->cgroup_id)
+		return in_cgroup(svc->cgroup_id, svc->cgroup_level);
+	return true;
+}
+
 /*
- * A UDP service asks for the flow from a peer to its socket's port; the
- * answer goes in that socket's storage, read by the same fd. A process
- * can only ask through, and read from, sockets it holds.
+ * A UDP service asks for the flow from a peer to its socket; the answer
+ * goes in that socket's storage, read by the same fd. A process learns
+ * only of flows to a socket it holds, bound to the flow's port and
+ * address (or any address) in the flow's network namespace, and, for a
+ * service exempt by pid or cgroup, only if it is that service.
  */
 static __always_inline int udp_answer(struct bpf_sockopt *ctx,
 				      struct bpf_sock *sk)
@@ -370,6 +408,7 @@ static __always_inline int udp_answer(struct bpf_sockopt *ctx,
 	struct lwfp_udp_answer *a;
 	struct lwfp_udp_flow *f;
 	struct lwfp_udp_key key;
+	int err = 0;
 
 	if ((void *)(q + 1) > ctx->optval_end || ctx->optlen != sizeof(*q)) {
 		bpf_set_retval(-EINVAL);
@@ -385,9 +424,14 @@ static __always_inline int udp_answer(struct bpf_sockopt *ctx,
 	}
 	a->key = key;
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, &key);
-	if (!f) {
+	if (!f || f->netns != bpf_get_netns_cookie(ctx) ||
+	    !bound_to(sk, f->service_addr))
+		err = -ENODATA;
+	else if (!asked_by_service(f))
+		err = -EACCES;
+	if (err) {
 		__builtin_memset(&a->hop, 0, sizeof(a->hop));
-		bpf_set_retval(-ENODATA);
+		bpf_set_retval(err);
 		return 0;
 	}
 	a->hop = f->hop;

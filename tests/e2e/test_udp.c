@@ -490,6 +490,41 @@ static void t_queries_and_cmsgs(void)
 	CHECK(lwfp_query_udp_records(eng, fd, (struct sockaddr *)&peer,
 				     msg.msg_namelen, q_rec, &qlen) ==
 	      -ERANGE && qlen == LWFP_RECORDS_LEN, "short buffer");
+
+	/* only the service asks, and only through a socket bound where the
+	 * flow goes: not another address on the port, not another process
+	 * holding the same socket */
+	{
+		struct sockaddr_storage mine;
+		socklen_t mlen = sizeof(mine);
+		uint16_t port;
+		int other;
+		pid_t pid;
+
+		getsockname(fd, (struct sockaddr *)&mine, &mlen);
+		port = addr_port(&mine);
+		other = udp_bind("127.0.0.3", &port);
+		qlen = sizeof(q_rec);
+		CHECK(lwfp_query_udp_records(eng, other,
+					     (struct sockaddr *)&peer,
+					     msg.msg_namelen, q_rec, &qlen) ==
+		      -ENODATA, "a socket at another address read the flow");
+		close(other);
+		pid = fork();
+		if (pid == 0) {
+			struct lwfp *e2 = NULL;
+
+			qlen = sizeof(q_rec);
+			_exit(!lwfp_open(env.pin_dir, &e2) &&
+			      lwfp_query_udp_records(e2, fd,
+						     (struct sockaddr *)&peer,
+						     msg.msg_namelen, q_rec,
+						     &qlen) == -EACCES ?
+			      CL_OK : CL_IO);
+		}
+		CHECK(client_wait(pid) == CL_OK,
+		      "a process other than the service read the flow");
+	}
 	CHECK(held_end(&h) == CL_OK, "client");
 	close(fd);
 }
