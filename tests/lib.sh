@@ -74,3 +74,38 @@ remove_pin_dir() {
 		rmdir "$dir" 2>/dev/null
 	fi
 }
+
+# ---- TAP for the scripts that count their checks ----
+
+npass=0
+nfail=0
+
+# check_cmd DESCRIPTION COMMAND...: "ok" when COMMAND succeeds.
+check_cmd() {
+	local desc=$1
+
+	shift
+	if "$@"; then
+		npass=$((npass + 1))
+		echo "ok - $desc"
+		return 0
+	fi
+	nfail=$((nfail + 1))
+	echo "not ok - $desc"
+	return 1
+}
+
+# show FILE...: the files' last lines as TAP comments (after a failure).
+show() {
+	local f
+
+	for f in "$@"; do
+		[ -s "$f" ] || { echo "#   $(basename "$f"): (empty)"; continue; }
+		tail -n 15 "$f" | cut -c 1-200 | sed "s|^|#   $(basename "$f"): |"
+	done
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}

@@ -99,39 +99,6 @@ trap 'echo "# terminated" >&2; exit 143' TERM HUP
 
 # ---- checks ----
 
-npass=0
-nfail=0
-
-# check DESCRIPTION COMMAND...: "ok" when COMMAND succeeds.
-check() {
-	local desc=$1
-
-	shift
-	if "$@"; then
-		npass=$((npass + 1))
-		echo "ok - $desc"
-		return 0
-	fi
-	nfail=$((nfail + 1))
-	echo "not ok - $desc"
-	return 1
-}
-
-# show FILE...: the files' last lines as TAP comments (after a failure).
-show() {
-	local f
-
-	for f in "$@"; do
-		[ -s "$f" ] || { echo "#   $(basename "$f"): (empty)"; continue; }
-		tail -n 15 "$f" | cut -c 1-200 | sed "s|^|#   $(basename "$f"): |"
-	done
-}
-
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
-
 lw() { "$LWFP" --pin-dir "$PIN" "$@"; }
 
 # in_ns CGROUP CMD...: run CMD in the cgroup $CG/CGROUP and in our netns.
@@ -290,17 +257,17 @@ dig_case() {
 
 	name=$(echo "$fam-dig.test" | tr '[:upper:]' '[:lower:]')
 	out=$T/dig-$fam
-	check "dig $fam (connected socket): $name $type via the proxy, exit 0" \
+	check_cmd "dig $fam (connected socket): $name $type via the proxy, exit 0" \
 		to "$out" in_ns scope/client dig @"$orig" -p "$ORIG_PORT" +notcp \
 		+tries=1 +time=5 "$name" "$type" || ok=
-	check "dig $fam: NOERROR with the responder's answer $want" \
+	check_cmd "dig $fam: NOERROR with the responder's answer $want" \
 		grep -E -q "^$(ere "$name.")[[:space:]]+60[[:space:]]+IN[[:space:]]+${type}[[:space:]]+$(ere "$want")\$" "$out" || ok=
-	check "dig $fam: the reply came from the original destination (no \"reply from unexpected source\")" \
+	check_cmd "dig $fam: the reply came from the original destination (no \"reply from unexpected source\")" \
 		dig_from_orig "$out" "$orig" || ok=
 	# dig sends from its network thread, isc-net-NNNN
-	check "dig $fam: the proxy logged the query, from dig to $(endpoint "$orig" "$ORIG_PORT")" \
+	check_cmd "dig $fam: the proxy logged the query, from dig to $(endpoint "$orig" "$ORIG_PORT")" \
 		proxy_logged "$name" "$type" "$orig" 'dig|isc-net-[0-9]+' 1 || ok=
-	check "dig $fam: the responder saw it once, from the proxy's outbound socket" \
+	check_cmd "dig $fam: the responder saw it once, from the proxy's outbound socket" \
 		responder_saw_proxy "$name" 1 || ok=
 	[ -n "$ok" ] || show "$out" "$T/proxy.log" "$T/responder.log"
 }
@@ -311,14 +278,14 @@ sendto_case() {
 
 	name=$(echo "$fam-sendto.test" | tr '[:upper:]' '[:lower:]')
 	out=$T/sendto-$fam
-	check "unconnected $fam client: two queries for $name answered, each from the original destination" \
+	check_cmd "unconnected $fam client: two queries for $name answered, each from the original destination" \
 		to "$out" in_ns scope/client python3 "$HERE/dns_client.py" \
 		"$orig" "$ORIG_PORT" "$name" "$type" --count 2 || ok=
-	check "unconnected $fam: the answer is the responder's ($want)" \
+	check_cmd "unconnected $fam: the answer is the responder's ($want)" \
 		answers "$out" "$want" 2 || ok=
-	check "unconnected $fam: the proxy logged both queries, from python3" \
+	check_cmd "unconnected $fam: the proxy logged both queries, from python3" \
 		proxy_logged "$name" "$type" "$orig" python3 2 || ok=
-	check "unconnected $fam: the responder saw both from one outbound socket of the proxy" \
+	check_cmd "unconnected $fam: the responder saw both from one outbound socket of the proxy" \
 		responder_saw_proxy "$name" 2 || ok=
 	[ -n "$ok" ] || show "$out" "$T/proxy.log" "$T/responder.log"
 }
@@ -332,10 +299,10 @@ sendto_case IPv6 "$ORIG6" AAAA ::ffff:127.0.0.42
 start holder scope/client python3 "$HERE/dns_client.py" "$ORIG4" "$ORIG_PORT" \
 	hold.test A --hold 30
 HOLDER_PID=$LAST_PID
-if check "a client holding its socket got its answer" \
+if check_cmd "a client holding its socket got its answer" \
 	wait_for "$HOLDER_PID" "$T/holder.out" '^holding$'; then
 	lw flows >"$T/flows" 2>&1
-	check "lwfp flows lists its flow: python3 to $ORIG4:$ORIG_PORT through dns4" \
+	check_cmd "lwfp flows lists its flow: python3 to $ORIG4:$ORIG_PORT through dns4" \
 		grep -E -q "^[0-9a-f]{16} +$HOLDER_PID +python3 +$(ere "$ORIG4:$ORIG_PORT") +dns4" \
 		"$T/flows" || show "$T/flows"
 	sed 's/^/# flows: /' "$T/flows"
@@ -346,30 +313,30 @@ stop_pid "$HOLDER_PID"
 
 # Bad input: a redirected datagram that is not DNS; a query sent to the
 # proxy directly, not redirected.
-check "junk to $ORIG4:$ORIG_PORT from the client cgroup gets no reply" \
+check_cmd "junk to $ORIG4:$ORIG_PORT from the client cgroup gets no reply" \
 	to "$T/junk.out" in_ns scope/client python3 "$HERE/dns_client.py" \
 	"$ORIG4" "$ORIG_PORT" junk.test A --junk --timeout 2 || show "$T/junk.out"
-check "... and the proxy dropped it as a bad query (not DNS)" \
+check_cmd "... and the proxy dropped it as a bad query (not DNS)" \
 	grep -E -q '^dropping bad query from [^ ]+ \([0-9]+ bytes\): ' "$T/proxy.log" ||
 	show "$T/proxy.log"
 in_ns outside python3 "$HERE/dns_client.py" "$PROXY4" "$PROXY_PORT" \
 	direct.test A --timeout 2 >"$T/direct.out" 2>&1
-check "a query sent to the proxy directly (not redirected) gets no reply" \
+check_cmd "a query sent to the proxy directly (not redirected) gets no reply" \
 	grep -q '^error: no reply' "$T/direct.out" || show "$T/direct.out"
-check "... and the proxy refused it as not redirected by lwfp" \
+check_cmd "... and the proxy refused it as not redirected by lwfp" \
 	grep -E -q "^refusing query direct\.test A from [^ ]+ to $(ere "$PROXY4:$PROXY_PORT"): not redirected" \
 	"$T/proxy.log" || show "$T/proxy.log"
 
 # Each query reached the responder exactly once: no loop, nothing lost.
-check "the responder saw 7 queries in all (each once: no loop through the proxy)" \
+check_cmd "the responder saw 7 queries in all (each once: no loop through the proxy)" \
 	test "$(grep -c '^query ' "$T/responder.log")" = 7 ||
 	show "$T/responder.log"
-check "the engine showed 7 replies as from the original destination" \
+check_cmd "the engine showed 7 replies as from the original destination" \
 	test "$(($(counter udp_replies_from_original_peer) - replies0))" = 7
 
 # Idle flows are closed: wait for more than the proxy's --idle.
 wait_for "$PROXY_PID" "$T/proxy.log" ' ended: idle, ' >/dev/null
-check "the proxy closed idle flows (--idle $IDLE)" \
+check_cmd "the proxy closed idle flows (--idle $IDLE)" \
 	grep -E -q "^flow from [^ ]+ to $(ere "$ORIG4:$ORIG_PORT") via [^ ]+ ended: idle, 2 queries, 2 replies\$" \
 	"$T/proxy.log" || show "$T/proxy.log"
 
@@ -380,8 +347,8 @@ lw status | sed 's/^/# /'
 # The proxy stops cleanly on SIGTERM (sanitizers report at exit).
 stop_pid "$PROXY_PID"
 status=$?
-check "the proxy exited 0 on SIGTERM" test "$status" = 0 || show "$T/proxy.out"
-check "the proxy's stderr is empty (no error, no sanitizer report)" \
+check_cmd "the proxy exited 0 on SIGTERM" test "$status" = 0 || show "$T/proxy.out"
+check_cmd "the proxy's stderr is empty (no error, no sanitizer report)" \
 	test ! -s "$T/proxy.out" || show "$T/proxy.out"
 
 # ---- tear down, and check that nothing is left ----
@@ -391,11 +358,11 @@ gone() {
 	! kill -0 "$1" 2>/dev/null	# not even a zombie
 }
 for p in "$RESPONDER_PID" "$PROXY_PID" "$HOLDER_PID"; do
-	check "pid $p stopped and reaped" gone "$p"
+	check_cmd "pid $p stopped and reaped" gone "$p"
 done
-check "no pin directory left" test ! -e "$PIN"
-check "no cgroup left" test ! -e "$CGMNT/$TAG"
-check "no network namespace left" test ! -e "$NSP"
+check_cmd "no pin directory left" test ! -e "$PIN"
+check_cmd "no cgroup left" test ! -e "$CGMNT/$TAG"
+check_cmd "no network namespace left" test ! -e "$NSP"
 echo "1..$((npass + nfail))"
 echo "# $npass passed, $nfail failed"
 [ "$nfail" = 0 ]

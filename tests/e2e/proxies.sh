@@ -78,39 +78,6 @@ trap 'echo "# terminated" >&2; exit 143' TERM HUP
 
 # ---- checks ----
 
-npass=0
-nfail=0
-
-# check DESCRIPTION COMMAND...: "ok" when COMMAND succeeds.
-check() {
-	local desc=$1
-
-	shift
-	if "$@"; then
-		npass=$((npass + 1))
-		echo "ok - $desc"
-		return 0
-	fi
-	nfail=$((nfail + 1))
-	echo "not ok - $desc"
-	return 1
-}
-
-# show FILE...: the files' last lines as TAP comments (after a failure).
-show() {
-	local f
-
-	for f in "$@"; do
-		[ -s "$f" ] || { echo "#   $f: (empty)"; continue; }
-		tail -n 15 "$f" | cut -c 1-200 | sed "s|^|#   $(basename "$f"): |"
-	done
-}
-
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
-
 lw() { "$LWFP" --pin-dir "$PIN" "$@"; }
 
 # counter NAME: the engine's counter NAME now.
@@ -326,7 +293,7 @@ wait_listen "$LAST_PID" "$P_REDSOCKS" ||
 # ---- no netfilter anywhere the traffic goes ----
 
 nsenter --net="$NSP" nft list ruleset >"$T/ruleset" 2>&1
-check "no nftables rule in the namespace (nft list ruleset is empty)" \
+check_cmd "no nftables rule in the namespace (nft list ruleset is empty)" \
 	test ! -s "$T/ruleset" || show "$T/ruleset"
 no_iptables_nat() {
 	local save
@@ -339,7 +306,7 @@ no_iptables_nat() {
 	done
 	return 0
 }
-check "no iptables nat rule in the namespace (where installed)" no_iptables_nat
+check_cmd "no iptables nat rule in the namespace (where installed)" no_iptables_nat
 
 # ---- the flows ----
 
@@ -379,11 +346,11 @@ squid_flow() {
 
 	a0=$(lines "$SQ/access.log")
 	snap
-	check "squid $fam: curl (client cgroup) fetched $url, exit 0" fetch "$n" "$url" ||
+	check_cmd "squid $fam: curl (client cgroup) fetched $url, exit 0" fetch "$n" "$url" ||
 		{ ok=; show "$T/$n.curl"; }
-	check "squid $fam: the body is the origin's file" \
+	check_cmd "squid $fam: the body is the origin's file" \
 		cmp -s "$T/$n.body" "$T/$o/hello.txt" || ok=
-	check "squid $fam: the reply came through squid (Via: ... squid)" \
+	check_cmd "squid $fam: the reply came through squid (Via: ... squid)" \
 		log_has "$T/$n.hdr" '^Via: .*squid' || ok=
 	# squid writes access.log when the transaction ends: give it a moment
 	for _ in $(seq 50); do
@@ -391,15 +358,15 @@ squid_flow() {
 		sleep 0.1
 	done
 	tail -n +"$((a0 + 1))" "$SQ/access.log" >"$T/$n.access"
-	check "squid $fam: access.log shows the original URL, a miss fetched from $oaddr:$oport" \
+	check_cmd "squid $fam: access.log shows the original URL, a miss fetched from $oaddr:$oport" \
 		grep -F -q -- " TCP_MISS/200 GET $url $oaddr:$oport" "$T/$n.access" || ok=
-	check "squid $fam: the origin served exactly one request" \
+	check_cmd "squid $fam: the origin served exactly one request" \
 		one_request "$T/$o.log" || ok=
-	check "squid $fam: the origin's client was squid (Via squid, X-Forwarded-For)" \
+	check_cmd "squid $fam: the origin's client was squid (Via squid, X-Forwarded-For)" \
 		log_has "$T/$o.log" "via=.*squid.* xff=(127\.0\.0\.1|::1)\$" || ok=
-	check "squid $fam: lwfp redirected exactly one connect and handed it off" \
+	check_cmd "squid $fam: lwfp redirected exactly one connect and handed it off" \
 		test "$(delta redirected)" = 1 -a "$(delta handed_off)" = 1 || ok=
-	check "squid $fam: no loop: squid's own connect to the origin skipped its service" \
+	check_cmd "squid $fam: no loop: squid's own connect to the origin skipped its service" \
 		test "$(delta skipped_own_process)" -ge 1 || ok=
 	[ -n "$ok" ] || show "$T/$n.curl" "$T/$n.hdr" "$T/$n.access" "$T/$o.log" \
 		"$SQ/cache.log"
@@ -415,25 +382,25 @@ n=rs
 url="http://127.0.0.2:$P_ORIG_RS/hello.txt"
 ok=1
 snap
-check "redsocks: curl (client cgroup) fetched $url, exit 0" fetch "$n" "$url" ||
+check_cmd "redsocks: curl (client cgroup) fetched $url, exit 0" fetch "$n" "$url" ||
 	{ ok=; show "$T/$n.curl"; }
-check "redsocks: the body is the origin's file" \
+check_cmd "redsocks: the body is the origin's file" \
 	cmp -s "$T/$n.body" "$T/origin-rs/hello.txt" || ok=
 for _ in $(seq 50); do
 	log_has "$RS/redsocks.log" 'accepted' && break
 	sleep 0.1
 done
-check "redsocks: its log shows the connection accepted for 127.0.0.2:$P_ORIG_RS" \
+check_cmd "redsocks: its log shows the connection accepted for 127.0.0.2:$P_ORIG_RS" \
 	log_has "$RS/redsocks.log" "127\.0\.0\.2:$P_ORIG_RS\]: accepted" || ok=
-check "redsocks: microsocks was asked (SOCKS5) for the original destination" \
+check_cmd "redsocks: microsocks was asked (SOCKS5) for the original destination" \
 	log_has "$T/microsocks.out" "connected to 127\.0\.0\.2:$P_ORIG_RS\$" || ok=
-check "redsocks: the origin served exactly one request" \
+check_cmd "redsocks: the origin served exactly one request" \
 	one_request "$T/origin-rs.log" || ok=
-check "redsocks: the origin's client was the SOCKS server (peer 127.0.0.3)" \
+check_cmd "redsocks: the origin's client was the SOCKS server (peer 127.0.0.3)" \
 	log_has "$T/origin-rs.log" '^peer=127\.0\.0\.3 ' || ok=
-check "redsocks: lwfp redirected exactly one connect and handed it off" \
+check_cmd "redsocks: lwfp redirected exactly one connect and handed it off" \
 	test "$(delta redirected)" = 1 -a "$(delta handed_off)" = 1 || ok=
-check "redsocks: no loop: microsocks' connect to the origin skipped redsocks" \
+check_cmd "redsocks: no loop: microsocks' connect to the origin skipped redsocks" \
 	test "$(delta skipped_own_process)" -ge 1 || ok=
 [ -n "$ok" ] || show "$T/$n.curl" "$RS/redsocks.log" "$T/microsocks.out" \
 	"$T/origin-rs.log"
@@ -459,10 +426,10 @@ print("peer %s %d" % peer)
 sys.stdout.write(reply.decode(errors="replace"))
 EOF
 in_ns scope/client python3 "$T/peer.py" 127.0.0.1 "$P_ORIG4" >"$T/peer.out" 2>&1
-check "a redirected client's getpeername() is the original destination" \
+check_cmd "a redirected client's getpeername() is the original destination" \
 	eval 'head -n 1 "$T/peer.out" | grep -qx "peer 127.0.0.1 $P_ORIG4"' ||
 	show "$T/peer.out"
-check "... and its request went through squid (Via on the reply)" \
+check_cmd "... and its request went through squid (Via on the reply)" \
 	log_has "$T/peer.out" '^Via: .*squid' || show "$T/peer.out"
 
 # Not redirected, squid's intercept port gets no original destination:
@@ -476,14 +443,14 @@ for _ in $(seq 50); do
 	log_has "$SQ/cache.log" "$nf_failed" && break
 	sleep 0.1
 done
-check "a direct (not redirected) connect to squid's intercept port: SO_ORIGINAL_DST fails (the kernel's answer, not the engine's)" \
+check_cmd "a direct (not redirected) connect to squid's intercept port: SO_ORIGINAL_DST fails (the kernel's answer, not the engine's)" \
 	log_has "$SQ/cache.log" "$nf_failed" ||
 	show "$T/direct.out" "$SQ/cache.log"
-check "... and squid closes that connection without an HTTP reply" \
+check_cmd "... and squid closes that connection without an HTTP reply" \
 	grep -qx '000' "$T/direct.out"
 grep -E 'ORIGINAL_DST|NAT.*lookup failed' "$SQ/cache.log" | sed 's/^/# cache.log: /'
 echo "# direct curl: $(tr '\n' ' ' <"$T/direct.out")"
-check "no loop anywhere: each origin served the requests counted above only" \
+check_cmd "no loop anywhere: each origin served the requests counted above only" \
 	test "$(lines "$T/origin4.log")" = 2 -a "$(lines "$T/origin6.log")" = 1 \
 	-a "$(lines "$T/origin-rs.log")" = 1
 
@@ -496,11 +463,11 @@ gone() {
 	! kill -0 "$1" 2>/dev/null	# not even a zombie
 }
 for p in "${PIDS[@]}"; do
-	check "${NAMES[$p]} (pid $p) stopped and reaped" gone "$p"
+	check_cmd "${NAMES[$p]} (pid $p) stopped and reaped" gone "$p"
 done
-check "no pin directory left" test ! -e "$PIN"
-check "no cgroup left" test ! -e "$CGMNT/$TAG"
-check "no network namespace left" test ! -e "$NSP"
+check_cmd "no pin directory left" test ! -e "$PIN"
+check_cmd "no cgroup left" test ! -e "$CGMNT/$TAG"
+check_cmd "no network namespace left" test ! -e "$NSP"
 echo "1..$((npass + nfail))"
 echo "# $npass passed, $nfail failed"
 [ "$nfail" = 0 ]
