@@ -109,3 +109,28 @@ bail() {
 	echo "Bail out! $*"
 	exit 1
 }
+
+# ---- running things in the test's cgroups and network namespace ----
+# (the script sets LWFP, CG, NSP, T and the arrays PIDS and NAMES)
+
+# in_ns CGROUP CMD...: run CMD in the cgroup $CG/CGROUP and in our netns.
+in_ns() {
+	local cg=$1
+
+	shift
+	"$LWFP" exec --cgroup "$CG/$cg" -- nsenter --net="$NSP" -- "$@"
+}
+
+# start NAME CGROUP CMD...: start CMD in the background like in_ns, output
+# in $T/NAME.out. lwfp exec execs nsenter, which execs CMD: LAST_PID is
+# CMD's own, a child of this shell.
+start() {
+	local name=$1 cg=$2
+
+	shift 2
+	"$LWFP" exec --cgroup "$CG/$cg" -- nsenter --net="$NSP" -- "$@" \
+		</dev/null >"$T/$name.out" 2>&1 &
+	PIDS+=($!)
+	NAMES[$!]=$name
+	LAST_PID=$!
+}

@@ -101,26 +101,6 @@ trap 'echo "# terminated" >&2; exit 143' TERM HUP
 
 lw() { "$LWFP" --pin-dir "$PIN" "$@"; }
 
-# in_ns CGROUP CMD...: run CMD in the cgroup $CG/CGROUP and in our netns.
-in_ns() {
-	local cg=$1
-
-	shift
-	"$LWFP" exec --cgroup "$CG/$cg" -- nsenter --net="$NSP" -- "$@"
-}
-
-# start NAME CGROUP CMD...: like in_ns, in the background, output in
-# $T/NAME.out; LAST_PID is CMD's own pid (lwfp exec and nsenter exec it).
-start() {
-	local name=$1 cg=$2
-
-	shift 2
-	"$LWFP" exec --cgroup "$CG/$cg" -- nsenter --net="$NSP" -- "$@" \
-		</dev/null >"$T/$name.out" 2>&1 &
-	PIDS+=($!)
-	LAST_PID=$!
-}
-
 # wait_for PID FILE PATTERN: wait (10 s at most) for a line matching the
 # ERE PATTERN in FILE while PID runs.
 wait_for() {

@@ -86,28 +86,6 @@ counter() {
 		'import json, sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
 }
 
-# in_ns CGROUP CMD...: run CMD in the cgroup $CG/CGROUP and in our netns.
-in_ns() {
-	local cg=$1
-
-	shift
-	"$LWFP" exec --cgroup "$CG/$cg" -- nsenter --net="$NSP" -- "$@"
-}
-
-# start NAME CGROUP CMD...: start CMD in the background like in_ns, output
-# in $T/NAME.out. lwfp exec execs nsenter, which execs CMD: the pid
-# remembered is CMD's own, a child of this shell.
-start() {
-	local name=$1 cg=$2
-
-	shift 2
-	"$LWFP" exec --cgroup "$CG/$cg" -- nsenter --net="$NSP" -- "$@" \
-		</dev/null >"$T/$name.out" 2>&1 &
-	PIDS+=($!)
-	NAMES[$!]=$name
-	LAST_PID=$!
-}
-
 # listening PORT: something listens on TCP PORT in our netns.
 listening() {
 	nsenter --net="$NSP" ss -Hltn "sport = :$1" | grep -q .
