@@ -772,6 +772,53 @@ static void t_thousand_flows(void)
 	close(fd);
 }
 
+/* Clients killed or exiting with their flows open: every flow, every
+ * tracked socket and every live record goes with them. */
+static void t_clients_die(void)
+{
+	enum { K = 4, N = 250 };
+	struct sockaddr_storage want;
+	uint16_t dport;
+	int fd = setup_v4(&dport), go[K][2], served, rcvbuf = 4 << 20;
+	pid_t pid[K];
+
+	REQUIRE(fd >= 0, "setup: %s", env.out);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	for (int k = 0; k < K; k++) {
+		REQUIRE(!pipe(go[k]), "pipe");
+		pid[k] = fork();
+		if (pid[k] == 0) {
+			/* only the parent may hold the write ends */
+			for (int j = 0; j <= k; j++)
+				close(go[j][1]);
+			flood_main(dport, N, go[k][0]);
+		}
+		close(go[k][0]);
+	}
+	make_addr(&want, "127.0.0.2", dport);
+	served = serve(fd, addr_str(&want), K * N);
+	CHECK(served == K * N, "served %d of %d", served, K * N);
+	for (int i = 0; i < 50 && status_int("udp_flows") < K * N; i++)
+		usleep(100 * 1000);
+	CHECK(status_int("udp_flows") == K * N, "udp_flows %lld",
+	      json_int("udp_flows"));
+	for (int k = 0; k < K; k++) {
+		if (k % 2)
+			kill(pid[k], SIGKILL);
+		close(go[k][1]);
+		client_wait(pid[k]);
+	}
+	/* sockets are freed after an RCU grace period, their storage with
+	 * them */
+	for (int i = 0; i < 50 && (status_int("udp_flows") ||
+				   json_int("client_sockets")); i++)
+		usleep(100 * 1000);
+	CHECK(status_int("udp_flows") == 0 && json_int("client_sockets") == 0,
+	      "after the clients died: udp_flows %lld, client sockets %lld",
+	      json_int("udp_flows"), json_int("client_sockets"));
+	close(fd);
+}
+
 /*
  * A chain: client -> service A (a child, higher weight) -> service B
  * (this process) -> origin. A and B each relay with records set on their
@@ -949,13 +996,14 @@ int main(int argc, char **argv)
 		"an unconnected flow continues across a rule change",
 		"a service gone: the next unconnected send fails open",
 		"an IPv6 send is not redirected to an IPv4-only service",
+		"clients killed or exiting free every flow and socket state",
 	};
 	static const test_fn fns[] = {
 		t_unconnected_v4, t_connected_v4, t_unconnected_v6,
 		t_connected_v6, t_v4_mapped, t_queries_and_cmsgs,
 		t_close_ends_flow, t_idle_timeout, t_thousand_flows, t_chain,
 		t_fail_modes, t_rule_change, t_service_gone,
-		t_v6_send_v4_service,
+		t_v6_send_v4_service, t_clients_die,
 	};
 
 	int ret;
