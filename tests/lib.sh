@@ -134,3 +134,32 @@ start() {
 	NAMES[$!]=$name
 	LAST_PID=$!
 }
+
+# ---- clean-up of a script with a network namespace (dns.sh, proxies.sh):
+# runs on every exit, normal or not, and may be called before it ----
+
+# cleanup: stop what start() started (PIDS stays, for checks after), then
+# remove the cgroups, the engine, the namespace (if NS_MADE) and the
+# scratch directory T.
+cleanup() {
+	local p
+
+	trap - EXIT
+	trap '' INT TERM HUP
+	for p in "${PIDS[@]}"; do
+		stop_pid "$p"
+	done
+	remove_cgroups || echo "# could not remove $CGDIR" >&2
+	remove_pin_dir
+	[ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
+	NS_MADE=
+	[ -n "$T" ] && rm -rf "$T"
+	T=
+}
+
+# trap_cleanup: run cleanup on exit; an interrupt exits (and so cleans up).
+trap_cleanup() {
+	trap cleanup EXIT
+	trap 'echo "# interrupted" >&2; exit 130' INT
+	trap 'echo "# terminated" >&2; exit 143' TERM HUP
+}

@@ -75,27 +75,7 @@ PROXY6=::1
 PROXY_PORT=5300
 IDLE=2			# the proxy closes a flow's socket after this long
 
-# ---- cleanup: runs on every exit, normal or not ----
-
-cleanup() {
-	local p
-
-	trap - EXIT
-	trap '' INT TERM HUP
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
-	PIDS=()
-	remove_cgroups || echo "# could not remove $CGDIR" >&2
-	remove_pin_dir
-	[ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
-	NS_MADE=
-	[ -n "$T" ] && rm -rf "$T"
-	T=
-}
-trap cleanup EXIT
-trap 'echo "# interrupted" >&2; exit 130' INT
-trap 'echo "# terminated" >&2; exit 143' TERM HUP
+trap_cleanup		# tests/lib.sh: clean up on every exit
 
 # ---- checks ----
 

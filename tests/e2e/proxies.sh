@@ -56,25 +56,7 @@ declare -A NAMES=()
 export LWFP_PIN_DIR=$PIN	# a command without --pin-dir still hits ours
 unset LWFP_DEBUG
 
-# ---- cleanup: runs on every exit, normal or not ----
-
-cleanup() {
-	local p
-
-	trap - EXIT
-	trap '' INT TERM HUP
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
-	remove_cgroups || echo "# could not remove $CGDIR" >&2
-	remove_pin_dir
-	[ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
-	[ -n "$T" ] && rm -rf "$T"
-	T=
-}
-trap cleanup EXIT
-trap 'echo "# interrupted" >&2; exit 130' INT
-trap 'echo "# terminated" >&2; exit 143' TERM HUP
+trap_cleanup		# tests/lib.sh: clean up on every exit
 
 # ---- checks ----
 
