@@ -28,10 +28,6 @@ static int udp_ask_error(int fd, int err)
 	int type;
 	socklen_t len = sizeof(type);
 
-	if (err == ENODATA || err == EBADF || err == ENOTSOCK || err == EINVAL)
-		return -err;
-	if (err == EPROTONOSUPPORT)
-		return -EPROTONOSUPPORT;
 	/* no engine program saw it: the socket is outside the engine's
 	 * cgroup (or no engine is attached) and the kernel refused */
 	if (err == ENOPROTOOPT) {
