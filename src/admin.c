@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The control plane: services, rules, stats and tracked sockets. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "admin.h"
+#include "classify.h"
 #include "engine.h"
 #include "pins.h"
 
@@ -26,7 +28,12 @@ int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen)
 		{ &a->config_fd, PIN_CONFIG },	   { &a->stats_fd, PIN_STATS },
 		{ &a->rule_ctx_fd, PIN_RULE_CTX }, { &a->sk_fd, PIN_SK },
 		{ &a->flows_prog_fd, PIN_FLOWS_PROG },
-		{ &a->udp_flows_fd, PIN_UDP_FLOWS },
+		{ &a->udp_flows_fd, PIN_UDP_FLOWS }, { &a->live_fd, PIN_LIVE },
+		{ &a->pending_fd, PIN_PENDING }, { &a->cls_hdr_fd, PIN_CLS_HDR },
+		{ &a->cls_index_fd, PIN_CLS_INDEX },
+		{ &a->cls_ports_fd, PIN_CLS_PORTS },
+		{ &a->cls_bitmaps_fd, PIN_CLS_BITMAPS },
+		{ &a->cls_words_fd, PIN_CLS_WORDS },
 	};
 	int ret;
 
@@ -46,6 +53,9 @@ int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		ret = *objs[i].fd = engine_obj_get(pin_dir, objs[i].name);
+		/* optional: the kernel may have refused it */
+		if (ret == -ENOENT && objs[i].fd == &a->flows_prog_fd)
+			continue;
 		if (ret < 0)
 			goto fail;
 	}
@@ -68,7 +78,10 @@ void admin_close(struct admin *a)
 {
 	int *fds[] = { &a->dir_fd, &a->services_fd, &a->rules_fd,
 		       &a->config_fd, &a->stats_fd, &a->rule_ctx_fd,
-		       &a->sk_fd, &a->flows_prog_fd, &a->udp_flows_fd };
+		       &a->sk_fd, &a->flows_prog_fd, &a->udp_flows_fd,
+		       &a->live_fd, &a->pending_fd, &a->cls_hdr_fd,
+		       &a->cls_index_fd, &a->cls_ports_fd, &a->cls_bitmaps_fd,
+		       &a->cls_words_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -317,30 +330,150 @@ static int rule_order(const void *pa, const void *pb, void *arg)
 	return ra->id < rb->id ? -1 : ra->id > rb->id;
 }
 
-/* Write the table into the idle half, then flip: connects see the old
- * table or the new one, never a mix. */
-static int rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n)
+/* Write count values at keys base, base + 1, ... of an array map. */
+static int array_write(int fd, __u32 base, const void *values, __u32 count,
+		       size_t size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	const __u32 chunk = 65536;
+	__u32 *keys;
+	int ret = 0;
+
+	if (!count)
+		return 0;
+	keys = malloc((count < chunk ? count : chunk) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (__u32 done = 0; done < count && !ret;) {
+		__u32 n = count - done < chunk ? count - done : chunk;
+
+		for (__u32 i = 0; i < n; i++)
+			keys[i] = base + done + i;
+		ret = bpf_map_update_batch(fd, keys,
+					   (const char *)values + done * size,
+					   &n, &opts);
+		done += n;
+	}
+	free(keys);
+	return ret;
+}
+
+/* Drop a half's entries from the classifier's index. */
+static int index_clear(int fd, __u32 half)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	const __u32 cap = 2 * 3 * LWFP_MAX_RULES;
+	struct lwfp_cls_key *keys = malloc(cap * sizeof(*keys));
+	__u32 *ids = malloc(cap * sizeof(*ids)), batch, count, have = 0, k = 0;
+	void *in = NULL;
+	int ret = keys && ids ? 0 : -ENOMEM, err;
+
+	while (!ret && have < cap) {
+		count = cap - have;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys + have,
+					   ids + have, &count, &opts);
+		have += count;
+		if (err == -ENOENT)
+			break;
+		ret = err;
+		in = &batch;
+	}
+	for (__u32 i = 0; !ret && i < have; i++)
+		if (keys[i].half == half)
+			keys[k++] = keys[i];
+	if (!ret && k && bpf_map_delete_batch(fd, keys, &k, &opts))
+		ret = -errno;
+	free(keys);
+	free(ids);
+	return ret;
+}
+
+static int index_write(int fd, struct cls_table *t, __u32 half)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = t->nindex;
+
+	for (size_t i = 0; i < t->nindex; i++)
+		t->keys[i].half = half;
+	if (!count)
+		return 0;
+	return bpf_map_update_batch(fd, t->keys, t->ids, &count, &opts) ?
+		       -errno : 0;
+}
+
+/* The classifier and the rules into the idle half. */
+static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
+		      __u32 n, struct cls_table *t)
+{
+	int ret = array_write(a->cls_bitmaps_fd, half * LWFP_CLS_BITMAPS_MAX,
+			      t->bitmaps, t->hdr.bitmaps, sizeof(*t->bitmaps));
+
+	if (!ret)
+		ret = array_write(a->cls_words_fd, half * LWFP_CLS_POOL_MAX,
+				  t->words, t->hdr.words, sizeof(*t->words));
+	if (!ret)
+		ret = array_write(a->cls_ports_fd, half * LWFP_CLS_PORTS,
+				  t->ports, LWFP_CLS_PORTS, sizeof(*t->ports));
+	if (!ret)
+		ret = index_clear(a->cls_index_fd, half);
+	if (!ret)
+		ret = index_write(a->cls_index_fd, t, half);
+	if (!ret)
+		ret = array_write(a->cls_hdr_fd, half, &t->hdr, 1,
+				  sizeof(t->hdr));
+	if (!ret)
+		ret = array_write(a->rules_fd, half * LWFP_MAX_RULES, rules, n,
+				  sizeof(*rules));
+	return ret;
+}
+
+/*
+ * Write the table and its classifier into the idle half, then flip:
+ * connects see the old table or the new one, never a mix.
+ */
+static int rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
+			char *err, size_t errlen)
 {
 	struct lwfp_service svcs[LWFP_MAX_SERVICES];
 	struct lwfp_config cfg;
-	__u32 half, base;
+	struct cls_table t;
+	__u32 half;
 	int ret = admin_config(a, &cfg);
 
 	if (!ret)
 		ret = admin_services(a, svcs);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the engine: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	qsort_r(rules, n, sizeof(*rules), rule_order, svcs);
+	ret = cls_build(rules, n, &t, err, errlen);
 	if (ret)
 		return ret;
-	qsort_r(rules, n, sizeof(*rules), rule_order, svcs);
 	half = !LWFP_TABLE_HALF(cfg.table);
-	base = half * LWFP_MAX_RULES;
-	for (__u32 i = 0; i < n; i++) {
-		__u32 idx = base + i;
-
-		if (bpf_map_update_elem(a->rules_fd, &idx, &rules[i], BPF_ANY))
-			return -errno;
+	ret = half_write(a, half, rules, n, &t);
+	cls_free(&t);
+	if (!ret) {
+		cfg.table = ((__u64)half << 32) | n;
+		ret = config_write(a, &cfg);
 	}
-	cfg.table = ((__u64)half << 32) | n;
-	return config_write(a, &cfg);
+	if (ret)
+		snprintf(err, errlen, "cannot write the rules: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+int admin_cls_hdr(struct admin *a, struct lwfp_cls_hdr *h)
+{
+	struct lwfp_config cfg;
+	__u32 half;
+	int ret = admin_config(a, &cfg);
+
+	if (ret)
+		return ret;
+	half = LWFP_TABLE_HALF(cfg.table);
+	return bpf_map_lookup_elem(a->cls_hdr_fd, &half, h) ? -errno : 0;
 }
 
 /* Rule ids still named by a live socket: their context must stay. */
@@ -430,15 +563,15 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 					BPF_NOEXIST))
 			ret = -errno;
 	}
-	if (!ret) {
-		rules[n] = *r;
-		ret = rules_commit(a, rules, n + 1);
-		if (ret && ctx_len)
-			bpf_map_delete_elem(a->rule_ctx_fd, &r->id);
-	}
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "cannot add the rule: %s", strerror(-ret));
-	else
+		goto out;
+	}
+	rules[n] = *r;
+	ret = rules_commit(a, rules, n + 1, err, errlen);
+	if (ret && ctx_len)
+		bpf_map_delete_elem(a->rule_ctx_fd, &r->id);
+	if (!ret)
 		rule_ctx_sweep(a, rules, n + 1);
 out:
 	free(rc);
@@ -464,11 +597,8 @@ int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
 		snprintf(err, errlen, "no rule with id %u", id);
 		ret = -ENOENT;
 	} else {
-		ret = rules_commit(a, rules, kept);
-		if (ret)
-			snprintf(err, errlen, "cannot delete the rule: %s",
-				 strerror(-ret));
-		else
+		ret = rules_commit(a, rules, kept, err, errlen);
+		if (!ret)
 			rule_ctx_sweep(a, rules, kept);
 	}
 	free(rules);
@@ -480,7 +610,77 @@ int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc)
 	return bpf_map_lookup_elem(a->rule_ctx_fd, &id, rc) ? -errno : 0;
 }
 
-/* ---- tracked sockets, through the pinned iterator ---- */
+/* ---- tracked sockets ---- */
+
+/* Append a hash map of hops (key u64) to the dump, in batches. */
+static int hops_dump(int fd, enum lwfp_role role, __u32 state,
+		     struct lwfp_sk_dump **out, size_t *n, size_t cap)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 *keys = malloc(cap * sizeof(*keys));
+	struct lwfp_sk *hops = malloc(cap * sizeof(*hops));
+	struct lwfp_sk_dump *grown;
+	__u32 batch, count, have = 0;
+	void *in = NULL;
+	int ret = keys && hops ? 0 : -ENOMEM, err;
+
+	while (!ret && have < cap) {
+		count = cap - have;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys + have,
+					   hops + have, &count, &opts);
+		have += count;
+		if (err == -ENOENT)
+			break;
+		ret = err;
+		in = &batch;
+	}
+	/* an accepted flow that went on to its origin: one more socket */
+	grown = ret ? NULL : realloc(*out, (*n + 2 * have + 1) * sizeof(**out));
+	if (!ret && !grown)
+		ret = -ENOMEM;
+	for (__u32 i = 0; !ret && i < have; i++) {
+		/* UDP flows are listed from their own map */
+		if (hops[i].orig.proto != IPPROTO_TCP)
+			continue;
+		memset(&grown[*n], 0, sizeof(grown[*n]));
+		grown[*n].sk = hops[i];
+		grown[*n].sk.role = role;
+		grown[*n].state = state;
+		(*n)++;
+		if (!(hops[i].flags & LWFP_HOP_AT_ORIGIN))
+			continue;
+		grown[*n] = grown[*n - 1];
+		grown[*n].sk.role = LWFP_ROLE_OUTBOUND;
+		(*n)++;
+	}
+	if (grown)
+		*out = grown;
+	free(keys);
+	free(hops);
+	return ret;
+}
+
+/* Without the iterator: the flows accepted (their hops in the live map)
+ * and the connects not accepted yet (in the pending map). */
+static int sockets_from_maps(struct admin *a, struct lwfp_sk_dump **out,
+			     size_t *n)
+{
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = hops_dump(a->live_fd, LWFP_ROLE_ACCEPTED, LWFP_SK_STATE_UNKNOWN,
+			out, n, LWFP_LIVE_MAX);
+	if (!ret)
+		ret = hops_dump(a->pending_fd, LWFP_ROLE_CLIENT,
+				LWFP_SK_STATE_UNKNOWN, out, n,
+				LWFP_PENDING_MAX);
+	if (ret) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
 
 int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n)
 {
@@ -492,6 +692,8 @@ int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n)
 	int link, it, ret = 0;
 	ssize_t got;
 
+	if (a->flows_prog_fd < 0)
+		return sockets_from_maps(a, out, n);
 	link = bpf_link_create(a->flows_prog_fd, 0, BPF_TRACE_ITER, &opts);
 	if (link < 0)
 		return -errno;

@@ -19,8 +19,15 @@ struct admin {
 	int stats_fd;
 	int rule_ctx_fd;
 	int sk_fd;
-	int flows_prog_fd;
+	int flows_prog_fd;	/* -1 where the kernel refused the iterator */
 	int udp_flows_fd;
+	int live_fd;
+	int pending_fd;
+	int cls_hdr_fd;
+	int cls_index_fd;
+	int cls_ports_fd;
+	int cls_bitmaps_fd;
+	int cls_words_fd;
 };
 
 int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen);
@@ -47,8 +54,11 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 		   size_t ctx_len, char *err, size_t errlen);
 int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen);
 int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc);
+/* The live table half's classifier header. */
+int admin_cls_hdr(struct admin *a, struct lwfp_cls_hdr *h);
 
-/* Every socket the engine tracks; *out is malloc'ed. */
+/* Every socket the engine tracks; *out is malloc'ed. Without the flows
+ * iterator: the flows accepted and the connects not yet accepted. */
 int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n);
 /* Every live UDP flow; *out is malloc'ed. */
 int admin_udp_flows(struct admin *a, struct lwfp_udp_flow **out, size_t *n);

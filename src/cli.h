@@ -65,4 +65,7 @@ int cmd_flows(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
 
+/* Print engine_load()'s notice: one line per optional program refused. */
+void print_notice(const char *notice);
+
 #endif /* LWFP_CLI_H */

@@ -164,12 +164,16 @@ static int demo_setup(struct demo *d, const char *proxy, uint16_t origin_port,
 	struct sockaddr_storage ss = {};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	static const char ctx[] = "demo rule: inspect curl's request";
+	char notice[512];
 	struct admin a;
 	int ret;
 
-	ret = engine_load(d->pin_dir, &d->base, -1, 0, err, errlen);
+
+	ret = engine_load(d->pin_dir, &d->base, -1, 0, notice, sizeof(notice),
+			  err, errlen);
 	if (ret)
 		return ret < 0 ? ret : -EEXIST;
+	print_notice(notice);
 	d->loaded = true;
 	ret = admin_open(d->pin_dir, &a, err, errlen);
 	if (ret)

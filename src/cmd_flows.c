@@ -13,6 +13,7 @@
 struct flow {
 	__u64 flow_id;
 	const struct lwfp_sk_dump *client;	/* first hop's client socket */
+	const struct lwfp_sk_dump *first;	/* socket with the shortest chain */
 	const struct lwfp_sk_dump *longest;	/* socket with the longest chain */
 	bool at_origin;				/* a service connected out direct */
 };
@@ -53,6 +54,7 @@ static size_t group_flows(const struct lwfp_sk_dump *s, size_t n,
 			f = &flows[nf++];
 			memset(f, 0, sizeof(*f));
 			f->flow_id = d->sk.rec.flow_id;
+			f->first = d;	/* sorted by chain length */
 		}
 		f = &flows[nf - 1];
 		if (d->sk.role == LWFP_ROLE_CLIENT && !f->client)
@@ -117,12 +119,14 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 		       const struct lwfp_udp_flow *uf, size_t nuf,
 		       struct json_object *arr)
 {
-	/* the client socket may be gone; its hop lives on with the service */
-	const struct lwfp_sk_dump *c = f->client ? f->client : f->longest;
+	/* the client socket may be gone (or unseen without the flows
+	 * iterator); its hop lives on with the first service */
+	const struct lwfp_sk_dump *c = f->client ? f->client : f->first;
 	const char *names[LWFP_MAX_CHAIN + 1];
 	char dst[64], chain[512] = "", id[20], udp[64];
 	double age = (now_boot_ns() - c->sk.start_ns) / 1e9;
-	const char *state = f->client ? tcp_state(c->state) : "client closed";
+	const char *state = c->state == LWFP_SK_STATE_UNKNOWN ? "open" :
+			    f->client ? tcp_state(c->state) : "client closed";
 	bool is_udp = c->sk.orig.proto == IPPROTO_UDP;
 	int n;
 

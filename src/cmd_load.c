@@ -74,7 +74,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	};
 	struct load_args la = { .cgroup = "/" };
 	struct cgroup_ref cg;
-	char err[512];
+	char err[512], notice[512];
 	int i, gid, ret;
 
 	i = cli_getopt(cli, argc, argv, opts,
@@ -89,10 +89,11 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)))
 		return cli_error("%s", err);
-	ret = engine_load(cli->pin_dir, &cg, gid, la.udp_idle_s, err,
-			  sizeof(err));
+	ret = engine_load(cli->pin_dir, &cg, gid, la.udp_idle_s, notice,
+			  sizeof(notice), err, sizeof(err));
 	if (ret < 0)
 		return cli_error("%s", err);
+	print_notice(notice);
 	if (!cli->json)
 		printf("lwfp: engine %s at %s, attached to cgroup %s\n",
 		       ret ? "upgraded" : "loaded", cli->pin_dir, cg.rel);
@@ -115,6 +116,17 @@ int cmd_unload(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* One line per optional program the kernel refused, on stderr. */
+void print_notice(const char *notice)
+{
+	for (const char *p = notice; p && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		fprintf(stderr, "lwfp: %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
 static const char *const stat_names[] = {
 	[LWFP_STAT_REDIRECTED] = "redirected",
 	[LWFP_STAT_HANDOFF] = "handed_off",
@@ -133,6 +145,7 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_UDP_FLOW] = "udp_flows",
 	[LWFP_STAT_UDP_IDLE] = "udp_flows_idle_ended",
 	[LWFP_STAT_UDP_REPLY] = "udp_replies_from_original_peer",
+	[LWFP_STAT_CLS_MISMATCH] = "classifier_mismatches",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");
@@ -154,6 +167,61 @@ static void access_text(const char *pin_dir, char *out, size_t len)
 		snprintf(out, len, "root and group %u", (unsigned)st.st_gid);
 }
 
+/* Each program of the engine: required or optional, and what the
+ * verifier processed to load it (the kernel matrix reads this). */
+static void programs_text(const char *pin_dir)
+{
+	for (size_t i = 0; i < engine_nprogs; i++) {
+		const struct engine_prog *p = &engine_progs[i];
+		__u32 insns;
+
+		printf("  %-20s %-8s ", p->name,
+		       p->missing ? "optional" : "required");
+		if (engine_prog_verified(pin_dir, p->name, &insns))
+			printf("not loaded: %s\n", p->missing ? p->missing :
+							       "?");
+		else
+			printf("%u insns verified\n", insns);
+	}
+}
+
+static struct json_object *programs_json(const char *pin_dir)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < engine_nprogs; i++) {
+		const struct engine_prog *p = &engine_progs[i];
+		struct json_object *o = json_object_new_object();
+		__u32 insns;
+		bool loaded = !engine_prog_verified(pin_dir, p->name, &insns);
+
+		json_object_object_add(o, "name",
+				       json_object_new_string(p->name));
+		json_object_object_add(o, "required",
+				       json_object_new_boolean(!p->missing));
+		json_object_object_add(o, "loaded",
+				       json_object_new_boolean(loaded));
+		if (loaded)
+			json_object_object_add(o, "verified_insns",
+					       json_object_new_int64(insns));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *cls_json(const struct lwfp_cls_hdr *h)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "bitmaps", json_object_new_int64(h->bitmaps));
+	json_object_object_add(o, "words", json_object_new_int64(h->words));
+	json_object_object_add(o, "bitmaps_max",
+			       json_object_new_int64(LWFP_CLS_BITMAPS_MAX));
+	json_object_object_add(o, "words_max",
+			       json_object_new_int64(LWFP_CLS_POOL_MAX));
+	return o;
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
@@ -161,6 +229,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	struct lwfp_sk_dump *socks = NULL;
 	struct lwfp_udp_flow *uf = NULL;
 	__u64 stats[LWFP_STAT_MAX];
+	struct lwfp_cls_hdr cls;
 	struct lwfp_config cfg;
 	struct admin a;
 	size_t nsocks = 0, nsvc = 0, nuf = 0;
@@ -184,6 +253,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		ret = admin_sockets(&a, &socks, &nsocks);
 	if (!ret)
 		ret = admin_udp_flows(&a, &uf, &nuf);
+	if (!ret)
+		ret = admin_cls_hdr(&a, &cls);
 	free(uf);
 	admin_close(&a);
 	if (ret)
@@ -227,6 +298,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			json_object_object_add(st, stat_names[s],
 					       json_object_new_int64(stats[s]));
 		json_object_object_add(o, "counters", st);
+		json_object_object_add(o, "classifier", cls_json(&cls));
+		json_object_object_add(o, "programs",
+				       programs_json(cli->pin_dir));
 		cli_json_print(o);
 		return 0;
 	}
@@ -240,9 +314,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	       tracked[LWFP_ROLE_CLIENT], tracked[LWFP_ROLE_ACCEPTED],
 	       tracked[LWFP_ROLE_OUTBOUND] + tracked[LWFP_ROLE_RECORDS]);
 	printf("udp flows  %zu (idle timeout %us)\n", nuf, cfg.udp_idle_s);
+	printf("classifier %u bitmaps, %u words (max %u, %u)\n",
+	       cls.bitmaps, cls.words, LWFP_CLS_BITMAPS_MAX, LWFP_CLS_POOL_MAX);
 	printf("counters\n");
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		printf("  %-26s %llu\n", stat_names[s],
 		       (unsigned long long)stats[s]);
+	printf("programs\n");
+	programs_text(cli->pin_dir);
 	return 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Loading an engine (programs, maps, cgroup links) under a pin directory. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,25 @@ static int pin_path(char *out, size_t len, const char *pin_dir,
 	return 0;
 }
 
+/* The classifier's network mask per prefix length. */
+static int init_masks(struct lwfp_bpf *skel)
+{
+	for (__u32 len = 0; len <= LWFP_CLS_LENS; len++) {
+		struct lwfp_cls_mask m = {};
+
+		for (int j = 0; j < 4; j++) {
+			int bits = (int)len - 32 * j;
+
+			m.w[j] = bits >= 32 ? ~0u : bits <= 0 ? 0 :
+				 htonl(~0u << (32 - bits));
+		}
+		if (bpf_map__update_elem(skel->maps.lwfp_cls_masks, &len,
+					 sizeof(len), &m, sizeof(m), BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
 		       __u32 udp_idle_s)
 {
@@ -81,32 +101,254 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
 	if (bpf_map__update_elem(skel->maps.lwfp_config, &zero, sizeof(zero),
 				 &cfg, sizeof(cfg), BPF_ANY))
 		return -errno;
+	return init_masks(skel);
+}
+
+/*
+ * Every program of the engine. The redirect needs the required ones; an
+ * optional one the kernel refuses (hardened hosts refuse tracing programs
+ * to root too) leaves out only the feature it serves. Cgroup programs are
+ * attached to the engine's cgroup, their links pinned as link_NAME; the
+ * others are pinned as prog_NAME.
+ */
+#define REQUIRED(name) { name, NULL }
+const struct engine_prog engine_progs[] = {
+	REQUIRED("lwfp_connect4"),	REQUIRED("lwfp_connect6"),
+	REQUIRED("lwfp_sendmsg4"),	REQUIRED("lwfp_sendmsg6"),
+	REQUIRED("lwfp_recvmsg4"),	REQUIRED("lwfp_recvmsg6"),
+	REQUIRED("lwfp_getpeername4"),	REQUIRED("lwfp_getpeername6"),
+	REQUIRED("lwfp_sockops"),	REQUIRED("lwfp_getsockopt"),
+	REQUIRED("lwfp_setsockopt"),	REQUIRED("lwfp_egress"),
+	REQUIRED("lwfp_sock_release"),
+	{ "lwfp_flows", "flows iterator: lwfp flows and status list "
+			"accepted flows only, without TCP states" },
+};
+#undef REQUIRED
+const size_t engine_nprogs = ARRAY_SIZE(engine_progs);
+
+const struct engine_prog *engine_prog_find(const char *name)
+{
+	for (size_t i = 0; i < engine_nprogs; i++)
+		if (!strcmp(engine_progs[i].name, name))
+			return &engine_progs[i];
+	return NULL;
+}
+
+bool engine_prog_is_cgroup(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) != BPF_PROG_TYPE_TRACING;
+}
+
+int engine_prog_pin_name(const char *prog, char *out, size_t len)
+{
+	const struct engine_prog *p = engine_prog_find(prog);
+
+	if (!p)
+		return -ENOENT;
+	/* only the flows iterator is not a cgroup program */
+	return snprintf(out, len, "%s%s", p->missing ? PIN_PROG_PREFIX :
+				  PIN_LINK_PREFIX, prog) >= (int)len ?
+		       -ENAMETOOLONG : 0;
+}
+
+int engine_prog_verified(const char *pin_dir, const char *prog,
+			 __u32 *insns)
+{
+	struct bpf_link_info link = {};
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(link);
+	char name[128];
+	int fd, ret = engine_prog_pin_name(prog, name, sizeof(name));
+
+	if (ret)
+		return ret;
+	fd = engine_obj_get(pin_dir, name);
+	if (fd < 0)
+		return fd;
+	if (!strncmp(name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX))) {
+		ret = bpf_obj_get_info_by_fd(fd, &link, &len) ? -errno : 0;
+		close(fd);
+		fd = ret ? ret : bpf_prog_get_fd_by_id(link.prog_id);
+		if (fd < 0)
+			return ret ? ret : -errno;
+	}
+	len = sizeof(info);
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	*insns = info.verified_insns;
+	return ret;
+}
+
+/* A test knob: LWFP_REFUSE_PROGS=NAME,... loads as if the kernel refused
+ * those optional programs. */
+static bool refused_by_env(const char *name)
+{
+	const char *list = getenv("LWFP_REFUSE_PROGS"), *p;
+	size_t len = strlen(name);
+
+	for (p = list; p && *p; p += strcspn(p, ","), p += *p == ',') {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	}
+	return false;
+}
+
+typedef int (*map_fd_fn)(const void *arg, const char *name);
+
+static int fd_in_skel(const void *arg, const char *name)
+{
+	const struct lwfp_bpf *skel = arg;
+	struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, name);
+	int fd = m ? bpf_map__fd(m) : -ENOENT;
+
+	return fd < 0 ? fd : dup(fd);
+}
+
+static int fd_pinned(const void *arg, const char *name)
+{
+	return engine_obj_get(arg, name);
+}
+
+/* Use existing maps (a map this version adds, not found, is created). */
+static int reuse_maps(struct lwfp_bpf *skel, map_fd_fn fd_of, const void *arg,
+		      char *err, size_t errlen)
+{
+	struct bpf_map *map;
+	int ret = 0;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		int fd;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		fd = fd_of(arg, bpf_map__name(map));
+		if (fd == -ENOENT)
+			continue;
+		ret = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
+		if (fd >= 0)
+			close(fd);
+		if (ret) {
+			snprintf(err, errlen, "cannot reuse map %s: %s",
+				 bpf_map__name(map), strerror(-ret));
+			return ret;
+		}
+	}
 	return 0;
 }
 
-#define CGROUP_PROGS(skel) {						\
-	(skel)->progs.lwfp_connect4, (skel)->progs.lwfp_connect6,	\
-	(skel)->progs.lwfp_getpeername4, (skel)->progs.lwfp_getpeername6, \
-	(skel)->progs.lwfp_sockops, (skel)->progs.lwfp_getsockopt,	\
-	(skel)->progs.lwfp_sendmsg4, (skel)->progs.lwfp_sendmsg6,	\
-	(skel)->progs.lwfp_recvmsg4, (skel)->progs.lwfp_recvmsg6,	\
-	(skel)->progs.lwfp_egress, (skel)->progs.lwfp_sock_release,	\
-	(skel)->progs.lwfp_setsockopt,					\
+/* The programs of one load: the required ones with the maps in main, each
+ * optional one that loaded in a skeleton of its own sharing main's maps. */
+struct engine_objs {
+	struct lwfp_bpf *main;
+	struct lwfp_bpf *extra[8];
+	size_t nextra;
+};
+
+static void objs_destroy(struct engine_objs *o)
+{
+	for (size_t i = 0; i < o->nextra; i++)
+		lwfp_bpf__destroy(o->extra[i]);
+	lwfp_bpf__destroy(o->main);
+	memset(o, 0, sizeof(*o));
 }
 
-static int pin_flows_iter(struct lwfp_bpf *skel, const char *pin_dir,
-			  char *err, size_t errlen)
+static int load_optional(struct engine_objs *o, const char *name,
+			 char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int ret = pin_path(path, sizeof(path), pin_dir, PIN_FLOWS_PROG, "");
+	struct lwfp_bpf *skel;
+	struct bpf_program *prog;
+	int ret;
 
-	if (!ret && bpf_program__pin(skel->progs.lwfp_flows, path))
+	if (refused_by_env(name))
+		return -EPERM;
+	if (o->nextra == ARRAY_SIZE(o->extra))
+		return -E2BIG;
+	skel = lwfp_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog,
+					  !strcmp(bpf_program__name(prog), name));
+	ret = reuse_maps(skel, fd_in_skel, o->main, err, errlen);
+	if (!ret && lwfp_bpf__load(skel))
 		ret = -errno;
-	if (ret)
-		snprintf(err, errlen, "cannot pin the flows iterator: %s",
+	if (ret) {
+		lwfp_bpf__destroy(skel);
+		return ret;
+	}
+	o->extra[o->nextra++] = skel;
+	return 0;
+}
+
+/*
+ * Load the required programs (with the pinned maps when fd_of finds them),
+ * then each optional one on its own; say in notice which are not there.
+ */
+static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
+		     char *notice, size_t nlen, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int ret = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (notice && nlen)
+		notice[0] = 0;
+	o->main = lwfp_bpf__open();
+	if (!o->main) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF programs: %s",
 			 strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(prog, o->main->obj) {
+		const struct engine_prog *p =
+			engine_prog_find(bpf_program__name(prog));
+
+		if (!p) {
+			snprintf(err, errlen, "program %s is not in the "
+				 "engine's program table",
+				 bpf_program__name(prog));
+			ret = -EPROTO;
+			goto fail;
+		}
+		if (p->missing)
+			bpf_program__set_autoload(prog, false);
+	}
+	if (fd_of)
+		ret = reuse_maps(o->main, fd_of, arg, err, errlen);
+	if (!ret && lwfp_bpf__load(o->main)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
+			 strerror(-ret),
+			 ret == -EPERM ? " (are you root?)" : "");
+	}
+	if (ret)
+		goto fail;
+	for (size_t i = 0; i < engine_nprogs; i++) {
+		const struct engine_prog *p = &engine_progs[i];
+		size_t used = notice ? strlen(notice) : 0;
+
+		if (!p->missing)
+			continue;
+		ret = load_optional(o, p->name, err, errlen);
+		if (ret && notice && used < nlen)
+			snprintf(notice + used, nlen - used,
+				 "%s%s not available (%s): %s", used ? "\n" : "",
+				 p->name, strerror(-ret), p->missing);
+		ret = 0;
+	}
+	return 0;
+fail:
+	objs_destroy(o);
 	return ret;
 }
+
+/* Each loaded program of the engine, wherever it was loaded. */
+#define for_each_loaded_prog(o, prog, k)				\
+	for (size_t k = 0; k <= (o)->nextra; k++)			\
+		bpf_object__for_each_program(prog, (k ? (o)->extra[k - 1] : \
+						     (o)->main)->obj)	\
+			if (bpf_program__fd(prog) >= 0)
 
 static int attach_pin(struct bpf_program *prog, const char *pin_dir,
 		      int cg_fd, char *err, size_t errlen)
@@ -134,20 +376,41 @@ static int attach_pin(struct bpf_program *prog, const char *pin_dir,
 	return ret;
 }
 
-static int pin_all(struct lwfp_bpf *skel, const char *pin_dir, int cg_fd,
-		   char *err, size_t errlen)
+/* Pin a program that is not attached (the flows iterator). */
+static int pin_prog(struct bpf_program *prog, const char *pin_dir,
+		    char *err, size_t errlen)
 {
-	struct bpf_program *cgroup_progs[] = CGROUP_PROGS(skel);
+	char name[128], path[PATH_MAX];
+	int ret = engine_prog_pin_name(bpf_program__name(prog), name,
+				       sizeof(name));
+
+	if (!ret)
+		ret = pin_path(path, sizeof(path), pin_dir, "", name);
+	if (!ret) {
+		unlink(path);	/* an upgrade replaces the old one */
+		if (bpf_program__pin(prog, path))
+			ret = -errno;
+	}
+	if (ret)
+		snprintf(err, errlen, "cannot pin %s: %s",
+			 bpf_program__name(prog), strerror(-ret));
+	return ret;
+}
+
+/* Pin the maps not pinned yet (all, on a first load). */
+static int pin_maps(struct lwfp_bpf *skel, const char *pin_dir, char *err,
+		    size_t errlen)
+{
 	char path[PATH_MAX];
 	struct bpf_map *map;
-	int ret;
+	int ret = 0;
 
 	bpf_object__for_each_map(map, skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
 		ret = pin_path(path, sizeof(path), pin_dir, "",
 			       bpf_map__name(map));
-		if (!ret && bpf_map__pin(map, path))
+		if (!ret && access(path, F_OK) && bpf_map__pin(map, path))
 			ret = -errno;
 		if (ret) {
 			snprintf(err, errlen, "cannot pin map %s: %s",
@@ -155,84 +418,77 @@ static int pin_all(struct lwfp_bpf *skel, const char *pin_dir, int cg_fd,
 			return ret;
 		}
 	}
-	ret = pin_flows_iter(skel, pin_dir, err, errlen);
-	for (size_t i = 0; !ret && i < ARRAY_SIZE(cgroup_progs); i++)
-		ret = attach_pin(cgroup_progs[i], pin_dir, cg_fd, err, errlen);
+	return 0;
+}
+
+/*
+ * Attach the cgroup programs, or, over a running engine, replace the old
+ * ones in their pinned links atomically so that no connect is missed;
+ * pin the others. An optional program that did not load this time loses
+ * its old pin: it belonged to the old version.
+ */
+static int attach_all(struct engine_objs *o, const char *pin_dir, int cg_fd,
+		      char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX], name[128];
+	int ret = 0;
+
+	for_each_loaded_prog(o, prog, k) {
+		struct bpf_link *link;
+
+		if (ret)
+			break;
+		if (!engine_prog_is_cgroup(prog)) {
+			ret = pin_prog(prog, pin_dir, err, errlen);
+			continue;
+		}
+		pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX,
+			 bpf_program__name(prog));
+		link = bpf_link__open(path);
+		if (!link) {
+			ret = attach_pin(prog, pin_dir, cg_fd, err, errlen);
+			continue;
+		}
+		ret = bpf_link__update_program(link, prog);
+		bpf_link__destroy(link);
+		if (ret)
+			snprintf(err, errlen, "cannot replace %s: %s",
+				 bpf_program__name(prog), strerror(-ret));
+	}
+	for (size_t i = 0; !ret && i < engine_nprogs; i++) {
+		bool loaded = false;
+
+		for_each_loaded_prog(o, prog, k)
+			loaded |= !strcmp(bpf_program__name(prog),
+					  engine_progs[i].name);
+		if (loaded || !engine_progs[i].missing ||
+		    engine_prog_pin_name(engine_progs[i].name, name,
+					 sizeof(name)))
+			continue;
+		pin_path(path, sizeof(path), pin_dir, "", name);
+		unlink(path);
+	}
 	return ret;
 }
 
 /*
  * Upgrade in place: the new programs use the pinned maps (sockets keep
- * their state, services and rules stay, records stay valid) and replace
- * the old ones in the pinned links atomically, so no connect is missed.
+ * their state, services and rules stay, records stay valid).
  */
-static int upgrade(const char *pin_dir, int cg_fd, char *err, size_t errlen)
+static int upgrade(const char *pin_dir, int cg_fd, char *notice, size_t nlen,
+		   char *err, size_t errlen)
 {
-	struct lwfp_bpf *skel = lwfp_bpf__open();
-	char path[PATH_MAX];
-	struct bpf_map *map;
-	int ret = skel ? 0 : -errno;
+	struct engine_objs o;
+	int ret = objs_load(&o, fd_pinned, pin_dir, notice, nlen, err, errlen);
 
-	bpf_object__for_each_map(map, skel ? skel->obj : NULL) {
-		int fd;
-
-		if (bpf_map__is_internal(map))
-			continue;
-		fd = engine_obj_get(pin_dir, bpf_map__name(map));
-		/* a map this version adds is created new */
-		if (fd == -ENOENT)
-			continue;
-		ret = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
-		if (fd >= 0)
-			close(fd);
-		if (ret) {
-			snprintf(err, errlen, "cannot reuse map %s: %s",
-				 bpf_map__name(map), strerror(-ret));
-			goto out;
-		}
-	}
-	if (!ret && lwfp_bpf__load(skel)) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot load the new programs: %s",
-			 strerror(-ret));
-	}
 	if (ret)
-		goto out;
-	{
-		struct bpf_program *progs[] = CGROUP_PROGS(skel);
-
-		for (size_t i = 0; !ret && i < ARRAY_SIZE(progs); i++) {
-			struct bpf_link *link;
-
-			pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX,
-				 bpf_program__name(progs[i]));
-			link = bpf_link__open(path);
-			if (!link) {
-				ret = attach_pin(progs[i], pin_dir, cg_fd, err,
-						 errlen);
-				continue;
-			}
-			ret = bpf_link__update_program(link, progs[i]);
-			bpf_link__destroy(link);
-			if (ret)
-				snprintf(err, errlen, "cannot replace %s: %s",
-					 bpf_program__name(progs[i]),
-					 strerror(-ret));
-		}
-	}
-	/* maps this version adds, and the new flows iterator */
-	bpf_object__for_each_map(map, skel->obj) {
-		if (ret || bpf_map__is_internal(map))
-			continue;
-		pin_path(path, sizeof(path), pin_dir, "", bpf_map__name(map));
-		if (access(path, F_OK) && bpf_map__pin(map, path))
-			ret = -errno;
-	}
-	pin_path(path, sizeof(path), pin_dir, PIN_FLOWS_PROG, "");
-	if (!ret && !unlink(path))
-		ret = pin_flows_iter(skel, pin_dir, err, errlen);
-out:
-	lwfp_bpf__destroy(skel);
+		return ret;
+	ret = attach_all(&o, pin_dir, cg_fd, err, errlen);
+	/* maps this version adds */
+	if (!ret)
+		ret = pin_maps(o.main, pin_dir, err, errlen);
+	objs_destroy(&o);
 	return ret;
 }
 
@@ -290,7 +546,8 @@ static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
 
 /* An engine is loaded there already: upgrade it, if it is on this cgroup. */
 static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
-			   __u32 udp_idle_s, char *err, size_t errlen)
+			   __u32 udp_idle_s, char *notice, size_t nlen,
+			   char *err, size_t errlen)
 {
 	struct lwfp_config cfg;
 	__u32 zero = 0;
@@ -324,7 +581,7 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 			 strerror(errno));
 		return -errno;
 	}
-	ret = upgrade(pin_dir, cg_fd, err, errlen);
+	ret = upgrade(pin_dir, cg_fd, notice, nlen, err, errlen);
 	close(cg_fd);
 	if (!ret && udp_idle_s)
 		ret = set_udp_idle(pin_dir, udp_idle_s, err, errlen);
@@ -332,10 +589,11 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 }
 
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
-		__u32 udp_idle_s, char *err, size_t errlen)
+		__u32 udp_idle_s, char *notice, size_t nlen, char *err,
+		size_t errlen)
 {
+	struct engine_objs o;
 	char path[PATH_MAX];
-	struct lwfp_bpf *skel;
 	int cg_fd, ret;
 
 	libbpf_set_print(libbpf_quiet);
@@ -344,7 +602,8 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		return ret;
 	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
 	if (access(path, F_OK) == 0)
-		return upgrade_running(pin_dir, cg, udp_idle_s, err, errlen);
+		return upgrade_running(pin_dir, cg, udp_idle_s, notice, nlen,
+				       err, errlen);
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
 			 strerror(errno));
@@ -357,27 +616,24 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 			 strerror(errno));
 		goto out_rmdir;
 	}
-	skel = lwfp_bpf__open_and_load();
-	if (!skel) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
-			 strerror(errno),
-			 errno == EPERM ? " (are you root?)" : "");
+	ret = objs_load(&o, NULL, NULL, notice, nlen, err, errlen);
+	if (ret)
 		goto out_close;
-	}
-	ret = init_config(skel, cg, udp_idle_s);
+	ret = init_config(o.main, cg, udp_idle_s);
 	if (ret)
 		snprintf(err, errlen, "cannot initialise the engine: %s",
 			 strerror(-ret));
 	if (!ret)
-		ret = pin_all(skel, pin_dir, cg_fd, err, errlen);
+		ret = pin_maps(o.main, pin_dir, err, errlen);
+	if (!ret)
+		ret = attach_all(&o, pin_dir, cg_fd, err, errlen);
 	if (!ret && gid >= 0) {
 		ret = grant_group(pin_dir, gid);
 		if (ret)
 			snprintf(err, errlen, "cannot give group %d access: %s",
 				 gid, strerror(-ret));
 	}
-	lwfp_bpf__destroy(skel);
+	objs_destroy(&o);
 	if (ret) {
 		char ignored[128];
 

@@ -3,6 +3,7 @@
 #ifndef LWFP_LOADER_H
 #define LWFP_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -15,9 +16,31 @@
  * gid >= 0: members of that group may use the engine from a service
  * (query sockets they hold, set records); otherwise only root may.
  * udp_idle_s: idle timeout of UDP flows; 0 keeps it (or the default).
+ * notice: one line per optional program the kernel refused (the engine
+ * loads without it), empty if none.
  */
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
-		__u32 udp_idle_s, char *err, size_t errlen);
+		__u32 udp_idle_s, char *notice, size_t nlen, char *err,
+		size_t errlen);
+
+/* The engine's programs: required by the redirect, or optional. */
+struct engine_prog {
+	const char *name;
+	const char *missing;	/* NULL: required; else what goes without it */
+};
+
+extern const struct engine_prog engine_progs[];
+extern const size_t engine_nprogs;
+
+const struct engine_prog *engine_prog_find(const char *name);
+/* Its pin under the pin directory: link_NAME or prog_NAME. */
+int engine_prog_pin_name(const char *prog, char *out, size_t len);
+struct bpf_program;
+bool engine_prog_is_cgroup(const struct bpf_program *prog);
+/* How many instructions the verifier processed for a loaded program;
+ * -ENOENT if it is not loaded. */
+int engine_prog_verified(const char *pin_dir, const char *prog,
+			 __u32 *insns);
 
 /* Unpin everything: links go (detaching the programs), then maps. */
 int engine_unload(const char *pin_dir, char *err, size_t errlen);

@@ -12,8 +12,9 @@
 #include <linux/types.h>
 #endif
 
-/* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map) */
-#define LWFP_ABI_VERSION	2
+/* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map)
+ * 3: the rule classifier (lwfp_cls_* maps), flows listed without tracing */
+#define LWFP_ABI_VERSION	3
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -103,6 +104,75 @@ struct lwfp_rule {
 };
 
 /*
+ * The rule classifier, one per rule table half. Bit i of a rule bitmap is
+ * rule i of that half, in arbitration order. Each field of a connect
+ * (destination address, port, protocol, uid, cgroup) selects, through an
+ * index, the bitmaps of the rules its value matches; the connect's
+ * candidates are the AND over the fields (each field the OR of its
+ * bitmaps), and the first candidate whose service can take it wins. The
+ * cost of a decision depends on the fields, not on the number of rules.
+ *
+ * Bitmaps are sparse: a summary bit per 64-rule word says which words are
+ * stored; the stored words sit in order in the words pool.
+ */
+#define LWFP_CLS_WORDS		(LWFP_MAX_RULES / 64)
+#define LWFP_CLS_SUMMARY	(LWFP_CLS_WORDS / 64)
+/* distinct bitmaps per half: address nodes, port intervals, uids and
+ * cgroups each at most one per rule (ports two), and the fixed ones */
+#define LWFP_CLS_BITMAPS_MAX	(5 * LWFP_MAX_RULES + 8)
+#define LWFP_CLS_POOL_MAX	(1 << 20)	/* stored words per half */
+#define LWFP_CLS_LENS		128		/* prefix lengths 1..128 */
+#define LWFP_CLS_LEVELS		16	/* cgroup depths rules may name */
+#define LWFP_CLS_PORTS		65536
+
+struct lwfp_cls_bitmap {
+	__u64 summary[LWFP_CLS_SUMMARY];
+	/* pool index (within the half) of the first stored word of each
+	 * summary word's range */
+	__u32 base[LWFP_CLS_SUMMARY];
+};
+
+/* cls_hdr map: one per half. Bitmap ids index that half's bitmaps; id 0
+ * is the empty set. */
+struct lwfp_cls_hdr {
+	__u32 addr_any;		/* rules with a /0 destination */
+	__u32 port_any;		/* rules for every port */
+	__u32 uid_any;		/* rules without --uid */
+	__u32 cgroup_any;	/* rules without --cgroup */
+	__u32 proto[2];		/* rules TCP, UDP connects match */
+	__u32 bitmaps;		/* bitmaps in use, id 0 included */
+	__u32 words;		/* pool words in use */
+	__u8 nlens;
+	__u8 nlevels;
+	__u8 _pad[2];
+	__u8 lens[LWFP_CLS_LENS];	/* prefix lengths rules use, longest first */
+	__u8 levels[LWFP_CLS_LEVELS];	/* cgroup levels rules use */
+};
+
+/* cls_masks map: entry L is the network mask of prefix length L, in
+ * network order (written once, at load). */
+struct lwfp_cls_mask {
+	__u32 w[4];
+};
+
+/* cls_index map (hash): a field value's bitmap id. An address node's
+ * bitmap holds the rules of that prefix and of every shorter one that
+ * contains it, so the longest match alone answers. */
+enum lwfp_cls_kind {
+	LWFP_CLS_ADDR = 1,	/* val = address masked to len bits */
+	LWFP_CLS_UID = 2,	/* val = uid, host order */
+	LWFP_CLS_CGROUP = 3,	/* val = cgroup id, host order */
+};
+
+struct lwfp_cls_key {
+	__u8 kind;
+	__u8 half;
+	__u8 len;
+	__u8 _pad;
+	__u8 val[16];
+};
+
+/*
  * config map: one element. User space writes a new rule table into the
  * inactive half, then flips `table` with one 8-byte update:
  * bit 32 = active half, low 32 bits = number of rules in it.
@@ -140,6 +210,7 @@ enum lwfp_stat {
 	LWFP_STAT_UDP_FLOW,		/* UDP flows that reached their service */
 	LWFP_STAT_UDP_IDLE,		/* UDP flows ended by the idle timeout */
 	LWFP_STAT_UDP_REPLY,		/* replies shown from the original peer */
+	LWFP_STAT_CLS_MISMATCH,		/* classifier and rule disagreed (a bug) */
 	LWFP_STAT_MAX,
 };
 
@@ -189,16 +260,6 @@ static inline int lwfp_chain_state(const __u8 *chain, __u32 chain_len,
 }
 
 /*
- * live map value, keyed by records token: what the records handed out on
- * an accepted socket stand for, while that socket lives. The engine trusts
- * this, not the bytes a service hands back.
- */
-struct lwfp_live {
-	struct lwfp_records rec;
-	struct lwfp_endpoint orig;
-};
-
-/*
  * UDP flows map key: a UDP flow as its service sees it, the source of its
  * datagrams (the client socket's address and port on the wire) and the
  * service port they are sent to.
@@ -221,6 +282,12 @@ enum lwfp_role {
 /*
  * sk storage value (and hand-off value). One hop = one redirected connect.
  * The accepted socket gets a copy of the client's hop.
+ *
+ * The live map holds one too, keyed by records token: what the records
+ * handed out on an accepted socket (or to a UDP flow) stand for, while
+ * that socket (flow) lives. The engine trusts it, not the bytes a service
+ * hands back, and `lwfp flows` lists flows from it where the kernel
+ * refuses the flows iterator.
  */
 struct lwfp_sk {
 	struct lwfp_records rec;
@@ -236,7 +303,14 @@ struct lwfp_sk {
 	__u32 service_gen;
 	__u8 role;
 	__u8 service;		/* slot this hop was redirected to */
-	__u8 _pad[2];
+	__u8 flags;		/* enum lwfp_hop_flags, in the live map */
+	__u8 _pad;
+};
+
+enum lwfp_hop_flags {
+	/* a service connected out with this hop's records, not redirected:
+	 * the flow reached its origin */
+	LWFP_HOP_AT_ORIGIN = 1 << 0,
 };
 
 /*
@@ -280,6 +354,9 @@ struct lwfp_sk_dump {
 	__u32 state;		/* TCP state of the socket */
 	__u32 _pad;
 };
+
+/* state of a dump made without the iterator, from the engine's maps */
+#define LWFP_SK_STATE_UNKNOWN	0xffffffffu
 
 /*
  * Redirect context: a self-describing blob.

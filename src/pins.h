@@ -13,8 +13,16 @@
 #define PIN_RULE_CTX	"lwfp_rule_ctx"
 #define PIN_UDP_FLOWS	"lwfp_udp_flows"
 #define PIN_UDP_ANSWER	"lwfp_udp_answer"
-/* The flows iterator program, attached on demand by `lwfp flows`. */
-#define PIN_FLOWS_PROG	"prog_flows"
+#define PIN_LIVE	"lwfp_live"
+#define PIN_CLS_HDR	"lwfp_cls_hdr"
+#define PIN_CLS_INDEX	"lwfp_cls_index"
+#define PIN_CLS_PORTS	"lwfp_cls_ports"
+#define PIN_CLS_BITMAPS	"lwfp_cls_bitmaps"
+#define PIN_CLS_WORDS	"lwfp_cls_words"
+/* Programs not attached to the cgroup are pinned as "prog_" + name: the
+ * flows iterator, attached on demand by `lwfp flows` (optional). */
+#define PIN_PROG_PREFIX	"prog_"
+#define PIN_FLOWS_PROG	PIN_PROG_PREFIX "lwfp_flows"
 /* Cgroup links are pinned as "link_" + program name. */
 #define PIN_LINK_PREFIX	"link_"
 

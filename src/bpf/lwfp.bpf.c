@@ -13,6 +13,8 @@
 #include "consts.bpf.h"
 #include "maps.bpf.h"
 #include "helpers.bpf.h"
+#include "classify.bpf.h"
+#include "decide.bpf.h"
 #include "udp.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -42,24 +44,25 @@ static __always_inline __u8 hooked(struct bpf_sock_addr *ctx)
  * was going. An unconnected UDP socket sending on to the destination of
  * its hop continues that flow without a new decision. */
 static __always_inline const struct lwfp_service *
-redirect(struct bpf_sock_addr *ctx, struct connect_info *ci, bool connect,
+redirect(struct bpf_sock_addr *ctx, struct cls_walk *w, bool connect,
 	 bool *refuse)
 {
 	const struct lwfp_service *svc = NULL;
 
-	if (ci->dst.proto == IPPROTO_UDP && !connect)
-		svc = udp_same_flow(ctx, ci);
+	if (w->ci.dst.proto == IPPROTO_UDP && !connect)
+		svc = udp_same_flow(ctx, &w->ci);
 	if (svc)
 		return svc;
-	svc = lwfp_decide(ctx, ci, refuse);
-	if (ci->dst.proto == IPPROTO_UDP)
+	svc = lwfp_decide(ctx, w, refuse);
+	if (w->ci.dst.proto == IPPROTO_UDP)
 		udp_decided(ctx, svc, connect);
 	return svc;
 }
 
 static __always_inline int redirect4(struct bpf_sock_addr *ctx, bool connect)
 {
-	struct connect_info ci = {};
+	struct cls_walk w = {};
+	struct connect_info *ci = &w.ci;
 	const struct lwfp_service *svc;
 	__u32 ip4 = ctx->user_ip4;
 	__u8 proto = hooked(ctx);
@@ -67,14 +70,14 @@ static __always_inline int redirect4(struct bpf_sock_addr *ctx, bool connect)
 
 	if (!proto)
 		return SK_PASS;
-	ci.dst.addr[10] = 0xff;
-	ci.dst.addr[11] = 0xff;
-	__builtin_memcpy(&ci.dst.addr[12], &ip4, 4);
-	ci.dst.port_be = (__u16)ctx->user_port;
-	ci.dst.family = AF_INET;
-	ci.dst.proto = proto;
+	ci->dst.addr[10] = 0xff;
+	ci->dst.addr[11] = 0xff;
+	__builtin_memcpy(&ci->dst.addr[12], &ip4, 4);
+	ci->dst.port_be = (__u16)ctx->user_port;
+	ci->dst.family = AF_INET;
+	ci->dst.proto = proto;
 
-	svc = redirect(ctx, &ci, connect, &refuse);
+	svc = redirect(ctx, &w, connect, &refuse);
 	if (refuse)
 		return refuse_connect();
 	if (!svc)
@@ -87,7 +90,8 @@ static __always_inline int redirect4(struct bpf_sock_addr *ctx, bool connect)
 
 static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 {
-	struct connect_info ci = {};
+	struct cls_walk walk = {};
+	struct connect_info *ci = &walk.ci;
 	const struct lwfp_service *svc;
 	__u8 proto = hooked(ctx);
 	bool refuse = false;
@@ -100,13 +104,13 @@ static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 	w[1] = ctx->user_ip6[1];
 	w[2] = ctx->user_ip6[2];
 	w[3] = ctx->user_ip6[3];
-	__builtin_memcpy(ci.dst.addr, w, 16);
-	ci.dst.port_be = (__u16)ctx->user_port;
-	ci.dst.family = AF_INET6;
-	ci.dst.proto = proto;
-	ci.v6_send = !connect;	/* sendmsg6 is UDP only */
+	__builtin_memcpy(ci->dst.addr, w, 16);
+	ci->dst.port_be = (__u16)ctx->user_port;
+	ci->dst.family = AF_INET6;
+	ci->dst.proto = proto;
+	ci->v6_send = !connect;	/* sendmsg6 is UDP only */
 
-	svc = redirect(ctx, &ci, connect, &refuse);
+	svc = redirect(ctx, &walk, connect, &refuse);
 	if (refuse)
 		return refuse_connect();
 	if (!svc)
@@ -312,7 +316,6 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
 	};
 	struct lwfp_sk *hop, *st;
-	struct lwfp_live live;
 	struct bpf_sock *sk;
 	__u64 hop_id;
 
@@ -336,9 +339,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	stat_inc(LWFP_STAT_HANDOFF);
 
 	/* its records count while this socket lives: see records_check() */
-	live.rec = st->rec;
-	live.orig = st->orig;
-	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, &live, BPF_NOEXIST))
+	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, st, BPF_NOEXIST))
 		stat_inc(LWFP_STAT_LIVE_FULL);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 				  BPF_SOCK_OPS_STATE_CB_FLAG);

@@ -26,7 +26,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, LWFP_LIVE_MAX);
 	__type(key, __u64);
-	__type(value, struct lwfp_live);
+	__type(value, struct lwfp_sk);
 } lwfp_live SEC(".maps");
 
 struct {
@@ -50,6 +50,53 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lwfp_config);
 } lwfp_config SEC(".maps");
+
+/* The rule classifier (see lwfp_abi.h), one per table half: its header,
+ * the field indexes, the bitmaps and their words. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct lwfp_cls_hdr);
+} lwfp_cls_hdr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2 * 3 * LWFP_MAX_RULES);
+	__type(key, struct lwfp_cls_key);
+	__type(value, __u32);
+} lwfp_cls_index SEC(".maps");
+
+/* the network mask of each prefix length, written at load */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWFP_CLS_LENS + 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_cls_mask);
+} lwfp_cls_masks SEC(".maps");
+
+/* destination port to bitmap id: half * LWFP_CLS_PORTS + port */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * LWFP_CLS_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwfp_cls_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * LWFP_CLS_BITMAPS_MAX);
+	__type(key, __u32);
+	__type(value, struct lwfp_cls_bitmap);
+} lwfp_cls_bitmaps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * LWFP_CLS_POOL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_cls_words SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

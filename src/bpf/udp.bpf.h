@@ -261,7 +261,6 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	struct lwfp_udp_flow nf = {};
 	struct lwfp_udp_flow *f;
 	struct lwfp_udp_sk *u;
-	struct lwfp_live live;
 	__u64 old, token;
 
 	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
@@ -292,9 +291,7 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
 		goto out;
 	sweeper_arm();
-	live.rec = nf.hop.rec;
-	live.orig = nf.hop.orig;
-	if (bpf_map_update_elem(&lwfp_live, &token, &live, BPF_NOEXIST))
+	if (bpf_map_update_elem(&lwfp_live, &token, &nf.hop, BPF_NOEXIST))
 		stat_inc(LWFP_STAT_LIVE_FULL);
 	stat_inc(LWFP_STAT_UDP_FLOW);
 out:

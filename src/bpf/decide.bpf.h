@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* The redirect decision: which service, if any, a connect goes to. */
+#ifndef LWFP_DECIDE_BPF_H
+#define LWFP_DECIDE_BPF_H
+
+/*
+ * Records a service set on its outbound socket count only if they are well
+ * formed, come from this engine instance, name a flow that is still open
+ * (their random token is in the live map: forged or replayed records are
+ * not), and the connect goes where that flow was going. The live map, not
+ * the bytes handed back, says which services the flow went through.
+ */
+static __always_inline struct lwfp_sk *
+records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
+	      const struct lwfp_endpoint *dst)
+{
+	struct lwfp_sk *live;
+
+	if (rec->magic != LWFP_RECORDS_MAGIC ||
+	    rec->version != LWFP_RECORDS_VERSION) {
+		stat_inc(LWFP_STAT_BAD_RECORDS);
+		return NULL;
+	}
+	if (rec->engine_id != cfg->engine_id) {
+		stat_inc(LWFP_STAT_RECORDS_FOREIGN);
+		return NULL;
+	}
+	live = bpf_map_lookup_elem(&lwfp_live, &rec->token);
+	if (!live) {
+		stat_inc(LWFP_STAT_RECORDS_STALE);
+		return NULL;
+	}
+	if (!same_endpoint(&live->orig, dst)) {
+		stat_inc(LWFP_STAT_RECORDS_WRONG_FLOW);
+		return NULL;
+	}
+	return live;
+}
+
+/* Fail open or closed is decided now, by whether the service listens
+ * (TCP) or has a socket bound to its address (UDP). */
+static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
+					      const struct lwfp_service *svc,
+					      bool v6_socket, bool udp)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 len;
+
+	if (!v6_socket || is_v4_mapped(svc->addr6)) {
+		__builtin_memcpy(&t.ipv4.daddr,
+				 v6_socket ? &svc->addr6[12] : svc->addr4, 4);
+		t.ipv4.dport = svc->port_be;
+		len = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.daddr, svc->addr6, 16);
+		t.ipv6.dport = svc->port_be;
+		len = sizeof(t.ipv6);
+	}
+	if (udp)
+		sk = bpf_sk_lookup_udp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_tcp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
+/* Fill the client's hop: what the service will read from its accepted
+ * socket. */
+static __always_inline void hop_fill(struct lwfp_sk *st,
+				     const struct connect_info *ci,
+				     const struct lwfp_config *cfg,
+				     const struct lwfp_rule *r,
+				     const struct lwfp_service *svc,
+				     __u32 slot, __u64 flow_id)
+{
+	st->rec.magic = LWFP_RECORDS_MAGIC;
+	st->rec.version = LWFP_RECORDS_VERSION;
+	st->rec.engine_id = cfg->engine_id;
+	st->rec.flow_id = flow_id;
+	st->rec.token = rand64();
+	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
+		st->rec.chain[i] = i < ci->chain_len ? ci->chain[i] : 0;
+	if (ci->chain_len < LWFP_MAX_CHAIN)
+		st->rec.chain[ci->chain_len & (LWFP_MAX_CHAIN - 1)] = slot;
+	st->rec.chain_len = ci->chain_len + 1;
+
+	st->hop_id = rand64();
+	st->start_ns = bpf_ktime_get_boot_ns();
+	st->cgroup_id = ci->cgroup_id;
+	st->orig = ci->dst;
+	st->pid = ci->pid;
+	st->uid = ci->uid;
+	st->gid = ci->gid;
+	st->rule_id = r->id;
+	bpf_get_current_comm(st->comm, sizeof(st->comm));
+	st->service_gen = svc->gen;
+	st->service = slot;
+	st->role = LWFP_ROLE_CLIENT;
+}
+
+/*
+ * The callout: decide where a connect goes. Returns the service to
+ * redirect to, or NULL to let the connect go to its destination; sets
+ * *refuse when a fail-closed service is not listening.
+ */
+
+enum { PICK_NONE = -1, PICK_REFUSE = -2, PICK_AGAIN = -3 };
+
+/*
+ * The next rule whose service can take the connect: its index if the
+ * service is there to take it; if not, PICK_REFUSE (fail closed) or, the
+ * service passed over from now on, PICK_AGAIN (fail open); PICK_NONE when
+ * no rule is left.
+ */
+__global int lwfp_pick_next(struct bpf_sock_addr *ctx, struct cls_walk *s)
+{
+	const struct lwfp_service *svc;
+	const struct lwfp_rule *r;
+	__u32 key, slot;
+	int idx;
+
+	if (!s)
+		return PICK_NONE;
+	idx = lwfp_cls_next(s);
+	if (idx < 0 || idx >= LWFP_MAX_RULES)
+		return PICK_NONE;
+	key = (s->half & 1) * LWFP_MAX_RULES + idx;
+	r = bpf_map_lookup_elem(&lwfp_rules, &key);
+	slot = r ? r->service : LWFP_MAX_SERVICES;
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (!svc)
+		return PICK_NONE;
+	if (service_listening(ctx, svc, s->ci.dst.family == AF_INET6,
+			      s->ci.dst.proto == IPPROTO_UDP))
+		return idx;
+	if (svc->flags & LWFP_SVC_FAIL_CLOSED) {
+		stat_inc(LWFP_STAT_FAIL_CLOSED);
+		return PICK_REFUSE;
+	}
+	stat_inc(LWFP_STAT_FAIL_OPEN);
+	s->excluded |= 1ull << (slot & 63);
+	s->pos = idx + 1;
+	return PICK_AGAIN;
+}
+
+/*
+ * The first rule whose service can take the connect and is there to take
+ * it: a service that does not listen is passed over (fail open) or
+ * refuses the connect (fail closed). Returns the rule's index in its
+ * table half, PICK_NONE or PICK_REFUSE.
+ */
+__global int lwfp_pick(struct bpf_sock_addr *ctx, struct cls_walk *s)
+{
+	int idx = PICK_NONE;
+
+	if (!s)
+		return PICK_NONE;
+	/* each service is passed over at most once */
+	for (int i = 0; i < LWFP_MAX_SERVICES; i++) {
+		if (i == 0 && lwfp_cls_query(s) <= 0)
+			break;
+		idx = lwfp_pick_next(ctx, s);
+		if (idx != PICK_AGAIN)
+			break;
+		idx = PICK_NONE;
+	}
+	if (s->skipped_self)
+		stat_inc(LWFP_STAT_SKIP_SELF);
+	if (s->skipped_chain)
+		stat_inc(LWFP_STAT_SKIP_CHAIN);
+	if (s->mismatch)
+		stat_inc(LWFP_STAT_CLS_MISMATCH);
+	if (idx == PICK_NONE && s->no_target)
+		stat_inc(LWFP_STAT_NO_TARGET);
+	return idx;
+}
+
+/*
+ * The callout: decide where a connect goes. Returns the service to
+ * redirect to, or NULL to let the connect go to its destination; sets
+ * *refuse when a fail-closed service is not listening.
+ */
+static __always_inline const struct lwfp_service *
+lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, bool *refuse)
+{
+	struct connect_info *ci = &w->ci;
+	struct lwfp_sk *live = NULL;
+	const struct lwfp_service *svc;
+	const struct lwfp_config *cfg;
+	const struct lwfp_rule *r;
+	struct lwfp_sk *st;
+	__u64 flow_id = 0, pid_tgid, uid_gid;
+	__u32 zero = 0, slot, key;
+	int idx = PICK_NONE;
+
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+	if (!cfg)
+		return NULL;
+
+	/* an outbound UDP socket decides again at each destination, with
+	 * the records it went out with */
+	st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0, 0);
+	if (st && (st->role == LWFP_ROLE_RECORDS ||
+		   st->role == LWFP_ROLE_OUTBOUND))
+		live = records_check(&st->rec, cfg, &ci->dst);
+	if (live) {
+		flow_id = live->rec.flow_id;
+		ci->chain_len = live->rec.chain_len;
+		for (int i = 0; i < LWFP_MAX_CHAIN; i++)
+			ci->chain[i] = live->rec.chain[i];
+	}
+
+	pid_tgid = bpf_get_current_pid_tgid();
+	uid_gid = bpf_get_current_uid_gid();
+	ci->pid = pid_tgid >> 32;
+	ci->uid = (__u32)uid_gid;
+	ci->gid = uid_gid >> 32;
+	ci->cgroup_id = bpf_get_current_cgroup_id();
+
+	w->half = LWFP_TABLE_HALF(cfg->table);
+	if (ci->chain_len >= LWFP_MAX_CHAIN)
+		stat_inc(LWFP_STAT_CHAIN_FULL);
+	else if (LWFP_TABLE_COUNT(cfg->table))
+		idx = lwfp_pick(ctx, w);
+	if (idx == PICK_REFUSE) {
+		*refuse = true;
+		return NULL;
+	}
+	if (idx < 0 || idx >= LWFP_MAX_RULES) {
+		/* a service's outbound socket: remember it went direct */
+		if (live && st) {
+			live->flags |= LWFP_HOP_AT_ORIGIN;
+			st->rec = live->rec;
+			st->role = LWFP_ROLE_OUTBOUND;
+			st->orig = ci->dst;
+			st->start_ns = bpf_ktime_get_boot_ns();
+		}
+		return NULL;
+	}
+
+	key = w->half * LWFP_MAX_RULES + idx;
+	r = bpf_map_lookup_elem(&lwfp_rules, &key);
+	if (!r)
+		return NULL;
+	slot = r->service;
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (!svc)
+		return NULL;
+	if (!st)
+		st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0,
+					BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return NULL;
+	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : rand64());
+	stat_inc(LWFP_STAT_REDIRECTED);
+	return svc;
+}
+
+#endif /* LWFP_DECIDE_BPF_H */
