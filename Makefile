@@ -77,7 +77,7 @@ endif
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: FORCE soak install-winsock all deps check check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: FORCE soak install-winsock all deps check check-kernels check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
 all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
@@ -196,6 +196,13 @@ bench: deps all $(BENCH_BINS)
 check: deps
 	$(MAKE) SANITIZE=1 BUILD=build/check all $(patsubst build/%,build/check/%,$(FUZZERS))
 	./tests/run.sh build/check
+
+# Debian's 6.1 and 6.12 kernels under qemu, and the host: each program's
+# verified instructions within budget, and a real redirect on each.
+check-kernels:
+	./scripts/deps.sh kernels
+	$(MAKE) all
+	./tests/kernels/run.sh $(BUILD)
 
 check-unit:
 	$(MAKE) SANITIZE=1 BUILD=build/check all

@@ -4,11 +4,16 @@
 # squid, redsocks and microsocks are the unmodified transparent proxies of
 # tests/e2e/proxies.sh (python3 serves its origin): the tests run them by
 # hand in cgroups of their own, so their system services are never started.
+#   scripts/deps.sh [kernels]
+# "kernels" adds what make check-kernels boots Debian's kernels with.
 set -eu
 
 pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
 nftables curl util-linux python3 squid redsocks microsocks dnsutils"
+if [ "${1:-}" = kernels ]; then
+	pkgs="$pkgs qemu-system-x86 busybox-static cpio"
+fi
 
 # packages that ship a daemon whose service must stay stopped
 daemons="squid redsocks microsocks"

@@ -587,13 +587,12 @@ static __u32 index_of(const struct cls_table *t,
 	return 0;
 }
 
-__u64 cls_lookup_word(const struct cls_table *t, const struct cls_conn *c,
-		      __u32 w)
+void cls_lookup(const struct cls_table *t, const struct cls_conn *c,
+		__u64 out[LWFP_CLS_WORDS])
 {
 	const struct lwfp_cls_hdr *h = &t->hdr;
 	struct lwfp_cls_key k = { .kind = LWFP_CLS_ADDR };
-	__u64 word, field;
-	__u32 addr = 0, uid;
+	__u32 addr = 0, uid, cg[LWFP_CLS_LEVELS] = {};
 
 	for (__u32 i = 0; i < h->nlens && !addr; i++) {
 		k.len = h->lens[i];
@@ -604,19 +603,25 @@ __u64 cls_lookup_word(const struct cls_table *t, const struct cls_conn *c,
 	k.kind = LWFP_CLS_UID;
 	memcpy(k.val, &c->uid, sizeof(c->uid));
 	uid = index_of(t, &k);
-
-	word = word_of(t, addr, w) | word_of(t, h->addr_any, w);
-	word &= word_of(t, t->ports[c->port], w) | word_of(t, h->port_any, w);
-	word &= word_of(t, h->proto[c->proto == IPPROTO_UDP], w);
-	word &= word_of(t, uid, w) | word_of(t, h->uid_any, w);
-	field = word_of(t, h->cgroup_any, w);
 	for (__u32 i = 0; i < h->nlevels; i++) {
 		__u64 id = c->ancestor(c->arg, h->levels[i]);
 
 		memset(&k, 0, sizeof(k));
 		k.kind = LWFP_CLS_CGROUP;
 		memcpy(k.val, &id, sizeof(id));
-		field |= id ? word_of(t, index_of(t, &k), w) : 0;
+		cg[i] = id ? index_of(t, &k) : 0;
 	}
-	return word & field;
+	for (__u32 w = 0; w < LWFP_CLS_WORDS; w++) {
+		__u64 word, field;
+
+		word = word_of(t, addr, w) | word_of(t, h->addr_any, w);
+		word &= word_of(t, t->ports[c->port], w) |
+			word_of(t, h->port_any, w);
+		word &= word_of(t, h->proto[c->proto == IPPROTO_UDP], w);
+		word &= word_of(t, uid, w) | word_of(t, h->uid_any, w);
+		field = word_of(t, h->cgroup_any, w);
+		for (__u32 i = 0; i < h->nlevels; i++)
+			field |= word_of(t, cg[i], w);
+		out[w] = word & field;
+	}
 }

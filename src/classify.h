@@ -40,8 +40,9 @@ struct cls_conn {
 };
 
 bool cls_rule_matches(const struct lwfp_rule *r, const struct cls_conn *c);
-/* What the engine's lookup computes: word w of the connect's candidates. */
-__u64 cls_lookup_word(const struct cls_table *t, const struct cls_conn *c,
-		      __u32 w);
+/* What the engine's lookup computes: the connect's candidates, bit i for
+ * rule i. */
+void cls_lookup(const struct cls_table *t, const struct cls_conn *c,
+		__u64 out[LWFP_CLS_WORDS]);
 
 #endif /* LWFP_CLASSIFY_H */

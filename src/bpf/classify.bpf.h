@@ -66,14 +66,17 @@ static __always_inline const struct lwfp_cls_bitmap *bitmap(__u32 half,
 	return bpf_map_lookup_elem(&lwfp_cls_bitmaps, &key);
 }
 
-/* Word w of a sparse bitmap: stored only if its summary bit is set. */
-static __always_inline __u64 bitmap_word(__u32 half, __u32 id, __u32 w)
+/* Word w of a sparse bitmap: stored only if its summary bit is set. A
+ * global function: to its callers one path, whatever its branches. */
+__global __u64 lwfp_bitmap_word(__u32 half, __u32 id, __u32 w)
 {
 	const struct lwfp_cls_bitmap *b = bitmap(half, id);
-	__u32 s = (w >> 6) & (LWFP_CLS_SUMMARY - 1), bit = w & 63, key;
+	__u32 s = w >> 6, bit = w & 63, key;
 	__u64 sum, *word;
 
-	if (!b)
+	/* a bound the verifier sees where s indexes (6.1 loses a mask) */
+	asm volatile("" : "+r"(s));
+	if (!b || s >= LWFP_CLS_SUMMARY)
 		return 0;
 	sum = b->summary[s];
 	if (!((sum >> bit) & 1))
@@ -217,21 +220,21 @@ static __always_inline __u64 walk_word(const struct cls_walk *s, __u32 w)
 	__u32 half = s->half & 1;
 	__u64 field, word = ~0ull;
 
-	field = bitmap_word(half, s->term[T_ADDR], w) |
-		bitmap_word(half, s->term[T_ADDR_ANY], w);
+	field = lwfp_bitmap_word(half, s->term[T_ADDR], w) |
+		lwfp_bitmap_word(half, s->term[T_ADDR_ANY], w);
 	word &= field;
-	field = bitmap_word(half, s->term[T_PORT], w) |
-		bitmap_word(half, s->term[T_PORT_ANY], w);
+	field = lwfp_bitmap_word(half, s->term[T_PORT], w) |
+		lwfp_bitmap_word(half, s->term[T_PORT_ANY], w);
 	word &= field;
-	word &= bitmap_word(half, s->term[T_PROTO], w);
-	field = bitmap_word(half, s->term[T_UID], w) |
-		bitmap_word(half, s->term[T_UID_ANY], w);
+	word &= lwfp_bitmap_word(half, s->term[T_PROTO], w);
+	field = lwfp_bitmap_word(half, s->term[T_UID], w) |
+		lwfp_bitmap_word(half, s->term[T_UID_ANY], w);
 	word &= field;
 	if (!word)
 		return 0;
-	field = bitmap_word(half, s->term[T_CGROUP_ANY], w);
+	field = lwfp_bitmap_word(half, s->term[T_CGROUP_ANY], w);
 	for (int i = 0; i < LWFP_CLS_LEVELS; i++)
-		field |= bitmap_word(half, s->term[T_CGROUP + i], w);
+		field |= lwfp_bitmap_word(half, s->term[T_CGROUP + i], w);
 	return word & field;
 }
 
@@ -342,7 +345,7 @@ __global int lwfp_cls_scan(struct cls_walk *s)
 
 /* The first rule from s->pos on whose service can take the connect, or
  * -1. At most one scan per candidate word. */
-__global int lwfp_cls_next(struct cls_walk *s)
+static __always_inline int cls_next(struct cls_walk *s)
 {
 	for (int i = 0; i < LWFP_CLS_WORDS; i++) {
 		int ret = lwfp_cls_scan(s);

@@ -124,7 +124,7 @@ __global int lwfp_pick_next(struct bpf_sock_addr *ctx, struct cls_walk *s)
 
 	if (!s)
 		return PICK_NONE;
-	idx = lwfp_cls_next(s);
+	idx = cls_next(s);
 	if (idx < 0 || idx >= LWFP_MAX_RULES)
 		return PICK_NONE;
 	key = (s->half & 1) * LWFP_MAX_RULES + idx;

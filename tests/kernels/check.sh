@@ -1,0 +1,84 @@
+#!/bin/sh
+# The kernel matrix's check, the same on the host and in each guest:
+#   check.sh LWFP RELAY_PROXY
+# Loads an engine into a cgroup and pin directory of its own, redirects
+# one real connect (busybox wget to busybox httpd, both on loopback)
+# through the example relay proxy, checks what the proxy saw, prints each
+# program's verified instructions, and removes everything.
+# Output lines: "prog NAME required|optional INSNS|-" and "result ok" or
+# "result FAIL: why". Needs root and busybox.
+set -u
+[ -n "${KC_DEBUG:-}" ] && set -x
+lwfp=$1
+proxy=$2
+bb=${BUSYBOX:-busybox}
+cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+name=lwfp-kcheck-$$
+pin=/sys/fs/bpf/$name
+work=$(mktemp -d)
+port=$((20000 + $$ % 20000))
+proxy_pid=
+httpd_pid=
+
+fail() {
+	echo "result FAIL: $*"
+	exit 1
+}
+
+cleanup() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	[ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null
+	sleep 0.2
+	"$lwfp" unload --pin-dir "$pin" >/dev/null 2>&1
+	for c in app proxy origin; do
+		[ -d "$cg2/$name/$c" ] && rmdir "$cg2/$name/$c" 2>/dev/null
+	done
+	[ -d "$cg2/$name" ] && rmdir "$cg2/$name" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ -n "$cg2" ] || fail "no cgroup2 mount"
+mkdir -p "$cg2/$name/app" "$cg2/$name/proxy" "$cg2/$name/origin" ||
+	fail "cannot create cgroups under $cg2"
+if ! "$lwfp" load --cgroup "/$name" --pin-dir "$pin" >"$work/load" 2>&1; then
+	# the verifier's reasons, for the log
+	LWFP_DEBUG=1 "$lwfp" load --cgroup "/$name" --pin-dir "$pin" 2>&1 |
+		grep -v '^libbpf: \(elf\|map\|sec\|prog .*: \(found\|added\|insn\)\)' |
+		tail -n 40 | sed 's/^/verifier /'
+	fail "load: $(cat "$work/load")"
+fi
+grep 'not available' "$work/load" | sed 's/^/note /'
+
+"$lwfp" status --pin-dir "$pin" | awk '
+	/^programs/ { on = 1; next }
+	on && NF >= 3 { print "prog", $1, $2, ($3 ~ /^[0-9]+$/ ? $3 : "-") }'
+
+"$lwfp" service add kc --listen "127.0.0.1:$port" --cgroup "/$name/proxy" \
+	--pin-dir "$pin" >/dev/null || fail "service add"
+"$lwfp" rule add --service kc --dst 127.0.0.2/32 --dport "$((port + 1))" \
+	--context kernel-matrix --pin-dir "$pin" >/dev/null || fail "rule add"
+
+mkdir -p "$work/www"
+echo "lwfp kernel matrix" >"$work/www/index.html"
+"$lwfp" exec --cgroup "/$name/origin" -- \
+	"$bb" httpd -f -p "127.0.0.2:$((port + 1))" -h "$work/www" &
+httpd_pid=$!
+"$lwfp" exec --cgroup "/$name/proxy" -- "$proxy" --listen "127.0.0.1:$port" \
+	--pin-dir "$pin" >"$work/proxy.log" 2>&1 &
+proxy_pid=$!
+sleep 1
+
+# (busybox 1.35's wget crashes with -T: bound it with timeout instead)
+"$lwfp" exec --cgroup "/$name/app" -- "$bb" timeout 20 "$bb" wget -q -O "$work/got" \
+	"http://127.0.0.2:$((port + 1))/index.html" 2>"$work/wget.err" ||
+	fail "wget: $(cat "$work/wget.err")"
+cmp -s "$work/got" "$work/www/index.html" || fail "the page came back wrong"
+sleep 0.3
+grep -q "orig=127.0.0.2:$((port + 1)) .*rule-context=\"kernel-matrix\"" \
+	"$work/proxy.log" ||
+	fail "the proxy did not see the flow: $(cat "$work/proxy.log")"
+"$lwfp" status --pin-dir "$pin" | grep -q '^  redirected  *1$' ||
+	fail "redirected counter is not 1"
+"$lwfp" flows --pin-dir "$pin" >/dev/null || fail "lwfp flows"
+echo "result ok"

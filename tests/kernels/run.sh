@@ -1,0 +1,153 @@
+#!/bin/sh
+# make check-kernels: the engine on every kernel its users run.
+#   tests/kernels/run.sh BUILD
+# Boots the newest Debian 12 packaged cloud kernels of the 6.1 and 6.12
+# series under qemu (software emulation: no /dev/kvm needed) from an
+# initramfs holding busybox, the CLI and the example relay proxy, runs
+# check.sh there and on the host, and prints each program's verified
+# instructions per kernel. Fails when a kernel cannot be had, a required
+# program does not load, a program needs more than the budget, or the
+# redirect does not work. Needs root (apt-get download, the host check).
+set -eu
+build=${1:-build}
+budget=${LWFP_INSNS_BUDGET:-100000}
+here=$(cd "$(dirname "$0")" && pwd)
+cache=$build/kernels
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+results=$cache/results
+rm -rf "$results"
+mkdir -p "$results"
+
+die() {
+	echo "check-kernels: $*" >&2
+	exit 1
+}
+
+# The newest image of a series that the package index offers now.
+newest() {
+	apt-cache search --names-only "$1" | awk '{ print $1 }' | sort -V |
+		tail -n 1
+}
+
+kernel_image() {
+	pkg=$1
+	dir=$cache/$pkg
+	if ! ls "$dir"/boot/vmlinuz-* >/dev/null 2>&1; then
+		(cd "$cache" && apt-get download -qq "$pkg" >/dev/null 2>&1) ||
+			die "cannot download $pkg"
+		rm -rf "$dir"
+		dpkg-deb -x "$cache/$pkg"_*.deb "$dir" ||
+			die "cannot unpack $pkg"
+	fi
+	ls "$dir"/boot/vmlinuz-* | head -n 1
+}
+
+# busybox, the CLI, the relay proxy, their libraries, check.sh and /init.
+initramfs() {
+	root=$cache/root
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/lwfp" "$root/proc" "$root/sys" \
+		"$root/dev" "$root/tmp" "$root/etc"
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$build/lwfp" "$build/examples/relay-proxy" "$here/check.sh" \
+		"$root/lwfp/"
+	for bin in "$build/lwfp" "$build/examples/relay-proxy"; do
+		ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
+	done | sort -u | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mkdir -p /sys/fs/cgroup /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t bpf bpf /sys/fs/bpf
+ip link set lo up
+echo "kernel $(uname -r)"
+sh /lwfp/check.sh /lwfp/lwfp /lwfp/relay-proxy
+echo "check done"
+poweroff -f
+EOF
+	chmod 755 "$root/init"
+	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) \
+		>"$cache/initramfs.gz"
+}
+
+boot() {
+	label=$1
+	vmlinuz=$2
+	log=$results/$label.log
+	echo "check-kernels: booting $label ($(basename "$vmlinuz"))"
+	timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 \
+		-nographic -no-reboot -kernel "$vmlinuz" \
+		-initrd "$cache/initramfs.gz" \
+		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$log" 2>&1 ||
+		true
+	tr -d '\r' <"$log" | grep -E '^(kernel|prog|result|note) ' \
+		>"$results/$label.out" || true
+}
+
+command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null ||
+	die "qemu-system-x86_64 and busybox are needed (scripts/deps.sh kernels)"
+[ -x "$build/lwfp" ] && [ -x "$build/examples/relay-proxy" ] ||
+	die "build first: make BUILD=$build"
+
+apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
+k61=$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
+k612=$(newest '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$')
+[ -n "$k61" ] || die "no linux-image-6.1.0-*-cloud-amd64 in the package index"
+[ -n "$k612" ] || die "no linux-image-6.12.*-cloud-amd64 in the package index"
+echo "check-kernels: kernels $k61, $k612 and the host's $(uname -r)"
+v61=$(kernel_image "$k61")
+v612=$(kernel_image "$k612")
+initramfs
+
+echo "check-kernels: the host"
+sh "$here/check.sh" "$build/lwfp" "$build/examples/relay-proxy" \
+	>"$results/host.out" 2>&1 || true
+boot 6.1 "$v61"
+boot 6.12 "$v612"
+
+# The table: one row per program, one column per kernel.
+status=0
+printf '%-20s %-8s' "program" ""
+for k in 6.1 6.12 host; do printf ' %10s' "$k"; done
+printf '\n'
+progs=$(awk '$1 == "prog" { print $2 " " $3 }' "$results/host.out")
+[ -n "$progs" ] || { cat "$results/host.out"; die "the host check listed no program"; }
+echo "$progs" | while read -r prog kind; do
+	printf '%-20s %-8s' "$prog" "$kind"
+	for k in 6.1 6.12 host; do
+		n=$(awk -v p="$prog" '$1 == "prog" && $2 == p { print $4 }' \
+			"$results/$k.out" 2>/dev/null)
+		printf ' %10s' "${n:-?}"
+	done
+	printf '\n'
+done
+for k in 6.1 6.12 host; do
+	out=$results/$k.out
+	res=$(awk '$1 == "result"' "$out" 2>/dev/null)
+	ver=$(awk '$1 == "kernel" { print $2 }' "$out" 2>/dev/null)
+	[ "$k" = host ] && ver=$(uname -r)
+	echo "$k ($ver): ${res:-result FAIL: no result (see $results/$k.log)}"
+	awk '$1 == "note"' "$out" 2>/dev/null | sed 's/^/  /'
+	case $res in "result ok") ;; *) status=1 ;; esac
+	over=$(awk -v b="$budget" '$1 == "prog" && $4 ~ /^[0-9]+$/ && $4 + 0 > b { print $2 " " $4 }' "$out")
+	missing=$(awk '$1 == "prog" && $3 == "required" && $4 == "-" { print $2 }' "$out")
+	if [ -n "$over" ]; then
+		echo "  over the budget of $budget instructions: $over"
+		status=1
+	fi
+	if [ -n "$missing" ]; then
+		echo "  required programs not loaded: $missing"
+		status=1
+	fi
+done
+[ $status = 0 ] && echo "check-kernels: passed" || echo "check-kernels: FAILED"
+exit $status
