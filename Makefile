@@ -185,10 +185,12 @@ deps:
 # Benchmarks report ratios against a baseline measured in the same run.
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/liblwfp.a
+# bench_scale fills the rule table through the control plane (admin.c).
+BENCH_CP_OBJS := $(BUILD)/obj/admin.o $(BUILD)/obj/classify.o
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/liblwfp.a $(BENCH_CP_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/e2e -Ibench -o $@ $< $(BUILD)/liblwfp.a \
-		$(LIBS_BPF) -lpthread -lm $(LDFLAGS)
+	$(CC) $(CFLAGS) -Itests/e2e -Ibench -o $@ $< $(BENCH_CP_OBJS) \
+		$(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread -lm $(LDFLAGS)
 
 bench: deps all $(BENCH_BINS)
 	./bench/run.sh $(BUILD)

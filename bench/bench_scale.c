@@ -2,17 +2,19 @@
 /*
  * Section 4: scale.
  *
- * 4a. Rule table size. One table of 10,000 rules, rule i matching only
- *     destination port BASE+i, all to the same service, in arbitration
- *     order (same weight, ascending id). A connect to BASE+k-1 walks k-1
- *     non-matching rules before the one that matches: the worst case of
- *     the linear walk with k rules. k = 1, 100, 10,000, interleaved and
- *     rotated per round; the cost of a connection (connect, accept,
- *     lwfp_query_original_dst, close) relative to k = 1. The first 100
- *     rules go in through the CLI (timed); the other 9,900 are written the
- *     way the CLI writes a table (into the idle half of lwfp_rules, then
- *     one flip of lwfp_config), because adding one rule through the CLI
- *     rewrites the whole table.
+ * 4a. Rule table size. 16,384 rules of mixed shapes (hosts, /24s, /16s,
+ *     a /12 and IPv6 prefixes; single ports and ranges; --uid, --cgroup,
+ *     UDP), all to one service, in arbitration order. Rule #1 takes
+ *     127.1.0.0/16 port 20000, rule #10,000 127.2.0.0/16 port 20001, and
+ *     no rule takes 127.3.0.0/16. Each measured connect goes to a
+ *     destination of its own in its /16, so that neither a port index nor
+ *     a cache of repeated connects can pass for a classifier. The cost of
+ *     a connection (connect, accept, original destination asked, close)
+ *     with the match at rule #10,000, and with no match, relative to the
+ *     match at rule #1, interleaved and rotated per round. Also: the time
+ *     of `lwfp rule add` of the 10,000th rule (the others are appended
+ *     through the control plane, admin_rules_append()), and the memory of
+ *     the engine's maps (memlock in fdinfo).
  *
  * 4b. BENCH_HELD (default 100000) connections held open, in one process
  *     (clients and the service in the same process, sources bound to
@@ -33,9 +35,8 @@
  *   bench_scale PATH-TO-lwfp
  */
 #include "bench.h"
+#include "admin.h"
 
-#define NRULES 10000
-#define NCLI_RULES 100
 
 static struct lwfp *eng;
 
@@ -43,16 +44,19 @@ static struct lwfp *eng;
 
 struct rshared {
 	uint64_t cyc_ns, conn_ns, n, bad;
+	uint32_t seq;		/* destinations handed out so far */
 };
 static struct rshared *rs;
 
-static void rules_server(int lfd, uint16_t lo, uint16_t hi)
+/* Redirected flows: their original port must be one of the measured. */
+static void rules_server(int lfd, uint16_t want_lo, uint16_t want_hi,
+			 bool redirected)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
 	for (;;) {
-		int a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), q;
 
 		if (a < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -60,23 +64,30 @@ static void rules_server(int lfd, uint16_t lo, uint16_t hi)
 			CFAIL("accept");
 		}
 		len = sizeof(ss);
-		if (lwfp_query_original_dst(eng, a, &ss, &len) ||
-		    addr_port(&ss) < lo || addr_port(&ss) > hi)
+		q = redirected ? lwfp_query_original_dst(eng, a, &ss, &len) :
+				 getsockname(a, (struct sockaddr *)&ss, &len);
+		if (q || addr_port(&ss) < want_lo || addr_port(&ss) > want_hi)
 			__atomic_add_fetch(&rs->bad, 1, __ATOMIC_RELAXED);
 		close_rst(a);
 	}
 }
 
-/* k cycles to port; average cycle and connect() time in rs */
-static void rules_client(uint16_t port, int n)
+/* n cycles, each to a destination of its own in 127.net.0.0/16. */
+static void rules_client(int net, uint16_t port, int n)
 {
-	struct sockaddr_in dst;
+	uint32_t first = __atomic_fetch_add(&rs->seq, n, __ATOMIC_RELAXED);
 	uint64_t cyc = 0, con = 0;
 	char c;
 
 	child_enter("app");
-	sin_of(&dst, "127.0.0.1", port);
 	for (int i = 0; i < n; i++) {
+		uint32_t k = first + i;
+		struct sockaddr_in dst = {
+			.sin_family = AF_INET, .sin_port = htons(port),
+			.sin_addr.s_addr = htonl(127u << 24 | net << 16 |
+						 (1 + k / 254 % 254) << 8 |
+						 (1 + k % 254)),
+		};
 		uint64_t t0 = now_ns(), t1;
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -84,7 +95,7 @@ static void rules_client(uint16_t port, int n)
 		 * and reset before connect() returned: a complete cycle */
 		if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) &&
 		    errno != ECONNRESET)
-			CFAIL("connect to %u", port);
+			CFAIL("connect to 127.%d.x.x:%u", net, port);
 		t1 = now_ns();
 		if (read(fd, &c, 1) < 0 && errno != ECONNRESET &&
 		    errno != ENOTCONN)
@@ -98,13 +109,13 @@ static void rules_client(uint16_t port, int n)
 	_exit(0);
 }
 
-static double rules_trial(uint16_t port, int n, double *conn_us)
+static double rules_trial(int net, uint16_t port, int n, double *conn_us)
 {
 	pid_t pid = bench_fork();
 	int rc;
 
 	if (pid == 0)
-		rules_client(port, n);
+		rules_client(net, port, n);
 	rc = bench_wait(pid);
 	if (rc)
 		die("rules client exit %d", rc);
@@ -112,96 +123,218 @@ static double rules_trial(uint16_t port, int n, double *conn_us)
 	return rs->cyc_ns / 1e3;
 }
 
-/* Append rules up to NRULES, written as rules_commit() in admin.c does. */
-static void rules_bulk(uint16_t base)
+static void rule_v4(struct lwfp_rule *r, __u32 slot, __u32 addr, int len)
 {
-	char p[PATH_MAX];
-	struct lwfp_config cfg;
-	struct lwfp_rule *rules = calloc(NRULES, sizeof(*rules));
-	__u32 zero = 0, n, half, from;
-	int rfd, cfd;
+	memset(r, 0, sizeof(*r));
+	r->service = slot;
+	r->dst[10] = r->dst[11] = 0xff;
+	addr &= len ? ~0u << (32 - len) : 0;
+	addr = htonl(addr);
+	memcpy(&r->dst[12], &addr, 4);
+	r->prefix_len = 96 + len;
+	for (int b = 0; b < r->prefix_len; b++)
+		r->mask[b / 8] |= 0x80 >> (b % 8);
+	r->dport_hi = 65535;
+}
 
-	snprintf(p, sizeof(p), "%s/lwfp_rules", env.pin_dir);
-	rfd = bpf_obj_get(p);
-	snprintf(p, sizeof(p), "%s/lwfp_config", env.pin_dir);
-	cfd = bpf_obj_get(p);
-	if (!rules || rfd < 0 || cfd < 0 ||
-	    bpf_map_lookup_elem(cfd, &zero, &cfg))
-		die("open the rule table: %s", strerror(errno));
-	n = LWFP_TABLE_COUNT(cfg.table);
-	from = LWFP_TABLE_HALF(cfg.table) * LWFP_MAX_RULES;
-	for (__u32 i = 0; i < n; i++) {
-		__u32 idx = from + i;
+static void rule_v6(struct lwfp_rule *r, __u32 slot, __u32 i, int len)
+{
+	memset(r, 0, sizeof(*r));
+	r->service = slot;
+	r->dst[0] = 0x20;	/* 2001:db8::/32, the documentation prefix */
+	r->dst[1] = 0x01;
+	r->dst[2] = 0x0d;
+	r->dst[3] = 0xb8;
+	r->dst[4] = i >> 8;
+	r->dst[5] = i;
+	r->dst[15] = len == 128 ? i : 0;
+	r->prefix_len = len;
+	for (int b = 0; b < len; b++)
+		r->mask[b / 8] |= 0x80 >> (b % 8);
+	for (int b = 0; b < 16; b++)
+		r->dst[b] &= r->mask[b];
+	r->dport_hi = 65535;
+}
 
-		if (bpf_map_lookup_elem(rfd, &idx, &rules[i]))
-			die("read rule %u", i);
-	}
-	if (n != NCLI_RULES || rules[0].dport_lo != base)
-		die("unexpected table: %u rules", n);
-	for (__u32 i = n; i < NRULES; i++) {
-		rules[i] = rules[0];
-		rules[i].id = cfg.next_rule_id++;
-		rules[i].dport_lo = rules[i].dport_hi = base + i;
-	}
-	half = !LWFP_TABLE_HALF(cfg.table);
-	for (__u32 i = 0; i < NRULES; i++) {
-		__u32 idx = half * LWFP_MAX_RULES + i;
+/*
+ * Rules of mixed shapes that none of the measured connects (127.1-3.x.x)
+ * matches: hosts, /24s, /16s and a /12 in 127.16.0.0-127.239.255.255,
+ * single ports and ranges, --uid and --cgroup of others, UDP, IPv6.
+ */
+static void filler(struct lwfp_rule *r, __u32 slot, __u32 i)
+{
+	__u32 a = 127u << 24 | (16 + i % 224) << 16 | (i / 224 % 256) << 8 |
+		  (i % 256);
 
-		if (bpf_map_update_elem(rfd, &idx, &rules[i], BPF_ANY))
-			die("write rule %u", i);
+	switch (i % 8) {
+	case 0:
+		rule_v4(r, slot, a, 32);
+		r->dport_lo = r->dport_hi = 80 + i % 1000;
+		r->proto = IPPROTO_TCP;
+		break;
+	case 1:
+		rule_v4(r, slot, a, 24);
+		r->dport_lo = 1000 + i % 500;
+		r->dport_hi = r->dport_lo + 50;
+		break;
+	case 2:
+		rule_v4(r, slot, a, 16);
+		r->flags = LWFP_RULE_UID;
+		r->uid = 54321;
+		break;
+	case 3:
+		rule_v4(r, slot, a, 24);
+		r->flags = LWFP_RULE_CGROUP;
+		r->cgroup_level = 1 + i % 3;
+		r->cgroup_id = (1ull << 40) + i;	/* no such cgroup */
+		break;
+	case 4:
+		rule_v4(r, slot, a, 32);
+		r->dport_lo = r->dport_hi = 53;
+		r->proto = IPPROTO_UDP;
+		break;
+	case 5:
+		rule_v6(r, slot, i, 48);
+		r->dport_lo = r->dport_hi = 443;
+		r->proto = IPPROTO_TCP;
+		break;
+	case 6:
+		rule_v6(r, slot, i, 128);
+		break;
+	default:
+		rule_v4(r, slot, a, 12);
+		r->dport_lo = 30000;
+		r->dport_hi = 40000 + i % 100;
+		break;
 	}
-	cfg.table = ((__u64)half << 32) | NRULES;
-	if (bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY))
-		die("flip the table");
-	close(rfd);
-	close(cfd);
+}
+
+/* Append rules first..last-1 of the measured table, as one commit. */
+static void rules_fill(struct admin *a, __u32 slot, __u32 first, __u32 last)
+{
+	struct lwfp_rule *rules = calloc(last - first + 1, sizeof(*rules));
+	char err[256];
+
+	if (!rules)
+		die("out of memory");
+	for (__u32 i = first; i < last; i++)
+		filler(&rules[i - first], slot, i);
+	if (first == 0) {	/* rule #1 */
+		rule_v4(&rules[0], slot, 127u << 24 | 1 << 16, 16);
+		rules[0].dport_lo = rules[0].dport_hi = 20000;
+		rules[0].proto = IPPROTO_TCP;
+	}
+	if (admin_rules_append(a, rules, last - first, err, sizeof(err)))
+		die("append rules: %s", err);
 	free(rules);
+}
+
+/* Kernel memory of the engine's maps: memlock of each, from fdinfo. */
+static double maps_mib(void)
+{
+	static const char *const maps[] = {
+		"lwfp_sk", "lwfp_pending", "lwfp_live", "lwfp_services",
+		"lwfp_rules", "lwfp_config", "lwfp_stats", "lwfp_rule_ctx",
+		"lwfp_udp_flows", "lwfp_udp_sweeper", "lwfp_udp_sk",
+		"lwfp_udp_answer", "lwfp_cls_hdr", "lwfp_cls_index",
+		"lwfp_cls_masks", "lwfp_cls_ports", "lwfp_cls_bitmaps",
+		"lwfp_cls_words",
+	};
+	double total = 0;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		char p[PATH_MAX], line[256];
+		long long memlock = 0;
+		FILE *f;
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", env.pin_dir, maps[i]);
+		fd = bpf_obj_get(p);
+		if (fd < 0)
+			die("open map %s", maps[i]);
+		snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+		f = fopen(p, "r");
+		while (f && fgets(line, sizeof(line), f))
+			sscanf(line, "memlock: %lld", &memlock);
+		if (f)
+			fclose(f);
+		close(fd);
+		printf("# map %-18s %10lld bytes\n", maps[i], memlock);
+		total += memlock;
+	}
+	return total / (1 << 20);
 }
 
 static void section_rules(void)
 {
-	static const int pos[] = { 1, 100, NRULES };
-	enum { NP = 3 };
+	/* rule #1, rule #10,000, no rule: 127.NET.x.x to PORT */
+	static const char *const names[] = { "rule #1", "rule #10,000",
+					     "no rule" };
+	enum { NP = 3, R1 = 0, R10K = 9999 };
 	int rounds = env_int("BENCH_ROUNDS", 5), n = env_int("BENCH_RN", 2000);
-	double cyc[NP][32], con[NP][32], r[32];
-	uint16_t base = 20000, p_svc;
+	double cyc[NP][32], con[NP][32], r[32], add_ms, mib;
+	uint16_t p_svc, p_none, port[NP];
+	struct admin a;
+	char err[256];
+	int lfd, nfd, net[NP] = { 1, 2, 3 };
+	pid_t srv, srv_none;
+	__u32 slot;
 	uint64_t t0;
-	int lfd;
-	pid_t srv;
 	long long nr;
 
 	if (rounds > 32)
 		rounds = 32;
 	rs = shared_mem(sizeof(*rs));
 	lfd = listen_on("127.0.0.1", &p_svc);
+	/* connects no rule takes go where they were going: anywhere in
+	 * 127.3.0.0/16, so this listens on every local address */
+	nfd = listen_on("0.0.0.0", &p_none);
+	port[0] = 20000;
+	port[1] = 20001;
+	port[2] = p_none;
 	service_add("s", "127.0.0.1", p_svc, "svc", NULL);
+	if (admin_open(env.pin_dir, &a, err, sizeof(err)) ||
+	    admin_service_find(&a, "s", &slot, NULL))
+		die("open the engine: %s", err);
 	t0 = now_ns();
-	for (int i = 0; i < NCLI_RULES; i++)
-		rule_add("s", "127.0.0.1/32", base + i);
-	printf("# section 4a: %d rules through `lwfp rule add`: %.2f s "
-	       "(each add rewrites the table)\n", NCLI_RULES,
-	       (now_ns() - t0) / 1e9);
+	rules_fill(&a, slot, R1, R10K);
+	printf("# section 4a: %d rules of mixed shapes written in %.2f s\n",
+	       R10K, (now_ns() - t0) / 1e9);
+	admin_close(&a);	/* the CLI takes the engine's lock */
 	t0 = now_ns();
-	rules_bulk(base);
+	if (lwfp_run("rule", "add", "--service", "s", "--dst", "127.2.0.0/16",
+		     "--dport", "20001", "--proto", "tcp", NULL))
+		die("rule add of rule #10,000");
+	add_ms = (now_ns() - t0) / 1e6;
+	if (admin_open(env.pin_dir, &a, err, sizeof(err)))
+		die("open the engine: %s", err);
+	rules_fill(&a, slot, R10K + 1, LWFP_MAX_RULES);
+	admin_close(&a);
 	nr = status_int("rules");
-	printf("# %d more written as one table in %.2f s; lwfp status: %lld "
-	       "rules\n", NRULES - NCLI_RULES, (now_ns() - t0) / 1e9, nr);
-	if (nr != NRULES)
+	printf("# rule #10,000 through `lwfp rule add`: %.1f ms; lwfp status: "
+	       "%lld rules, classifier %lld bitmaps, %lld words\n", add_ms, nr,
+	       status_int("bitmaps"), status_int("words"));
+	if (nr != LWFP_MAX_RULES)
 		die("the engine has %lld rules", nr);
+	mib = maps_mib();
+
 	srv = bench_fork();
 	if (srv == 0)
-		rules_server(lfd, base, base + NRULES - 1);
+		rules_server(lfd, 20000, 20001, true);
+	srv_none = bench_fork();
+	if (srv_none == 0)
+		rules_server(nfd, p_none, p_none, false);
 	close(lfd);
+	close(nfd);
 	for (int i = 0; i < NP; i++)
-		rules_trial(base + pos[i] - 1, n / 4 + 1, &con[i][0]);
+		rules_trial(net[i], port[i], n / 4 + 1, &con[i][0]);
 	for (int k = 0; k < rounds; k++) {
 		printf("# round %d:", k + 1);
 		for (int j = 0; j < NP; j++) {
 			int i = (j + k) % NP;
 
-			cyc[i][k] = rules_trial(base + pos[i] - 1, n,
-						&con[i][k]);
-			printf(" rule #%d %.1f us (connect %.1f)", pos[i],
+			cyc[i][k] = rules_trial(net[i], port[i], n, &con[i][k]);
+			printf(" %s %.1f us (connect %.1f)", names[i],
 			       cyc[i][k], con[i][k]);
 		}
 		printf("\n");
@@ -209,41 +342,48 @@ static void section_rules(void)
 	if (rs->bad)
 		die("%llu wrong original destinations",
 		    (unsigned long long)rs->bad);
+	if (status_int("redirected") < 2 * rounds * n)
+		die("the engine redirected %lld connects, fewer than measured",
+		    status_int("redirected"));
 
-	/* the walk itself: connect4's run time per connect */
+	/* the classifier itself: connect4's run time per connect */
 	{
-		struct progstat a, b;
+		struct progstat b4, af;
 		int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 
 		for (int i = 0; fd >= 0 && i < NP; i++) {
 			double u;
 
-			progs_read(&a);
-			rules_trial(base + pos[i] - 1, 500, &u);
-			progs_read(&b);
-			for (int x = 0; x < b.n; x++)
-				for (int y = 0; y < a.n; y++)
-					if (!strcmp(a.name[y], b.name[x]) &&
-					    !strcmp(b.name[x], "lwfp_connect4"))
-						printf("# connect4 with the match"
-						       " at rule #%d: %.0f ns per "
-						       "connect (stats on)\n",
-						       pos[i],
-						       (double)(b.ns[x] - a.ns[y]) /
-						       (b.cnt[x] - a.cnt[y]));
+			progs_read(&b4);
+			rules_trial(net[i], port[i], 500, &u);
+			progs_read(&af);
+			for (int x = 0; x < af.n; x++)
+				for (int y = 0; y < b4.n; y++)
+					if (!strcmp(b4.name[y], af.name[x]) &&
+					    !strcmp(af.name[x], "lwfp_connect4"))
+						printf("# connect4, %s: %.0f ns "
+						       "per connect (stats on)\n",
+						       names[i],
+						       (double)(af.ns[x] - b4.ns[y]) /
+						       (af.cnt[x] - b4.cnt[y]));
 		}
 		if (fd >= 0)
 			close(fd);
 	}
 	for (int i = 1; i < NP; i++) {
 		ratios(cyc[i], cyc[0], rounds, r);
-		row("4", fmt("connection cost, match at rule #%d / at rule #1",
-			     pos[i]),
+		row("4", fmt("connection cost, 16,384 mixed rules: %s / rule #1",
+			     names[i]),
 		    fmt("%.1fus", median(cyc[0], rounds)),
 		    fmt("%.1fus", median(cyc[i], rounds)), median(r, rounds),
 		    vmin(r, rounds), vmax(r, rounds), AT_MOST, 1.1, "x");
 	}
+	row("4", "`lwfp rule add` of the 10,000th rule", "-",
+	    fmt("%.1fms", add_ms), add_ms, NAN, NAN, AT_MOST, 50, "ms");
+	row("4", "engine map memory with 16,384 rules", "-",
+	    fmt("%.1fMiB", mib), mib, NAN, NAN, AT_MOST, 64, "MiB");
 	bench_kill(srv);
+	bench_kill(srv_none);
 }
 
 /* ---- 4b: connections held open ---- */

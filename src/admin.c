@@ -362,7 +362,7 @@ static int array_write(int fd, __u32 base, const void *values, __u32 count,
 static int index_clear(int fd, __u32 half)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	const __u32 cap = 2 * 3 * LWFP_MAX_RULES;
+	const __u32 cap = 2 * 4 * LWFP_MAX_RULES;
 	struct lwfp_cls_key *keys = malloc(cap * sizeof(*keys));
 	__u32 *ids = malloc(cap * sizeof(*ids)), batch, count, have = 0, k = 0;
 	void *in = NULL;
@@ -412,8 +412,9 @@ static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
 		ret = array_write(a->cls_words_fd, half * LWFP_CLS_POOL_MAX,
 				  t->words, t->hdr.words, sizeof(*t->words));
 	if (!ret)
-		ret = array_write(a->cls_ports_fd, half * LWFP_CLS_PORTS,
-				  t->ports, LWFP_CLS_PORTS, sizeof(*t->ports));
+		ret = array_write(a->cls_ports_fd, half * LWFP_CLS_PORT_NODES,
+				  t->ports, LWFP_CLS_PORT_NODES,
+				  sizeof(*t->ports));
 	if (!ret)
 		ret = index_clear(a->cls_index_fd, half);
 	if (!ret)
@@ -579,6 +580,47 @@ out:
 	return ret;
 }
 
+int admin_rules_append(struct admin *a, struct lwfp_rule *add, __u32 nadd,
+		       char *err, size_t errlen)
+{
+	struct lwfp_config cfg;
+	struct lwfp_rule *rules, *all;
+	__u32 n;
+	int ret = admin_config(a, &cfg);
+
+	if (!ret)
+		ret = admin_rules(a, &rules, &n);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the rules: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (n + nadd > LWFP_MAX_RULES) {
+		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
+		free(rules);
+		return -ENOSPC;
+	}
+	all = realloc(rules, (n + nadd + 1) * sizeof(*all));
+	if (!all) {
+		free(rules);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (__u32 i = 0; i < nadd; i++) {
+		all[n + i] = add[i];
+		all[n + i].id = cfg.next_rule_id++;
+		all[n + i].flags &= ~LWFP_RULE_HAS_CTX;
+	}
+	ret = config_write(a, &cfg);
+	if (!ret)
+		ret = rules_commit(a, all, n + nadd, err, errlen);
+	else
+		snprintf(err, errlen, "cannot write the engine: %s",
+			 strerror(-ret));
+	free(all);
+	return ret;
+}
+
 int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
 {
 	struct lwfp_rule *rules;
@@ -639,12 +681,12 @@ static int hops_dump(int fd, enum lwfp_role role, __u32 state,
 	if (!ret && !grown)
 		ret = -ENOMEM;
 	for (__u32 i = 0; !ret && i < have; i++) {
-		/* UDP flows are listed from their own map */
-		if (hops[i].orig.proto != IPPROTO_TCP)
-			continue;
 		memset(&grown[*n], 0, sizeof(grown[*n]));
 		grown[*n].sk = hops[i];
-		grown[*n].sk.role = role;
+		/* a UDP flow's hop stands for its client socket, as the
+		 * iterator would show it; its state is its flow's */
+		grown[*n].sk.role = hops[i].orig.proto == IPPROTO_UDP ?
+					    LWFP_ROLE_CLIENT : role;
 		grown[*n].state = state;
 		(*n)++;
 		if (!(hops[i].flags & LWFP_HOP_AT_ORIGIN))

@@ -53,6 +53,9 @@ int admin_rules(struct admin *a, struct lwfp_rule **rules, __u32 *count);
 int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 		   size_t ctx_len, char *err, size_t errlen);
 int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen);
+/* Append rules (without context) in one commit; ids are assigned. */
+int admin_rules_append(struct admin *a, struct lwfp_rule *rules, __u32 n,
+		       char *err, size_t errlen);
 int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc);
 /* The live table half's classifier header. */
 int admin_cls_hdr(struct admin *a, struct lwfp_cls_hdr *h);

@@ -171,11 +171,6 @@ static bool has_cgroup(const struct lwfp_rule *r)
 	return r->flags & LWFP_RULE_CGROUP;
 }
 
-static bool any_port(const struct lwfp_rule *r)
-{
-	return r->dport_lo == 0 && r->dport_hi == 65535;
-}
-
 /* A set per predicate over the rules. */
 static long intern_where(struct builder *b, const struct lwfp_rule *rules,
 			 __u32 n, bool (*pred)(const struct lwfp_rule *, __u32),
@@ -197,11 +192,6 @@ static bool pred_proto(const struct lwfp_rule *r, __u32 proto)
 static bool pred_addr_any(const struct lwfp_rule *r, __u32 unused)
 {
 	return r->prefix_len == 0;
-}
-
-static bool pred_port_any(const struct lwfp_rule *r, __u32 unused)
-{
-	return any_port(r);
 }
 
 static bool pred_no_uid(const struct lwfp_rule *r, __u32 unused)
@@ -282,8 +272,9 @@ static struct node *node_find(struct node *nodes, size_t n, __u8 len,
 	return bsearch(&key, nodes, n, sizeof(*nodes), node_cmp);
 }
 
-/* Index by (prefix length, masked address): the rules of that prefix and
- * of every shorter rule prefix that contains it. /0 rules go to addr_any. */
+/* Index by (prefix length, masked address): the rules of that prefix; for
+ * prefixes nested LWFP_CLS_ADDR_HITS deep, also with those of every
+ * shorter rule prefix that contains it. /0 rules go to addr_any. */
 static int build_addr(struct builder *b, const struct lwfp_rule *rules,
 		      __u32 n)
 {
@@ -336,18 +327,31 @@ static int build_addr(struct builder *b, const struct lwfp_rule *rules,
 	for (size_t i = 0; i < nn && !ret; i++) {
 		struct lwfp_cls_key key = { .kind = LWFP_CLS_ADDR };
 		__u64 set[NWORDS] = {};
+		__u32 ancestors = 0;
 
+		for (__u32 r = 0; r < nodes[i].count; r++)
+			set_bit(set, by_node[nodes[i].first + r]);
+		key.len = nodes[i].len;
+		memcpy(key.val, nodes[i].addr, 16);
+		ret = add_index(b, &key, intern(b, set));
+		/* nested deep enough to be a connect's last hit: its rules
+		 * with those of every rule prefix that contains it */
+		for (__u32 l = 0; l < h->nlens; l++)
+			ancestors += h->lens[l] < nodes[i].len &&
+				     node_find(nodes, nn, h->lens[l],
+					       nodes[i].addr);
+		if (ret || ancestors + 1 < LWFP_CLS_ADDR_HITS)
+			continue;
 		for (__u32 l = 0; l < h->nlens; l++) {
 			struct node *a;
 
-			if (h->lens[l] > nodes[i].len)
+			if (h->lens[l] >= nodes[i].len)
 				continue;
 			a = node_find(nodes, nn, h->lens[l], nodes[i].addr);
 			for (__u32 r = 0; a && r < a->count; r++)
 				set_bit(set, by_node[a->first + r]);
 		}
-		key.len = nodes[i].len;
-		memcpy(key.val, nodes[i].addr, 16);
+		key.kind = LWFP_CLS_ADDR_DEEP;
 		ret = add_index(b, &key, intern(b, set));
 	}
 out:
@@ -358,63 +362,72 @@ out:
 
 /* ---- destination ports ---- */
 
-/* Each port, the bitmap of the rules with a narrower range than every
- * port that cover it; equal neighbours share one. */
+struct node_rule {
+	__u32 node, rule;
+};
+
+static int node_rule_cmp(const void *pa, const void *pb)
+{
+	const struct node_rule *a = pa, *b = pb;
+
+	if (a->node != b->node)
+		return a->node < b->node ? -1 : 1;
+	return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+/* Split [lo, hi] into maximal aligned blocks: trie nodes. */
+static size_t port_blocks(__u32 lo, __u32 hi, __u32 *nodes)
+{
+	size_t n = 0;
+
+	while (lo <= hi) {
+		int l = 0;	/* the biggest block at lo within [lo, hi] */
+
+		while (l < 16 && (lo & ((1u << (16 - l)) - 1)))
+			l++;
+		while (lo + (1u << (16 - l)) - 1 > hi)
+			l++;
+		nodes[n++] = (1u << l) - 1 + (lo >> (16 - l));
+		lo += 1u << (16 - l);
+	}
+	return n;
+}
+
+/* Each trie node, the bitmap of the rules whose range holds its block. */
 static int build_ports(struct builder *b, const struct lwfp_rule *rules,
 		       __u32 n)
 {
-	__u32 *starts = calloc(LWFP_CLS_PORTS + 1, sizeof(*starts));
-	__u32 *ends = calloc(LWFP_CLS_PORTS + 2, sizeof(*ends));
-	__u32 *at_start = calloc(n + 1, sizeof(*at_start));
-	__u32 *at_end = calloc(n + 1, sizeof(*at_end));
-	__u64 set[NWORDS] = {};
-	long id = 0;
+	struct node_rule *v = calloc((size_t)n * 32 + 1, sizeof(*v));
+	size_t nv = 0;
 	int ret = 0;
 
-	b->t->ports = calloc(LWFP_CLS_PORTS, sizeof(*b->t->ports));
-	if (!starts || !ends || !at_start || !at_end || !b->t->ports) {
-		ret = -ENOMEM;
-		goto out;
+	b->t->ports = calloc(LWFP_CLS_PORT_NODES, sizeof(*b->t->ports));
+	if (!v || !b->t->ports) {
+		free(v);
+		return -ENOMEM;
 	}
-	/* counting sort of the ranges by first and by last port + 1 */
 	for (__u32 i = 0; i < n; i++) {
-		if (any_port(&rules[i]))
-			continue;
-		starts[rules[i].dport_lo + 1]++;
-		ends[rules[i].dport_hi + 2]++;
-	}
-	for (__u32 p = 1; p <= LWFP_CLS_PORTS; p++) {
-		starts[p] += starts[p - 1];
-		ends[p] += ends[p - 1];
-	}
-	ends[LWFP_CLS_PORTS + 1] += ends[LWFP_CLS_PORTS];
-	for (__u32 i = 0; i < n; i++) {
-		if (any_port(&rules[i]))
-			continue;
-		at_start[starts[rules[i].dport_lo]++] = i;
-		at_end[ends[rules[i].dport_hi + 1]++] = i;
-	}
-	/* starts[p] is now where port p + 1's list begins */
-	for (__u32 p = 0, s = 0, e = 0; p < LWFP_CLS_PORTS; p++) {
-		bool changed = false;
+		__u32 nodes[32];
+		size_t k = port_blocks(rules[i].dport_lo, rules[i].dport_hi,
+				       nodes);
 
-		for (; e < ends[p]; e++, changed = true)
-			set[at_end[e] / 64] &= ~(1ull << (at_end[e] % 64));
-		for (; s < starts[p]; s++, changed = true)
-			set_bit(set, at_start[s]);
-		if (changed)
-			id = intern(b, set);
-		if (id < 0) {
-			ret = id;
-			goto out;
-		}
-		b->t->ports[p] = id;
+		for (size_t j = 0; j < k; j++)
+			v[nv++] = (struct node_rule){ nodes[j], i };
 	}
-out:
-	free(starts);
-	free(ends);
-	free(at_start);
-	free(at_end);
+	qsort(v, nv, sizeof(*v), node_rule_cmp);
+	for (size_t i = 0, j; i < nv && !ret; i = j) {
+		__u64 set[NWORDS] = {};
+		long id;
+
+		for (j = i; j < nv && v[j].node == v[i].node; j++)
+			set_bit(set, v[j].rule);
+		id = intern(b, set);
+		if (id < 0)
+			ret = id;
+		else
+			b->t->ports[v[i].node] = id;
+	}
+	free(v);
 	return ret;
 }
 
@@ -507,7 +520,6 @@ int cls_build(const struct lwfp_rule *rules, __u32 n, struct cls_table *t,
 	FIXED(proto[0], pred_proto, IPPROTO_TCP);
 	FIXED(proto[1], pred_proto, IPPROTO_UDP);
 	FIXED(addr_any, pred_addr_any, 0);
-	FIXED(port_any, pred_port_any, 0);
 	FIXED(uid_any, pred_no_uid, 0);
 	FIXED(cgroup_any, pred_no_cgroup, 0);
 #undef FIXED
@@ -592,12 +604,21 @@ void cls_lookup(const struct cls_table *t, const struct cls_conn *c,
 {
 	const struct lwfp_cls_hdr *h = &t->hdr;
 	struct lwfp_cls_key k = { .kind = LWFP_CLS_ADDR };
-	__u32 addr = 0, uid, cg[LWFP_CLS_LEVELS] = {};
+	__u32 addr[LWFP_CLS_ADDR_HITS], naddr = 0, uid;
+	__u32 cg[LWFP_CLS_LEVELS] = {};
 
-	for (__u32 i = 0; i < h->nlens && !addr; i++) {
+	for (__u32 i = 0; i < h->nlens && naddr < LWFP_CLS_ADDR_HITS; i++) {
+		k.kind = LWFP_CLS_ADDR;
 		k.len = h->lens[i];
 		mask_addr(k.val, c->addr, k.len);
-		addr = index_of(t, &k);
+		addr[naddr] = index_of(t, &k);
+		if (!addr[naddr])
+			continue;
+		if (++naddr == LWFP_CLS_ADDR_HITS) {
+			k.kind = LWFP_CLS_ADDR_DEEP;
+			if (index_of(t, &k))
+				addr[naddr - 1] = index_of(t, &k);
+		}
 	}
 	memset(&k, 0, sizeof(k));
 	k.kind = LWFP_CLS_UID;
@@ -614,9 +635,14 @@ void cls_lookup(const struct cls_table *t, const struct cls_conn *c,
 	for (__u32 w = 0; w < LWFP_CLS_WORDS; w++) {
 		__u64 word, field;
 
-		word = word_of(t, addr, w) | word_of(t, h->addr_any, w);
-		word &= word_of(t, t->ports[c->port], w) |
-			word_of(t, h->port_any, w);
+		word = word_of(t, h->addr_any, w);
+		for (__u32 i = 0; i < naddr; i++)
+			word |= word_of(t, addr[i], w);
+		field = 0;
+		for (__u32 l = 0; l < LWFP_CLS_PORT_LEVELS; l++)
+			field |= word_of(t, t->ports[(1u << l) - 1 +
+						     (c->port >> (16 - l))], w);
+		word &= field;
 		word &= word_of(t, h->proto[c->proto == IPPROTO_UDP], w);
 		word &= word_of(t, uid, w) | word_of(t, h->uid_any, w);
 		field = word_of(t, h->cgroup_any, w);

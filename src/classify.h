@@ -16,7 +16,7 @@ struct cls_table {
 	struct lwfp_cls_hdr hdr;
 	struct lwfp_cls_bitmap *bitmaps;	/* hdr.bitmaps; [0] is empty */
 	__u64 *words;				/* hdr.words */
-	__u32 *ports;				/* LWFP_CLS_PORTS */
+	__u32 *ports;				/* LWFP_CLS_PORT_NODES */
 	struct lwfp_cls_key *keys;		/* index entries, half 0 */
 	__u32 *ids;
 	size_t nindex;

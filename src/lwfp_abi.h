@@ -117,13 +117,19 @@ struct lwfp_rule {
  */
 #define LWFP_CLS_WORDS		(LWFP_MAX_RULES / 64)
 #define LWFP_CLS_SUMMARY	(LWFP_CLS_WORDS / 64)
-/* distinct bitmaps per half: address nodes, port intervals, uids and
- * cgroups each at most one per rule (ports two), and the fixed ones */
-#define LWFP_CLS_BITMAPS_MAX	(5 * LWFP_MAX_RULES + 8)
-#define LWFP_CLS_POOL_MAX	(1 << 20)	/* stored words per half */
+/* distinct bitmaps per half (equal ones are stored once); ids fit 16 bits */
+#define LWFP_CLS_BITMAPS_MAX	65535
+#define LWFP_CLS_POOL_MAX	(1 << 19)	/* stored words per half */
 #define LWFP_CLS_LENS		128		/* prefix lengths 1..128 */
 #define LWFP_CLS_LEVELS		16	/* cgroup depths rules may name */
-#define LWFP_CLS_PORTS		65536
+/*
+ * Ports: a binary trie of aligned port blocks, level L holding blocks of
+ * 2^(16-L) ports; node (L, v) is entry 2^L - 1 + v. A rule's range is
+ * split into at most 30 maximal blocks, so memory grows with the rules;
+ * a port's rules are the OR of the 17 nodes on its path.
+ */
+#define LWFP_CLS_PORT_LEVELS	17
+#define LWFP_CLS_PORT_NODES	((1 << LWFP_CLS_PORT_LEVELS) - 1)
 
 struct lwfp_cls_bitmap {
 	__u64 summary[LWFP_CLS_SUMMARY];
@@ -136,7 +142,6 @@ struct lwfp_cls_bitmap {
  * is the empty set. */
 struct lwfp_cls_hdr {
 	__u32 addr_any;		/* rules with a /0 destination */
-	__u32 port_any;		/* rules for every port */
 	__u32 uid_any;		/* rules without --uid */
 	__u32 cgroup_any;	/* rules without --cgroup */
 	__u32 proto[2];		/* rules TCP, UDP connects match */
@@ -155,13 +160,20 @@ struct lwfp_cls_mask {
 	__u32 w[4];
 };
 
-/* cls_index map (hash): a field value's bitmap id. An address node's
- * bitmap holds the rules of that prefix and of every shorter one that
- * contains it, so the longest match alone answers. */
+/*
+ * cls_index map (hash): a field value's bitmap id. A connect ORs the
+ * rules of the rule prefixes that contain its address, longest first, up
+ * to LWFP_CLS_ADDR_HITS of them; the last of those is looked up as
+ * LWFP_CLS_ADDR_DEEP, whose bitmap also holds the rules of every shorter
+ * prefix containing it (stored only for prefixes nested that deep).
+ */
+#define LWFP_CLS_ADDR_HITS	8
+
 enum lwfp_cls_kind {
 	LWFP_CLS_ADDR = 1,	/* val = address masked to len bits */
 	LWFP_CLS_UID = 2,	/* val = uid, host order */
 	LWFP_CLS_CGROUP = 3,	/* val = cgroup id, host order */
+	LWFP_CLS_ADDR_DEEP = 4,	/* as ADDR, with its ancestors' rules */
 };
 
 struct lwfp_cls_key {

@@ -17,15 +17,16 @@
 /* Bitmap terms a connect selects; a field matches a rule if any of the
  * field's terms has the rule's bit. */
 enum cls_term {
-	T_ADDR,			/* the longest prefix containing the address */
 	T_ADDR_ANY,
-	T_PORT,
-	T_PORT_ANY,
-	T_PROTO,
+	T_ADDR,			/* the rule prefixes containing it (naddr) */
+	T_PROTO = T_ADDR + LWFP_CLS_ADDR_HITS,
 	T_UID,
 	T_UID_ANY,
 	T_CGROUP_ANY,
-	T_CGROUP,		/* one per cgroup level rules use */
+	/* the non-empty port trie nodes on the port's path (nport) */
+	T_PORT,
+	/* the cgroup ancestors rules name (ncgroup) */
+	T_CGROUP = T_PORT + LWFP_CLS_PORT_LEVELS,
 	T_MAX = T_CGROUP + LWFP_CLS_LEVELS,
 };
 
@@ -33,9 +34,13 @@ struct cls_walk {
 	struct connect_info ci;
 	__u64 cand[LWFP_CLS_SUMMARY];	/* candidate words not yet scanned */
 	__u64 excluded;			/* slots found down (fail open) */
-	__u32 term[T_MAX];		/* bitmap ids; 0 = empty */
+	__u16 term[T_MAX];		/* bitmap ids; 0 = empty */
 	__u32 half;
 	__u32 pos;			/* next rule index to consider */
+	__u8 nport;
+	__u8 ncgroup;
+	__u8 naddr;
+	__u8 _pad;
 	__u8 skipped_self;
 	__u8 skipped_chain;
 	__u8 no_target;
@@ -107,7 +112,8 @@ static __always_inline __u32 index_lookup(struct lwfp_cls_key *k)
 struct addr_walk {
 	struct lwfp_cls_key k;
 	__u32 addr[4];
-	__u32 id;		/* result: the longest prefix's bitmap */
+	__u32 n;
+	__u16 id[LWFP_CLS_ADDR_HITS];	/* result: the prefixes' bitmaps */
 };
 
 /* One prefix length, longest first: the masks come from a map, so that
@@ -117,16 +123,18 @@ static long addr_step(__u32 i, void *data)
 	struct addr_walk *aw = data;
 	const struct lwfp_cls_mask *m;
 	const struct lwfp_cls_hdr *h;
-	__u32 half = aw->k.half & 1, len;
-	__u32 *w = (__u32 *)aw->k.val, *id;
+	__u32 half = aw->k.half & 1, len, n = aw->n, *id, *deep;
+	__u32 *w = (__u32 *)aw->k.val;
 
 	h = bpf_map_lookup_elem(&lwfp_cls_hdr, &half);
-	if (!h || i >= h->nlens || i >= LWFP_CLS_LENS)
+	if (!h || i >= h->nlens || i >= LWFP_CLS_LENS ||
+	    n >= LWFP_CLS_ADDR_HITS)
 		return 1;
 	len = h->lens[i];
 	m = bpf_map_lookup_elem(&lwfp_cls_masks, &len);
 	if (!m)
 		return 1;
+	aw->k.kind = LWFP_CLS_ADDR;
 	aw->k.len = len;
 	w[0] = aw->addr[0] & m->w[0];
 	w[1] = aw->addr[1] & m->w[1];
@@ -135,31 +143,69 @@ static long addr_step(__u32 i, void *data)
 	id = bpf_map_lookup_elem(&lwfp_cls_index, &aw->k);
 	if (!id)
 		return 0;
-	aw->id = *id;
+	aw->id[n] = *id;
+	aw->n = n + 1;
+	if (n + 1 < LWFP_CLS_ADDR_HITS)
+		return 0;
+	/* the last one we take stands for its ancestors too */
+	aw->k.kind = LWFP_CLS_ADDR_DEEP;
+	deep = bpf_map_lookup_elem(&lwfp_cls_index, &aw->k);
+	if (deep)
+		aw->id[n] = *deep;
 	return 1;
 }
 
-/* The longest prefix rules use that contains the address. */
-static __always_inline __u32 addr_term(__u32 half, const __u8 *addr)
+/* The rule prefixes that contain the address, into s->term[T_ADDR...]. */
+static __always_inline void addr_terms(struct cls_walk *s, __u32 half)
 {
 	struct addr_walk aw = {
 		.k = { .kind = LWFP_CLS_ADDR, .half = half },
 	};
 
-	__builtin_memcpy(aw.addr, addr, 16);
+	__builtin_memcpy(aw.addr, s->ci.dst.addr, 16);
 	bpf_loop(LWFP_CLS_LENS, addr_step, &aw, 0);
-	return aw.id;
+	for (int i = 0; i < LWFP_CLS_ADDR_HITS; i++)
+		s->term[T_ADDR + i] = aw.id[i];
+	s->naddr = aw.n;
+}
+
+/*
+ * Narrow the candidate words by one field: the OR of the summaries of its
+ * count terms from first (and of bitmap extra), ANDed into s->cand.
+ */
+__global int lwfp_cls_and(struct cls_walk *s, __u32 first, __u32 count,
+			  __u32 extra)
+{
+	__u64 dim[LWFP_CLS_SUMMARY] = {};
+	__u32 half;
+
+	if (!s)
+		return 0;
+	half = s->half & 1;
+	summary_or(dim, half, extra);
+	for (__u32 t = 0; t < T_MAX; t++) {
+		__u32 i = first + t;
+
+		/* keep clang from turning i into a pointer it checks not */
+		asm volatile("" : "+r"(i));
+		if (t >= count || i >= T_MAX)
+			break;
+		summary_or(dim, half, s->term[i]);
+	}
+	for (int i = 0; i < LWFP_CLS_SUMMARY; i++)
+		s->cand[i] &= dim[i];
+	return 0;
 }
 
 /*
  * Select the connect's terms and its candidate words. Returns 0 when no
- * rule can match, 1 otherwise.
+ * rule can match, 1 otherwise. (Counters live in *s: the verifier does
+ * not split its paths on memory it does not track.)
  */
 __global int lwfp_cls_query(struct cls_walk *s)
 {
 	struct lwfp_cls_key k = {};
 	const struct lwfp_cls_hdr *h;
-	__u64 dim[LWFP_CLS_SUMMARY];
 	__u32 half, port, *id;
 
 	if (!s)
@@ -168,13 +214,23 @@ __global int lwfp_cls_query(struct cls_walk *s)
 	h = bpf_map_lookup_elem(&lwfp_cls_hdr, &half);
 	if (!h)
 		return 0;
-	s->term[T_ADDR] = addr_term(half, s->ci.dst.addr);
+	addr_terms(s, half);
 	s->term[T_ADDR_ANY] = h->addr_any;
-	port = half * LWFP_CLS_PORTS + bpf_ntohs(s->ci.dst.port_be);
-	id = bpf_map_lookup_elem(&lwfp_cls_ports, &port);
-	s->term[T_PORT] = id ? *id : 0;
-	s->term[T_PORT_ANY] = h->port_any;
 	s->term[T_PROTO] = h->proto[s->ci.dst.proto == IPPROTO_UDP];
+
+	/* the port's path in the trie, root first; only non-empty nodes */
+	port = bpf_ntohs(s->ci.dst.port_be);
+	s->nport = 0;
+	for (int l = 0; l < LWFP_CLS_PORT_LEVELS; l++) {
+		__u32 node = half * LWFP_CLS_PORT_NODES + (1u << l) - 1 +
+			     (port >> (16 - l));
+
+		id = bpf_map_lookup_elem(&lwfp_cls_ports, &node);
+		if (!id || !*id)
+			continue;
+		s->term[T_PORT + (s->nport & 31)] = *id;
+		s->nport++;
+	}
 
 	k.half = half;
 	k.kind = LWFP_CLS_UID;
@@ -182,59 +238,65 @@ __global int lwfp_cls_query(struct cls_walk *s)
 	s->term[T_UID] = index_lookup(&k);
 	s->term[T_UID_ANY] = h->uid_any;
 
+	/* the task's ancestors at the cgroup levels rules use */
 	k.kind = LWFP_CLS_CGROUP;
 	s->term[T_CGROUP_ANY] = h->cgroup_any;
+	s->ncgroup = 0;
 	for (int i = 0; i < LWFP_CLS_LEVELS; i++) {
-		__u64 cg = 0;
+		__u64 cg;
+		__u32 cid;
 
-		if (i < h->nlevels)
-			cg = bpf_get_current_ancestor_cgroup_id(h->levels[i]);
+		if (i >= h->nlevels)
+			break;
+		cg = bpf_get_current_ancestor_cgroup_id(h->levels[i]);
 		__builtin_memcpy(k.val, &cg, sizeof(cg));
-		s->term[T_CGROUP + i] = cg ? index_lookup(&k) : 0;
+		cid = cg ? index_lookup(&k) : 0;
+		if (!cid)
+			continue;
+		s->term[T_CGROUP + (s->ncgroup & 15)] = cid;
+		s->ncgroup++;
 	}
 
-	/* candidate words: each field's summaries ORed, the fields ANDed */
 	for (int i = 0; i < LWFP_CLS_SUMMARY; i++)
 		s->cand[i] = ~0ull;
-#define AND_FIELD(first, last)						\
-	do {								\
-		for (int i = 0; i < LWFP_CLS_SUMMARY; i++)		\
-			dim[i] = 0;					\
-		for (int t = (first); t <= (last); t++)			\
-			summary_or(dim, half, s->term[t]);		\
-		for (int i = 0; i < LWFP_CLS_SUMMARY; i++)		\
-			s->cand[i] &= dim[i];				\
-	} while (0)
-	AND_FIELD(T_ADDR, T_ADDR_ANY);
-	AND_FIELD(T_PORT, T_PORT_ANY);
-	AND_FIELD(T_PROTO, T_PROTO);
-	AND_FIELD(T_UID, T_UID_ANY);
-	AND_FIELD(T_CGROUP_ANY, T_MAX - 1);
-#undef AND_FIELD
+	lwfp_cls_and(s, T_ADDR_ANY, 1 + s->naddr, 0);
+	lwfp_cls_and(s, T_PROTO, 1, 0);
+	lwfp_cls_and(s, T_UID, 2, 0);
+	lwfp_cls_and(s, T_PORT, s->nport, 0);
+	lwfp_cls_and(s, T_CGROUP, s->ncgroup, s->term[T_CGROUP_ANY]);
 	return (s->cand[0] | s->cand[1] | s->cand[2] | s->cand[3]) != 0;
 }
 
 /* The rules of word w that every field matches. */
 static __always_inline __u64 walk_word(const struct cls_walk *s, __u32 w)
 {
-	__u32 half = s->half & 1;
-	__u64 field, word = ~0ull;
+	__u32 half = s->half & 1, nport = s->nport, ncg = s->ncgroup;
+	__u32 naddr = s->naddr;
+	__u64 field, word;
 
-	field = lwfp_bitmap_word(half, s->term[T_ADDR], w) |
-		lwfp_bitmap_word(half, s->term[T_ADDR_ANY], w);
-	word &= field;
-	field = lwfp_bitmap_word(half, s->term[T_PORT], w) |
-		lwfp_bitmap_word(half, s->term[T_PORT_ANY], w);
-	word &= field;
+	word = lwfp_bitmap_word(half, s->term[T_ADDR_ANY], w);
+	for (int i = 0; i < LWFP_CLS_ADDR_HITS; i++) {
+		if (i >= naddr)
+			break;
+		word |= lwfp_bitmap_word(half, s->term[T_ADDR + i], w);
+	}
 	word &= lwfp_bitmap_word(half, s->term[T_PROTO], w);
 	field = lwfp_bitmap_word(half, s->term[T_UID], w) |
 		lwfp_bitmap_word(half, s->term[T_UID_ANY], w);
 	word &= field;
-	if (!word)
-		return 0;
+	field = 0;
+	for (int i = 0; i < LWFP_CLS_PORT_LEVELS; i++) {
+		if (i >= nport)
+			break;
+		field |= lwfp_bitmap_word(half, s->term[T_PORT + i], w);
+	}
+	word &= field;
 	field = lwfp_bitmap_word(half, s->term[T_CGROUP_ANY], w);
-	for (int i = 0; i < LWFP_CLS_LEVELS; i++)
+	for (int i = 0; i < LWFP_CLS_LEVELS; i++) {
+		if (i >= ncg)
+			break;
 		field |= lwfp_bitmap_word(half, s->term[T_CGROUP + i], w);
+	}
 	return word & field;
 }
 

@@ -63,7 +63,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 2 * 3 * LWFP_MAX_RULES);
+	__uint(max_entries, 2 * 4 * LWFP_MAX_RULES);
 	__type(key, struct lwfp_cls_key);
 	__type(value, __u32);
 } lwfp_cls_index SEC(".maps");
@@ -76,10 +76,10 @@ struct {
 	__type(value, struct lwfp_cls_mask);
 } lwfp_cls_masks SEC(".maps");
 
-/* destination port to bitmap id: half * LWFP_CLS_PORTS + port */
+/* port trie node to bitmap id: half * LWFP_CLS_PORT_NODES + node */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * LWFP_CLS_PORTS);
+	__uint(max_entries, 2 * LWFP_CLS_PORT_NODES);
 	__type(key, __u32);
 	__type(value, __u32);
 } lwfp_cls_ports SEC(".maps");

@@ -136,11 +136,17 @@ fails() {
 	need "stdout is not empty" [ ! -s "$T/out" ]
 }
 
+# Nothing on stderr but the one line per optional program a kernel may
+# refuse (the flows iterator, on hosts that refuse tracing programs).
+quiet_stderr() {
+	! grep -qv '^lwfp: [a-z_0-9]* not available (' "$T/err"
+}
+
 # succeeds COMMAND...: exit 0, nothing on stderr.
 succeeds() {
 	run "$@"
 	need "exit status $rc, expected 0" [ "$rc" -eq 0 ]
-	need "stderr is not empty" [ ! -s "$T/err" ]
+	need "stderr is not empty" quiet_stderr
 }
 
 t_fail() {
@@ -381,7 +387,7 @@ t_fail "load with an extra argument fails, one line" nz "unexpected argument" \
 begin
 run lw load --cgroup "$CG"
 need "exit status $rc, expected 0" [ "$rc" -eq 0 ]
-need "stderr is not empty" [ ! -s "$T/err" ]
+need "stderr is not empty" quiet_stderr
 need "stdout does not say where" grep -q "engine loaded at $PIN, attached to cgroup $CG\$" "$T/out"
 need "$PIN/lwfp_config is not pinned" [ -e "$PIN/lwfp_config" ]
 finish "load attaches the engine to our cgroup"

@@ -160,8 +160,8 @@ static void test_empty_table(void **state)
 	cls_free(&t);
 }
 
-/* Equal sets are stored once: a thousand rules that differ only by port
- * within one range share their port bitmaps' neighbours. */
+/* Equal sets are stored once: a thousand rules of one port have one
+ * bitmap, shared with every field they do not restrict. */
 static void test_interned(void **state)
 {
 	struct lwfp_rule rules[1000];
@@ -176,8 +176,62 @@ static void test_interned(void **state)
 	/* empty, all rules (proto, /0, uid, cgroup, port 8080 share it) */
 	assert_int_equal(t.hdr.bitmaps, 2);
 	assert_int_equal(t.hdr.words, (1000 + 63) / 64);
-	assert_int_equal(t.ports[8080], t.hdr.proto[0]);
-	assert_int_equal(t.ports[8079], 0);
+	assert_int_equal(t.ports[65535 + 8080], t.hdr.proto[0]);
+	assert_int_equal(t.ports[65535 + 8079], 0);
+	assert_int_equal(t.ports[0], 0);	/* the root: every port */
+	cls_free(&t);
+}
+
+/* A range is split into the fewest aligned blocks: 1-65534 into 30. */
+static void test_port_blocks(void **state)
+{
+	struct lwfp_rule r = { .id = 1, .dport_lo = 1, .dport_hi = 65534 };
+	struct cls_table t;
+	size_t nodes = 0;
+
+	assert_int_equal(cls_build(&r, 1, &t, err, sizeof(err)), 0);
+	for (__u32 i = 0; i < LWFP_CLS_PORT_NODES; i++)
+		nodes += t.ports[i] != 0;
+	assert_int_equal(nodes, 30);
+	assert_int_equal(t.ports[0], 0);
+	cls_free(&t);
+	r.dport_lo = 0;
+	r.dport_hi = 65535;
+	assert_int_equal(cls_build(&r, 1, &t, err, sizeof(err)), 0);
+	assert_int_not_equal(t.ports[0], 0);
+	cls_free(&t);
+}
+
+/* Prefixes nested deeper than a connect's address hits: the last hit
+ * stands for its ancestors, so every one of 25 nested rules matches. */
+static void test_deep_nesting(void **state)
+{
+	struct lwfp_rule rules[25];
+	__u64 cand[LWFP_CLS_WORDS];
+	struct cls_table t;
+	struct cls_conn c = { .port = 80, .proto = IPPROTO_TCP,
+			      .ancestor = ancestor, .arg = cgroups[0] };
+
+	for (int i = 0; i < 25; i++) {
+		memset(&rules[i], 0, sizeof(rules[i]));
+		rules[i].id = i + 1;
+		rules[i].dport_hi = 65535;
+		rules[i].dst[10] = rules[i].dst[11] = 0xff;
+		rules[i].dst[12] = 127;
+		rules[i].prefix_len = 96 + 8 + i;	/* /8 .. /32 */
+	}
+	assert_int_equal(cls_build(rules, 25, &t, err, sizeof(err)), 0);
+	c.addr[10] = c.addr[11] = 0xff;
+	c.addr[12] = 127;
+	c.addr[15] = 1;			/* 127.0.0.1: all but the /32 */
+	cls_lookup(&t, &c, cand);
+	assert_int_equal(cand[0], (1ull << 24) - 1);
+	c.addr[15] = 0;			/* 127.0.0.0: every one */
+	cls_lookup(&t, &c, cand);
+	assert_int_equal(cand[0], (1ull << 25) - 1);
+	c.addr[13] = 0x80;		/* 127.128.0.0: only the /8 */
+	cls_lookup(&t, &c, cand);
+	assert_int_equal(cand[0], 1);
 	cls_free(&t);
 }
 
@@ -225,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_full_table),
 		cmocka_unit_test(test_empty_table),
 		cmocka_unit_test(test_interned),
+		cmocka_unit_test(test_port_blocks),
+		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cgroup_depths),
 	};
