@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -295,25 +296,43 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 
 int admin_rules(struct admin *a, struct lwfp_rule **rules, __u32 *count)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct lwfp_config cfg;
-	__u32 base, n;
+	__u32 base, n, got = 0, token, *keys;
 	int ret = admin_config(a, &cfg);
+	void *in;
 
 	if (ret)
 		return ret;
 	n = LWFP_TABLE_COUNT(cfg.table);
 	base = LWFP_TABLE_HALF(cfg.table) * LWFP_MAX_RULES;
 	*rules = calloc(n + 1, sizeof(**rules));
-	if (!*rules)
+	keys = calloc(n + 1, sizeof(*keys));
+	if (!*rules || !keys) {
+		free(*rules);
+		free(keys);
 		return -ENOMEM;
-	for (__u32 i = 0; i < n; i++) {
-		__u32 idx = base + i;
+	}
+	/* an array's batch starts after the key its token names */
+	token = base - 1;
+	in = base ? &token : NULL;
+	while (!ret && got < n) {
+		__u32 c = n - got, next;
 
-		if (bpf_map_lookup_elem(a->rules_fd, &idx, &(*rules)[i])) {
-			ret = -errno;
-			free(*rules);
-			return ret;
-		}
+		ret = bpf_map_lookup_batch(a->rules_fd, in, &next, keys,
+					   *rules + got, &c, &opts);
+		if (ret == -ENOENT && c)
+			ret = 0;
+		if (!ret && !c)
+			ret = -EIO;
+		got += c;
+		token = next;
+		in = &token;
+	}
+	free(keys);
+	if (ret) {
+		free(*rules);
+		return ret;
 	}
 	*count = n;
 	return 0;
@@ -356,6 +375,28 @@ static int array_write(int fd, __u32 base, const void *values, __u32 count,
 	}
 	free(keys);
 	return ret;
+}
+
+/* The same into an mmapable array map, by memcpy. */
+static int array_copy(int fd, __u32 base, const void *values, __u32 count,
+		      size_t size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t total, page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size != size || (size_t)base + count > info.max_entries)
+		return -EINVAL;
+	total = ((size_t)info.max_entries * size + page - 1) / page * page;
+	m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	memcpy((char *)m + (size_t)base * size, values, (size_t)count * size);
+	munmap(m, total);
+	return 0;
 }
 
 /* Drop a half's entries from the classifier's index. */
@@ -405,16 +446,16 @@ static int index_write(int fd, struct cls_table *t, __u32 half)
 static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
 		      __u32 n, struct cls_table *t)
 {
-	int ret = array_write(a->cls_bitmaps_fd, half * LWFP_CLS_BITMAPS_MAX,
-			      t->bitmaps, t->hdr.bitmaps, sizeof(*t->bitmaps));
+	int ret = array_copy(a->cls_bitmaps_fd, half * LWFP_CLS_BITMAPS_MAX,
+			     t->bitmaps, t->hdr.bitmaps, sizeof(*t->bitmaps));
 
 	if (!ret)
-		ret = array_write(a->cls_words_fd, half * LWFP_CLS_POOL_MAX,
-				  t->words, t->hdr.words, sizeof(*t->words));
+		ret = array_copy(a->cls_words_fd, half * LWFP_CLS_POOL_MAX,
+				 t->words, t->hdr.words, sizeof(*t->words));
 	if (!ret)
-		ret = array_write(a->cls_ports_fd, half * LWFP_CLS_PORT_NODES,
-				  t->ports, LWFP_CLS_PORT_NODES,
-				  sizeof(*t->ports));
+		ret = array_copy(a->cls_ports_fd, half * LWFP_CLS_PORT_NODES,
+				 t->ports, LWFP_CLS_PORT_NODES,
+				 sizeof(*t->ports));
 	if (!ret)
 		ret = index_clear(a->cls_index_fd, half);
 	if (!ret)
@@ -423,8 +464,8 @@ static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
 		ret = array_write(a->cls_hdr_fd, half, &t->hdr, 1,
 				  sizeof(t->hdr));
 	if (!ret)
-		ret = array_write(a->rules_fd, half * LWFP_MAX_RULES, rules, n,
-				  sizeof(*rules));
+		ret = array_copy(a->rules_fd, half * LWFP_MAX_RULES, rules, n,
+				 sizeof(*rules));
 	return ret;
 }
 
@@ -659,45 +700,49 @@ static int hops_dump(int fd, enum lwfp_role role, __u32 state,
 		     struct lwfp_sk_dump **out, size_t *n, size_t cap)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 *keys = malloc(cap * sizeof(*keys));
-	struct lwfp_sk *hops = malloc(cap * sizeof(*hops));
-	struct lwfp_sk_dump *grown;
-	__u32 batch, count, have = 0;
+	const __u32 chunk = 1024;
+	__u64 keys[1024];
+	struct lwfp_sk *hops = malloc(chunk * sizeof(*hops));
+	__u32 batch, count;
+	size_t seen = 0;
 	void *in = NULL;
-	int ret = keys && hops ? 0 : -ENOMEM, err;
+	int ret = hops ? 0 : -ENOMEM, err = 0;
 
-	while (!ret && have < cap) {
-		count = cap - have;
-		err = bpf_map_lookup_batch(fd, in, &batch, keys + have,
-					   hops + have, &count, &opts);
-		have += count;
-		if (err == -ENOENT)
+	while (!ret && err != -ENOENT && seen < cap) {
+		struct lwfp_sk_dump *grown;
+
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys, hops, &count,
+					   &opts);
+		if (err && err != -ENOENT) {
+			ret = err;
 			break;
-		ret = err;
+		}
 		in = &batch;
-	}
-	/* an accepted flow that went on to its origin: one more socket */
-	grown = ret ? NULL : realloc(*out, (*n + 2 * have + 1) * sizeof(**out));
-	if (!ret && !grown)
-		ret = -ENOMEM;
-	for (__u32 i = 0; !ret && i < have; i++) {
-		memset(&grown[*n], 0, sizeof(grown[*n]));
-		grown[*n].sk = hops[i];
-		/* a UDP flow's hop stands for its client socket, as the
-		 * iterator would show it; its state is its flow's */
-		grown[*n].sk.role = hops[i].orig.proto == IPPROTO_UDP ?
-					    LWFP_ROLE_CLIENT : role;
-		grown[*n].state = state;
-		(*n)++;
-		if (!(hops[i].flags & LWFP_HOP_AT_ORIGIN))
-			continue;
-		grown[*n] = grown[*n - 1];
-		grown[*n].sk.role = LWFP_ROLE_OUTBOUND;
-		(*n)++;
-	}
-	if (grown)
+		seen += count;
+		/* an accepted flow that went on to its origin: one more */
+		grown = realloc(*out, (*n + 2 * count + 1) * sizeof(**out));
+		if (!grown) {
+			ret = -ENOMEM;
+			break;
+		}
 		*out = grown;
-	free(keys);
+		for (__u32 i = 0; i < count; i++) {
+			memset(&grown[*n], 0, sizeof(grown[*n]));
+			grown[*n].sk = hops[i];
+			/* a UDP flow's hop stands for its client socket, as
+			 * the iterator would show it */
+			grown[*n].sk.role = hops[i].orig.proto == IPPROTO_UDP ?
+						    LWFP_ROLE_CLIENT : role;
+			grown[*n].state = state;
+			(*n)++;
+			if (!(hops[i].flags & LWFP_HOP_AT_ORIGIN))
+				continue;
+			grown[*n] = grown[*n - 1];
+			grown[*n].sk.role = LWFP_ROLE_OUTBOUND;
+			(*n)++;
+		}
+	}
 	free(hops);
 	return ret;
 }

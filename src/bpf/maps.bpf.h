@@ -36,9 +36,11 @@ struct {
 	__type(value, struct lwfp_service);
 } lwfp_services SEC(".maps");
 
-/* Two halves; lwfp_config.table says which one is live. */
+/* Two halves; lwfp_config.table says which one is live. Mmapable: the
+ * control plane writes the idle half with memcpy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * LWFP_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct lwfp_rule);
@@ -52,7 +54,9 @@ struct {
 } lwfp_config SEC(".maps");
 
 /* The rule classifier (see lwfp_abi.h), one per table half: its header,
- * the field indexes, the bitmaps and their words. */
+ * the field indexes, the bitmaps and their words. The big arrays are
+ * mmapable: the control plane writes a half with memcpy, not a syscall
+ * per element. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
@@ -79,6 +83,7 @@ struct {
 /* port trie node to bitmap id: half * LWFP_CLS_PORT_NODES + node */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * LWFP_CLS_PORT_NODES);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -86,6 +91,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * LWFP_CLS_BITMAPS_MAX);
 	__type(key, __u32);
 	__type(value, struct lwfp_cls_bitmap);
@@ -93,6 +99,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * LWFP_CLS_POOL_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
