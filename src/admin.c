@@ -383,18 +383,25 @@ static int array_copy(int fd, __u32 base, const void *values, __u32 count,
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	size_t total, page = sysconf(_SC_PAGESIZE);
-	void *m;
+	size_t total, stride, page = sysconf(_SC_PAGESIZE);
+	char *m;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.value_size != size || (size_t)base + count > info.max_entries)
 		return -EINVAL;
-	total = ((size_t)info.max_entries * size + page - 1) / page * page;
+	/* the kernel lays elements out 8-byte aligned */
+	stride = (size + 7) & ~(size_t)7;
+	total = ((size_t)info.max_entries * stride + page - 1) / page * page;
 	m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
-	memcpy((char *)m + (size_t)base * size, values, (size_t)count * size);
+	if (stride == size)
+		memcpy(m + (size_t)base * size, values, (size_t)count * size);
+	else
+		for (size_t i = 0; i < count; i++)
+			memcpy(m + (base + i) * stride,
+			       (const char *)values + i * size, size);
 	munmap(m, total);
 	return 0;
 }
