@@ -386,6 +386,8 @@ static int array_copy(int fd, __u32 base, const void *values, __u32 count,
 	size_t total, stride, page = sysconf(_SC_PAGESIZE);
 	char *m;
 
+	if (!count)
+		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.value_size != size || (size_t)base + count > info.max_entries)

@@ -49,6 +49,10 @@ if ! "$lwfp" load --cgroup "/$name" --pin-dir "$pin" >"$work/load" 2>&1; then
 	fail "load: $(cat "$work/load")"
 fi
 grep 'not available' "$work/load" | sed 's/^/note /'
+# an upgrade in place over the running engine
+"$lwfp" load --cgroup "/$name" --pin-dir "$pin" >"$work/load" 2>&1 &&
+	grep -q 'engine upgraded' "$work/load" ||
+	fail "upgrade in place: $(cat "$work/load")"
 
 "$lwfp" status --pin-dir "$pin" | awk '
 	/^programs/ { on = 1; next }
