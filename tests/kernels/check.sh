@@ -38,6 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "kernel $(uname -r)"
 [ -n "$cg2" ] || fail "no cgroup2 mount"
 mkdir -p "$cg2/$name/app" "$cg2/$name/proxy" "$cg2/$name/origin" ||
 	fail "cannot create cgroups under $cg2"

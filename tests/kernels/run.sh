@@ -69,7 +69,6 @@ mkdir -p /sys/fs/cgroup /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
-echo "kernel $(uname -r)"
 sh /lwfp/check.sh /lwfp/lwfp /lwfp/relay-proxy
 echo "check done"
 poweroff -f
@@ -133,8 +132,7 @@ done
 for k in 6.1 6.12 host; do
 	out=$results/$k.out
 	res=$(awk '$1 == "result"' "$out" 2>/dev/null)
-	ver=$(awk '$1 == "kernel" { print $2 }' "$out" 2>/dev/null)
-	[ "$k" = host ] && ver=$(uname -r)
+	ver=$(awk '$1 == "kernel" { print $2; exit }' "$out" 2>/dev/null)
 	echo "$k ($ver): ${res:-result FAIL: no result (see $results/$k.log)}"
 	awk '$1 == "note"' "$out" 2>/dev/null | sed 's/^/  /'
 	case $res in "result ok") ;; *) status=1 ;; esac
