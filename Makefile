@@ -27,7 +27,7 @@ endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-	  -fvisibility=hidden -fPIC -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
+	  -fvisibility=hidden -fPIC -D_GNU_SOURCE -Iinclude \
 	  -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	  $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
@@ -36,16 +36,29 @@ LIBS_JSON := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Isrc -Wall -Werror
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) \
+	      -Isrc/abi -Isrc/bpf -Wall -Werror
 
-# The library: the public API. The CLI links it statically with its own files.
-LIB_SRCS := src/engine.c src/query.c src/context.c src/error.c src/state.c \
-	    src/records.c src/cache.c src/udp.c
-CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
+# The layers (docs/hacking.md), each compiled with the headers it may use:
+# its own, those of the layers below it, and the public include/.
+INC_abi := -Isrc/abi
+INC_common := $(INC_abi) -Isrc/common
+INC_lib := $(INC_common) -Isrc/lib
+INC_control := $(INC_common) -Isrc/control -I$(BUILD)
+INC_cli := $(INC_common) -Isrc/control -Isrc/cli
+INC_winsock := $(INC_common) -Iinclude/winsock -Isrc/winsock
+# tests, fuzzers and benchmarks may look inside every layer
+INC_tests := $(INC_common) -Isrc/lib -Isrc/control -Isrc/cli -I$(BUILD)
+
+# The library (include/lwfp.h) is common/ and lib/; the CLI, control/ and
+# cli/, links it statically.
+LIB_SRCS := $(wildcard src/common/*.c src/lib/*.c)
+CLI_SRCS := $(wildcard src/control/*.c src/cli/*.c)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:src/%.c=$(BUILD)/obj/%.o)
+CLI_MAIN := $(BUILD)/obj/cli/main.o
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
-BPF_HDRS := $(wildcard src/bpf/*.h) src/lwfp_abi.h
+BPF_HDRS := $(wildcard src/bpf/*.h) $(wildcard src/abi/*.h)
 SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 
 # The Winsock-compatible layer: its own library, headers and pkg-config.
@@ -93,9 +106,11 @@ $(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h Makefile
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/lwfp.h $(SKELS)
+# the layer is the first folder of the stem: obj/lib/engine.o is lib's
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h) include/lwfp.h $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) $(JSON_CFLAGS) \
+		-c $< -o $@
 
 # The SONAME links let programs linked against the build tree run from it.
 $(BUILD)/liblwfp.so: $(LIB_OBJS)
@@ -117,7 +132,7 @@ $(BUILD)/paths.stamp: FORCE
 	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' | cmp -s - $@ || \
 		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' > $@
 FORCE:
-$(BUILD)/obj/cmd_demo.o: $(BUILD)/paths.stamp
+$(BUILD)/obj/cli/cmd_demo.o: $(BUILD)/paths.stamp
 
 $(BUILD)/%.pc: %.pc.in Makefile $(BUILD)/paths.stamp
 	$(call PC_SUBST,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(INCLUDEDIR)/lwfp-winsock) $< > $@
@@ -128,7 +143,7 @@ $(BUILD)/pkgconfig/%.pc: %.pc.in Makefile
 
 $(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS) include/lwfp.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iinclude/winsock -Isrc/winsock -c $< -o $@
+	$(CC) $(CFLAGS) $(INC_winsock) -c $< -o $@
 
 $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
@@ -153,30 +168,30 @@ $(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
 # Unit tests link the objects they test; cmocka provides the harness.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_OBJS) $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(JSON_CFLAGS) -Iexamples/lib -o $@ $< \
-		$(filter-out $(BUILD)/obj/main.o,$(CLI_OBJS)) $(EXAMPLE_LIB_OBJS) \
+	$(CC) $(CFLAGS) $(INC_tests) $(JSON_CFLAGS) -Iexamples/lib -o $@ $< \
+		$(filter-out $(CLI_MAIN),$(CLI_OBJS)) $(EXAMPLE_LIB_OBJS) \
 		$(BUILD)/liblwfp.a -lcmocka $(LIBS_BPF) $(LIBS_JSON) -lpthread $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a $(WS_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/e2e -Iinclude/winsock -o $@ $< \
+	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -Iinclude/winsock -o $@ $< \
 		$(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.a) $(BUILD)/liblwfp.a \
 		$(LIBS_BPF) -lpthread $(LDFLAGS)
 
 # libFuzzer harnesses: one per parser (clang only).
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Iexamples/lib \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(INC_tests) -Iexamples/lib \
 	       -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	       -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(EXAMPLE_LIB_SRCS) $(SKELS) $(WS_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -I$(BUILD) $(JSON_CFLAGS) -o $@ $< \
-		$(filter-out src/main.c,$(LIB_SRCS) $(CLI_SRCS)) $(EXAMPLE_LIB_SRCS) \
+		$(filter-out src/cli/main.c,$(LIB_SRCS) $(CLI_SRCS)) $(EXAMPLE_LIB_SRCS) \
 		$(LIBS_BPF) $(LIBS_JSON) -lpthread
 
 # The Winsock harness: its headers and sources too.
 $(BUILD)/fuzz/fuzz_winsock: tests/fuzz/fuzz_winsock.c $(LIB_SRCS) $(WS_SRCS) $(WS_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -Iinclude/winsock -Isrc/winsock -o $@ $< \
+	$(CLANG) $(FUZZ_CFLAGS) $(INC_winsock) -o $@ $< \
 		$(LIB_SRCS) $(WS_SRCS) $(LIBS_BPF) -lpthread
 
 deps:
@@ -186,10 +201,10 @@ deps:
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 # bench_scale fills the rule table through the control plane (admin.c).
-BENCH_CP_OBJS := $(BUILD)/obj/admin.o $(BUILD)/obj/classify.o
+BENCH_CP_OBJS := $(BUILD)/obj/control/admin.o $(BUILD)/obj/control/classify.o
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/liblwfp.a $(BENCH_CP_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/e2e -Ibench -o $@ $< $(BENCH_CP_OBJS) \
+	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -Ibench -o $@ $< $(BENCH_CP_OBJS) \
 		$(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread -lm $(LDFLAGS)
 
 bench: deps all $(BENCH_BINS)

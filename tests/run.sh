@@ -23,6 +23,9 @@ run() {
 }
 
 if [ "$what" = unit ] || [ "$what" = all ]; then
+	# the structure: layers only use the layers below, functions stay short
+	run "structure/layers" sh scripts/check-layers.sh
+	run "structure/functions" sh scripts/check-functions.sh
 	for src in tests/unit/test_*.c; do
 		t=$(basename "$src" .c)
 		run "unit/$t" "$build/tests/$t"

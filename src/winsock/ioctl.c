@@ -172,7 +172,33 @@ static int check_socket(int fd)
 	return 0;
 }
 
-static int run(const struct ioctl_args *a)
+/* Where an overlapped call completes: its OVERLAPPED, and the thread
+ * whose alertable wait runs its completion routine, if it has one. */
+static int completion_target(const struct ioctl_args *a, struct ws_op_args *op)
+{
+	if (!ws_mem_writable(a->overlapped, sizeof(WSAOVERLAPPED)))
+		return WSAEFAULT;
+	if (a->routine &&
+	    !ws_mem_readable((const void *)(uintptr_t)a->routine, 1))
+		return WSAEFAULT;
+	if (a->routine && a->spi) {
+		WSATHREADID t;
+
+		if (!ws_mem_readable(a->thread_id, sizeof(t)))
+			return WSAEFAULT;
+		memcpy(&t, a->thread_id, sizeof(t));
+		op->thread_handle = t.ThreadHandle;
+	} else if (a->routine) {
+		op->thread = ws_apcq_self();
+		if (!op->thread)
+			return WSAENOBUFS;
+	}
+	return 0;
+}
+
+/* The body of WSAIoctl and WSPIoctl: checks in the documented order,
+ * then the code's work, now or as an overlapped operation. */
+static int ioctl_run(const struct ioctl_args *a)
 {
 	struct ws_op_args op = {
 		.code = a->code,
@@ -201,25 +227,10 @@ static int run(const struct ioctl_args *a)
 
 	/* on a socket without the overlapped attribute both are ignored */
 	overlapped = a->overlapped && ws_socket_overlapped(op.fd);
-	if (overlapped) {
-		if (!ws_mem_writable(a->overlapped, sizeof(WSAOVERLAPPED)))
-			return WSAEFAULT;
-		if (a->routine &&
-		    !ws_mem_readable((const void *)(uintptr_t)a->routine, 1))
-			return WSAEFAULT;
-		if (a->routine && a->spi) {
-			WSATHREADID t;
-
-			if (!ws_mem_readable(a->thread_id, sizeof(t)))
-				return WSAEFAULT;
-			memcpy(&t, a->thread_id, sizeof(t));
-			op.thread_handle = t.ThreadHandle;
-		} else if (a->routine) {
-			op.thread = ws_apcq_self();
-			if (!op.thread)
-				return WSAENOBUFS;
-		}
-	} else {
+	err = overlapped ? completion_target(a, &op) : 0;
+	if (err)
+		return err;
+	if (!overlapped) {
 		op.overlapped = NULL;
 		op.routine = NULL;
 	}
@@ -289,7 +300,7 @@ WS_EXPORT int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode,
 		ws_set_error(err);
 		return SOCKET_ERROR;
 	}
-	err = run(&a);
+	err = ioctl_run(&a);
 	if (err)
 		ws_set_error(err);
 	ws_call_leave(&call, err);
@@ -329,7 +340,7 @@ WS_EXPORT int WSPAPI WSPIoctl(SOCKET s, DWORD dwIoControlCode,
 		ws_put_int(lpErrno, err);
 		return SOCKET_ERROR;
 	}
-	err = run(&a);
+	err = ioctl_run(&a);
 	if (err)
 		ws_put_int(lpErrno, err);
 	/* the thread's last error is the application's, not the SPI's */

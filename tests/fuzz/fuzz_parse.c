@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "parse.h"
+#include "cgroup_path.h"
 
 #define CHECK(c) do { if (!(c)) { \
 	fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "cgroup_path.h"
 #include "util.h"
 
 static char err[256];

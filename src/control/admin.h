@@ -9,27 +9,14 @@
 #include <sys/socket.h>
 
 #include "lwfp_abi.h"
+#include "pins.h"
 
 struct admin {
 	char pin_dir[PATH_MAX];
 	int dir_fd;
-	int services_fd;
-	int rules_fd;
-	int config_fd;
-	int stats_fd;
-	int rule_ctx_fd;
-	int sk_fd;
+	int fd[MAP_COUNT];	/* every map, by enum lwfp_map (pins.h) */
 	int flows_prog_fd;	/* -1 where the kernel refused the iterator */
-	int udp_flows_fd;
-	int live_fd;
-	int pending_fd;
-	int cls_hdr_fd;
-	int cls_index_fd;
-	int cls_ports_fd;
-	int cls_bitmaps_fd;
-	int cls_words_fd;
 };
-
 int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen);
 void admin_close(struct admin *a);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Pure parsers for the arguments of the lwfp CLI. See parse.h.
+ * Parsers for the arguments of the lwfp CLI. See parse.h. Pure but for
+ * parse_uid(), which looks a user name up in the user database.
  *
  * Each failure writes exactly one line into the caller's err buffer. User
  * input quoted in a message is passed through quote(), which replaces
@@ -23,62 +24,12 @@
 #include "lwfp_abi.h"
 #include "parse.h"
 #include "util.h"
+#include "msg.h"
 
 _Static_assert(sizeof(pid_t) == sizeof(int), "pid_t is not an int");
 
-#define QUOTE_MAX	48	/* input bytes shown in a message */
-#define CGROUP_NAME_MAX	255	/* NAME_MAX of a cgroup directory */
 #define USER_NAME_MAX	256
 #define SERVICE_NAME_LEN (LWFP_SERVICE_NAME_MAX - 1)
-
-struct quoted {
-	char s[QUOTE_MAX + 4];
-};
-
-/* At most n bytes of s, printable, for a message. */
-static struct quoted quote_n(const char *s, size_t n)
-{
-	struct quoted q;
-	size_t len = strnlen(s, n), i;
-	size_t show = len > QUOTE_MAX ? QUOTE_MAX : len;
-
-	for (i = 0; i < show; i++) {
-		unsigned char c = s[i];
-
-		q.s[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	if (show < len) {
-		memcpy(q.s + show, "...", 3);
-		show += 3;
-	}
-	q.s[show] = '\0';
-	return q;
-}
-
-static struct quoted quote(const char *s)
-{
-	return quote_n(s, SIZE_MAX);
-}
-
-static void clear_err(char *err, size_t errlen)
-{
-	if (err && errlen)
-		err[0] = '\0';
-}
-
-/* Write a message into err and return ret. */
-static int __attribute__((format(printf, 4, 5)))
-fail(int ret, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 enum dec {
 	DEC_OK,
@@ -146,21 +97,12 @@ static int parse_num(const char *s, size_t n, const char *what,
 	return 0;
 }
 
-int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		   char *err, size_t errlen)
+/* The address part of IPV4:PORT or [IPV6]:PORT: its start, length,
+ * family, and where the port starts. */
+static int split_endpoint(const char *s, const char **h, size_t *hlen,
+			  const char **port, int *family, char *err,
+			  size_t errlen)
 {
-	char host[INET6_ADDRSTRLEN];
-	unsigned char addr[16];
-	const char *h, *port;
-	size_t hlen;
-	uint64_t pnum;
-	int family, ret;
-
-	clear_err(err, errlen);
-	if (!s || !*s)
-		return fail(-EINVAL, err, errlen,
-			    "missing endpoint: expected IPV4:PORT or [IPV6]:PORT");
-
 	if (s[0] == '[') {
 		const char *end = strchr(s, ']');
 
@@ -172,10 +114,10 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 			return fail(-EINVAL, err, errlen,
 				    "bad endpoint '%s': expected [IPV6]:PORT",
 				    quote(s).s);
-		h = s + 1;
-		hlen = end - h;
-		port = end + 2;
-		family = AF_INET6;
+		*h = s + 1;
+		*hlen = end - *h;
+		*port = end + 2;
+		*family = AF_INET6;
 	} else {
 		const char *colon = strrchr(s, ':');
 
@@ -183,19 +125,59 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 			return fail(-EINVAL, err, errlen,
 				    "bad endpoint '%s': expected IPV4:PORT or [IPV6]:PORT (IPv6 addresses must be in brackets)",
 				    quote(s).s);
-		h = s;
-		hlen = colon - s;
-		port = colon + 1;
-		family = AF_INET;
+		*h = s;
+		*hlen = colon - s;
+		*port = colon + 1;
+		*family = AF_INET;
 	}
-
-	if (!hlen)
+	if (!*hlen)
 		return fail(-EINVAL, err, errlen,
 			    "bad endpoint '%s': missing address", quote(s).s);
-	if (family == AF_INET6 && memchr(h, '%', hlen))
+	if (*family == AF_INET6 && memchr(*h, '%', *hlen))
 		return fail(-EINVAL, err, errlen,
 			    "bad endpoint '%s': zone ids are not supported",
 			    quote(s).s);
+	return 0;
+}
+
+static void endpoint_fill(struct sockaddr_storage *ss, socklen_t *len,
+			  int family, const unsigned char *addr, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		*len = sizeof(*sin6);
+	}
+}
+
+int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		   char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned char addr[16];
+	const char *h = NULL, *port = NULL;
+	size_t hlen = 0;
+	uint64_t pnum;
+	int family = AF_INET, ret;
+
+	clear_err(err, errlen);
+	if (!s || !*s)
+		return fail(-EINVAL, err, errlen,
+			    "missing endpoint: expected IPV4:PORT or [IPV6]:PORT");
+	ret = split_endpoint(s, &h, &hlen, &port, &family, err, errlen);
+	if (ret)
+		return ret;
 	if (hlen < sizeof(host)) {
 		memcpy(host, h, hlen);
 		host[hlen] = '\0';
@@ -208,7 +190,6 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 			    "bad address '%s': expected an IPv4 address (no host names) or a bracketed IPv6 address" :
 			    "bad address '%s': not an IPv6 address",
 			    quote_n(h, hlen).s);
-
 	if (!*port)
 		return fail(-EINVAL, err, errlen,
 			    "bad endpoint '%s': missing port", quote(s).s);
@@ -216,24 +197,37 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 			err, errlen);
 	if (ret)
 		return ret;
-
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)pnum);
-		memcpy(&sin->sin_addr, addr, 4);
-		*len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)pnum);
-		memcpy(&sin6->sin6_addr, addr, 16);
-		*len = sizeof(*sin6);
-	}
+	endpoint_fill(ss, len, family, addr, (uint16_t)pnum);
 	return 0;
+}
+
+/* The prefix length after the slash of network s, or max without one. */
+static int cidr_prefix_len(const char *s, const char *slash, unsigned int max,
+			   uint64_t *plen, char *err, size_t errlen)
+{
+	const char *p = slash ? slash + 1 : NULL;
+	size_t n = p ? strlen(p) : 0;
+
+	if (!slash) {
+		*plen = max;
+		return 0;
+	}
+	switch (parse_dec(p, n, max, plen)) {
+	case DEC_OK:
+		return 0;
+	case DEC_ZERO:
+		return fail(-EINVAL, err, errlen,
+			    "bad network '%s': prefix length: leading zeros are not allowed",
+			    quote(s).s);
+	default:
+		if (!n)
+			return fail(-EINVAL, err, errlen,
+				    "bad network '%s': missing prefix length after '/'",
+				    quote(s).s);
+		return fail(-EINVAL, err, errlen,
+			    "bad network '%s': prefix length must be 0-%u",
+			    quote(s).s, max);
+	}
 }
 
 int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
@@ -278,29 +272,9 @@ int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 	if (family == AF_INET)
 		memcpy(addr, v4mapped, sizeof(v4mapped));
 
-	if (slash) {
-		const char *p = slash + 1;
-		size_t n = strlen(p);
-
-		switch (parse_dec(p, n, max, &plen)) {
-		case DEC_OK:
-			break;
-		case DEC_ZERO:
-			return fail(-EINVAL, err, errlen,
-				    "bad network '%s': prefix length: leading zeros are not allowed",
-				    quote(s).s);
-		default:
-			if (!n)
-				return fail(-EINVAL, err, errlen,
-					    "bad network '%s': missing prefix length after '/'",
-					    quote(s).s);
-			return fail(-EINVAL, err, errlen,
-				    "bad network '%s': prefix length must be 0-%u",
-				    quote(s).s, max);
-		}
-	} else {
-		plen = max;
-	}
+	ret = cidr_prefix_len(s, slash, max, &plen, err, errlen);
+	if (ret)
+		return ret;
 
 	prefix = (unsigned int)plen + (family == AF_INET ? 96 : 0);
 	for (i = 0; i < 16; i++) {
@@ -508,194 +482,4 @@ int parse_proto(const char *s, uint8_t *proto, char *err, size_t errlen)
 	}
 	return fail(-EINVAL, err, errlen, "bad protocol '%s': tcp or udp",
 		    quote(s).s);
-}
-
-/* The next component of a path at p: its start, and its length in *n. */
-static const char *next_comp(const char *p, size_t *n)
-{
-	while (*p == '/')
-		p++;
-	*n = strcspn(p, "/");
-	return p;
-}
-
-static bool dot_comp(const char *c, size_t n)
-{
-	return (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.');
-}
-
-/* Append "/" and c[0..n) to buf at *pos; false if it does not fit. */
-static bool append_comp(char *buf, size_t size, size_t *pos, const char *c,
-			size_t n)
-{
-	if (size - *pos < n + 2)
-		return false;
-	buf[(*pos)++] = '/';
-	memcpy(buf + *pos, c, n);
-	*pos += n;
-	buf[*pos] = '\0';
-	return true;
-}
-
-int cgroup_path_join(const char *mount, const char *path, char *out,
-		     size_t outlen, int *level, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-	const char *m, *p, *rel;
-	size_t mn, pn, pos = 0;
-	int depth = 0;
-
-	clear_err(err, errlen);
-	buf[0] = '\0';
-	if (!mount || mount[0] != '/')
-		return fail(-EINVAL, err, errlen,
-			    "bad cgroup2 mount point '%s': must be an absolute path",
-			    mount ? quote(mount).s : "");
-	if (!path || !*path)
-		return fail(-EINVAL, err, errlen, "missing cgroup path");
-
-	/* The mount point, normalized. */
-	for (m = next_comp(mount, &mn); mn; m = next_comp(m + mn, &mn)) {
-		if (dot_comp(m, mn))
-			return fail(-EINVAL, err, errlen,
-				    "bad cgroup2 mount point '%s': '.' and '..' are not allowed",
-				    quote(mount).s);
-		if (!append_comp(buf, sizeof(buf), &pos, m, mn))
-			goto too_long;
-	}
-
-	/*
-	 * An absolute path under the mount point is taken as such. One that
-	 * shares its first component with the mount point but is not under
-	 * it ("/sys/fs/cgroup" when the mount is /sys/fs/cgroup/unified) is
-	 * most likely a mistake. Anything else is relative to the mount.
-	 */
-	rel = path;
-	if (path[0] == '/' && pos) {
-		size_t first;
-
-		m = next_comp(mount, &mn);
-		first = mn;
-		p = next_comp(path, &pn);
-		if (pn == first && !memcmp(p, m, pn)) {
-			while (mn && pn == mn && !memcmp(p, m, pn)) {
-				m = next_comp(m + mn, &mn);
-				p = next_comp(p + pn, &pn);
-			}
-			if (mn)
-				return fail(-EINVAL, err, errlen,
-					    "bad cgroup path '%s': not under the cgroup2 mount point %s",
-					    quote(path).s, quote(buf).s);
-			rel = p;
-		}
-	}
-
-	for (p = next_comp(rel, &pn); pn; p = next_comp(p + pn, &pn)) {
-		if (dot_comp(p, pn))
-			return fail(-EINVAL, err, errlen,
-				    "bad cgroup path '%s': '.' and '..' are not allowed",
-				    quote(path).s);
-		if (pn > CGROUP_NAME_MAX)
-			return fail(-EINVAL, err, errlen,
-				    "bad cgroup path '%s': a component is longer than %d characters",
-				    quote(path).s, CGROUP_NAME_MAX);
-		if (!append_comp(buf, sizeof(buf), &pos, p, pn))
-			goto too_long;
-		depth++;
-	}
-	if (!pos) {
-		buf[pos++] = '/';
-		buf[pos] = '\0';
-	}
-
-	if (pos >= outlen)
-		goto too_long;
-	memcpy(out, buf, pos + 1);
-	if (level)
-		*level = depth;
-	return 0;
-
-too_long:
-	return fail(-ENAMETOOLONG, err, errlen,
-		    "bad cgroup path '%s': the full path is too long",
-		    quote(path).s);
-}
-
-/* Decode the octal escapes (\040) of a mountinfo field in place. */
-static int unescape(char *s)
-{
-	char *out = s;
-
-	while (*s) {
-		char c = *s++;
-
-		if (c == '\\' && s[0] >= '0' && s[0] <= '3' &&
-		    s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7') {
-			c = (char)((s[0] - '0') << 6 | (s[1] - '0') << 3 |
-				   (s[2] - '0'));
-			s += 3;
-			if (!c)
-				return -EINVAL;
-		}
-		*out++ = c;
-	}
-	*out = '\0';
-	return 0;
-}
-
-/*
- * mountinfo(5): id parent major:minor root mount-point options
- * [optional fields...] - fstype source super-options
- */
-int find_cgroup2_mount_in(FILE *f, char *out, size_t outlen)
-{
-	char *line = NULL, *save, *tok, *mnt, *fstype;
-	size_t cap = 0;
-	int ret = -ENOENT, i;
-
-	while (getline(&line, &cap, f) >= 0) {
-		bool sep = false;
-
-		line[strcspn(line, "\n")] = '\0';
-		mnt = fstype = NULL;
-		for (i = 0, tok = strtok_r(line, " ", &save); tok;
-		     i++, tok = strtok_r(NULL, " ", &save)) {
-			if (i == 4) {
-				mnt = tok;
-			} else if (sep) {
-				fstype = tok;
-				break;
-			} else if (i >= 6 && !strcmp(tok, "-")) {
-				sep = true;
-			}
-		}
-		if (!fstype || !mnt || strcmp(fstype, "cgroup2") ||
-		    mnt[0] != '/')
-			continue;
-		if (unescape(mnt))
-			continue;
-		if (strlen(mnt) >= outlen) {
-			ret = -ENAMETOOLONG;
-		} else {
-			memcpy(out, mnt, strlen(mnt) + 1);
-			ret = 0;
-		}
-		break;
-	}
-	if (ret == -ENOENT && ferror(f))
-		ret = -EIO;
-	free(line);
-	return ret;
-}
-
-int find_cgroup2_mount(char *out, size_t outlen)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = find_cgroup2_mount_in(f, out, outlen);
-	fclose(f);
-	return ret;
 }

@@ -19,8 +19,4 @@ void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
 int hop_context(struct lwfp *e, const struct lwfp_sk *st, void *buf,
 		size_t *len);
 
-/* The hop of the UDP flow from peer to fd's port: -ENODATA if none. */
-int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
-	    socklen_t peerlen, struct lwfp_sk *st);
-
 #endif /* LWFP_HOP_H */

@@ -5,7 +5,7 @@
 
 #include "lwfp.h"
 #include "cli.h"
-#include "engine.h"
+#include "pin.h"
 #include "util.h"
 
 static const struct {
@@ -23,58 +23,55 @@ static const struct {
 	{ "demo", cmd_demo, "show one flow redirected through a proxy" },
 };
 
-static void usage(FILE *f)
+#define USAGE "lwfp [--pin-dir DIR] [--json] COMMAND [ARGS...]"
+
+static void usage_to(FILE *f)
 {
-	fprintf(f, "Usage: lwfp [--pin-dir DIR] [--json] COMMAND [ARGS...]\n\n"
-		   "Commands:\n");
+	fprintf(f, "Usage: %s\n\nCommands:\n", USAGE);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s  %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f, "\nThe engine lives in DIR (default $%s or %s).\n"
 		   "`lwfp COMMAND --help` describes a command; see lwfp(8).\n",
-		LWFP_PIN_DIR_ENV, "/sys/fs/bpf/lwfp");
+		LWFP_PIN_DIR_ENV, LWFP_DEFAULT_PIN_DIR);
+}
+
+static void help(const char *usage)
+{
+	usage_to(stdout);
+}
+
+static int version_opt(int c, const char *arg, void *data)
+{
+	*(bool *)data = true;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { .pin_dir = engine_default_pin_dir() };
-	int i = 1;
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS, { "version", no_argument, NULL, 'V' }, {}
+	};
+	struct cli cli = { .pin_dir = pin_dir_default(), .help = help };
+	bool version = false;
+	int i;
 
-	/* global options may come before the command */
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			cli.json = true;
-		} else if (!strcmp(argv[i], "--pin-dir") ||
-			   !strncmp(argv[i], "--pin-dir=", 10)) {
-			const char *v = argv[i][9] == '=' ? argv[i] + 10 :
-				       i + 1 < argc ? argv[++i] : NULL;
-
-			if (!v || !*v) {
-				fprintf(stderr, "lwfp: option '--pin-dir' needs "
-						"a value\n");
-				return 2;
-			}
-			cli.pin_dir = v;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("lwfp %s\n", LWFP_VERSION);
-			return 0;
-		} else {
-			fprintf(stderr, "lwfp: unknown option '%s' (try lwfp "
-					"--help)\n", argv[i]);
-			return 2;
-		}
+	/* global options come before the command (and after it, too) */
+	i = cli_getopt(&cli, argc, argv, opts, USAGE, true, version_opt,
+		       &version);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	cli.help = NULL;
+	if (version) {
+		printf("lwfp %s\n", LWFP_VERSION);
+		return 0;
 	}
 	if (i == argc) {
-		usage(stderr);
+		usage_to(stderr);
 		return 2;
 	}
 	for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return commands[c].run(&cli, argc - i, argv + i);
-	fprintf(stderr, "lwfp: unknown command '%s' (try lwfp --help)\n",
-		argv[i]);
-	return 2;
+	return cli_usage("unknown command '%s' (try lwfp --help)", argv[i]);
 }

@@ -16,52 +16,31 @@
 
 #include "admin.h"
 #include "classify.h"
-#include "engine.h"
+#include "pin.h"
 #include "pins.h"
 
-int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen)
-{
-	struct {
-		int *fd;
-		const char *name;
-	} objs[] = {
-		{ &a->services_fd, PIN_SERVICES }, { &a->rules_fd, PIN_RULES },
-		{ &a->config_fd, PIN_CONFIG },	   { &a->stats_fd, PIN_STATS },
-		{ &a->rule_ctx_fd, PIN_RULE_CTX }, { &a->sk_fd, PIN_SK },
-		{ &a->flows_prog_fd, PIN_FLOWS_PROG },
-		{ &a->udp_flows_fd, PIN_UDP_FLOWS }, { &a->live_fd, PIN_LIVE },
-		{ &a->pending_fd, PIN_PENDING }, { &a->cls_hdr_fd, PIN_CLS_HDR },
-		{ &a->cls_index_fd, PIN_CLS_INDEX },
-		{ &a->cls_ports_fd, PIN_CLS_PORTS },
-		{ &a->cls_bitmaps_fd, PIN_CLS_BITMAPS },
-		{ &a->cls_words_fd, PIN_CLS_WORDS },
-	};
-	int ret;
+static const char *const map_names[MAP_COUNT] = {
+#define MAP_NAME(e, name, mode) [MAP_##e] = name,
+	LWFP_MAPS(MAP_NAME)
+#undef MAP_NAME
+};
 
-	memset(a, 0, sizeof(*a));
-	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", pin_dir);
-	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
-		*objs[i].fd = -1;
-	a->dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (a->dir_fd < 0) {
-		ret = -errno;
-		goto fail;
+static void fds_close(struct admin *a)
+{
+	for (int i = 0; i < MAP_COUNT; i++) {
+		if (a->fd[i] >= 0)
+			close(a->fd[i]);
+		a->fd[i] = -1;
 	}
-	/* one writer at a time: table edits are read-modify-write */
-	if (flock(a->dir_fd, LOCK_EX) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
-		ret = *objs[i].fd = engine_obj_get(pin_dir, objs[i].name);
-		/* optional: the kernel may have refused it */
-		if (ret == -ENOENT && objs[i].fd == &a->flows_prog_fd)
-			continue;
-		if (ret < 0)
-			goto fail;
-	}
-	return 0;
-fail:
+	if (a->flows_prog_fd >= 0)
+		close(a->flows_prog_fd);
+	if (a->dir_fd >= 0)
+		close(a->dir_fd);
+	a->flows_prog_fd = a->dir_fd = -1;
+}
+
+static int open_error(int ret, const char *pin_dir, char *err, size_t errlen)
+{
 	if (ret == -ENOENT)
 		snprintf(err, errlen, "no engine is loaded at %s (lwfp load)",
 			 pin_dir);
@@ -71,38 +50,58 @@ fail:
 	else
 		snprintf(err, errlen, "cannot open the engine at %s: %s",
 			 pin_dir, strerror(-ret));
-	admin_close(a);
 	return ret;
+}
+
+int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", pin_dir);
+	a->dir_fd = a->flows_prog_fd = -1;
+	for (int i = 0; i < MAP_COUNT; i++)
+		a->fd[i] = -1;
+	a->dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->dir_fd < 0)
+		ret = -errno;
+	/* one writer at a time: table edits are read-modify-write */
+	if (!ret && flock(a->dir_fd, LOCK_EX) < 0)
+		ret = -errno;
+	for (int i = 0; !ret && i < MAP_COUNT; i++) {
+		a->fd[i] = pin_open(pin_dir, map_names[i]);
+		ret = a->fd[i] < 0 ? a->fd[i] : 0;
+	}
+	/* optional: the kernel may have refused it */
+	if (!ret) {
+		a->flows_prog_fd = pin_open(pin_dir, PIN_FLOWS_PROG);
+		if (a->flows_prog_fd < 0 && a->flows_prog_fd != -ENOENT)
+			ret = a->flows_prog_fd;
+	}
+	if (ret) {
+		fds_close(a);
+		return open_error(ret, pin_dir, err, errlen);
+	}
+	return 0;
 }
 
 void admin_close(struct admin *a)
 {
-	int *fds[] = { &a->dir_fd, &a->services_fd, &a->rules_fd,
-		       &a->config_fd, &a->stats_fd, &a->rule_ctx_fd,
-		       &a->sk_fd, &a->flows_prog_fd, &a->udp_flows_fd,
-		       &a->live_fd, &a->pending_fd, &a->cls_hdr_fd,
-		       &a->cls_index_fd, &a->cls_ports_fd, &a->cls_bitmaps_fd,
-		       &a->cls_words_fd };
-
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	fds_close(a);
 }
 
 int admin_config(struct admin *a, struct lwfp_config *cfg)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(a->config_fd, &zero, cfg) ? -errno : 0;
+	return bpf_map_lookup_elem(a->fd[MAP_CONFIG], &zero, cfg) ? -errno : 0;
 }
 
 static int config_write(struct admin *a, const struct lwfp_config *cfg)
 {
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(a->config_fd, &zero, cfg, BPF_ANY) ? -errno
+	return bpf_map_update_elem(a->fd[MAP_CONFIG], &zero, cfg, BPF_ANY) ? -errno
 									: 0;
 }
 
@@ -118,7 +117,7 @@ int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX])
 		return -ENOMEM;
 	for (__u32 i = 0; i < LWFP_STAT_MAX; i++) {
 		out[i] = 0;
-		if (bpf_map_lookup_elem(a->stats_fd, &i, percpu))
+		if (bpf_map_lookup_elem(a->fd[MAP_STATS], &i, percpu))
 			continue;
 		for (int c = 0; c < ncpu; c++)
 			out[i] += percpu[c];
@@ -132,7 +131,7 @@ int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX])
 int admin_services(struct admin *a, struct lwfp_service out[LWFP_MAX_SERVICES])
 {
 	for (__u32 i = 0; i < LWFP_MAX_SERVICES; i++)
-		if (bpf_map_lookup_elem(a->services_fd, &i, &out[i]))
+		if (bpf_map_lookup_elem(a->fd[MAP_SERVICES], &i, &out[i]))
 			return -errno;
 	return 0;
 }
@@ -250,7 +249,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 	svc->gen = all[best].gen + 1;
 	svc->flags |= LWFP_SVC_IN_USE;
 	*slot = best;
-	if (bpf_map_update_elem(a->services_fd, slot, svc, BPF_ANY)) {
+	if (bpf_map_update_elem(a->fd[MAP_SERVICES], slot, svc, BPF_ANY)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot register service: %s",
 			 strerror(errno));
@@ -284,7 +283,7 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 	}
 	/* the name stays until the slot is reused, for live flows' contexts */
 	svc.flags &= ~LWFP_SVC_IN_USE;
-	if (bpf_map_update_elem(a->services_fd, &slot, &svc, BPF_ANY)) {
+	if (bpf_map_update_elem(a->fd[MAP_SERVICES], &slot, &svc, BPF_ANY)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot delete service: %s",
 			 strerror(errno));
@@ -319,7 +318,7 @@ int admin_rules(struct admin *a, struct lwfp_rule **rules, __u32 *count)
 	while (!ret && got < n) {
 		__u32 c = n - got, next;
 
-		ret = bpf_map_lookup_batch(a->rules_fd, in, &next, keys,
+		ret = bpf_map_lookup_batch(a->fd[MAP_RULES], in, &next, keys,
 					   *rules + got, &c, &opts);
 		if (ret == -ENOENT && c)
 			ret = 0;
@@ -455,25 +454,25 @@ static int index_write(int fd, struct cls_table *t, __u32 half)
 static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
 		      __u32 n, struct cls_table *t)
 {
-	int ret = array_copy(a->cls_bitmaps_fd, half * LWFP_CLS_BITMAPS_MAX,
+	int ret = array_copy(a->fd[MAP_CLS_BITMAPS], half * LWFP_CLS_BITMAPS_MAX,
 			     t->bitmaps, t->hdr.bitmaps, sizeof(*t->bitmaps));
 
 	if (!ret)
-		ret = array_copy(a->cls_words_fd, half * LWFP_CLS_POOL_MAX,
+		ret = array_copy(a->fd[MAP_CLS_WORDS], half * LWFP_CLS_POOL_MAX,
 				 t->words, t->hdr.words, sizeof(*t->words));
 	if (!ret)
-		ret = array_copy(a->cls_ports_fd, half * LWFP_CLS_PORT_NODES,
+		ret = array_copy(a->fd[MAP_CLS_PORTS], half * LWFP_CLS_PORT_NODES,
 				 t->ports, LWFP_CLS_PORT_NODES,
 				 sizeof(*t->ports));
 	if (!ret)
-		ret = index_clear(a->cls_index_fd, half);
+		ret = index_clear(a->fd[MAP_CLS_INDEX], half);
 	if (!ret)
-		ret = index_write(a->cls_index_fd, t, half);
+		ret = index_write(a->fd[MAP_CLS_INDEX], t, half);
 	if (!ret)
-		ret = array_write(a->cls_hdr_fd, half, &t->hdr, 1,
+		ret = array_write(a->fd[MAP_CLS_HDR], half, &t->hdr, 1,
 				  sizeof(t->hdr));
 	if (!ret)
-		ret = array_copy(a->rules_fd, half * LWFP_MAX_RULES, rules, n,
+		ret = array_copy(a->fd[MAP_RULES], half * LWFP_MAX_RULES, rules, n,
 				 sizeof(*rules));
 	return ret;
 }
@@ -524,7 +523,7 @@ int admin_cls_hdr(struct admin *a, struct lwfp_cls_hdr *h)
 	if (ret)
 		return ret;
 	half = LWFP_TABLE_HALF(cfg.table);
-	return bpf_map_lookup_elem(a->cls_hdr_fd, &half, h) ? -errno : 0;
+	return bpf_map_lookup_elem(a->fd[MAP_CLS_HDR], &half, h) ? -errno : 0;
 }
 
 /* Rule ids still named by a live socket: their context must stay. */
@@ -549,7 +548,7 @@ static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
 
 	if (admin_sockets(a, &socks, &nsocks))
 		return;
-	while (!bpf_map_get_next_key(a->rule_ctx_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(a->fd[MAP_RULE_CTX], prev, &next)) {
 		bool live = false;
 		__u32 *grown;
 
@@ -566,7 +565,7 @@ static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
 		stale[nstale++] = key;
 	}
 	for (size_t i = 0; i < nstale; i++)
-		bpf_map_delete_elem(a->rule_ctx_fd, &stale[i]);
+		bpf_map_delete_elem(a->fd[MAP_RULE_CTX], &stale[i]);
 	free(stale);
 	free(socks);
 }
@@ -610,7 +609,7 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 		rc->len = ctx_len;
 		memcpy(rc->data, ctx, ctx_len);
 		r->flags |= LWFP_RULE_HAS_CTX;
-		if (bpf_map_update_elem(a->rule_ctx_fd, &r->id, rc,
+		if (bpf_map_update_elem(a->fd[MAP_RULE_CTX], &r->id, rc,
 					BPF_NOEXIST))
 			ret = -errno;
 	}
@@ -621,7 +620,7 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 	rules[n] = *r;
 	ret = rules_commit(a, rules, n + 1, err, errlen);
 	if (ret && ctx_len)
-		bpf_map_delete_elem(a->rule_ctx_fd, &r->id);
+		bpf_map_delete_elem(a->fd[MAP_RULE_CTX], &r->id);
 	if (!ret)
 		rule_ctx_sweep(a, rules, n + 1);
 out:
@@ -699,7 +698,7 @@ int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
 
 int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc)
 {
-	return bpf_map_lookup_elem(a->rule_ctx_fd, &id, rc) ? -errno : 0;
+	return bpf_map_lookup_elem(a->fd[MAP_RULE_CTX], &id, rc) ? -errno : 0;
 }
 
 /* ---- tracked sockets ---- */
@@ -765,10 +764,10 @@ static int sockets_from_maps(struct admin *a, struct lwfp_sk_dump **out,
 
 	*out = NULL;
 	*n = 0;
-	ret = hops_dump(a->live_fd, LWFP_ROLE_ACCEPTED, LWFP_SK_STATE_UNKNOWN,
+	ret = hops_dump(a->fd[MAP_LIVE], LWFP_ROLE_ACCEPTED, LWFP_SK_STATE_UNKNOWN,
 			out, n, LWFP_LIVE_MAX);
 	if (!ret)
-		ret = hops_dump(a->pending_fd, LWFP_ROLE_CLIENT,
+		ret = hops_dump(a->fd[MAP_PENDING], LWFP_ROLE_CLIENT,
 				LWFP_SK_STATE_UNKNOWN, out, n,
 				LWFP_PENDING_MAX);
 	if (ret) {
@@ -780,7 +779,7 @@ static int sockets_from_maps(struct admin *a, struct lwfp_sk_dump **out,
 
 int admin_sockets(struct admin *a, struct lwfp_sk_dump **out, size_t *n)
 {
-	union bpf_iter_link_info linfo = { .map.map_fd = a->sk_fd };
+	union bpf_iter_link_info linfo = { .map.map_fd = a->fd[MAP_SK] };
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = &linfo,
 		    .iter_info_len = sizeof(linfo));
 	size_t cap = 64 * sizeof(struct lwfp_sk_dump), len = 0;
@@ -843,7 +842,7 @@ int admin_udp_flows(struct admin *a, struct lwfp_udp_flow **out, size_t *n)
 
 	while (!ret && have < cap) {
 		count = cap - have;
-		err = bpf_map_lookup_batch(a->udp_flows_fd, in, &batch,
+		err = bpf_map_lookup_batch(a->fd[MAP_UDP_FLOWS], in, &batch,
 					   keys + have, flows + have, &count,
 					   &opts);
 		have += count;

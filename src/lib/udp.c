@@ -16,6 +16,7 @@
 #include "lwfp_abi.h"
 #include "engine.h"
 #include "hop.h"
+#include "udp.h"
 #include "util.h"
 
 _Static_assert(LWFP_CMSG_RECORDS == 60 && LWFP_CMSG_CONTEXT == 70,

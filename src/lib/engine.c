@@ -10,39 +10,12 @@
 
 #include "lwfp.h"
 #include "engine.h"
+#include "pin.h"
 #include "pins.h"
 #include "util.h"
 
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lwfp *default_engine;
-
-const char *engine_default_pin_dir(void)
-{
-	const char *dir = getenv(LWFP_PIN_DIR_ENV);
-
-	return dir && *dir ? dir : LWFP_DEFAULT_PIN_DIR;
-}
-
-int engine_obj_get_flags(const char *pin_dir, const char *name, __u32 flags)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = flags);
-	char path[PATH_MAX];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >=
-	    (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get_opts(path, &opts);
-	if (fd >= 0)
-		return fd;
-	/* EPERM comes from a bpf() the caller may not make at all */
-	return errno == EPERM ? -EACCES : -errno;
-}
-
-int engine_obj_get(const char *pin_dir, const char *name)
-{
-	return engine_obj_get_flags(pin_dir, name, 0);
-}
 
 LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 {
@@ -52,7 +25,7 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 	if (!engine)
 		return -EINVAL;
 	if (!pin_dir)
-		pin_dir = engine_default_pin_dir();
+		pin_dir = pin_dir_default();
 	if (strlen(pin_dir) >= sizeof(e->pin_dir))
 		return -ENAMETOOLONG;
 	e = calloc(1, sizeof(*e));
@@ -64,18 +37,18 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 
 	/* members of the engine's group may read and set; read-only access
 	 * still allows queries (setting records then fails with -EACCES) */
-	err = e->sk_fd = engine_obj_get(pin_dir, PIN_SK);
+	err = e->sk_fd = pin_open(pin_dir, PIN_SK);
 	if (err == -EACCES)
-		err = e->sk_fd = engine_obj_get_flags(pin_dir, PIN_SK,
+		err = e->sk_fd = pin_open_flags(pin_dir, PIN_SK,
 						      BPF_F_RDONLY);
 	if (err >= 0)
-		err = e->services_fd = engine_obj_get_flags(pin_dir,
+		err = e->services_fd = pin_open_flags(pin_dir,
 				PIN_SERVICES, BPF_F_RDONLY);
 	if (err >= 0)
-		err = e->rule_ctx_fd = engine_obj_get_flags(pin_dir,
+		err = e->rule_ctx_fd = pin_open_flags(pin_dir,
 				PIN_RULE_CTX, BPF_F_RDONLY);
 	if (err >= 0)
-		err = e->udp_answer_fd = engine_obj_get_flags(pin_dir,
+		err = e->udp_answer_fd = pin_open_flags(pin_dir,
 				PIN_UDP_ANSWER, BPF_F_RDONLY);
 	if (err < 0) {
 		lwfp_close(e);
@@ -104,7 +77,7 @@ LWFP_EXPORT void lwfp_close(struct lwfp *e)
 
 LWFP_EXPORT const char *lwfp_pin_dir(const struct lwfp *e)
 {
-	return e ? e->pin_dir : engine_default_pin_dir();
+	return e ? e->pin_dir : pin_dir_default();
 }
 
 int engine_resolve(struct lwfp **engine)

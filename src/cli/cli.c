@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "cgroup_path.h"
 
 int cli_getopt(struct cli *cli, int argc, char **argv,
 	       const struct option *opts, const char *usage, bool in_order,
@@ -18,7 +19,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 {
 	int c;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc reinitialises, as the optstrings differ */
 	opterr = 0;
 	/* in order: stop at the first operand, for commands that run others */
 	while ((c = getopt_long(argc, argv, in_order ? "+:h" : ":h", opts,
@@ -35,7 +36,10 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 			cli->json = true;
 			break;
 		case 'h':
-			printf("Usage: %s\n", usage);
+			if (cli->help)
+				cli->help(usage);
+			else
+				printf("Usage: %s\n", usage);
 			return -2;
 		case ':':
 			cli_error("option '%s' needs a value", argv[optind - 1]);
@@ -82,28 +86,19 @@ int cli_usage(const char *fmt, ...)
 int cli_dispatch(struct cli *cli, int argc, char **argv, const char *group,
 		 const struct cli_verb *verbs, size_t nverbs)
 {
-	char names[128] = "";
-	int i = 1;
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	char names[128] = "", usage[256];
+	int i;
 
 	for (size_t v = 0; v < nverbs; v++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names),
 			 "%s%s", v ? "|" : "", verbs[v].name);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("Usage: lwfp %s %s ... (lwfp %s VERB --help)\n",
-			       group, names, group);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--json"))
-			cli->json = true;
-		else if (!strncmp(argv[i], "--pin-dir=", 10) && argv[i][10])
-			cli->pin_dir = argv[i] + 10;
-		else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc)
-			cli->pin_dir = argv[++i];
-		else
-			return cli_usage("%s: unknown option '%s'", group,
-					 argv[i]);
-	}
+	snprintf(usage, sizeof(usage), "lwfp %s %s ... (lwfp %s VERB --help)",
+		 group, names, group);
+	/* common options may come before the verb */
+	i = cli_getopt(cli, argc, argv, opts, usage, true, NULL, NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
 	if (i == argc)
 		return cli_usage("usage: lwfp %s %s ...", group, names);
 	for (size_t v = 0; v < nverbs; v++)

@@ -44,15 +44,7 @@ void cache_service_name(struct lwfp *e, __u32 slot, __u32 gen, char *out,
 size_t cache_rule_ctx(struct lwfp *e, __u32 rule_id, unsigned char *out);
 void cache_free(struct lwfp *e);
 
-/* The pin directory to use when none is given: $LWFP_PIN_DIR or default. */
-const char *engine_default_pin_dir(void);
-
 /* Resolve NULL to the process default engine, opening it on first use. */
 int engine_resolve(struct lwfp **engine);
-
-/* Open a pinned object of the engine at pin_dir: an fd or -errno. */
-int engine_obj_get(const char *pin_dir, const char *name);
-/* The same with BPF_F_RDONLY / BPF_F_WRONLY. */
-int engine_obj_get_flags(const char *pin_dir, const char *name, __u32 flags);
 
 #endif /* LWFP_ENGINE_H */

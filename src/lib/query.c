@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "records.h"
 #include "hop.h"
+#include "udp.h"
 #include "util.h"
 
 _Static_assert(sizeof(struct lwfp_records) == LWFP_RECORDS_LEN,
@@ -74,19 +75,6 @@ static int accepted_hop(struct lwfp *e, int fd, struct lwfp_sk *st)
 	return udp_hop(e, fd, (struct sockaddr *)&peer, plen, st);
 }
 
-int copy_out(const void *src, size_t n, void *buf, size_t *len)
-{
-	if (!len)
-		return -EINVAL;
-	if (*len < n || !buf) {
-		*len = n;
-		return -ERANGE;
-	}
-	memcpy(buf, src, n);
-	*len = n;
-	return 0;
-}
-
 LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 				   size_t *len)
 {
@@ -96,68 +84,6 @@ LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 	if (err)
 		return err;
 	return copy_out(&st.rec, sizeof(st.rec), buf, len);
-}
-
-void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
-				 struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = ep->port_be;
-		memcpy(&sin->sin_addr, &ep->addr[12], 4);
-		*len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = ep->port_be;
-		memcpy(&sin6->sin6_addr, ep->addr, 16);
-		*len = sizeof(*sin6);
-	}
-}
-
-/* Hops carry CLOCK_BOOTTIME; the context speaks wall-clock time. */
-static __u64 boottime_to_realtime(__u64 boot_ns)
-{
-	struct timespec rt, bt;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	return boot_ns + (rt.tv_sec - bt.tv_sec) * 1000000000ull +
-	       (rt.tv_nsec - bt.tv_nsec);
-}
-
-int hop_context(struct lwfp *e, const struct lwfp_sk *st, void *buf,
-		size_t *len)
-{
-	unsigned char blob[LWFP_CTX_MAX_LEN], rule_ctx[LWFP_RULE_CTX_MAX];
-	struct lwfp_context ctx = { .version = LWFP_CTX_VERSION };
-	socklen_t slen;
-	size_t n = sizeof(blob);
-	int err;
-
-	endpoint_to_sockaddr(&st->orig, &ctx.orig_dst, &slen);
-	ctx.protocol = st->orig.proto;
-	ctx.pid = st->pid;
-	ctx.uid = st->uid;
-	ctx.gid = st->gid;
-	memcpy(ctx.comm, st->comm, sizeof(ctx.comm) - 1);
-	ctx.cgroup_id = st->cgroup_id;
-	ctx.rule_id = st->rule_id;
-	cache_service_name(e, st->service, st->service_gen, ctx.service,
-			   sizeof(ctx.service));
-	ctx.timestamp_ns = boottime_to_realtime(st->start_ns);
-	/* rule bytes live once per rule, never per socket */
-	ctx.rule_context_len = cache_rule_ctx(e, st->rule_id, rule_ctx);
-	if (ctx.rule_context_len)
-		ctx.rule_context = rule_ctx;
-	err = lwfp_context_encode(&ctx, blob, &n);
-	if (err)
-		return err;
-	return copy_out(blob, n, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
@@ -194,6 +120,7 @@ LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
 
 /* Records may go only on a TCP socket whose connect has not started, or
  * on a UDP socket that is not connected (its sends continue the flow). */
+
 static int check_settable(int fd)
 {
 	struct sockaddr_storage peer;

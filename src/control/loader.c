@@ -19,7 +19,7 @@
 
 #include "lwfp_abi.h"
 #include "lwfp.skel.h"
-#include "engine.h"
+#include "pin.h"
 #include "loader.h"
 #include "pins.h"
 #include "util.h"
@@ -162,7 +162,7 @@ int engine_prog_verified(const char *pin_dir, const char *prog,
 
 	if (ret)
 		return ret;
-	fd = engine_obj_get(pin_dir, name);
+	fd = pin_open(pin_dir, name);
 	if (fd < 0)
 		return fd;
 	if (!strncmp(name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX))) {
@@ -206,7 +206,7 @@ static int fd_in_skel(const void *arg, const char *name)
 
 static int fd_pinned(const void *arg, const char *name)
 {
-	return engine_obj_get(arg, name);
+	return pin_open(arg, name);
 }
 
 /* Use existing maps (a map this version adds, not found, is created). */
@@ -500,22 +500,28 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* What a service needs, for the engine's group: the library opens the
- * sk storage read-write (set records) and the rest read-only. */
+/* What a service needs, for the engine's group (the modes in pins.h): the
+ * library opens the sk storage read-write (set records), some others
+ * read-only, and the group may enter the pin directory. */
 static int grant_group(const char *pin_dir, int gid)
 {
 	static const struct {
 		const char *name;
 		mode_t mode;
-	} grants[] = {
-		{ "", 0750 }, { PIN_SK, 0660 }, { PIN_SERVICES, 0640 },
-		{ PIN_RULE_CTX, 0640 }, { PIN_UDP_ANSWER, 0640 },
+	} maps[] = {
+#define MAP_GRANT(e, name, mode) { name, mode },
+		LWFP_MAPS(MAP_GRANT)
+#undef MAP_GRANT
 	};
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < ARRAY_SIZE(grants); i++) {
-		pin_path(path, sizeof(path), pin_dir, "", grants[i].name);
-		if (chown(path, 0, gid) || chmod(path, grants[i].mode))
+	if (chown(pin_dir, 0, gid) || chmod(pin_dir, 0750))
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+		if (!maps[i].mode)
+			continue;
+		pin_path(path, sizeof(path), pin_dir, "", maps[i].name);
+		if (chown(path, 0, gid) || chmod(path, 0600 | maps[i].mode))
 			return -errno;
 	}
 	return 0;
@@ -527,7 +533,7 @@ static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
 {
 	struct lwfp_config cfg;
 	__u32 zero = 0;
-	int fd = engine_obj_get(pin_dir, PIN_CONFIG), ret = 0;
+	int fd = pin_open(pin_dir, PIN_CONFIG), ret = 0;
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg))
 		ret = fd < 0 ? fd : -errno;
@@ -551,7 +557,7 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 {
 	struct lwfp_config cfg;
 	__u32 zero = 0;
-	int fd = engine_obj_get(pin_dir, PIN_CONFIG), cg_fd, ret;
+	int fd = pin_open(pin_dir, PIN_CONFIG), cg_fd, ret;
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg)) {
 		ret = fd < 0 ? fd : -errno;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "parse.h"
+#include "cgroup_path.h"
 
 /* The kernfs id of a cgroup directory is its 64-bit file handle. */
 static int cgroup_id(const char *path, uint64_t *id)

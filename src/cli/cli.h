@@ -12,6 +12,8 @@
 struct cli {
 	const char *pin_dir;
 	bool json;
+	/* --help, where more than the usage line is shown (lwfp --help) */
+	void (*help)(const char *usage);
 };
 
 /* Options every subcommand accepts, wherever they appear. */

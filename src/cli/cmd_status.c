@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/* lwfp status: the engine, its counters, its classifier, its programs. */
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "loader.h"
+
+static const char *const stat_names[] = {
+	[LWFP_STAT_REDIRECTED] = "redirected",
+	[LWFP_STAT_HANDOFF] = "handed_off",
+	[LWFP_STAT_HANDOFF_MISS] = "handoff_missed",
+	[LWFP_STAT_SKIP_SELF] = "skipped_own_process",
+	[LWFP_STAT_SKIP_CHAIN] = "skipped_already_in_chain",
+	[LWFP_STAT_CHAIN_FULL] = "chain_too_long",
+	[LWFP_STAT_BAD_RECORDS] = "records_malformed",
+	[LWFP_STAT_NO_TARGET] = "no_address_for_family",
+	[LWFP_STAT_RECORDS_FOREIGN] = "records_other_engine",
+	[LWFP_STAT_RECORDS_STALE] = "records_unknown_or_closed",
+	[LWFP_STAT_RECORDS_WRONG_FLOW] = "records_other_destination",
+	[LWFP_STAT_FAIL_OPEN] = "service_down_passed_over",
+	[LWFP_STAT_FAIL_CLOSED] = "service_down_refused",
+	[LWFP_STAT_LIVE_FULL] = "records_table_full",
+	[LWFP_STAT_UDP_FLOW] = "udp_flows",
+	[LWFP_STAT_UDP_IDLE] = "udp_flows_idle_ended",
+	[LWFP_STAT_UDP_REPLY] = "udp_replies_from_original_peer",
+	[LWFP_STAT_CLS_MISMATCH] = "classifier_mismatches",
+};
+_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
+	       "every counter needs a name");
+
+/* Who may use the engine from a service: root, or a group too. */
+static void access_text(const char *pin_dir, char *out, size_t len)
+{
+	struct group *gr;
+	struct stat st;
+
+	if (stat(pin_dir, &st) || !(st.st_mode & 0050)) {
+		snprintf(out, len, "root");
+		return;
+	}
+	gr = getgrgid(st.st_gid);
+	if (gr)
+		snprintf(out, len, "root and group %s", gr->gr_name);
+	else
+		snprintf(out, len, "root and group %u", (unsigned)st.st_gid);
+}
+
+/* Each program of the engine: required or optional, and what the
+ * verifier processed to load it (the kernel matrix reads this). */
+static void programs_text(const char *pin_dir)
+{
+	for (size_t i = 0; i < engine_nprogs; i++) {
+		const struct engine_prog *p = &engine_progs[i];
+		__u32 insns;
+
+		printf("  %-20s %-8s ", p->name,
+		       p->missing ? "optional" : "required");
+		if (engine_prog_verified(pin_dir, p->name, &insns))
+			printf("not loaded: %s\n", p->missing ? p->missing :
+							       "?");
+		else
+			printf("%u insns verified\n", insns);
+	}
+}
+
+static struct json_object *programs_json(const char *pin_dir)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < engine_nprogs; i++) {
+		const struct engine_prog *p = &engine_progs[i];
+		struct json_object *o = json_object_new_object();
+		__u32 insns;
+		bool loaded = !engine_prog_verified(pin_dir, p->name, &insns);
+
+		json_object_object_add(o, "name",
+				       json_object_new_string(p->name));
+		json_object_object_add(o, "required",
+				       json_object_new_boolean(!p->missing));
+		json_object_object_add(o, "loaded",
+				       json_object_new_boolean(loaded));
+		if (loaded)
+			json_object_object_add(o, "verified_insns",
+					       json_object_new_int64(insns));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *cls_json(const struct lwfp_cls_hdr *h)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "bitmaps", json_object_new_int64(h->bitmaps));
+	json_object_object_add(o, "words", json_object_new_int64(h->words));
+	json_object_object_add(o, "bitmaps_max",
+			       json_object_new_int64(LWFP_CLS_BITMAPS_MAX));
+	json_object_object_add(o, "words_max",
+			       json_object_new_int64(LWFP_CLS_POOL_MAX));
+	return o;
+}
+
+/* What lwfp status shows, read in one go under the engine's lock. */
+struct status {
+	struct lwfp_config cfg;
+	struct lwfp_cls_hdr cls;
+	__u64 stats[LWFP_STAT_MAX];
+	size_t services, udp_flows;
+	size_t tracked[LWFP_ROLE_OUTBOUND + 1];	/* sockets by role */
+	char access[64];
+};
+
+static int status_read(struct cli *cli, struct status *st)
+{
+	struct lwfp_service svcs[LWFP_MAX_SERVICES];
+	struct lwfp_sk_dump *socks = NULL;
+	struct lwfp_udp_flow *uf = NULL;
+	size_t nsocks = 0;
+	struct admin a;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	if (cli_admin_open(cli, &a))
+		return -1;
+	ret = admin_config(&a, &st->cfg);
+	if (!ret)
+		ret = admin_services(&a, svcs);
+	if (!ret)
+		ret = admin_stats(&a, st->stats);
+	if (!ret)
+		ret = admin_sockets(&a, &socks, &nsocks);
+	if (!ret)
+		ret = admin_udp_flows(&a, &uf, &st->udp_flows);
+	if (!ret)
+		ret = admin_cls_hdr(&a, &st->cls);
+	free(uf);
+	admin_close(&a);
+	if (ret) {
+		free(socks);
+		cli_error("cannot read the engine: %s", strerror(-ret));
+		return -1;
+	}
+	for (int s = 0; s < LWFP_MAX_SERVICES; s++)
+		st->services += !!(svcs[s].flags & LWFP_SVC_IN_USE);
+	for (size_t s = 0; s < nsocks; s++)
+		if (socks[s].sk.role <= LWFP_ROLE_OUTBOUND)
+			st->tracked[socks[s].sk.role]++;
+	free(socks);
+	access_text(cli->pin_dir, st->access, sizeof(st->access));
+	return 0;
+}
+
+static size_t outbound(const struct status *st)
+{
+	return st->tracked[LWFP_ROLE_OUTBOUND] + st->tracked[LWFP_ROLE_RECORDS];
+}
+
+static void status_json(const struct cli *cli, const struct status *st)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *c = json_object_new_object();
+	char id[32];
+
+	snprintf(id, sizeof(id), "%016llx",
+		 (unsigned long long)st->cfg.engine_id);
+#define ADD(key, val) json_object_object_add(o, key, val)
+	ADD("pin_dir", json_object_new_string(cli->pin_dir));
+	ADD("engine_id", json_object_new_string(id));
+	ADD("cgroup", json_object_new_string(st->cfg.cgroup_path));
+	ADD("access", json_object_new_string(st->access));
+	ADD("services", json_object_new_int(st->services));
+	ADD("rules", json_object_new_int(LWFP_TABLE_COUNT(st->cfg.table)));
+	ADD("client_sockets",
+	    json_object_new_int(st->tracked[LWFP_ROLE_CLIENT]));
+	ADD("accepted_sockets",
+	    json_object_new_int(st->tracked[LWFP_ROLE_ACCEPTED]));
+	ADD("udp_flows", json_object_new_int(st->udp_flows));
+	ADD("udp_timeout_s", json_object_new_int(st->cfg.udp_idle_s));
+	ADD("outbound_sockets", json_object_new_int(outbound(st)));
+	for (int s = 0; s < LWFP_STAT_MAX; s++)
+		json_object_object_add(c, stat_names[s],
+				       json_object_new_int64(st->stats[s]));
+	ADD("counters", c);
+	ADD("classifier", cls_json(&st->cls));
+	ADD("programs", programs_json(cli->pin_dir));
+#undef ADD
+	cli_json_print(o);
+}
+
+static void status_text(const struct cli *cli, const struct status *st)
+{
+	printf("engine     %s (id %016llx)\n", cli->pin_dir,
+	       (unsigned long long)st->cfg.engine_id);
+	printf("cgroup     %s\n", st->cfg.cgroup_path);
+	printf("access     %s\n", st->access);
+	printf("services   %zu\n", st->services);
+	printf("rules      %u\n", LWFP_TABLE_COUNT(st->cfg.table));
+	printf("sockets    %zu client, %zu accepted, %zu outbound\n",
+	       st->tracked[LWFP_ROLE_CLIENT], st->tracked[LWFP_ROLE_ACCEPTED],
+	       outbound(st));
+	printf("udp flows  %zu (idle timeout %us)\n", st->udp_flows,
+	       st->cfg.udp_idle_s);
+	printf("classifier %u bitmaps, %u words (max %u, %u)\n",
+	       st->cls.bitmaps, st->cls.words, LWFP_CLS_BITMAPS_MAX,
+	       LWFP_CLS_POOL_MAX);
+	printf("counters\n");
+	for (int s = 0; s < LWFP_STAT_MAX; s++)
+		printf("  %-26s %llu\n", stat_names[s],
+		       (unsigned long long)st->stats[s]);
+	printf("programs\n");
+	programs_text(cli->pin_dir);
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
+	struct status st;
+	int i;
+
+	i = cli_getopt(cli, argc, argv, opts, "lwfp status", false, NULL, NULL);
+	if (i < 0)
+		return GETOPT_EXIT(i);
+	if (i != argc)
+		return cli_usage("status: unexpected argument '%s'", argv[i]);
+	if (status_read(cli, &st))
+		return 1;
+	if (cli->json)
+		status_json(cli, &st);
+	else
+		status_text(cli, &st);
+	return 0;
+}

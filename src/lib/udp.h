@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* UDP flows as the library finds them for a service's socket. */
+#ifndef LWFP_UDP_H
+#define LWFP_UDP_H
+
+#include <sys/socket.h>
+
+#include "lwfp_abi.h"
+
+struct lwfp;
+
+/* The hop of the UDP flow from peer to fd's port: -ENODATA if none. */
+int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
+	    socklen_t peerlen, struct lwfp_sk *st);
+
+#endif /* LWFP_UDP_H */
