@@ -164,15 +164,7 @@ int ws_socket_set_flag(int fd, unsigned int flag, bool on);
  * without WSA_FLAG_OVERLAPPED). */
 bool ws_socket_overlapped(int fd);
 
-/* ---- ioctl.c */
-
-/*
- * Run one control code now. out/out_len: where the query result goes.
- * Returns 0 or a WSA error; *bytes is the number written, or the size
- * needed with ERROR_INSUFFICIENT_BUFFER.
- */
-int ws_ioctl_exec(struct ws_engine *e, int fd, DWORD code, const void *in,
-		  size_t in_len, void *out, size_t out_len, DWORD *bytes);
+/* ---- ioctl.c: WSAIoctl/WSPIoctl and the table of control codes */
 
 /* ---- msg.c */
 
@@ -184,9 +176,22 @@ INT WSAAPI ws_recvmsg(SOCKET s, LPWSAMSG lpMsg,
 
 /* ---- overlapped.c */
 
+/*
+ * What an operation does with the engine, now or on the worker: out and
+ * out_len are where a query's result goes. Returns 0 or a WSA error;
+ * *bytes is the number written, or the size needed with
+ * ERROR_INSUFFICIENT_BUFFER.
+ */
+typedef int (*ws_op_fn)(struct lwfp *l, int fd, const void *in, size_t in_len,
+			void *out, size_t out_len, DWORD *bytes);
+
+/* Run fn with engine e's library handle. */
+int ws_op_run(ws_op_fn fn, struct ws_engine *e, int fd, const void *in,
+	      size_t in_len, void *out, size_t out_len, DWORD *bytes);
+
 struct ws_op_args {
 	int fd;
-	DWORD code;
+	ws_op_fn fn;
 	const void *in;		/* copied */
 	size_t in_len;
 	void *out;		/* written at completion */

@@ -68,19 +68,6 @@ struct ioctl_args {
 	bool spi;
 };
 
-static bool is_query(DWORD code)
-{
-	return code == SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS ||
-	       code == SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT;
-}
-
-static bool is_known(DWORD code)
-{
-	return is_query(code) ||
-	       code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS ||
-	       code == SIO_FLUSH || code == SIO_GET_EXTENSION_FUNCTION_POINTER;
-}
-
 typedef void (*ws_fn)(void);
 
 /* The extension functions, by GUID. */
@@ -98,61 +85,125 @@ static ws_fn extension(const void *guid)
 	return NULL;
 }
 
-int ws_ioctl_exec(struct ws_engine *e, int fd, DWORD code, const void *in,
-		  size_t in_len, void *out, size_t out_len, DWORD *bytes)
-{
-	struct lwfp *l = ws_engine_lwfp(e);
-	size_t len = out_len;
-	int err;
+/* ---- the buffer rules of each kind of code ---- */
 
-	*bytes = 0;
-	if (!out_len)
-		out = NULL;
-	switch (code) {
-	case SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS:
-		err = lwfp_query_records(l, fd, out, &len);
-		break;
-	case SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT:
-		err = lwfp_query_context(l, fd, out, &len);
-		break;
-	case SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS:
-		err = lwfp_set_records(l, fd, in, in_len);
-		len = 0;
-		break;
-	default:
+/* QUERY: 0 is a size query; less than a ULONG is refused. */
+static int check_query(const struct ioctl_args *a)
+{
+	if (a->out_len && a->out_len < sizeof(ULONG))
 		return WSAEINVAL;
-	}
+	if (a->out_len && !ws_mem_writable(a->out, a->out_len))
+		return WSAEFAULT;
+	return 0;
+}
+
+static int check_set(const struct ioctl_args *a)
+{
+	if (a->out_len)
+		return WSAEINVAL;	/* "must be set to zero" */
+	if (a->in_len && !ws_mem_readable(a->in, a->in_len))
+		return WSAEFAULT;
+	if (a->in_len != LWFP_RECORDS_LEN)
+		return WSAEINVAL;	/* not a records blob */
+	return 0;
+}
+
+static int check_guid(const struct ioctl_args *a)
+{
+	if (a->in_len != sizeof(GUID))
+		return WSAEINVAL;
+	if (!ws_mem_readable(a->in, a->in_len))
+		return WSAEFAULT;
+	if (a->out_len < sizeof(ws_fn) ||
+	    !ws_mem_writable(a->out, sizeof(ws_fn)))
+		return WSAEFAULT;
+	return 0;
+}
+
+/* ---- what the codes do with the engine ---- */
+
+/* The byte count (or the size needed), and the error as Winsock's. */
+static int done(int err, size_t len, DWORD *bytes)
+{
 	if (!err || err == -ERANGE)
 		*bytes = (DWORD)len;
 	return ws_from_lwfp(err);
 }
 
-/* Arguments of the three WFP codes, before anything is done. */
-static int check_buffers(const struct ioctl_args *a)
+static int query_records(struct lwfp *l, int fd, const void *in,
+			 size_t in_len, void *out, size_t out_len,
+			 DWORD *bytes)
 {
-	if (is_query(a->code)) {
-		/* 0 is a size query; less than a ULONG is refused */
-		if (a->out_len && a->out_len < sizeof(ULONG))
-			return WSAEINVAL;
-		if (a->out_len && !ws_mem_writable(a->out, a->out_len))
-			return WSAEFAULT;
-	} else if (a->code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS) {
-		if (a->out_len)
-			return WSAEINVAL;	/* "must be set to zero" */
-		if (a->in_len && !ws_mem_readable(a->in, a->in_len))
-			return WSAEFAULT;
-		if (a->in_len != LWFP_RECORDS_LEN)
-			return WSAEINVAL;	/* not a records blob */
-	} else if (a->code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
-		if (a->in_len != sizeof(GUID))
-			return WSAEINVAL;
-		if (!ws_mem_readable(a->in, a->in_len))
-			return WSAEFAULT;
-		if (a->out_len < sizeof(ws_fn) ||
-		    !ws_mem_writable(a->out, sizeof(ws_fn)))
-			return WSAEFAULT;
-	}
-	return 0;
+	int err = lwfp_query_records(l, fd, out, &out_len);
+
+	return done(err, out_len, bytes);
+}
+
+static int query_context(struct lwfp *l, int fd, const void *in,
+			 size_t in_len, void *out, size_t out_len,
+			 DWORD *bytes)
+{
+	int err = lwfp_query_context(l, fd, out, &out_len);
+
+	return done(err, out_len, bytes);
+}
+
+static int set_records(struct lwfp *l, int fd, const void *in, size_t in_len,
+		       void *out, size_t out_len, DWORD *bytes)
+{
+	return done(lwfp_set_records(l, fd, in, in_len), 0, bytes);
+}
+
+/* ---- what the codes do without it ---- */
+
+static int flush(const struct ioctl_args *a, const struct ws_op_args *op,
+		 bool overlapped)
+{
+	ws_ops_abort(op->fd);
+	return overlapped ? ws_op_complete_now(op, 0, 0) : 0;
+}
+
+static int function_pointer(const struct ioctl_args *a,
+			    const struct ws_op_args *op, bool overlapped)
+{
+	ws_fn fn = extension(a->in);
+
+	if (!fn)
+		return WSAEINVAL;	/* no such function */
+	memcpy(a->out, &fn, sizeof(fn));
+	ws_put_dword(a->bytes, sizeof(fn));
+	return overlapped ? ws_op_complete_now(op, 0, sizeof(fn)) : 0;
+}
+
+/*
+ * The control codes: the buffer rules (checked before anything is done),
+ * and either what the code does with the engine (on a TCP or UDP socket,
+ * now or as an overlapped operation) or what it does without one.
+ */
+static const struct ioctl_code {
+	DWORD code;
+	int (*check)(const struct ioctl_args *a);
+	ws_op_fn fn;
+	int (*local)(const struct ioctl_args *a, const struct ws_op_args *op,
+		     bool overlapped);
+} codes[] = {
+	{ SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS, check_query,
+	  query_records, NULL },
+	{ SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, check_query,
+	  query_context, NULL },
+	{ SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, check_set, set_records,
+	  NULL },
+	{ SIO_FLUSH, NULL, NULL, flush },
+	{ SIO_GET_EXTENSION_FUNCTION_POINTER, check_guid, NULL,
+	  function_pointer },
+};
+
+static const struct ioctl_code *code_find(DWORD code)
+{
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].code == code)
+			return &codes[i];
+	return NULL;
 }
 
 /* The kind of socket the redirect codes apply to: TCP or UDP over
@@ -201,7 +252,6 @@ static int completion_target(const struct ioctl_args *a, struct ws_op_args *op)
 static int ioctl_run(const struct ioctl_args *a)
 {
 	struct ws_op_args op = {
-		.code = a->code,
 		.in = a->in,
 		.in_len = a->in_len,
 		.out = a->out,
@@ -209,6 +259,7 @@ static int ioctl_run(const struct ioctl_args *a)
 		.overlapped = a->overlapped,
 		.routine = a->routine,
 	};
+	const struct ioctl_code *c;
 	struct ws_engine *e;
 	bool overlapped;
 	DWORD n;
@@ -222,35 +273,24 @@ static int ioctl_run(const struct ioctl_args *a)
 	err = ws_socket_fd(a->s, &op.fd);
 	if (err)
 		return err;
-	if (!is_known(a->code))
+	c = code_find(a->code);
+	if (!c)
 		return WSAEINVAL;
+	op.fn = c->fn;
 
 	/* on a socket without the overlapped attribute both are ignored */
 	overlapped = a->overlapped && ws_socket_overlapped(op.fd);
 	err = overlapped ? completion_target(a, &op) : 0;
+	if (!err && c->check)
+		err = c->check(a);
 	if (err)
 		return err;
 	if (!overlapped) {
 		op.overlapped = NULL;
 		op.routine = NULL;
 	}
-
-	err = check_buffers(a);
-	if (err)
-		return err;
-	if (a->code == SIO_FLUSH) {
-		ws_ops_abort(op.fd);
-		return overlapped ? ws_op_complete_now(&op, 0, 0) : 0;
-	}
-	if (a->code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
-		ws_fn fn = extension(a->in);
-
-		if (!fn)
-			return WSAEINVAL;	/* no such function */
-		memcpy(a->out, &fn, sizeof(fn));
-		ws_put_dword(a->bytes, sizeof(fn));
-		return overlapped ? ws_op_complete_now(&op, 0, sizeof(fn)) : 0;
-	}
+	if (c->local)
+		return c->local(a, &op, overlapped);
 	err = check_socket(op.fd);
 	if (!err)
 		err = ws_engine_get(&e);
@@ -266,8 +306,8 @@ static int ioctl_run(const struct ioctl_args *a)
 		}
 		return WSA_IO_PENDING;
 	}
-	err = ws_ioctl_exec(e, op.fd, a->code, a->in, a->in_len, a->out,
-			    a->out_len, &n);
+	err = ws_op_run(c->fn, e, op.fd, a->in, a->in_len, a->out, a->out_len,
+			&n);
 	ws_engine_put(e);
 	if (!err || err == ERROR_INSUFFICIENT_BUFFER)
 		ws_put_dword(a->bytes, n);

@@ -24,7 +24,7 @@
 struct ws_op {
 	struct ws_op *next, *prev;	/* in the pending list */
 	int fd;
-	DWORD code;
+	ws_op_fn fn;
 	unsigned char in[LWFP_RECORDS_LEN];
 	size_t in_len;
 	void *out;
@@ -139,9 +139,8 @@ static void *worker_main(void *arg)
 		ws_unlock();
 
 		cap = op->out_len < sizeof(buf) ? op->out_len : sizeof(buf);
-		status = ws_ioctl_exec(op->engine, op->fd, op->code, op->in,
-				       op->in_len, cap ? buf : NULL, cap,
-				       &bytes);
+		status = ws_op_run(op->fn, op->engine, op->fd, op->in,
+				   op->in_len, cap ? buf : NULL, cap, &bytes);
 
 		ws_lock();
 		if (!op->aborted) {
@@ -153,6 +152,14 @@ static void *worker_main(void *arg)
 	}
 	ws_unlock();
 	return NULL;
+}
+
+int ws_op_run(ws_op_fn fn, struct ws_engine *e, int fd, const void *in,
+	      size_t in_len, void *out, size_t out_len, DWORD *bytes)
+{
+	*bytes = 0;
+	return fn(ws_engine_lwfp(e), fd, in, in_len, out_len ? out : NULL,
+		  out_len, bytes);
 }
 
 /* Allocate what completing needs, so that completing cannot fail. */
@@ -173,7 +180,7 @@ static int op_new(const struct ws_op_args *a, struct ws_op **out)
 	}
 	op->next = op->prev = op;
 	op->fd = a->fd;
-	op->code = a->code;
+	op->fn = a->fn;
 	op->in_len = a->in_len < sizeof(op->in) ? a->in_len : sizeof(op->in);
 	if (op->in_len)
 		memcpy(op->in, a->in, op->in_len);
