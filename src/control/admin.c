@@ -570,6 +570,37 @@ static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
 	free(socks);
 }
 
+/* The config and the live rules, with room for nadd more; *rules is
+ * malloc'ed. */
+static int rules_for_adding(struct admin *a, __u32 nadd,
+			    struct lwfp_config *cfg, struct lwfp_rule **rules,
+			    __u32 *n, char *err, size_t errlen)
+{
+	struct lwfp_rule *grown;
+	int ret = admin_config(a, cfg);
+
+	if (!ret)
+		ret = admin_rules(a, rules, n);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the rules: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (*n + nadd > LWFP_MAX_RULES) {
+		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
+		free(*rules);
+		return -ENOSPC;
+	}
+	grown = realloc(*rules, (*n + nadd + 1) * sizeof(**rules));
+	if (!grown) {
+		free(*rules);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*rules = grown;
+	return 0;
+}
+
 int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 		   size_t ctx_len, char *err, size_t errlen)
 {
@@ -584,28 +615,17 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 			 ctx_len, LWFP_RULE_CTX_MAX);
 		return -E2BIG;
 	}
-	ret = admin_config(a, &cfg);
-	if (!ret)
-		ret = admin_rules(a, &rules, &n);
-	if (ret) {
-		snprintf(err, errlen, "cannot read the rules: %s",
-			 strerror(-ret));
+	ret = rules_for_adding(a, 1, &cfg, &rules, &n, err, errlen);
+	if (ret)
 		return ret;
-	}
-	if (n >= LWFP_MAX_RULES) {
-		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
-		ret = -ENOSPC;
-		goto out;
-	}
 	r->id = cfg.next_rule_id++;
 	/* ids are never reused, so a flow's rule id names its context */
 	ret = config_write(a, &cfg);
 	if (!ret && ctx_len) {
 		rc = calloc(1, sizeof(*rc));
-		if (!rc) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		ret = rc ? 0 : -ENOMEM;
+	}
+	if (!ret && ctx_len) {
 		rc->len = ctx_len;
 		memcpy(rc->data, ctx, ctx_len);
 		r->flags |= LWFP_RULE_HAS_CTX;
@@ -633,28 +653,12 @@ int admin_rules_append(struct admin *a, struct lwfp_rule *add, __u32 nadd,
 		       char *err, size_t errlen)
 {
 	struct lwfp_config cfg;
-	struct lwfp_rule *rules, *all;
+	struct lwfp_rule *all;
 	__u32 n;
-	int ret = admin_config(a, &cfg);
+	int ret = rules_for_adding(a, nadd, &cfg, &all, &n, err, errlen);
 
-	if (!ret)
-		ret = admin_rules(a, &rules, &n);
-	if (ret) {
-		snprintf(err, errlen, "cannot read the rules: %s",
-			 strerror(-ret));
+	if (ret)
 		return ret;
-	}
-	if (n + nadd > LWFP_MAX_RULES) {
-		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
-		free(rules);
-		return -ENOSPC;
-	}
-	all = realloc(rules, (n + nadd + 1) * sizeof(*all));
-	if (!all) {
-		free(rules);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	for (__u32 i = 0; i < nadd; i++) {
 		all[n + i] = add[i];
 		all[n + i].id = cfg.next_rule_id++;

@@ -38,17 +38,17 @@ void ws_event_reset(WSAEVENT h)
 }
 
 /* The common shape of the small calls: guard, session, then the job. */
-static int begin(struct ws_call *call)
+/* Enter a call of a started session; false (the error set) if not. */
+static bool begin(struct ws_call *call)
 {
-	int err = ws_call_enter(call);
-
-	if (err)
-		return err;
+	if (!ws_call_begin(call))
+		return false;
 	if (!ws_started()) {
+		ws_set_error(WSANOTINITIALISED);
 		ws_call_leave(call, true);
-		return WSANOTINITIALISED;
+		return false;
 	}
-	return 0;
+	return true;
 }
 
 WS_EXPORT WSAEVENT WSAAPI WSACreateEvent(void)
@@ -56,12 +56,9 @@ WS_EXPORT WSAEVENT WSAAPI WSACreateEvent(void)
 	struct ws_event *ev;
 	struct ws_call call;
 	WSAEVENT h = NULL;
-	int err = begin(&call);
 
-	if (err) {
-		ws_set_error(err);
+	if (!begin(&call))
 		return WSA_INVALID_EVENT;
-	}
 	ev = calloc(1, sizeof(*ev));
 	if (ev) {
 		ws_lock();
@@ -80,12 +77,9 @@ WS_EXPORT BOOL WSAAPI WSACloseEvent(WSAEVENT hEvent)
 {
 	struct ws_event *ev;
 	struct ws_call call;
-	int err = begin(&call);
 
-	if (err) {
-		ws_set_error(err);
+	if (!begin(&call))
 		return FALSE;
-	}
 	ws_lock();
 	ev = ws_handle_del(hEvent, WS_HANDLE_EVENT);
 	if (ev)
@@ -102,12 +96,9 @@ static BOOL set_state(WSAEVENT h, bool signaled)
 {
 	struct ws_event *ev;
 	struct ws_call call;
-	int err = begin(&call);
 
-	if (err) {
-		ws_set_error(err);
+	if (!begin(&call))
 		return FALSE;
-	}
 	ws_lock();
 	ev = ws_handle_get(h, WS_HANDLE_EVENT);
 	if (ev) {
@@ -174,12 +165,10 @@ WS_EXPORT DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents,
 	bool expired = false;
 	struct ws_call call;
 	DWORD ret;
-	int err = begin(&call);
+	int err = 0;
 
-	if (err) {
-		ws_set_error(err);
+	if (!begin(&call))
 		return WSA_WAIT_FAILED;
-	}
 	if (!cEvents || cEvents > WSA_MAXIMUM_WAIT_EVENTS)
 		err = WSA_INVALID_PARAMETER;
 	else if (!ws_mem_readable(lphEvents, cEvents * sizeof(*lphEvents)))

@@ -76,6 +76,9 @@ struct ws_call {
 };
 int ws_call_enter(struct ws_call *call);
 void ws_call_leave(struct ws_call *call, bool failed);
+/* ws_call_enter(), setting the thread's last error if it fails: false
+ * then, and the caller returns its failure value. */
+bool ws_call_begin(struct ws_call *call);
 bool ws_call_suspend(void);
 void ws_call_resume(bool was);
 

@@ -314,6 +314,13 @@ static int ioctl_run(const struct ioctl_args *a)
 	return err;
 }
 
+/* The arguments both entry points share. */
+#define IOCTL_ARGS(s_, code_, in_, in_len_, out_, out_len_, bytes_, ov_,  \
+		   routine_)						   \
+	.s = (s_), .code = (code_), .in = (in_), .in_len = (in_len_),	   \
+	.out = (out_), .out_len = (out_len_), .bytes = (bytes_),	   \
+	.overlapped = (ov_), .routine = (routine_)
+
 WS_EXPORT int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode,
 			      LPVOID lpvInBuffer, DWORD cbInBuffer,
 			      LPVOID lpvOutBuffer, DWORD cbOutBuffer,
@@ -323,23 +330,15 @@ WS_EXPORT int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode,
 			      lpCompletionRoutine)
 {
 	struct ioctl_args a = {
-		.s = s,
-		.code = dwIoControlCode,
-		.in = lpvInBuffer,
-		.in_len = cbInBuffer,
-		.out = lpvOutBuffer,
-		.out_len = cbOutBuffer,
-		.bytes = lpcbBytesReturned,
-		.overlapped = lpOverlapped,
-		.routine = lpCompletionRoutine,
+		IOCTL_ARGS(s, dwIoControlCode, lpvInBuffer, cbInBuffer,
+			   lpvOutBuffer, cbOutBuffer, lpcbBytesReturned,
+			   lpOverlapped, lpCompletionRoutine),
 	};
 	struct ws_call call;
-	int err = ws_call_enter(&call);
+	int err;
 
-	if (err) {
-		ws_set_error(err);
+	if (!ws_call_begin(&call))
 		return SOCKET_ERROR;
-	}
 	err = ioctl_run(&a);
 	if (err)
 		ws_set_error(err);
@@ -357,15 +356,9 @@ WS_EXPORT int WSPAPI WSPIoctl(SOCKET s, DWORD dwIoControlCode,
 			      LPWSATHREADID lpThreadId, LPINT lpErrno)
 {
 	struct ioctl_args a = {
-		.s = s,
-		.code = dwIoControlCode,
-		.in = lpvInBuffer,
-		.in_len = cbInBuffer,
-		.out = lpvOutBuffer,
-		.out_len = cbOutBuffer,
-		.bytes = lpcbBytesReturned,
-		.overlapped = lpOverlapped,
-		.routine = lpCompletionRoutine,
+		IOCTL_ARGS(s, dwIoControlCode, lpvInBuffer, cbInBuffer,
+			   lpvOutBuffer, cbOutBuffer, lpcbBytesReturned,
+			   lpOverlapped, lpCompletionRoutine),
 		.thread_id = lpThreadId,
 		.spi = true,
 	};

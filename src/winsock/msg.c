@@ -338,13 +338,11 @@ INT WSAAPI ws_recvmsg(SOCKET s, LPWSAMSG lpMsg,
 		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
 {
 	struct ws_call call;
-	int err = ws_call_enter(&call);
+	int err = 0;
 
 	(void)lpCompletionRoutine;	/* only with lpOverlapped */
-	if (err) {
-		ws_set_error(err);
+	if (!ws_call_begin(&call))
 		return SOCKET_ERROR;
-	}
 	err = recv_msg(s, lpMsg, lpdwNumberOfBytesRecvd, lpOverlapped);
 	if (err)
 		ws_set_error(err);
@@ -454,13 +452,11 @@ WS_EXPORT int WSAAPI WSASendMsg(SOCKET Handle, LPWSAMSG lpMsg, DWORD dwFlags,
 				lpCompletionRoutine)
 {
 	struct ws_call call;
-	int err = ws_call_enter(&call);
+	int err = 0;
 
 	(void)lpCompletionRoutine;	/* only with lpOverlapped */
-	if (err) {
-		ws_set_error(err);
+	if (!ws_call_begin(&call))
 		return SOCKET_ERROR;
-	}
 	err = send_msg(Handle, lpMsg, dwFlags, lpNumberOfBytesSent,
 		       lpOverlapped);
 	if (err)

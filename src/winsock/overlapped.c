@@ -345,12 +345,10 @@ WS_EXPORT BOOL WSAAPI WSAGetOverlappedResult(SOCKET s,
 {
 	ULONG_PTR status, bytes;
 	struct ws_call call;
-	int err = ws_call_enter(&call);
+	int err = 0;
 
-	if (err) {
-		ws_set_error(err);
+	if (!ws_call_begin(&call))
 		return FALSE;
-	}
 	if (!ws_started())
 		err = WSANOTINITIALISED;
 	else if (s == INVALID_SOCKET)

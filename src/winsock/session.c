@@ -48,6 +48,15 @@ int ws_call_enter(struct ws_call *call)
 	return 0;
 }
 
+bool ws_call_begin(struct ws_call *call)
+{
+	int err = ws_call_enter(call);
+
+	if (err)
+		ws_set_error(err);
+	return !err;
+}
+
 void ws_call_leave(struct ws_call *call, bool failed)
 {
 	in_call = 0;
@@ -180,12 +189,10 @@ WS_EXPORT int WSAAPI WSACleanup(void)
 {
 	struct ws_engine *last = NULL;
 	struct ws_call call;
-	int err = ws_call_enter(&call);
+	int err = 0;
 
-	if (err) {
-		ws_set_error(err);
+	if (!ws_call_begin(&call))
 		return SOCKET_ERROR;
-	}
 	pthread_mutex_lock(&startup_lock);
 	if (!startup_count) {
 		err = WSANOTINITIALISED;
