@@ -81,7 +81,9 @@ EXAMPLE_LIB_OBJS := $(EXAMPLE_LIB_SRCS:examples/lib/%.c=$(BUILD)/obj/examples/%.
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-E2E_SRCS := $(wildcard tests/e2e/*.c)
+E2E_SRCS := $(wildcard tests/e2e/test_*.c)
+# what the end-to-end tests and the benchmarks share
+HARNESS_OBJ := $(BUILD)/obj/tests/harness.o
 E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 ifeq ($(WS_SRCS),)
@@ -172,9 +174,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_OBJS) $(EXAMPLE_LIB_OBJS) $(BUI
 		$(filter-out $(CLI_MAIN),$(CLI_OBJS)) $(EXAMPLE_LIB_OBJS) \
 		$(BUILD)/liblwfp.a -lcmocka $(LIBS_BPF) $(LIBS_JSON) -lpthread $(LDFLAGS)
 
-$(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(BUILD)/liblwfp.a $(WS_LIBS)
+$(HARNESS_OBJ): tests/e2e/harness.c tests/e2e/harness.h include/lwfp.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INC_tests) -c $< -o $@
+
+$(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/liblwfp.a $(WS_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -Iinclude/winsock -o $@ $< \
+		$(HARNESS_OBJ) \
 		$(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.a) $(BUILD)/liblwfp.a \
 		$(LIBS_BPF) -lpthread $(LDFLAGS)
 
@@ -198,13 +205,19 @@ deps:
 	./scripts/deps.sh
 
 # Benchmarks report ratios against a baseline measured in the same run.
-BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_OBJ := $(BUILD)/obj/bench/bench.o
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 # bench_scale fills the rule table through the control plane (admin.c).
 BENCH_CP_OBJS := $(BUILD)/obj/control/admin.o $(BUILD)/obj/control/classify.o
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/liblwfp.a $(BENCH_CP_OBJS)
+$(BENCH_OBJ): bench/bench.c bench/bench.h tests/e2e/harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -c $< -o $@
+
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/liblwfp.a $(BENCH_CP_OBJS) $(BENCH_OBJ) $(HARNESS_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -Ibench -o $@ $< $(BENCH_CP_OBJS) \
+		$(BENCH_OBJ) $(HARNESS_OBJ) \
 		$(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread -lm $(LDFLAGS)
 
 bench: deps all $(BENCH_BINS)

@@ -301,7 +301,7 @@ enum lwfp_role {
  * hands back, and `lwfp flows` lists flows from it where the kernel
  * refuses the flows iterator.
  */
-struct lwfp_sk {
+struct lwfp_hop {
 	struct lwfp_records rec;
 	__u64 hop_id;
 	__u64 start_ns;		/* CLOCK_BOOTTIME of the connect */
@@ -331,7 +331,7 @@ enum lwfp_hop_flags {
  * client, until the client socket closes or the flow is idle.
  */
 struct lwfp_udp_flow {
-	struct lwfp_sk hop;	/* role LWFP_ROLE_ACCEPTED */
+	struct lwfp_hop hop;	/* role LWFP_ROLE_ACCEPTED */
 	__u64 cookie;		/* socket cookie of the client socket */
 	__u64 last_ns;		/* boottime of its last datagram, either way */
 	__u64 datagrams;	/* client to service */
@@ -357,12 +357,12 @@ struct lwfp_udp_flow {
 struct lwfp_udp_answer {
 	struct lwfp_udp_key key;	/* the question, port filled in */
 	__u32 _pad;
-	struct lwfp_sk hop;
+	struct lwfp_hop hop;
 };
 
 /* What the flows iterator writes per socket. */
 struct lwfp_sk_dump {
-	struct lwfp_sk sk;
+	struct lwfp_hop sk;
 	__u32 state;		/* TCP state of the socket */
 	__u32 _pad;
 };

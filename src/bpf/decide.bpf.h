@@ -10,11 +10,11 @@
  * not), and the connect goes where that flow was going. The live map, not
  * the bytes handed back, says which services the flow went through.
  */
-static __always_inline struct lwfp_sk *
+static __always_inline struct lwfp_hop *
 records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
 	      const struct lwfp_endpoint *dst)
 {
-	struct lwfp_sk *live;
+	struct lwfp_hop *live;
 
 	if (rec->magic != LWFP_RECORDS_MAGIC ||
 	    rec->version != LWFP_RECORDS_VERSION) {
@@ -69,7 +69,7 @@ static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 
 /* Fill the client's hop: what the service will read from its accepted
  * socket. */
-static __always_inline void hop_fill(struct lwfp_sk *st,
+static __always_inline void hop_fill(struct lwfp_hop *st,
 				     const struct connect_info *ci,
 				     const struct lwfp_config *cfg,
 				     const struct lwfp_rule *r,
@@ -187,11 +187,11 @@ static __always_inline const struct lwfp_service *
 lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, bool *refuse)
 {
 	struct connect_info *ci = &w->ci;
-	struct lwfp_sk *live = NULL;
+	struct lwfp_hop *live = NULL;
 	const struct lwfp_service *svc;
 	const struct lwfp_config *cfg;
 	const struct lwfp_rule *r;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 	__u64 flow_id = 0, pid_tgid, uid_gid;
 	__u32 zero = 0, slot, key;
 	int idx = PICK_NONE;

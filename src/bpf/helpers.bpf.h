@@ -17,9 +17,9 @@ static __always_inline __u64 rand64(void)
 }
 
 /* A redirected client socket's hop. */
-static __always_inline struct lwfp_sk *client_hop(struct bpf_sock *sk)
+static __always_inline struct lwfp_hop *client_hop(struct bpf_sock *sk)
 {
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 
 	if (!sk)
 		return NULL;

@@ -200,7 +200,7 @@ SEC("cgroup_skb/egress")
 int lwfp_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 
 	if (!sk)
 		return 1;
@@ -225,7 +225,7 @@ int lwfp_sock_release(struct bpf_sock *sk)
 SEC("cgroup/getpeername4")
 int lwfp_getpeername4(struct bpf_sock_addr *ctx)
 {
-	struct lwfp_sk *st = client_hop(ctx->sk);
+	struct lwfp_hop *st = client_hop(ctx->sk);
 	__u32 ip4;
 
 	if (!st || st->orig.family != AF_INET)
@@ -239,7 +239,7 @@ int lwfp_getpeername4(struct bpf_sock_addr *ctx)
 SEC("cgroup/getpeername6")
 int lwfp_getpeername6(struct bpf_sock_addr *ctx)
 {
-	struct lwfp_sk *st = client_hop(ctx->sk);
+	struct lwfp_hop *st = client_hop(ctx->sk);
 	__u32 w[4];
 
 	if (!st || st->orig.family != AF_INET6)
@@ -256,7 +256,7 @@ int lwfp_getpeername6(struct bpf_sock_addr *ctx)
 /* Client: publish the hop and ask to write the hand-off option. */
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
-	struct lwfp_sk *st = client_hop(skops->sk);
+	struct lwfp_hop *st = client_hop(skops->sk);
 
 	if (!st)
 		return;
@@ -281,7 +281,7 @@ static __always_inline void on_write_opt(struct bpf_sock_ops *skops,
 		.len = LWFP_TCPOPT_LEN,
 		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
 	};
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 
 	if (skops->skb_tcp_flags & TCPHDR_SYN)
 		return;
@@ -315,7 +315,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		.len = 4,	/* search by kind and 2-byte ExID */
 		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
 	};
-	struct lwfp_sk *hop, *st;
+	struct lwfp_hop *hop, *st;
 	struct bpf_sock *sk;
 	__u64 hop_id;
 
@@ -353,7 +353,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 
 	if (skops->args[1] != BPF_TCP_CLOSE || !sk)
 		return;
@@ -403,7 +403,7 @@ SEC("cgroup/getsockopt")
 int lwfp_getsockopt(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 	bool v4;
 
 	if (ctx->optname != SO_ORIGINAL_DST ||
@@ -474,7 +474,7 @@ SEC("iter/bpf_sk_storage_map")
 int lwfp_flows(struct bpf_iter__bpf_sk_storage_map *ctx)
 {
 	struct sock *sk = ctx->sk;
-	struct lwfp_sk *v = ctx->value;
+	struct lwfp_hop *v = ctx->value;
 	struct lwfp_sk_dump d = {};
 
 	if (!sk || !v)

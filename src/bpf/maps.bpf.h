@@ -8,7 +8,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct lwfp_sk);
+	__type(value, struct lwfp_hop);
 } lwfp_sk SEC(".maps");
 
 /* Client hops waiting for the service side to accept them, by hop id. */
@@ -16,7 +16,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LWFP_PENDING_MAX);
 	__type(key, __u64);
-	__type(value, struct lwfp_sk);
+	__type(value, struct lwfp_hop);
 } lwfp_pending SEC(".maps");
 
 /* Records handed out on accepted sockets that are still open, by token:
@@ -26,7 +26,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, LWFP_LIVE_MAX);
 	__type(key, __u64);
-	__type(value, struct lwfp_sk);
+	__type(value, struct lwfp_hop);
 } lwfp_live SEC(".maps");
 
 struct {

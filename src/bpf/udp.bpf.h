@@ -9,9 +9,9 @@
 #ifndef LWFP_UDP_BPF_H
 #define LWFP_UDP_BPF_H
 
-static __always_inline struct lwfp_sk *udp_client(struct bpf_sock *sk)
+static __always_inline struct lwfp_hop *udp_client(struct bpf_sock *sk)
 {
-	struct lwfp_sk *st = client_hop(sk);
+	struct lwfp_hop *st = client_hop(sk);
 
 	return st && st->orig.proto == IPPROTO_UDP ? st : NULL;
 }
@@ -19,7 +19,7 @@ static __always_inline struct lwfp_sk *udp_client(struct bpf_sock *sk)
 /* The address a client socket of this family was sent to for a service,
  * v4-mapped if IPv4, or NULL if the slot changed hands since. */
 static __always_inline const struct lwfp_service *
-hop_service(const struct lwfp_sk *st, __u8 *addr)
+hop_service(const struct lwfp_hop *st, __u8 *addr)
 {
 	__u32 slot = st->service;
 	const struct lwfp_service *svc;
@@ -53,7 +53,7 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 	const struct lwfp_service *svc;
 	const struct lwfp_config *cfg;
 	struct lwfp_udp_sk *u;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 	__u8 addr[16];
 	__u32 zero = 0;
 
@@ -106,7 +106,7 @@ static __always_inline void udp_decided(struct bpf_sock_addr *ctx,
 {
 	const struct lwfp_config *cfg;
 	struct lwfp_udp_sk *u;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 	__u32 zero = 0;
 
 	if (!svc) {
@@ -254,7 +254,7 @@ static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
  */
 static __always_inline void udp_flow_start(struct __sk_buff *skb,
 					   struct bpf_sock *sk,
-					   struct lwfp_sk *st,
+					   struct lwfp_hop *st,
 					   const struct lwfp_udp_key *key,
 					   const __u8 *dst, __u64 now)
 {
@@ -301,7 +301,7 @@ out:
 /* A datagram of a redirected client socket leaves: if it goes to its
  * service, it starts the flow or keeps it alive. */
 static __always_inline void udp_egress(struct __sk_buff *skb,
-				       struct bpf_sock *sk, struct lwfp_sk *st)
+				       struct bpf_sock *sk, struct lwfp_hop *st)
 {
 	struct lwfp_udp_key key = {};
 	const struct lwfp_service *svc;
@@ -338,7 +338,7 @@ static __always_inline bool udp_reply_from_service(struct bpf_sock_addr *ctx,
 	const struct lwfp_service *svc;
 	struct lwfp_udp_flow *f;
 	struct lwfp_udp_sk *u;
-	struct lwfp_sk *st;
+	struct lwfp_hop *st;
 	__u8 svc_addr[16];
 
 	st = udp_client(ctx->sk);

@@ -99,7 +99,7 @@ static int by_token(const void *pa, const void *pb)
 
 /* A UDP client socket's state: its live flow, if any (uf sorted by
  * token). */
-static void udp_state(const struct lwfp_sk *sk, const struct lwfp_udp_flow *uf,
+static void udp_state(const struct lwfp_hop *sk, const struct lwfp_udp_flow *uf,
 		      size_t nuf, char *out, size_t len)
 {
 	struct lwfp_udp_flow want = { .hop.rec.token = sk->rec.token };

@@ -714,7 +714,7 @@ static int hops_dump(int fd, enum lwfp_role role, __u32 state,
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	const __u32 chunk = 1024;
 	__u64 keys[1024];
-	struct lwfp_sk *hops = malloc(chunk * sizeof(*hops));
+	struct lwfp_hop *hops = malloc(chunk * sizeof(*hops));
 	__u32 batch, count;
 	size_t seen = 0;
 	void *in = NULL;

@@ -57,7 +57,7 @@ static __u64 boottime_to_realtime(__u64 boot_ns)
 	       (rt.tv_nsec - bt.tv_nsec);
 }
 
-int hop_context(struct lwfp *e, const struct lwfp_sk *st, void *buf,
+int hop_context(struct lwfp *e, const struct lwfp_hop *st, void *buf,
 		size_t *len)
 {
 	unsigned char blob[LWFP_CTX_MAX_LEN], rule_ctx[LWFP_RULE_CTX_MAX];

@@ -16,7 +16,7 @@ int copy_out(const void *src, size_t n, void *buf, size_t *len);
 void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
 			  struct sockaddr_storage *ss, socklen_t *len);
 /* The redirect context of a hop, encoded into buf (see copy_out). */
-int hop_context(struct lwfp *e, const struct lwfp_sk *st, void *buf,
+int hop_context(struct lwfp *e, const struct lwfp_hop *st, void *buf,
 		size_t *len);
 
 #endif /* LWFP_HOP_H */

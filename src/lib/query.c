@@ -2,7 +2,7 @@
 /*
  * The per-socket calls a redirect service makes: query records and context
  * on the socket it accepted, set records on the socket it connects out.
- * A hop (struct lwfp_sk) becomes records, context or an address here.
+ * A hop (struct lwfp_hop) becomes records, context or an address here.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -52,7 +52,7 @@ static int why_no_state(int fd, int lookup_errno, int *type)
 
 /* The hop of a socket a service accepted; for a UDP socket the service
  * connected to one client, the hop of the flow from that client. */
-static int accepted_hop(struct lwfp *e, int fd, struct lwfp_sk *st)
+static int accepted_hop(struct lwfp *e, int fd, struct lwfp_hop *st)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
@@ -78,7 +78,7 @@ static int accepted_hop(struct lwfp *e, int fd, struct lwfp_sk *st)
 LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 				   size_t *len)
 {
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	int err = len ? accepted_hop(e, fd, &st) : -EINVAL;
 
 	if (err)
@@ -89,7 +89,7 @@ LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 				   size_t *len)
 {
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	int err;
 
 	if (!len)
@@ -106,7 +106,7 @@ LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
 					struct sockaddr_storage *dst,
 					socklen_t *len)
 {
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	int err;
 
 	if (!dst || !len)
@@ -149,7 +149,7 @@ static int check_settable(int fd)
 LWFP_EXPORT int lwfp_set_records(struct lwfp *e, int fd, const void *records,
 				 size_t len)
 {
-	struct lwfp_sk st = { .role = LWFP_ROLE_RECORDS };
+	struct lwfp_hop st = { .role = LWFP_ROLE_RECORDS };
 	int err;
 
 	if (fd < 0)

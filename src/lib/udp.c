@@ -73,7 +73,7 @@ static bool peer_key(const struct sockaddr *peer, socklen_t peerlen,
  * checks the answer is for its own question, and asks again if not.
  */
 int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
-	    socklen_t peerlen, struct lwfp_sk *st)
+	    socklen_t peerlen, struct lwfp_hop *st)
 {
 	struct lwfp_udp_answer ans;
 	struct lwfp_udp_key key;
@@ -98,7 +98,7 @@ int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 }
 
 static int peer_hop(struct lwfp **e, int fd, const struct sockaddr *peer,
-		    socklen_t peerlen, struct lwfp_sk *st)
+		    socklen_t peerlen, struct lwfp_hop *st)
 {
 	int err = engine_resolve(e);
 
@@ -110,7 +110,7 @@ LWFP_EXPORT int lwfp_query_udp_records(struct lwfp *e, int fd,
 				       socklen_t peerlen, void *buf,
 				       size_t *len)
 {
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	int err = len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
 
 	return err ? err : copy_out(&st.rec, sizeof(st.rec), buf, len);
@@ -121,7 +121,7 @@ LWFP_EXPORT int lwfp_query_udp_context(struct lwfp *e, int fd,
 				       socklen_t peerlen, void *buf,
 				       size_t *len)
 {
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	int err = len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
 
 	return err ? err : hop_context(e, &st, buf, len);
@@ -133,7 +133,7 @@ LWFP_EXPORT int lwfp_query_udp_original_dst(struct lwfp *e, int fd,
 					    struct sockaddr_storage *dst,
 					    socklen_t *len)
 {
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	int err = dst && len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
 
 	if (!err)
@@ -208,7 +208,7 @@ LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
 	unsigned char ctx[LWFP_CTX_MAX_LEN];
 	size_t cap, ctx_len = sizeof(ctx);
 	socklen_t namecap;
-	struct lwfp_sk st;
+	struct lwfp_hop st;
 	ssize_t n;
 	bool fits, seen;
 	int err, level;

@@ -11,6 +11,6 @@ struct lwfp;
 
 /* The hop of the UDP flow from peer to fd's port: -ENODATA if none. */
 int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
-	    socklen_t peerlen, struct lwfp_sk *st);
+	    socklen_t peerlen, struct lwfp_hop *st);
 
 #endif /* LWFP_UDP_H */
