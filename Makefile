@@ -178,10 +178,16 @@ $(HARNESS_OBJ): tests/e2e/harness.c tests/e2e/harness.h include/lwfp.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INC_tests) -c $< -o $@
 
+# A test split by topic keeps its parts in tests/e2e/NAME/ (test_NAME.c
+# holds its table): they are built into it.
+test_parts = $(wildcard tests/e2e/$(patsubst test_%,%,$(1))/*.c)
+$(BUILD)/tests/test_winsock: $(wildcard tests/e2e/winsock/*)
+
 $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/liblwfp.a $(WS_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -Iinclude/winsock -o $@ $< \
-		$(HARNESS_OBJ) \
+	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -Iinclude/winsock \
+		-Itests/e2e/$(patsubst test_%,%,$*) -o $@ $< \
+		$(call test_parts,$*) $(HARNESS_OBJ) \
 		$(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.a) $(BUILD)/liblwfp.a \
 		$(LIBS_BPF) -lpthread $(LDFLAGS)
 

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/* The Winsock examples as the redirect services of real clients, TCP and UDP. */
+#include "ws_test.h"
+
+/* ---- the example, as the redirect service of a real client ------------ */
+
+/* A line from fd within ms, or false. */
+bool read_line(int fd, char *buf, size_t len, int ms)
+{
+	size_t have = 0;
+
+	while (have + 1 < len) {
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+		fd_set rd;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (select(fd + 1, &rd, NULL, NULL, &tv) != 1 ||
+		    read(fd, buf + have, 1) != 1)
+			break;
+		if (buf[have] == '\n') {
+			buf[have] = '\0';
+			return true;
+		}
+		have++;
+	}
+	buf[have] = '\0';
+	return false;
+}
+
+void test_winsock_proxy(void)
+{
+	char proxy[PATH_MAX], line[512], listen[32], dport[8], want[128];
+	uint16_t orig_port, proxy_port = 0;
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .comm = "ws-client",
+			    .send = "ping", .expect = "pong:ping",
+			    .check_peer = true };
+	int origin = listen_on("127.0.0.1", &orig_port), p[2], o, rc;
+	const char *slash = strrchr(env.lwfp, '/');
+	pid_t pid, cpid;
+	char got[16];
+	ssize_t n;
+
+	snprintf(proxy, sizeof(proxy), "%.*s/examples/winsock-proxy",
+		 slash ? (int)(slash - env.lwfp) : 1, slash ? env.lwfp : ".");
+	REQUIRE_OR(no_proxy, access(proxy, X_OK) == 0, "%s missing", proxy);
+	REQUIRE_OR(no_proxy, pipe(p) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		setenv(LWFP_PIN_DIR_ENV, env.pin_dir, 1);
+		execl(proxy, "winsock-proxy", "127.0.0.1", "0", "1", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
+	      sscanf(line, "winsock-proxy: listening on 127.0.0.1:%hu",
+		     &proxy_port) == 1, "proxy ready: %s", line);
+	if (!proxy_port) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p[0]);
+		close(origin);
+		return;
+	}
+	/* not exempt: only the records keep its own connect from looping */
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", proxy_port);
+	snprintf(dport, sizeof(dport), "%u", orig_port);
+	CHECK(!lwfp_run("service", "add", "wproxy", "--listen", listen, NULL),
+	      "service add");
+	CHECK(!lwfp_run("rule", "add", "--service", "wproxy", "--dst",
+			"127.0.0.1/32", "--dport", dport, "--context",
+			rule_ctx, NULL), "rule add");
+
+	c.port = orig_port;
+	cpid = client_start(&c);
+	o = accept_timeout(origin, 10000);
+	CHECK(o >= 0, "the proxy reached the origin");
+	if (o >= 0) {
+		n = read(o, got, sizeof(got) - 1);
+		got[n > 0 ? n : 0] = '\0';
+		CHECK(!strcmp(got, "ping"), "origin got %s", got);
+		CHECK(write(o, "pong:ping", 9) == 9, "origin reply");
+		close(o);
+	}
+	rc = client_wait(cpid);
+	CHECK(rc == 0, "client exit %d", rc);
+	CHECK(read_line(p[0], line, sizeof(line), 10000), "flow line");
+	printf("# %s\n", line);
+	snprintf(want, sizeof(want), "flow 1: pid %d comm ws-client uid 0 -> "
+		 "127.0.0.1:%u service wproxy", cpid, orig_port);
+	CHECK(strstr(line, want), "flow line names the client and "
+	      "destination: %s", line);
+	CHECK(strstr(line, " 40 bytes of records") &&
+	      strstr(line, "4 bytes up, 9 bytes down"),
+	      "records and bytes both ways: %s", line);
+	if (waitpid(pid, &rc, 0) == pid)
+		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+		      "proxy exit %#x", rc);
+	close(p[0]);
+no_proxy:
+	close(origin);
+}
+
+/* ---- the UDP example, as the redirect service of a real client -------- */
+
+/* A client in "app": "one", then "two" to dst, each echoed back to it
+ * from dst. */
+void echo_client_main(const struct sockaddr_storage *dst,
+			     socklen_t dst_len)
+{
+	static const char *const msgs[] = { "one", "two" };
+	struct sockaddr_storage src;
+	socklen_t slen;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	cg_enter("app");
+	prctl(PR_SET_NAME, "ws-udp-echo");
+	fd = socket(dst->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		_exit(CL_SETUP);
+	for (size_t i = 0; i < ARRAY_SIZE(msgs); i++) {
+		if (sendto(fd, msgs[i], strlen(msgs[i]), 0,
+			   (const struct sockaddr *)dst, dst_len) < 0)
+			_exit(CL_IO);
+		/* if the test dies, the client must not wait forever */
+		if (!readable_in(fd, 20000))
+			_exit(CL_IO);
+		slen = sizeof(src);
+		n = recvfrom(fd, buf, sizeof(buf) - 1, 0,
+			     (struct sockaddr *)&src, &slen);
+		if (n < 0)
+			_exit(CL_IO);
+		buf[n] = '\0';
+		if (strcmp(buf, msgs[i]))
+			_exit(CL_REPLY);
+		if (strcmp(addr_str(&src), addr_str(dst)))
+			_exit(CL_PEER);
+	}
+	_exit(CL_OK);
+}
+
+/*
+ * build/examples/winsock-udp-proxy (exempt by --pid) between a client and
+ * an echo at 127.0.0.2: the echoes reach the client from 127.0.0.2, the
+ * origin sees the proxy's outbound socket, and the proxy logs the flow
+ * from its context, then its end (idle after 1 s) with the bytes.
+ */
+void test_winsock_udp_proxy(void)
+{
+	char proxy[PATH_MAX], line[512], listen[32], dport[8], pid_s[16];
+	char want[160], echo[64];
+	struct sockaddr_storage orig, src[2], direct;
+	socklen_t orig_len, len;
+	uint16_t orig_port, proxy_port = 0, client_port = 0, via_port = 0;
+	const char *slash = strrchr(env.lwfp, '/'), *via;
+	int origin, p[2] = { -1, -1 }, d = -1, rc;
+	pid_t pid = -1, cpid = -1, client_pid = 0;
+	ssize_t n;
+
+	origin = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	orig_len = make_addr(&orig, "127.0.0.2", 0);
+	REQUIRE_OR(out, origin >= 0 &&
+		   !bind(origin, (struct sockaddr *)&orig, orig_len),
+		   "origin at 127.0.0.2: %s", strerror(errno));
+	len = sizeof(orig);
+	getsockname(origin, (struct sockaddr *)&orig, &len);
+	orig_port = addr_port(&orig);
+
+	snprintf(proxy, sizeof(proxy), "%.*s/examples/winsock-udp-proxy",
+		 slash ? (int)(slash - env.lwfp) : 1, slash ? env.lwfp : ".");
+	REQUIRE_OR(out, access(proxy, X_OK) == 0, "%s missing", proxy);
+	REQUIRE_OR(out, pipe(p) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		setenv(LWFP_PIN_DIR_ENV, env.pin_dir, 1);
+		/* one flow, ended after 1 s idle */
+		execl(proxy, "winsock-udp-proxy", "127.0.0.1", "0", "1", "1",
+		      NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	p[1] = -1;
+	REQUIRE_OR(out, pid > 0, "fork");
+	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
+	      sscanf(line, "winsock-udp-proxy: listening on 127.0.0.1:%hu",
+		     &proxy_port) == 1, "proxy ready: %s", line);
+	if (!proxy_port)
+		goto out;
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", proxy_port);
+	snprintf(dport, sizeof(dport), "%u", orig_port);
+	snprintf(pid_s, sizeof(pid_s), "%d", pid);
+	REQUIRE_OR(out, !lwfp_run("service", "add", "wudp", "--listen",
+				  listen, "--proto", "udp", "--pid", pid_s,
+				  NULL), "service add");
+	REQUIRE_OR(out, !lwfp_run("rule", "add", "--service", "wudp",
+				  "--proto", "udp", "--dst", "127.0.0.2/32",
+				  "--dport", dport, "--context", rule_ctx,
+				  NULL), "rule add");
+
+	/* a datagram sent to the proxy directly is no flow: dropped */
+	d = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	make_addr(&direct, "127.0.0.1", proxy_port);
+	CHECK(d >= 0 && sendto(d, "direct", 6, 0, (struct sockaddr *)&direct,
+			       sizeof(struct sockaddr_in)) == 6, "direct send");
+	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
+	      strstr(line, ": not a redirected flow, 6 bytes dropped"),
+	      "direct datagram dropped: %s", line);
+
+	cpid = fork();
+	if (cpid == 0)
+		echo_client_main(&orig, orig_len);
+	REQUIRE_OR(out, cpid > 0, "fork");
+	client_pid = cpid;
+
+	/* the origin echoes each datagram to where it came from */
+	for (int i = 0; i < 2; i++) {
+		len = sizeof(src[i]);
+		n = -1;
+		if (readable_in(origin, 10000))
+			n = recvfrom(origin, echo, sizeof(echo) - 1, 0,
+				     (struct sockaddr *)&src[i], &len);
+		REQUIRE_OR(out, n > 0, "datagram %d reached the origin",
+			   i + 1);
+		echo[n] = '\0';
+		CHECK(!strcmp(echo, i ? "two" : "one"), "origin got %s",
+		      echo);
+		CHECK(sendto(origin, echo, n, 0, (struct sockaddr *)&src[i],
+			     len) == n, "echo %d", i + 1);
+	}
+	rc = client_wait(cpid);
+	cpid = -1;
+	CHECK(rc == 0, "client exit %d (echoes from 127.0.0.2:%u)", rc,
+	      orig_port);
+
+	/* the new flow, from the context the first datagram came with */
+	CHECK(read_line(p[0], line, sizeof(line), 10000), "flow line");
+	printf("# %s\n", line);
+	CHECK(sscanf(line, "winsock-udp-proxy: flow 1: 127.0.0.1:%hu -> ",
+		     &client_port) == 1, "flow 1, its client: %s", line);
+	snprintf(want, sizeof(want), " -> 127.0.0.2:%u pid %d comm "
+		 "ws-udp-echo uid 0 service wudp rule ", orig_port,
+		 client_pid);
+	CHECK(strstr(line, want), "the destination and the client process "
+	      "from the context: %s", line);
+	CHECK(strstr(line, ", 40 bytes of records, ") &&
+	      strstr(line, "first datagram 3 bytes"), "records: %s", line);
+	via = strstr(line, ", via port ");
+	CHECK(via && sscanf(via, ", via port %hu", &via_port) == 1 &&
+	      via_port != proxy_port, "the outbound socket: %s", line);
+	/* the origin heard the outbound socket, not the service port */
+	for (int i = 0; i < 2; i++)
+		CHECK(src[i].ss_family == AF_INET &&
+		      ((struct sockaddr_in *)&src[i])->sin_addr.s_addr ==
+		      htonl(INADDR_LOOPBACK) &&
+		      addr_port(&src[i]) == via_port &&
+		      addr_port(&src[i]) != proxy_port,
+		      "datagram %d came from %s, via port %u, service "
+		      "port %u", i + 1, addr_str(&src[i]), via_port,
+		      proxy_port);
+
+	/* idle for 1 s: the flow ends with its bytes, the proxy exits */
+	CHECK(read_line(p[0], line, sizeof(line), 10000), "end line");
+	printf("# %s\n", line);
+	snprintf(want, sizeof(want), "winsock-udp-proxy: flow 1 ended (idle): "
+		 "127.0.0.1:%u -> 127.0.0.2:%u, 6 bytes up, 6 bytes down",
+		 client_port, orig_port);
+	CHECK(!strcmp(line, want), "end line: %s, want %s", line, want);
+	for (int ms = 0; ms < 10000 && pid > 0; ms += 10) {
+		if (waitpid(pid, &rc, WNOHANG) == pid)
+			pid = -1;
+		else
+			usleep(10000);
+	}
+	CHECK(pid < 0 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	      "proxy exit %#x", pid < 0 ? rc : -1);
+out:
+	if (cpid > 0) {
+		kill(cpid, SIGKILL);
+		waitpid(cpid, NULL, 0);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (d >= 0)
+		close(d);
+	if (origin >= 0)
+		close(origin);
+}
