@@ -53,6 +53,24 @@ struct lwfp_endpoint {
 	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
+/* Is a 16-byte address IPv4-mapped (::ffff:a.b.c.d)? */
+static inline int lwfp_is_v4_mapped(const __u8 *a)
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return 0;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
+/* Store 4 bytes of IPv4 address as IPv4-mapped into a[16]. */
+static inline void lwfp_v4_map(__u8 *a, const void *ip4)
+{
+	for (int i = 0; i < 10; i++)
+		a[i] = 0;
+	a[10] = a[11] = 0xff;
+	__builtin_memcpy(a + 12, ip4, 4);
+}
+
 /* services map: array of LWFP_MAX_SERVICES, indexed by slot */
 enum lwfp_service_flags {
 	LWFP_SVC_IN_USE = 1 << 0,

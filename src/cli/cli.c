@@ -128,10 +128,9 @@ void cli_json_print(struct json_object *obj)
 void format_endpoint(const __u8 addr[16], __u16 port_be, bool v6_socket,
 		     char *out, size_t outlen)
 {
-	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char host[INET6_ADDRSTRLEN];
 
-	if (!v6_socket && !memcmp(addr, v4_mapped, 12)) {
+	if (!v6_socket && lwfp_is_v4_mapped(addr)) {
 		inet_ntop(AF_INET, addr + 12, host, sizeof(host));
 		snprintf(out, outlen, "%s:%u", host, ntohs(port_be));
 	} else {

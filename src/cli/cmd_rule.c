@@ -228,10 +228,9 @@ static int rule_del(struct cli *cli, int argc, char **argv)
 
 static void format_dst(const struct lwfp_rule *r, char *out, size_t len)
 {
-	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char host[INET6_ADDRSTRLEN];
 
-	if (r->prefix_len >= 96 && !memcmp(r->dst, v4_mapped, 12)) {
+	if (r->prefix_len >= 96 && lwfp_is_v4_mapped(r->dst)) {
 		inet_ntop(AF_INET, r->dst + 12, host, sizeof(host));
 		snprintf(out, len, "%s/%u", host, r->prefix_len - 96);
 	} else {

@@ -232,11 +232,8 @@ static int cidr_prefix_len(const char *s, const char *slash, unsigned int max,
 
 int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 {
-	static const uint8_t v4mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
 	char host[INET6_ADDRSTRLEN], sugg[INET6_ADDRSTRLEN];
-	uint8_t addr[16], mask[16], net[16];
+	uint8_t addr[16], mask[16], net[16], v4[4];
 	const char *slash;
 	size_t hlen;
 	uint64_t plen;
@@ -269,8 +266,10 @@ int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 		return fail(-EINVAL, err, errlen,
 			    "bad network '%s': '%s' is not an IPv4 or IPv6 address",
 			    quote(s).s, quote_n(s, hlen).s);
-	if (family == AF_INET)
-		memcpy(addr, v4mapped, sizeof(v4mapped));
+	if (family == AF_INET) {
+		memcpy(v4, addr + 12, 4);
+		lwfp_v4_map(addr, v4);
+	}
 
 	ret = cidr_prefix_len(s, slash, max, &plen, err, errlen);
 	if (ret)

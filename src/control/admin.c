@@ -105,6 +105,17 @@ static int config_write(struct admin *a, const struct lwfp_config *cfg)
 									: 0;
 }
 
+int admin_set_udp_idle(struct admin *a, __u32 seconds)
+{
+	struct lwfp_config cfg;
+	int ret = admin_config(a, &cfg);
+
+	if (ret)
+		return ret;
+	cfg.udp_idle_s = seconds;
+	return config_write(a, &cfg);
+}
+
 int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -163,14 +174,13 @@ int admin_service_find(struct admin *a, const char *name, __u32 *slot,
 int service_set_listen(struct lwfp_service *svc,
 		       const struct sockaddr_storage *ss)
 {
-	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 	const struct sockaddr_in6 *sin6 = (const void *)ss;
 	const struct sockaddr_in *sin = (const void *)ss;
 	__u8 v4[4];
 
 	svc->flags &= ~(LWFP_SVC_HAS_V4 | LWFP_SVC_HAS_V6);
 	if (ss->ss_family == AF_INET6 &&
-	    !memcmp(&sin6->sin6_addr, v4_mapped, 12)) {
+	    lwfp_is_v4_mapped(sin6->sin6_addr.s6_addr)) {
 		memcpy(v4, &sin6->sin6_addr.s6_addr[12], 4);
 	} else if (ss->ss_family == AF_INET6) {
 		svc->port_be = sin6->sin6_port;
@@ -191,13 +201,11 @@ int service_set_listen(struct lwfp_service *svc,
 	}
 	svc->port_be = ss->ss_family == AF_INET ? sin->sin_port
 						: sin6->sin6_port;
-	memcpy(svc->listen, v4_mapped, 12);
-	memcpy(&svc->listen[12], v4, 4);
+	lwfp_v4_map(svc->listen, v4);
 	if (!memcmp(v4, "\0\0\0\0", 4))
 		inet_pton(AF_INET, "127.0.0.1", v4);
 	memcpy(svc->addr4, v4, 4);
-	memcpy(svc->addr6, v4_mapped, 12);
-	memcpy(&svc->addr6[12], v4, 4);
+	lwfp_v4_map(svc->addr6, v4);
 	svc->flags |= LWFP_SVC_HAS_V4 | LWFP_SVC_HAS_V6;
 	return 0;
 }

@@ -21,6 +21,7 @@ int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen);
 void admin_close(struct admin *a);
 
 int admin_config(struct admin *a, struct lwfp_config *cfg);
+int admin_set_udp_idle(struct admin *a, __u32 seconds);
 int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX]);
 
 /* All slots, in use or not. */

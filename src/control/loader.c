@@ -21,6 +21,7 @@
 #include "lwfp.skel.h"
 #include "pin.h"
 #include "loader.h"
+#include "admin.h"
 #include "pins.h"
 #include "util.h"
 
@@ -531,26 +532,22 @@ static int grant_group(const char *pin_dir, int gid)
 static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
 			size_t errlen)
 {
-	struct lwfp_config cfg;
-	__u32 zero = 0;
-	int fd = pin_open(pin_dir, PIN_CONFIG), ret = 0;
+	struct admin a;
+	int ret = admin_open(pin_dir, &a, err, errlen);
 
-	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg))
-		ret = fd < 0 ? fd : -errno;
-	if (!ret) {
-		cfg.udp_idle_s = udp_idle_s;
-		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_EXIST))
-			ret = -errno;
-	}
-	if (fd >= 0)
-		close(fd);
+	if (ret)
+		return ret;
+	ret = admin_set_udp_idle(&a, udp_idle_s);
+	admin_close(&a);
 	if (ret)
 		snprintf(err, errlen, "cannot set the UDP idle timeout: %s",
 			 strerror(-ret));
 	return ret;
 }
 
-/* An engine is loaded there already: upgrade it, if it is on this cgroup. */
+/* An engine is loaded there already: upgrade it, if it is on this cgroup.
+ * Its config is read directly, not through admin_open(): an engine of an
+ * older version lacks maps this one has. */
 static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 			   __u32 udp_idle_s, char *notice, size_t nlen,
 			   char *err, size_t errlen)

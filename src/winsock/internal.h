@@ -5,13 +5,14 @@
  *
  *   sync.c       the process-wide lock and condition every wait uses
  *   errors.c     the per-thread last error, errno <-> WSA codes
- *   session.c    WSAStartup/WSACleanup, the engine, re-entrancy guard
+ *   call.c       the "inside a call" mark (WSAEINPROGRESS), errno kept
+ *   session.c    WSAStartup/WSACleanup and the session's engine
  *   memcheck.c   is a user pointer valid memory (WSAEFAULT)
  *   handles.c    HANDLE values for events and threads
  *   events.c     WSAEVENT objects, WSAWaitForMultipleEvents
  *   apc.c        per-thread completion-routine queues, SleepEx, WPU*
  *   sockets.c    WSASocket, closesocket, per-socket attributes
- *   ioctl.c      WSAIoctl/WSPIoctl: checks and the control codes
+ *   ioctl.c      WSAIoctl/WSPIoctl: checks, the table of control codes
  *   msg.c        setsockopt (the WFP options), WSARecvMsg, WSASendMsg
  *   overlapped.c pending operations, the worker, WSAGetOverlappedResult
  */
@@ -60,10 +61,7 @@ int ws_from_errno(int err);
 /* A negative errno from liblwfp as the Winsock error of the ioctl. */
 int ws_from_lwfp(int err);
 
-/* ---- session.c */
-
-/* Between a WSAStartup and its WSACleanup. */
-bool ws_started(void);
+/* ---- call.c */
 
 /*
  * Each API call marks the thread busy for its duration: a call made on a
@@ -81,6 +79,11 @@ void ws_call_leave(struct ws_call *call, bool failed);
 bool ws_call_begin(struct ws_call *call);
 bool ws_call_suspend(void);
 void ws_call_resume(bool was);
+
+/* ---- session.c */
+
+/* Between a WSAStartup and its WSACleanup. */
+bool ws_started(void);
 
 /* The engine, opened on first use within a WSAStartup session. */
 struct ws_engine;

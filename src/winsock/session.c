@@ -6,7 +6,6 @@
  * that runs several sessions sees an engine loaded or reloaded between
  * them. A failed open is retried on the next call: the engine may come.
  *
- * Also here: the per-thread "inside a call" mark behind WSAEINPROGRESS.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,49 +31,9 @@ static int startup_count;		/* under startup_lock */
 static struct ws_engine *engine;	/* under startup_lock */
 static int started;			/* atomic mirror of startup_count > 0 */
 
-static WS_TLS volatile sig_atomic_t in_call;
-
 bool ws_started(void)
 {
 	return __atomic_load_n(&started, __ATOMIC_ACQUIRE);
-}
-
-int ws_call_enter(struct ws_call *call)
-{
-	call->saved_errno = errno;
-	if (in_call)
-		return WSAEINPROGRESS;
-	in_call = 1;
-	return 0;
-}
-
-bool ws_call_begin(struct ws_call *call)
-{
-	int err = ws_call_enter(call);
-
-	if (err)
-		ws_set_error(err);
-	return !err;
-}
-
-void ws_call_leave(struct ws_call *call, bool failed)
-{
-	in_call = 0;
-	if (!failed)
-		errno = call->saved_errno;
-}
-
-bool ws_call_suspend(void)
-{
-	bool was = in_call;
-
-	in_call = 0;
-	return was;
-}
-
-void ws_call_resume(bool was)
-{
-	in_call = was;
 }
 
 int ws_engine_get(struct ws_engine **out)
