@@ -82,6 +82,9 @@ EXAMPLE_LIB_OBJS := $(EXAMPLE_LIB_SRCS:examples/lib/%.c=$(BUILD)/obj/examples/%.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 E2E_SRCS := $(wildcard tests/e2e/test_*.c)
+# attacks on the engine, each as a user would make it (tests/security/)
+SEC_SRCS := $(wildcard tests/security/test_*.c)
+SEC_BINS := $(SEC_SRCS:tests/security/%.c=$(BUILD)/tests/security/%)
 # what the end-to-end tests and the benchmarks share
 HARNESS_OBJ := $(BUILD)/obj/tests/harness.o
 E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/%)
@@ -96,7 +99,7 @@ FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 	uninstall clean bench
 all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
-	$(E2E_BINS)
+	$(E2E_BINS) $(SEC_BINS)
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -190,6 +193,11 @@ $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/libl
 		$(call test_parts,$*) $(HARNESS_OBJ) \
 		$(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.a) $(BUILD)/liblwfp.a \
 		$(LIBS_BPF) -lpthread $(LDFLAGS)
+
+$(BUILD)/tests/security/%: tests/security/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -o $@ $< $(HARNESS_OBJ) \
+		$(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
 
 # libFuzzer harnesses: one per parser (clang only).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(INC_tests) -Iexamples/lib \

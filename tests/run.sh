@@ -41,6 +41,10 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
 		t=$(basename "$src" .c)
 		run "e2e/$t" "$build/tests/$t" "$build/lwfp"
 	done
+	for src in tests/security/test_*.c; do
+		t=$(basename "$src" .c)
+		run "security/$t" "$build/tests/security/$t" "$build/lwfp"
+	done
 	for t in tests/e2e/*.sh; do
 		run "e2e/$(basename "$t" .sh)" bash "$t" "$build/lwfp" \
 			"$build/examples"

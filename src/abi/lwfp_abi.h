@@ -241,6 +241,8 @@ enum lwfp_stat {
 	LWFP_STAT_UDP_IDLE,		/* UDP flows ended by the idle timeout */
 	LWFP_STAT_UDP_REPLY,		/* replies shown from the original peer */
 	LWFP_STAT_CLS_MISMATCH,		/* classifier and rule disagreed (a bug) */
+	LWFP_STAT_REFUSED_FULL,		/* covered connect refused (EPERM): the
+					 * engine could not record it */
 	LWFP_STAT_MAX,
 };
 

@@ -21,6 +21,7 @@
 #define SOL_IP		0
 #define SOL_IPV6	41
 #define SO_ORIGINAL_DST	80	/* and IP6T_SO_ORIGINAL_DST at SOL_IPV6 */
+#define EPERM		1
 #define EINVAL		22
 #define ECONNREFUSED	111
 #define ENODATA		61

@@ -181,10 +181,14 @@ __global int lwfp_pick(struct bpf_sock_addr *ctx, struct cls_walk *s)
 /*
  * The callout: decide where a connect goes. Returns the service to
  * redirect to, or NULL to let the connect go to its destination; sets
- * *refuse when a fail-closed service is not listening.
+ * *refuse to the errno the connect fails with instead: ECONNREFUSED when
+ * a fail-closed service is not listening, EPERM when the engine cannot
+ * record the redirect (no memory for the socket's state: a client can
+ * use up its socket option memory on purpose). A connect a rule covers
+ * never goes direct for want of resources.
  */
 static __always_inline const struct lwfp_service *
-lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, bool *refuse)
+lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 {
 	struct connect_info *ci = &w->ci;
 	struct lwfp_hop *live = NULL;
@@ -226,7 +230,7 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, bool *refuse)
 	else if (LWFP_TABLE_COUNT(cfg->table))
 		idx = lwfp_pick(ctx, w);
 	if (idx == PICK_REFUSE) {
-		*refuse = true;
+		*refuse = ECONNREFUSED;
 		return NULL;
 	}
 	if (idx < 0 || idx >= LWFP_MAX_RULES) {
@@ -243,17 +247,16 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, bool *refuse)
 
 	key = w->half * LWFP_MAX_RULES + idx;
 	r = bpf_map_lookup_elem(&lwfp_rules, &key);
-	if (!r)
-		return NULL;
-	slot = r->service;
+	slot = r ? r->service : LWFP_MAX_SERVICES;
 	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (!svc)
-		return NULL;
-	if (!st)
+	if (svc && !st)
 		st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0,
 					BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st)
+	if (!r || !svc || !st) {
+		stat_inc(LWFP_STAT_REFUSED_FULL);
+		*refuse = EPERM;
 		return NULL;
+	}
 	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : rand64());
 	stat_inc(LWFP_STAT_REDIRECTED);
 	return svc;

@@ -19,11 +19,10 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* A fail-closed service that is not listening: fail now, as a refused
- * connection would, rather than after a timeout. */
-static __always_inline int refuse_connect(void)
+/* A connect the engine refuses fails now with err (see lwfp_decide). */
+static __always_inline int refuse_connect(int err)
 {
-	bpf_set_retval(-ECONNREFUSED);
+	bpf_set_retval(-err);
 	return 0;
 }
 
@@ -45,7 +44,7 @@ static __always_inline __u8 hooked(struct bpf_sock_addr *ctx)
  * its hop continues that flow without a new decision. */
 static __always_inline const struct lwfp_service *
 redirect(struct bpf_sock_addr *ctx, struct cls_walk *w, bool connect,
-	 bool *refuse)
+	 int *refuse)
 {
 	const struct lwfp_service *svc = NULL;
 
@@ -66,7 +65,7 @@ static __always_inline int redirect4(struct bpf_sock_addr *ctx, bool connect)
 	const struct lwfp_service *svc;
 	__u32 ip4 = ctx->user_ip4;
 	__u8 proto = hooked(ctx);
-	bool refuse = false;
+	int refuse = 0;
 
 	if (!proto)
 		return SK_PASS;
@@ -79,7 +78,7 @@ static __always_inline int redirect4(struct bpf_sock_addr *ctx, bool connect)
 
 	svc = redirect(ctx, &w, connect, &refuse);
 	if (refuse)
-		return refuse_connect();
+		return refuse_connect(refuse);
 	if (!svc)
 		return SK_PASS;
 	__builtin_memcpy(&ip4, svc->addr4, 4);
@@ -94,7 +93,7 @@ static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 	struct connect_info *ci = &walk.ci;
 	const struct lwfp_service *svc;
 	__u8 proto = hooked(ctx);
-	bool refuse = false;
+	int refuse = 0;
 	__u32 w[4];
 
 	if (!proto)
@@ -112,7 +111,7 @@ static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 
 	svc = redirect(ctx, &walk, connect, &refuse);
 	if (refuse)
-		return refuse_connect();
+		return refuse_connect(refuse);
 	if (!svc)
 		return SK_PASS;
 	__builtin_memcpy(w, svc->addr6, 16);

@@ -28,6 +28,7 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_UDP_IDLE] = "udp_flows_idle_ended",
 	[LWFP_STAT_UDP_REPLY] = "udp_replies_from_original_peer",
 	[LWFP_STAT_CLS_MISMATCH] = "classifier_mismatches",
+	[LWFP_STAT_REFUSED_FULL] = "refused_engine_full",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Attacks by exhaustion, run as an unprivileged user in the engine's
+ * scope: whatever the engine cannot record, a connect a rule covers is
+ * refused and counted, never let through to its original destination.
+ *
+ * 1. Socket option memory: TCP_MD5SIG keys (which any user may add) use
+ *    up optmem_max, so the engine cannot allocate the socket's state.
+ */
+#include <netinet/tcp.h>
+#include <poll.h>
+
+#include "harness.h"
+
+#define NOBODY 65534
+
+/* A listener on loopback that must see nothing: did anything arrive? */
+static bool reached(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/* Add MD5 keys for distinct peers until the socket's option memory is
+ * full; the number added. */
+static int fill_optmem(int fd)
+{
+	int n;
+
+	for (n = 0; n < 100000; n++) {
+		struct tcp_md5sig sig = { .tcpm_keylen = 16 };
+		struct sockaddr_in *sin = (struct sockaddr_in *)&sig.tcpm_addr;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(0x7f000000u | (n + 2));
+		memset(sig.tcpm_key, 'k', 16);
+		if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)))
+			break;
+	}
+	return n;
+}
+
+/* In the app cgroup as nobody: fill the option memory, then connect.
+ * Exit 0 if the connect was refused with EPERM, 1 if it went through,
+ * 2 if it failed otherwise, 3 if the setup failed. */
+static void optmem_client(uint16_t port)
+{
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd, keys;
+
+	cg_enter("app");
+	if (setgid(NOBODY) || setuid(NOBODY))
+		_exit(3);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		_exit(3);
+	keys = fill_optmem(fd);
+	printf("# %d TCP_MD5SIG keys filled the socket's option memory\n",
+	       keys);
+	fflush(stdout);
+	if (!keys)
+		_exit(3);
+	if (!connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+		_exit(1);
+	_exit(errno == EPERM ? 0 : 2);
+}
+
+static void test_optmem_exhaustion(void)
+{
+	uint16_t origin_port, svc_port;
+	int origin = listen_on("127.0.0.1", &origin_port);
+	int svc = listen_on("127.0.0.1", &svc_port);
+	long long before, after;
+	char listen[32], dport[8];
+	pid_t pid;
+	int rc;
+
+	REQUIRE(origin >= 0 && svc >= 0, "listeners");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
+	snprintf(dport, sizeof(dport), "%u", origin_port);
+	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen, NULL),
+		"service add");
+	REQUIRE(!lwfp_run("rule", "add", "--service", "svc", "--dst",
+			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	lwfp_run("--json", "status", NULL);
+	before = json_int("refused_engine_full");
+
+	pid = fork();
+	if (pid == 0)
+		optmem_client(origin_port);
+	rc = client_wait(pid);
+	CHECK(rc != 1, "the connect went through to its destination");
+	CHECK(rc == 0, "the connect was not refused with EPERM (exit %d)",
+	      rc);
+	CHECK(!reached(origin, 200), "the origin was reached, bypassing the "
+	      "redirect");
+	CHECK(!reached(svc, 0), "the service got a connection it cannot know");
+	lwfp_run("--json", "status", NULL);
+	after = json_int("refused_engine_full");
+	CHECK(after == before + 1, "refused_engine_full %lld -> %lld", before,
+	      after);
+	close(origin);
+	close(svc);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = {
+		"socket option memory used up: the connect is refused, "
+		"counted, never direct",
+	};
+	static const test_fn fns[] = { test_optmem_exhaustion };
+
+	env_init(argc, argv, "sexhaust");
+	return run_tests(names, fns, 1);
+}
