@@ -3,134 +3,85 @@
 #ifndef LWFP_MAPS_BPF_H
 #define LWFP_MAPS_BPF_H
 
+/*
+ * The kinds of map the engine declares, so that each map below is one
+ * line: its name, size, key and value types, and flags.
+ */
+#define MAP_OF(kind, name, n, key_t, val_t, flags)			\
+	struct {							\
+		__uint(type, kind);					\
+		__uint(max_entries, n);					\
+		__uint(map_flags, flags);				\
+		__type(key, key_t);					\
+		__type(value, val_t);					\
+	} name SEC(".maps")
+#define MAP_ARRAY(name, n, val_t, flags)				\
+	MAP_OF(BPF_MAP_TYPE_ARRAY, name, n, __u32, val_t, flags)
+#define MAP_PERCPU_ARRAY(name, n, val_t, flags)				\
+	MAP_OF(BPF_MAP_TYPE_PERCPU_ARRAY, name, n, __u32, val_t, flags)
+#define MAP_HASH(name, n, key_t, val_t, flags)				\
+	MAP_OF(BPF_MAP_TYPE_HASH, name, n, key_t, val_t, flags)
+#define MAP_LRU_HASH(name, n, key_t, val_t, flags)			\
+	MAP_OF(BPF_MAP_TYPE_LRU_HASH, name, n, key_t, val_t, flags)
+/* per-socket state: dies with the socket */
+#define SK_STORAGE(name, val_t)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_SK_STORAGE);			\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, int);					\
+		__type(value, val_t);					\
+	} name SEC(".maps")
+
 /* Per-socket redirect state; dies with the socket. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lwfp_hop);
-} lwfp_sk SEC(".maps");
+SK_STORAGE(lwfp_sk, struct lwfp_hop);
 
 /* Client hops waiting for the service side to accept them, by hop id. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LWFP_PENDING_MAX);
-	__type(key, __u64);
-	__type(value, struct lwfp_hop);
-} lwfp_pending SEC(".maps");
+MAP_LRU_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_hop, 0);
 
 /* Records handed out on accepted sockets that are still open, by token:
  * records are honoured only while the flow they name lives. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, LWFP_LIVE_MAX);
-	__type(key, __u64);
-	__type(value, struct lwfp_hop);
-} lwfp_live SEC(".maps");
+MAP_HASH(lwfp_live, LWFP_LIVE_MAX, __u64, struct lwfp_hop, BPF_F_NO_PREALLOC);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LWFP_MAX_SERVICES);
-	__type(key, __u32);
-	__type(value, struct lwfp_service);
-} lwfp_services SEC(".maps");
+MAP_ARRAY(lwfp_services, LWFP_MAX_SERVICES, struct lwfp_service, 0);
 
 /* Two halves; lwfp_config.table says which one is live. Mmapable: the
  * control plane writes the idle half with memcpy. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 2 * LWFP_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct lwfp_rule);
-} lwfp_rules SEC(".maps");
+MAP_ARRAY(lwfp_rules, 2 * LWFP_MAX_RULES, struct lwfp_rule, BPF_F_MMAPABLE);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lwfp_config);
-} lwfp_config SEC(".maps");
+MAP_ARRAY(lwfp_config, 1, struct lwfp_config, 0);
 
 /* The rule classifier (see lwfp_abi.h), one per table half: its header,
  * the field indexes, the bitmaps and their words. The big arrays are
  * mmapable: the control plane writes a half with memcpy, not a syscall
  * per element. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct lwfp_cls_hdr);
-} lwfp_cls_hdr SEC(".maps");
+MAP_ARRAY(lwfp_cls_hdr, 2, struct lwfp_cls_hdr, 0);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 2 * 4 * LWFP_MAX_RULES);
-	__type(key, struct lwfp_cls_key);
-	__type(value, __u32);
-} lwfp_cls_index SEC(".maps");
+MAP_HASH(lwfp_cls_index, 2 * 4 * LWFP_MAX_RULES, struct lwfp_cls_key, __u32,
+         BPF_F_NO_PREALLOC);
 
 /* the network mask of each prefix length, written at load */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LWFP_CLS_LENS + 1);
-	__type(key, __u32);
-	__type(value, struct lwfp_cls_mask);
-} lwfp_cls_masks SEC(".maps");
+MAP_ARRAY(lwfp_cls_masks, LWFP_CLS_LENS + 1, struct lwfp_cls_mask, 0);
 
 /* port trie node to bitmap id: half * LWFP_CLS_PORT_NODES + node */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 2 * LWFP_CLS_PORT_NODES);
-	__type(key, __u32);
-	__type(value, __u32);
-} lwfp_cls_ports SEC(".maps");
+MAP_ARRAY(lwfp_cls_ports, 2 * LWFP_CLS_PORT_NODES, __u32, BPF_F_MMAPABLE);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 2 * LWFP_CLS_BITMAPS_MAX);
-	__type(key, __u32);
-	__type(value, struct lwfp_cls_bitmap);
-} lwfp_cls_bitmaps SEC(".maps");
+MAP_ARRAY(lwfp_cls_bitmaps, 2 * LWFP_CLS_BITMAPS_MAX, struct lwfp_cls_bitmap,
+          BPF_F_MMAPABLE);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 2 * LWFP_CLS_POOL_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} lwfp_cls_words SEC(".maps");
+MAP_ARRAY(lwfp_cls_words, 2 * LWFP_CLS_POOL_MAX, __u64, BPF_F_MMAPABLE);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LWFP_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} lwfp_stats SEC(".maps");
+MAP_PERCPU_ARRAY(lwfp_stats, LWFP_STAT_MAX, __u64, 0);
 
 /* Rule context bytes, by rule id. Read by the library, never by programs:
  * flows keep only the rule id, so kernel memory per flow stays small. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 2 * LWFP_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct lwfp_rule_ctx);
-} lwfp_rule_ctx SEC(".maps");
+MAP_HASH(lwfp_rule_ctx, 2 * LWFP_MAX_RULES, __u32, struct lwfp_rule_ctx,
+         BPF_F_NO_PREALLOC);
 
 /* UDP flows by their source and service port: the hop a UDP service
  * reads for a peer. Freed on idle, on client close, or least recently
  * used first when full. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LWFP_UDP_FLOWS_MAX);
-	__type(key, struct lwfp_udp_key);
-	__type(value, struct lwfp_udp_flow);
-} lwfp_udp_flows SEC(".maps");
+MAP_LRU_HASH(lwfp_udp_flows, LWFP_UDP_FLOWS_MAX, struct lwfp_udp_key,
+             struct lwfp_udp_flow, 0);
 
 /* The timer that ends idle UDP flows; armed by the first flow. */
 struct lwfp_sweeper {
@@ -138,12 +89,7 @@ struct lwfp_sweeper {
 	__u64 armed;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lwfp_sweeper);
-} lwfp_udp_sweeper SEC(".maps");
+MAP_ARRAY(lwfp_udp_sweeper, 1, struct lwfp_sweeper, 0);
 
 /* A redirected UDP client socket: the flow it published last (to end it
  * when the socket closes), the rule table its hop was decided on, and
@@ -163,19 +109,9 @@ struct lwfp_udp_sk {
 	__u64 netns;		/* cookie of its network namespace */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lwfp_udp_sk);
-} lwfp_udp_sk SEC(".maps");
+SK_STORAGE(lwfp_udp_sk, struct lwfp_udp_sk);
 
 /* A UDP service socket's answer to its last LWFP_SO_UDP_PEER question. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lwfp_udp_answer);
-} lwfp_udp_answer SEC(".maps");
+SK_STORAGE(lwfp_udp_answer, struct lwfp_udp_answer);
 
 #endif /* LWFP_MAPS_BPF_H */

@@ -212,15 +212,27 @@ static int op_attach(struct ws_op *op, const struct ws_op_args *a)
 	return 0;
 }
 
+/* A new operation, attached to its OVERLAPPED; returns with the lock
+ * held unless op_new failed (then *op is NULL). */
+static int op_begin(const struct ws_op_args *a, struct ws_op **op)
+{
+	int err = op_new(a, op);
+
+	if (err) {
+		*op = NULL;
+		return err;
+	}
+	ws_lock();
+	return op_attach(*op, a);
+}
+
 int ws_op_submit(const struct ws_op_args *a)
 {
 	struct ws_op *op;
-	int err = op_new(a, &op);
+	int err = op_begin(a, &op);
 
-	if (err)
+	if (!op)
 		return err;
-	ws_lock();
-	err = op_attach(op, a);
 	if (!err && !worker_running) {
 		if (pthread_create(&worker, NULL, worker_main, NULL))
 			err = WSAENOBUFS;
@@ -243,12 +255,10 @@ int ws_op_complete_now(const struct ws_op_args *a, DWORD status,
 		       DWORD bytes)
 {
 	struct ws_op *op;
-	int err = op_new(a, &op);
+	int err = op_begin(a, &op);
 
-	if (err)
+	if (!op)
 		return err;
-	ws_lock();
-	err = op_attach(op, a);
 	if (!err)
 		finish(op, status, bytes);
 	free_op(op);
