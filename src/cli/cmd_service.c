@@ -203,6 +203,7 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
 	struct lwfp_service svcs[LWFP_MAX_SERVICES];
 	struct json_object *arr = NULL;
+	int width = 20;
 	char listen[64], exempt[600];
 	struct admin a;
 	int i, ret;
@@ -220,11 +221,16 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	if (ret)
 		return cli_error("cannot read the services: %s", strerror(-ret));
 
+	/* the name column fits the longest name */
+	for (int s = 0; s < LWFP_MAX_SERVICES; s++)
+		if (svcs[s].flags & LWFP_SVC_IN_USE &&
+		    (int)strlen(svcs[s].name) > width)
+			width = strlen(svcs[s].name);
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-20s %-24s %-8s %-28s %-7s %s\n", "NAME", "LISTEN",
-		       "PROTO", "EXEMPT", "WEIGHT", "FAIL");
+		printf("%-*s %-24s %-8s %-28s %-7s %s\n", width, "NAME",
+		       "LISTEN", "PROTO", "EXEMPT", "WEIGHT", "FAIL");
 	for (int s = 0; s < LWFP_MAX_SERVICES; s++) {
 		const struct lwfp_service *svc = &svcs[s];
 		bool v6 = !(svc->flags & LWFP_SVC_HAS_V4);
@@ -235,9 +241,9 @@ static int service_list(struct cli *cli, int argc, char **argv)
 				sizeof(listen));
 		if (!cli->json) {
 			exempt_text(svc, exempt, sizeof(exempt));
-			printf("%-20s %-24s %-8s %-28s %-7u %s\n", svc->name,
-			       listen, service_protos(svc), exempt, svc->weight,
-			       fail_mode(svc));
+			printf("%-*s %-24s %-8s %-28s %-7u %s\n", width,
+			       svc->name, listen, service_protos(svc), exempt,
+			       svc->weight, fail_mode(svc));
 			continue;
 		}
 		struct json_object *o = json_object_new_object();

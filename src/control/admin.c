@@ -211,6 +211,20 @@ int service_set_listen(struct lwfp_service *svc,
 }
 
 /* The protocols a service serves: bit 0 TCP, bit 1 UDP. */
+static bool is_wildcard(const __u8 *a)
+{
+	static const __u8 any6[16];
+
+	return !memcmp(a, any6, 16) ||
+	       (lwfp_is_v4_mapped(a) && !memcmp(a + 12, any6, 4));
+}
+
+/* Do two listen addresses (v4-mapped if IPv4) take the same connects? */
+static bool listens_overlap(const __u8 *a, const __u8 *b)
+{
+	return !memcmp(a, b, 16) || is_wildcard(a) || is_wildcard(b);
+}
+
 static unsigned int served_protos(const struct lwfp_service *svc)
 {
 	return (svc->flags & LWFP_SVC_NO_TCP ? 0 : 1) |
@@ -234,9 +248,10 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 					 svc->name);
 				return -EEXIST;
 			}
-			/* a TCP-only and a UDP-only service may share one */
+			/* a TCP-only and a UDP-only service may share one;
+			 * an address and the wildcard overlap */
 			if (all[i].port_be == svc->port_be &&
-			    !memcmp(all[i].listen, svc->listen, 16) &&
+			    listens_overlap(all[i].listen, svc->listen) &&
 			    (served_protos(&all[i]) & served_protos(svc))) {
 				snprintf(err, errlen,
 					 "service '%s' already listens there",

@@ -604,9 +604,21 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 	if (ret)
 		return ret;
 	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
-	if (access(path, F_OK) == 0)
-		return upgrade_running(pin_dir, cg, udp_idle_s, notice, nlen,
-				       err, errlen);
+	if (access(path, F_OK) == 0) {
+		ret = upgrade_running(pin_dir, cg, udp_idle_s, notice, nlen,
+				      err, errlen);
+		/* the group named now applies to the running engine too */
+		if (ret > 0 && gid >= 0) {
+			int g = grant_group(pin_dir, gid);
+
+			if (g < 0) {
+				snprintf(err, errlen, "cannot give group %d "
+					 "access: %s", gid, strerror(-g));
+				return g;
+			}
+		}
+		return ret;
+	}
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
 			 strerror(errno));

@@ -434,6 +434,14 @@ need "the upgrade lost the engine's state" \
 	eval 'grep -q "\"cgroup\": \"$CG\"" "$T/out"'
 finish "the upgraded engine keeps its cgroup"
 
+begin
+mode_before=$(stat -c %a "$PIN")
+succeeds lw load --cgroup "$CG" --group root
+need "--group on an upgrade was not applied (mode $(stat -c %a "$PIN"), was $mode_before)" \
+	[ "$(stat -c %a "$PIN")" = 750 ]
+need "the group may not read the services" [ "$(stat -c %a "$PIN/lwfp_services")" = 640 ]
+finish "load --group over a running engine gives that group access"
+
 t_ok "unload succeeds" lw unload
 begin
 need "$PIN is still there" [ ! -e "$PIN" ]
@@ -485,6 +493,19 @@ need "plain row" grep -Eq "^plain +0\.0\.0\.0:18082 +tcp,udp +- +5 +open\$" "$T/
 need "not 3 services + header" [ "$(wc -l <"$T/out")" -eq 4 ]
 finish "service list shows the services"
 
+name31=$(printf 'x%.0s' $(seq 31))
+begin
+succeeds lw service add "$name31" --listen 127.0.0.1:18083
+succeeds lw service list
+# the LISTEN column starts where its heading does, on every row
+need "columns do not line up with a 31-character name" awk '
+	NR == 1 { col = index($0, "LISTEN"); next }
+	{ rest = substr($0, col); if (substr($0, col - 1, 1) != " " ||
+	  rest !~ /^[0-9[]/) bad = 1 }
+	END { exit bad }' "$T/out"
+succeeds lw service del "$name31"
+finish "service list fits the longest name"
+
 begin
 succeeds lw --json service list
 need "not valid JSON" json_valid "$T/out"
@@ -511,6 +532,12 @@ t_svc_fail "service add: duplicate name" nz "already exists" \
 	lw service add web4 --listen 127.0.0.1:18090
 t_svc_fail "service add: address already used by a service" nz "already listens" \
 	lw service add other --listen 127.0.0.1:18080
+t_svc_fail "service add: the wildcard over a service's address" nz "already listens" \
+	lw service add other --listen 0.0.0.0:18080
+t_svc_fail "service add: the IPv6 wildcard over a service's address" nz "already listens" \
+	lw service add other --listen "[::]:18080"
+t_svc_fail "service add: an address under a wildcard service" nz "already listens" \
+	lw service add other --listen 127.0.0.2:18082
 t_svc_fail "service add: bad name (character)" nz "bad service name" \
 	lw service add bad/name --listen 127.0.0.1:18090
 t_svc_fail "service add: bad name (32 characters)" nz "bad service name" \
