@@ -155,18 +155,24 @@ static long addr_step(__u32 i, void *data)
 	return 1;
 }
 
-/* The rule prefixes that contain the address, into s->term[T_ADDR...]. */
-static __always_inline void addr_terms(struct cls_walk *s, __u32 half)
+/* The rule prefixes that contain the address, into s->term[T_ADDR...].
+ * Called before lwfp_cls_query(), not from it: the two frames never add
+ * up on the stack (512 bytes for all the frames of a call chain). */
+__global int lwfp_cls_addr(struct cls_walk *s)
 {
 	struct addr_walk aw = {
-		.k = { .kind = LWFP_CLS_ADDR, .half = half },
+		.k = { .kind = LWFP_CLS_ADDR },
 	};
 
+	if (!s)
+		return 0;
+	aw.k.half = s->half & 1;
 	__builtin_memcpy(aw.addr, s->ci.dst.addr, 16);
 	bpf_loop(LWFP_CLS_LENS, addr_step, &aw, 0);
 	for (int i = 0; i < LWFP_CLS_ADDR_HITS; i++)
 		s->term[T_ADDR + i] = aw.id[i];
 	s->naddr = aw.n;
+	return 0;
 }
 
 /*
@@ -198,8 +204,8 @@ __global int lwfp_cls_and(struct cls_walk *s, __u32 first, __u32 count,
 }
 
 /*
- * Select the connect's terms and its candidate words. Returns 0 when no
- * rule can match, 1 otherwise. (Counters live in *s: the verifier does
+ * Select the connect's other terms and its candidate words (after
+ * lwfp_cls_addr()). Returns 0 when no rule can match, 1 otherwise. (Counters live in *s: the verifier does
  * not split its paths on memory it does not track.)
  */
 __global int lwfp_cls_query(struct cls_walk *s)
@@ -214,7 +220,7 @@ __global int lwfp_cls_query(struct cls_walk *s)
 	h = bpf_map_lookup_elem(&lwfp_cls_hdr, &half);
 	if (!h)
 		return 0;
-	addr_terms(s, half);
+	/* s->term[T_ADDR...] and s->naddr: lwfp_cls_addr() */
 	s->term[T_ADDR_ANY] = h->addr_any;
 	s->term[T_PROTO] = h->proto[s->ci.dst.proto == IPPROTO_UDP];
 

@@ -89,11 +89,11 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
 
 	st->hop_id = rand64();
 	st->start_ns = bpf_ktime_get_boot_ns();
-	st->cgroup_id = ci->cgroup_id;
+	st->cgroup_id = bpf_get_current_cgroup_id();
 	st->orig = ci->dst;
 	st->pid = ci->pid;
 	st->uid = ci->uid;
-	st->gid = ci->gid;
+	st->gid = bpf_get_current_uid_gid() >> 32;
 	st->rule_id = r->id;
 	bpf_get_current_comm(st->comm, sizeof(st->comm));
 	st->service_gen = svc->gen;
@@ -106,6 +106,17 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
  * redirect to, or NULL to let the connect go to its destination; sets
  * *refuse when a fail-closed service is not listening.
  */
+
+/* Is service slot's listener there? A global function: the socket
+ * lookup's tuple stays off the stack of the classifier's deepest calls. */
+__global int lwfp_slot_listening(struct bpf_sock_addr *ctx, __u32 slot,
+				 int v6_socket, int udp)
+{
+	const struct lwfp_service *svc;
+
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	return svc && service_listening(ctx, svc, v6_socket, udp);
+}
 
 enum { PICK_NONE = -1, PICK_REFUSE = -2, PICK_AGAIN = -3 };
 
@@ -133,8 +144,8 @@ __global int lwfp_pick_next(struct bpf_sock_addr *ctx, struct cls_walk *s)
 	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
 	if (!svc)
 		return PICK_NONE;
-	if (service_listening(ctx, svc, s->ci.dst.family == AF_INET6,
-			      s->ci.dst.proto == IPPROTO_UDP))
+	if (lwfp_slot_listening(ctx, slot, s->ci.dst.family == AF_INET6,
+				s->ci.dst.proto == IPPROTO_UDP) > 0)
 		return idx;
 	if (svc->flags & LWFP_SVC_FAIL_CLOSED) {
 		stat_inc(LWFP_STAT_FAIL_CLOSED);
@@ -158,10 +169,11 @@ __global int lwfp_pick(struct bpf_sock_addr *ctx, struct cls_walk *s)
 
 	if (!s)
 		return PICK_NONE;
+	lwfp_cls_addr(s);
 	/* each service is passed over at most once */
 	for (int i = 0; i < LWFP_MAX_SERVICES; i++) {
-		if (i == 0 && lwfp_cls_query(s) <= 0)
-			break;
+		if (!i && lwfp_cls_query(s) <= 0)
+			break;	/* no candidate at all */
 		idx = lwfp_pick_next(ctx, s);
 		if (idx != PICK_AGAIN)
 			break;
@@ -221,8 +233,6 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 	uid_gid = bpf_get_current_uid_gid();
 	ci->pid = pid_tgid >> 32;
 	ci->uid = (__u32)uid_gid;
-	ci->gid = uid_gid >> 32;
-	ci->cgroup_id = bpf_get_current_cgroup_id();
 
 	w->half = LWFP_TABLE_HALF(cfg->table);
 	if (ci->chain_len >= LWFP_MAX_CHAIN)

@@ -31,10 +31,8 @@ static __always_inline struct lwfp_hop *client_hop(struct bpf_sock *sk)
 /* What the connect hooks know about one connect. */
 struct connect_info {
 	struct lwfp_endpoint dst;
-	__u64 cgroup_id;
 	__u32 pid;
 	__u32 uid;
-	__u32 gid;
 	__u8 chain_len;
 	__u8 chain[LWFP_MAX_CHAIN];
 	/* an IPv6 UDP send: the kernel refuses a v4-mapped target there */

@@ -91,19 +91,19 @@ static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 {
 	struct cls_walk walk = {};
 	struct connect_info *ci = &walk.ci;
+	__u32 *dst = (__u32 *)ci->dst.addr;
 	const struct lwfp_service *svc;
 	__u8 proto = hooked(ctx);
 	int refuse = 0;
-	__u32 w[4];
 
 	if (!proto)
 		return SK_PASS;
-	/* user_ip6 allows only 4-byte accesses */
-	w[0] = ctx->user_ip6[0];
-	w[1] = ctx->user_ip6[1];
-	w[2] = ctx->user_ip6[2];
-	w[3] = ctx->user_ip6[3];
-	__builtin_memcpy(ci->dst.addr, w, 16);
+	/* user_ip6 allows only 4-byte accesses (and the stack is tight on
+	 * 6.1: no copy buffer) */
+	dst[0] = ctx->user_ip6[0];
+	dst[1] = ctx->user_ip6[1];
+	dst[2] = ctx->user_ip6[2];
+	dst[3] = ctx->user_ip6[3];
 	ci->dst.port_be = (__u16)ctx->user_port;
 	ci->dst.family = AF_INET6;
 	ci->dst.proto = proto;
@@ -114,11 +114,10 @@ static __always_inline int redirect6(struct bpf_sock_addr *ctx, bool connect)
 		return refuse_connect(refuse);
 	if (!svc)
 		return SK_PASS;
-	__builtin_memcpy(w, svc->addr6, 16);
-	ctx->user_ip6[0] = w[0];
-	ctx->user_ip6[1] = w[1];
-	ctx->user_ip6[2] = w[2];
-	ctx->user_ip6[3] = w[3];
+	ctx->user_ip6[0] = ((const __u32 *)svc->addr6)[0];
+	ctx->user_ip6[1] = ((const __u32 *)svc->addr6)[1];
+	ctx->user_ip6[2] = ((const __u32 *)svc->addr6)[2];
+	ctx->user_ip6[3] = ((const __u32 *)svc->addr6)[3];
 	ctx->user_port = svc->port_be;
 	return SK_PASS;
 }
