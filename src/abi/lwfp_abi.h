@@ -13,8 +13,9 @@
 #endif
 
 /* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map)
- * 3: the rule classifier (lwfp_cls_* maps), flows listed without tracing */
-#define LWFP_ABI_VERSION	3
+ * 3: the rule classifier (lwfp_cls_* maps), flows listed without tracing
+ * 4: services carry their --pid process's start time */
+#define LWFP_ABI_VERSION	4
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -95,7 +96,13 @@ struct lwfp_service {
 	__u32 weight;		/* arbitration: higher first */
 	__u32 gen;		/* bumped on each registration of the slot */
 	__u32 _pad;
+	/* when the process pid names started, in clock ticks since boot
+	 * (/proc/PID/stat): a later process with the same pid is not it */
+	__u64 pid_start;
 };
+
+/* /proc reports start times in USER_HZ ticks, 100 a second on Linux. */
+#define LWFP_NS_PER_TICK	10000000ull
 
 /* rules map: array of 2 * LWFP_MAX_RULES; table t occupies [t*MAX, (t+1)*MAX) */
 enum lwfp_rule_flags {

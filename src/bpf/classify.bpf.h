@@ -318,7 +318,7 @@ static __always_inline bool service_usable(struct cls_walk *s,
 	if (!(svc->flags & LWFP_SVC_IN_USE) || (s->excluded >> slot) & 1)
 		return false;
 	/* the analogue of WFP's localRedirectTargetPID */
-	if ((svc->pid && svc->pid == ci->pid) ||
+	if (is_service_process(svc, ci->pid) ||
 	    (svc->cgroup_id && in_cgroup(svc->cgroup_id, svc->cgroup_level))) {
 		s->skipped_self = 1;
 		return false;

@@ -385,7 +385,8 @@ static __always_inline bool asked_by_service(const struct lwfp_udp_flow *f)
 	if (!svc || svc->gen != f->hop.service_gen)
 		return false;
 	if (svc->pid)
-		return svc->pid == bpf_get_current_pid_tgid() >> 32;
+		return is_service_process(svc,
+					  bpf_get_current_pid_tgid() >> 32);
 	if (svc->cgroup_id)
 		return in_cgroup(svc->cgroup_id, svc->cgroup_level);
 	return true;

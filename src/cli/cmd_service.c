@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "parse.h"
+#include "proc.h"
 #include "util.h"
 
 struct service_args {
@@ -82,9 +83,17 @@ static int service_from_args(const char *name, const struct service_args *sa,
 		ret = parse_pid(sa->pid, &pid, err, errlen);
 		if (ret)
 			return ret;
-		if (kill(pid, 0) < 0 && errno == ESRCH) {
+		/* the pid and when its process started: exempt is that
+		 * process, not a later one that gets the pid */
+		ret = proc_start_ticks(pid, &svc->pid_start);
+		if (ret == -ENOENT) {
 			snprintf(err, errlen, "no process with pid %d", pid);
 			return -ESRCH;
+		}
+		if (ret) {
+			snprintf(err, errlen, "cannot read when process %d "
+				 "started: %s", pid, strerror(-ret));
+			return ret;
 		}
 		svc->pid = pid;
 	}

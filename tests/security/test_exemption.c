@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Exemptions that cannot be inherited: a service registered by --pid is
+ * exempt while that process lives; a process that later gets the same pid
+ * (here by setting ns_last_pid, as a user would by forking ~32k times) is
+ * redirected like anyone in scope.
+ */
+#include <poll.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#define NOBODY 65534
+
+static bool reached(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/* A child that waits until its pipe closes. */
+static pid_t sleeper(int *wake)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		die("pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		(void)!read(p[0], &c, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	*wake = p[1];
+	return pid;
+}
+
+/* In the app cgroup as nobody: connect to port; exit 0 once connected. */
+static void connect_child(uint16_t port)
+{
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd;
+
+	cg_enter("app");
+	if (setgid(NOBODY) || setuid(NOBODY))
+		_exit(3);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	_exit(fd >= 0 && !connect(fd, (struct sockaddr *)&dst,
+				  sizeof(dst)) ? 0 : 2);
+}
+
+/* Fork a child that gets pid want, if the kernel hands it out next. */
+static pid_t fork_as(pid_t want, uint16_t port)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+		pid_t pid;
+
+		if (!f)
+			return -1;
+		fprintf(f, "%d", want - 1);
+		fclose(f);
+		pid = fork();
+		if (pid == 0) {
+			if (getpid() != want)
+				_exit(4);
+			connect_child(port);
+		}
+		if (pid == want)
+			return pid;
+		waitpid(pid, NULL, 0);	/* someone else took it: again */
+	}
+	return -1;
+}
+
+static void test_pid_reuse(void)
+{
+	uint16_t origin_port, svc_port;
+	int origin = listen_on("127.0.0.1", &origin_port);
+	int svc = listen_on("127.0.0.1", &svc_port);
+	char listen[32], dport[8], pidarg[16];
+	pid_t first, second;
+	int wake, rc;
+
+	REQUIRE(origin >= 0 && svc >= 0, "listeners");
+	first = sleeper(&wake);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
+	snprintf(dport, sizeof(dport), "%u", origin_port);
+	snprintf(pidarg, sizeof(pidarg), "%d", first);
+	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen,
+			  "--pid", pidarg, NULL), "service add --pid");
+	REQUIRE(!lwfp_run("rule", "add", "--service", "svc", "--dst",
+			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	close(wake);
+	waitpid(first, NULL, 0);
+
+	second = fork_as(first, origin_port);
+	REQUIRE(second == first, "could not get pid %d again", first);
+	rc = client_wait(second);
+	CHECK(rc == 0, "the connect of the pid's new owner failed (exit %d)",
+	      rc);
+	CHECK(!reached(origin, 200), "a later process with the service's "
+	      "pid went direct, exempt as the service");
+	CHECK(reached(svc, 1000), "the later process was not redirected to "
+	      "the service");
+	close(origin);
+	close(svc);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = {
+		"a later process with a --pid service's pid is not exempt",
+	};
+	static const test_fn fns[] = { test_pid_reuse };
+
+	env_init(argc, argv, "sexempt");
+	return run_tests(names, fns, 1);
+}
