@@ -254,6 +254,23 @@ enum lwfp_stat {
 };
 
 /*
+ * events map (ring buffer): one event per connect or send the engine
+ * refused, for `lwfp events`. cause is the counter it was counted in.
+ */
+#define LWFP_EVENTS_BYTES	(256 * 1024)
+
+struct lwfp_event {
+	__u64 boot_ns;		/* CLOCK_BOOTTIME */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 uid;
+	__u32 cause;		/* enum lwfp_stat */
+	__u32 _pad;
+	struct lwfp_endpoint dst;	/* where it was going */
+	char comm[LWFP_COMM_LEN];
+};
+
+/*
  * Redirect records: the opaque blob a service copies from its accepted
  * socket to its outbound socket. Identifies the end-to-end flow and the
  * services that redirected it so far.

@@ -28,7 +28,8 @@
 	X(UDP_FLOWS, "lwfp_udp_flows", 0)		\
 	X(UDP_SWEEPER, "lwfp_udp_sweeper", 0)		\
 	X(UDP_SK, "lwfp_udp_sk", 0)			\
-	X(UDP_ANSWER, "lwfp_udp_answer", 0040)
+	X(UDP_ANSWER, "lwfp_udp_answer", 0040)		\
+	X(EVENTS, "lwfp_events", 0)
 
 enum lwfp_map {
 #define LWFP_MAP_ENUM(e, name, mode) MAP_##e,

@@ -101,12 +101,6 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
 	st->role = LWFP_ROLE_CLIENT;
 }
 
-/*
- * The callout: decide where a connect goes. Returns the service to
- * redirect to, or NULL to let the connect go to its destination; sets
- * *refuse when a fail-closed service is not listening.
- */
-
 /* Is service slot's listener there? A global function: the socket
  * lookup's tuple stays off the stack of the classifier's deepest calls. */
 __global int lwfp_slot_listening(struct bpf_sock_addr *ctx, __u32 slot,
@@ -147,10 +141,8 @@ __global int lwfp_pick_next(struct bpf_sock_addr *ctx, struct cls_walk *s)
 	if (lwfp_slot_listening(ctx, slot, s->ci.dst.family == AF_INET6,
 				s->ci.dst.proto == IPPROTO_UDP) > 0)
 		return idx;
-	if (svc->flags & LWFP_SVC_FAIL_CLOSED) {
-		stat_inc(LWFP_STAT_FAIL_CLOSED);
-		return PICK_REFUSE;
-	}
+	if (svc->flags & LWFP_SVC_FAIL_CLOSED)
+		return PICK_REFUSE;	/* counted by the caller */
 	stat_inc(LWFP_STAT_FAIL_OPEN);
 	s->excluded |= 1ull << (slot & 63);
 	s->pos = idx + 1;
@@ -188,6 +180,27 @@ __global int lwfp_pick(struct bpf_sock_addr *ctx, struct cls_walk *s)
 	if (idx == PICK_NONE && s->no_target)
 		stat_inc(LWFP_STAT_NO_TARGET);
 	return idx;
+}
+
+/* Count a refused connect or send, and tell lwfp events who it was. */
+static __always_inline void refused(const struct connect_info *ci,
+				    __u32 cause)
+{
+	struct lwfp_event *ev;
+
+	stat_inc(cause);
+	ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
+	if (!ev)
+		return;		/* counted all the same */
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->pid = ci->pid;
+	ev->uid = ci->uid;
+	ev->cause = cause;
+	ev->_pad = 0;
+	ev->dst = ci->dst;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /*
@@ -240,6 +253,7 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 	else if (LWFP_TABLE_COUNT(cfg->table))
 		idx = lwfp_pick(ctx, w);
 	if (idx == PICK_REFUSE) {
+		refused(ci, LWFP_STAT_FAIL_CLOSED);
 		*refuse = ECONNREFUSED;
 		return NULL;
 	}
@@ -263,7 +277,7 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 		st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0,
 					BPF_SK_STORAGE_GET_F_CREATE);
 	if (!r || !svc || !st) {
-		stat_inc(LWFP_STAT_REFUSED_FULL);
+		refused(ci, LWFP_STAT_REFUSED_FULL);
 		*refuse = EPERM;
 		return NULL;
 	}

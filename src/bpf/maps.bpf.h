@@ -114,4 +114,10 @@ SK_STORAGE(lwfp_udp_sk, struct lwfp_udp_sk);
 /* A UDP service socket's answer to its last LWFP_SO_UDP_PEER question. */
 SK_STORAGE(lwfp_udp_answer, struct lwfp_udp_answer);
 
+/* Connects and sends refused, for lwfp events (lwfp_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LWFP_EVENTS_BYTES);
+} lwfp_events SEC(".maps");
+
 #endif /* LWFP_MAPS_BPF_H */

@@ -66,6 +66,10 @@ int cmd_rule(struct cli *cli, int argc, char **argv);
 int cmd_flows(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+
+/* The name lwfp status gives a counter (enum lwfp_stat). */
+const char *stat_name(unsigned int counter);
 
 /* Print engine_load()'s notice: one line per optional program refused. */
 void print_notice(const char *notice);

@@ -33,6 +33,11 @@ static const char *const stat_names[] = {
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");
 
+const char *stat_name(unsigned int counter)
+{
+	return counter < LWFP_STAT_MAX ? stat_names[counter] : "?";
+}
+
 /* Who may use the engine from a service: root, or a group too. */
 static void access_text(const char *pin_dir, char *out, size_t len)
 {

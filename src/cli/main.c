@@ -19,6 +19,7 @@ static const struct {
 	{ "service", cmd_service, "add, delete or list redirect services" },
 	{ "rule", cmd_rule, "add, delete or list redirect rules" },
 	{ "flows", cmd_flows, "list redirected flows" },
+	{ "events", cmd_events, "show connects and sends the engine refused" },
 	{ "exec", cmd_exec, "run a command inside a cgroup" },
 	{ "demo", cmd_demo, "show one flow redirected through a proxy" },
 };

@@ -90,6 +90,13 @@ void admin_close(struct admin *a)
 	fds_close(a);
 }
 
+int admin_events_open(const char *pin_dir, char *err, size_t errlen)
+{
+	int fd = pin_open(pin_dir, PIN_EVENTS);
+
+	return fd < 0 ? open_error(fd, pin_dir, err, errlen) : fd;
+}
+
 int admin_config(struct admin *a, struct lwfp_config *cfg)
 {
 	__u32 zero = 0;

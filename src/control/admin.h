@@ -20,6 +20,10 @@ struct admin {
 int admin_open(const char *pin_dir, struct admin *a, char *err, size_t errlen);
 void admin_close(struct admin *a);
 
+/* The engine's event ring (lwfp_event), without the engine's lock: a
+ * reader may follow it for long. An fd or -errno (message in err). */
+int admin_events_open(const char *pin_dir, char *err, size_t errlen);
+
 int admin_config(struct admin *a, struct lwfp_config *cfg);
 int admin_set_udp_idle(struct admin *a, __u32 seconds);
 int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX]);

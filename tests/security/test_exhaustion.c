@@ -6,6 +6,8 @@
  *
  * 1. Socket option memory: TCP_MD5SIG keys (which any user may add) use
  *    up optmem_max, so the engine cannot allocate the socket's state.
+ *
+ * Each refusal is also an event in lwfp events, with who made it.
  */
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -69,6 +71,44 @@ static void optmem_client(uint16_t port)
 	_exit(errno == EPERM ? 0 : 2);
 }
 
+/* As nobody in the app cgroup: exit 0 if connect() fails with
+ * ECONNREFUSED. */
+static void refused_client(uint16_t port)
+{
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd;
+
+	cg_enter("app");
+	if (setgid(NOBODY) || setuid(NOBODY))
+		_exit(3);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		_exit(3);
+	if (!connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+		_exit(1);
+	_exit(errno == ECONNREFUSED ? 0 : 2);
+}
+
+/* lwfp events shows the refusal: who (pid, nobody), where, why. */
+static void check_event(pid_t pid, const char *cause, uint16_t port)
+{
+	char want_pid[32], want_dst[64];
+
+	snprintf(want_pid, sizeof(want_pid), "\"pid\": %d,", (int)pid);
+	snprintf(want_dst, sizeof(want_dst), "\"dst\": \"127.0.0.1:%u\"",
+		 port);
+	CHECK(!lwfp_run("--json", "events", NULL), "lwfp events");
+	CHECK(strstr(env.out, want_pid), "no event for pid %d: %s", (int)pid,
+	      env.out);
+	CHECK(strstr(env.out, want_dst), "no event for port %u", port);
+	CHECK(strstr(env.out, cause), "no event with cause %s", cause);
+	CHECK(strstr(env.out, "\"uid\": 65534,"), "the event does not name "
+	      "nobody");
+}
+
 static void test_optmem_exhaustion(void)
 {
 	uint16_t origin_port, svc_port;
@@ -103,18 +143,48 @@ static void test_optmem_exhaustion(void)
 	after = json_int("refused_engine_full");
 	CHECK(after == before + 1, "refused_engine_full %lld -> %lld", before,
 	      after);
+	check_event(pid, "refused_engine_full", origin_port);
 	close(origin);
 	close(svc);
+}
+
+/* A fail-closed service that is down: refused, counted, and an event. */
+static void test_fail_closed_event(void)
+{
+	uint16_t origin_port, svc_port = unused_port("127.0.0.1");
+	int origin = listen_on("127.0.0.1", &origin_port);
+	char listen[32], dport[8];
+	pid_t pid;
+	int rc;
+
+	REQUIRE(origin >= 0, "listener");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
+	snprintf(dport, sizeof(dport), "%u", origin_port);
+	REQUIRE(!lwfp_run("service", "add", "down", "--listen", listen,
+			  "--fail", "closed", NULL), "service add");
+	REQUIRE(!lwfp_run("rule", "add", "--service", "down", "--dst",
+			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	pid = fork();
+	if (pid == 0)
+		refused_client(origin_port);
+	rc = client_wait(pid);
+	CHECK(rc == 0, "the connect was not refused with ECONNREFUSED "
+	      "(exit %d)", rc);
+	CHECK(!reached(origin, 200), "the origin was reached");
+	check_event(pid, "service_down_refused", origin_port);
+	close(origin);
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
 		"socket option memory used up: the connect is refused, "
-		"counted, never direct",
+		"counted, shown, never direct",
+		"a fail-closed service down: refused, counted, shown",
 	};
-	static const test_fn fns[] = { test_optmem_exhaustion };
+	static const test_fn fns[] = { test_optmem_exhaustion,
+				       test_fail_closed_event };
 
 	env_init(argc, argv, "sexhaust");
-	return run_tests(names, fns, 1);
+	return run_tests(names, fns, 2);
 }
