@@ -265,6 +265,12 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 			st->role = LWFP_ROLE_OUTBOUND;
 			st->orig = ci->dst;
 			st->start_ns = bpf_ktime_get_boot_ns();
+		} else if (st && st->role == LWFP_ROLE_CLIENT &&
+			   ci->dst.proto == IPPROTO_TCP) {
+			/* a socket reused (connect(AF_UNSPEC), then another
+			 * connect) is no longer that flow's client: no hand-off
+			 * to its new peer, a truthful getpeername() */
+			st->role = LWFP_ROLE_NONE;
 		}
 		return NULL;
 	}

@@ -662,6 +662,22 @@ out_rmdir:
 	return ret;
 }
 
+/*
+ * Detach a pinned link now. Dropping its last reference (the pin) would
+ * detach it too, but later: bpffs frees the pin after an RCU grace period
+ * and the link after that, so connects right after lwfp unload could
+ * still be redirected.
+ */
+static void link_detach(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	bpf_link_detach(fd);
+	close(fd);
+}
+
 /* Links first, so that no program runs on half-removed maps. */
 static int unpin_matching(const char *pin_dir, bool links)
 {
@@ -678,8 +694,13 @@ static int unpin_matching(const char *pin_dir, bool links)
 
 		if (de->d_name[0] == '.' || is_link != links)
 			continue;
-		if (pin_path(path, sizeof(path), pin_dir, "", de->d_name) ||
-		    unlink(path) < 0)
+		if (pin_path(path, sizeof(path), pin_dir, "", de->d_name)) {
+			ret = -ENAMETOOLONG;
+			continue;
+		}
+		if (is_link)
+			link_detach(path);
+		if (unlink(path) < 0)
 			ret = -errno;
 	}
 	closedir(d);
