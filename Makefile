@@ -194,9 +194,10 @@ $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/libl
 		$(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.a) $(BUILD)/liblwfp.a \
 		$(LIBS_BPF) -lpthread $(LDFLAGS)
 
-$(BUILD)/tests/security/%: tests/security/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/liblwfp.a
+$(BUILD)/tests/security/%: tests/security/%.c tests/security/attack.c tests/security/attack.h tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -o $@ $< $(HARNESS_OBJ) \
+	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -o $@ $< \
+		tests/security/attack.c $(HARNESS_OBJ) \
 		$(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
 
 # libFuzzer harnesses: one per parser (clang only).

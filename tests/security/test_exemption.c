@@ -5,19 +5,10 @@
  * (here by setting ns_last_pid, as a user would by forking ~32k times) is
  * redirected like anyone in scope.
  */
-#include <poll.h>
 #include <sys/wait.h>
 
 #include "harness.h"
-
-#define NOBODY 65534
-
-static bool reached(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
+#include "attack.h"
 
 /* A child that waits until its pipe closes. */
 static pid_t sleeper(int *wake)
@@ -42,18 +33,11 @@ static pid_t sleeper(int *wake)
 /* In the app cgroup as nobody: connect to port; exit 0 once connected. */
 static void connect_child(uint16_t port)
 {
-	struct sockaddr_in dst = {
-		.sin_family = AF_INET, .sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
 	int fd;
 
-	cg_enter("app");
-	if (setgid(NOBODY) || setuid(NOBODY))
-		_exit(3);
+	attacker_enter();
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	_exit(fd >= 0 && !connect(fd, (struct sockaddr *)&dst,
-				  sizeof(dst)) ? 0 : 2);
+	_exit(fd >= 0 && !connect_loopback(fd, port) ? 0 : 2);
 }
 
 /* Fork a child that gets pid want, if the kernel hands it out next. */

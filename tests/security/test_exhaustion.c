@@ -10,19 +10,9 @@
  * Each refusal is also an event in lwfp events, with who made it.
  */
 #include <netinet/tcp.h>
-#include <poll.h>
 
 #include "harness.h"
-
-#define NOBODY 65534
-
-/* A listener on loopback that must see nothing: did anything arrive? */
-static bool reached(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
+#include "attack.h"
 
 /* Add MD5 keys for distinct peers until the socket's option memory is
  * full; the number added. */
@@ -48,15 +38,9 @@ static int fill_optmem(int fd)
  * 2 if it failed otherwise, 3 if the setup failed. */
 static void optmem_client(uint16_t port)
 {
-	struct sockaddr_in dst = {
-		.sin_family = AF_INET, .sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int fd, keys;
+	int fd, keys, err;
 
-	cg_enter("app");
-	if (setgid(NOBODY) || setuid(NOBODY))
-		_exit(3);
+	attacker_enter();
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		_exit(3);
@@ -66,30 +50,22 @@ static void optmem_client(uint16_t port)
 	fflush(stdout);
 	if (!keys)
 		_exit(3);
-	if (!connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
-		_exit(1);
-	_exit(errno == EPERM ? 0 : 2);
+	err = connect_loopback(fd, port);
+	_exit(!err ? 1 : err == EPERM ? 0 : 2);
 }
 
 /* As nobody in the app cgroup: exit 0 if connect() fails with
  * ECONNREFUSED. */
 static void refused_client(uint16_t port)
 {
-	struct sockaddr_in dst = {
-		.sin_family = AF_INET, .sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int fd;
+	int fd, err;
 
-	cg_enter("app");
-	if (setgid(NOBODY) || setuid(NOBODY))
-		_exit(3);
+	attacker_enter();
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		_exit(3);
-	if (!connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
-		_exit(1);
-	_exit(errno == ECONNREFUSED ? 0 : 2);
+	err = connect_loopback(fd, port);
+	_exit(!err ? 1 : err == ECONNREFUSED ? 0 : 2);
 }
 
 /* lwfp events shows the refusal: who (pid, nobody), where, why. */

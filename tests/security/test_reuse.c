@@ -5,12 +5,10 @@
  * no rule covers. getpeername() must show the new peer, and a listener in
  * scope that accepts it must not be handed the first flow.
  */
-#include <poll.h>
 #include <sys/mman.h>
 
 #include "harness.h"
-
-#define NOBODY 65534
+#include "attack.h"
 
 struct reuse_result {
 	int step;		/* how far the client got */
@@ -20,28 +18,21 @@ struct reuse_result {
 static void reuse_client(uint16_t orig_port, uint16_t plain_port,
 			 struct reuse_result *res)
 {
-	struct sockaddr_in dst = {
-		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
 	struct sockaddr_in peer;
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	socklen_t len = sizeof(peer);
 	char c;
 	int fd;
 
-	cg_enter("app");
-	if (setgid(NOBODY) || setuid(NOBODY))
-		_exit(3);
+	attacker_enter();
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	dst.sin_port = htons(orig_port);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+	if (fd < 0 || connect_loopback(fd, orig_port))
 		_exit(4);
 	res->step = 1;
 	if (connect(fd, &unspec, sizeof(unspec)))
 		_exit(5);
 	res->step = 2;
-	dst.sin_port = htons(plain_port);
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+	if (connect_loopback(fd, plain_port))
 		_exit(6);
 	res->step = 3;
 	if (getpeername(fd, (struct sockaddr *)&peer, &len))

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/* See attack.h. */
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+#include "attack.h"
+
+void attacker_enter(void)
+{
+	cg_enter("app");
+	if (setgid(NOBODY) || setuid(NOBODY))
+		_exit(3);
+}
+
+int connect_loopback(int fd, uint16_t port)
+{
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	return connect(fd, (struct sockaddr *)&dst, sizeof(dst)) ? errno : 0;
+}
+
+bool reached(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* What the attacks of the security suite share. */
+#ifndef LWFP_ATTACK_H
+#define LWFP_ATTACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NOBODY 65534
+
+/* In a child: move into our "app" cgroup (the engine's scope) and become
+ * nobody; exits 3 if that fails. */
+void attacker_enter(void);
+/* connect() fd to 127.0.0.1:port: 0 or errno. */
+int connect_loopback(int fd, uint16_t port);
+/* Did a connection arrive at listener lfd within ms? */
+bool reached(int lfd, int ms);
+
+#endif /* LWFP_ATTACK_H */
