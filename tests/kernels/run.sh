@@ -88,8 +88,10 @@ boot() {
 		-initrd "$cache/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$log" 2>&1 ||
 		true
-	tr -d '\r' <"$log" | grep -E '^(kernel|prog|result|note) ' \
-		>"$results/$label.out" || true
+	# the console may put escape codes before the first line
+	tr -d '\r' <"$log" |
+		sed -n 's/^.*\(kernel [0-9][0-9.]*[^ ]*\)$/\1/p;
+			/^\(prog\|result\|note\) /p' >"$results/$label.out" || true
 }
 
 command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null ||
