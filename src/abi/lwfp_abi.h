@@ -14,8 +14,9 @@
 
 /* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map)
  * 3: the rule classifier (lwfp_cls_* maps), flows listed without tracing
- * 4: services carry their --pid process's start time */
-#define LWFP_ABI_VERSION	4
+ * 4: services carry their --pid process's start time
+ * 5: ids made with a secret key (config id_key) */
+#define LWFP_ABI_VERSION	5
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -223,6 +224,9 @@ struct lwfp_config {
 	__u32 udp_idle_s;	/* idle timeout of UDP flows */
 	__u32 _pad;
 	char cgroup_path[256];
+	/* the secret the engine's ids are made with (siphash.h); random per
+	 * load, kept across upgrades */
+	__u64 id_key[2];
 };
 
 #define LWFP_TABLE_COUNT(t)	((__u32)(t))

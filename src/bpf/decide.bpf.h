@@ -80,14 +80,14 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
 	st->rec.version = LWFP_RECORDS_VERSION;
 	st->rec.engine_id = cfg->engine_id;
 	st->rec.flow_id = flow_id;
-	st->rec.token = rand64();
+	st->rec.token = secret_id(cfg);
 	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
 		st->rec.chain[i] = i < ci->chain_len ? ci->chain[i] : 0;
 	if (ci->chain_len < LWFP_MAX_CHAIN)
 		st->rec.chain[ci->chain_len & (LWFP_MAX_CHAIN - 1)] = slot;
 	st->rec.chain_len = ci->chain_len + 1;
 
-	st->hop_id = rand64();
+	st->hop_id = secret_id(cfg);
 	st->start_ns = bpf_ktime_get_boot_ns();
 	st->cgroup_id = bpf_get_current_cgroup_id();
 	st->orig = ci->dst;
@@ -287,7 +287,7 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 		*refuse = EPERM;
 		return NULL;
 	}
-	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : rand64());
+	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : secret_id(cfg));
 	stat_inc(LWFP_STAT_REDIRECTED);
 	return svc;
 }

@@ -11,9 +11,19 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
-static __always_inline __u64 rand64(void)
+/*
+ * An id that authorises something (a hop id, a records token, a flow id):
+ * SipHash-2-4 keyed with the engine's secret, of the time and fresh
+ * randomness. bpf_get_prandom_u32() alone is a linear generator whose
+ * next values an observer of a few can compute; without the key, the ids
+ * one has seen tell nothing of the next.
+ */
+static __always_inline __u64 secret_id(const struct lwfp_config *cfg)
 {
-	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	__u64 noise = ((__u64)bpf_get_prandom_u32() << 32) |
+		      bpf_get_smp_processor_id();
+
+	return lwfp_siphash16(cfg->id_key, bpf_ktime_get_ns(), noise);
 }
 
 /* A redirected client socket's hop. */

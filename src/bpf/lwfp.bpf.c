@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "lwfp_abi.h"
+#include "siphash.h"
 #include "consts.bpf.h"
 #include "maps.bpf.h"
 #include "helpers.bpf.h"

@@ -271,7 +271,16 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	if (f && f->hop.rec.token == st->rec.token)
 		goto out;	/* another CPU published it meanwhile */
 	old = u->token;
-	token = st->rec.token == old ? rand64() : st->rec.token;
+	token = st->rec.token;
+	if (token == old) {	/* a new flow of this socket: a new token */
+		const struct lwfp_config *cfg;
+		__u32 zero = 0;
+
+		cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+		if (!cfg)
+			goto out;
+		token = secret_id(cfg);
+	}
 	/* one flow per socket holds live records: the one it sends on */
 	if (old)
 		bpf_map_delete_elem(&lwfp_live, &old);

@@ -94,7 +94,8 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
 	__u32 zero = 0;
 
 	if (getrandom(&cfg.engine_id, sizeof(cfg.engine_id), 0) !=
-	    sizeof(cfg.engine_id))
+	    sizeof(cfg.engine_id) ||
+	    getrandom(cfg.id_key, sizeof(cfg.id_key), 0) != sizeof(cfg.id_key))
 		return -errno;
 	/* a longer path is shown truncated by status; it is only a label */
 	snprintf(cfg.cgroup_path, sizeof(cfg.cgroup_path), "%.*s",
