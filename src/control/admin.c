@@ -378,35 +378,8 @@ static int rule_order(const void *pa, const void *pb, void *arg)
 	return ra->id < rb->id ? -1 : ra->id > rb->id;
 }
 
-/* Write count values at keys base, base + 1, ... of an array map. */
-static int array_write(int fd, __u32 base, const void *values, __u32 count,
-		       size_t size)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	const __u32 chunk = 65536;
-	__u32 *keys;
-	int ret = 0;
-
-	if (!count)
-		return 0;
-	keys = malloc((count < chunk ? count : chunk) * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (__u32 done = 0; done < count && !ret;) {
-		__u32 n = count - done < chunk ? count - done : chunk;
-
-		for (__u32 i = 0; i < n; i++)
-			keys[i] = base + done + i;
-		ret = bpf_map_update_batch(fd, keys,
-					   (const char *)values + done * size,
-					   &n, &opts);
-		done += n;
-	}
-	free(keys);
-	return ret;
-}
-
-/* The same into an mmapable array map, by memcpy. */
+/* Write count values at keys base, base + 1, ... of an mmapable array
+ * map, by memcpy: not a syscall per element. */
 static int array_copy(int fd, __u32 base, const void *values, __u32 count,
 		      size_t size)
 {
@@ -499,8 +472,8 @@ static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
 	if (!ret)
 		ret = index_write(a->fd[MAP_CLS_INDEX], t, half);
 	if (!ret)
-		ret = array_write(a->fd[MAP_CLS_HDR], half, &t->hdr, 1,
-				  sizeof(t->hdr));
+		ret = bpf_map_update_elem(a->fd[MAP_CLS_HDR], &half, &t->hdr,
+					  BPF_ANY) ? -errno : 0;
 	if (!ret)
 		ret = array_copy(a->fd[MAP_RULES], half * LWFP_MAX_RULES, rules, n,
 				 sizeof(*rules));
