@@ -55,8 +55,10 @@ struct lwfp_endpoint {
 	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
-/* Is a 16-byte address IPv4-mapped (::ffff:a.b.c.d)? */
-static inline int lwfp_is_v4_mapped(const __u8 *a)
+/* Is a 16-byte address IPv4-mapped (::ffff:a.b.c.d)? Always inline: in
+ * the engine a call would add a frame to its deepest call chains. */
+static inline __attribute__((always_inline)) int
+lwfp_is_v4_mapped(const __u8 *a)
 {
 	for (int i = 0; i < 10; i++)
 		if (a[i])

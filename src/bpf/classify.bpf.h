@@ -205,8 +205,9 @@ __global int lwfp_cls_and(struct cls_walk *s, __u32 first, __u32 count,
 
 /*
  * Select the connect's other terms and its candidate words (after
- * lwfp_cls_addr()). Returns 0 when no rule can match, 1 otherwise. (Counters live in *s: the verifier does
- * not split its paths on memory it does not track.)
+ * lwfp_cls_addr()). Returns 0 when no rule can match, 1 otherwise.
+ * Counters live in *s: the verifier does not split its paths on memory it
+ * does not track.
  */
 __global int lwfp_cls_query(struct cls_walk *s)
 {
@@ -337,7 +338,7 @@ static __always_inline bool service_usable(struct cls_walk *s,
 		return false;
 	if (!(svc->flags & (ci->dst.family == AF_INET ? LWFP_SVC_HAS_V4 :
 						      LWFP_SVC_HAS_V6)) ||
-	    (ci->v6_send && is_v4_mapped(svc->addr6))) {
+	    (ci->v6_send && lwfp_is_v4_mapped(svc->addr6))) {
 		s->no_target = 1;
 		return false;
 	}

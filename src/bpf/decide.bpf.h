@@ -47,7 +47,7 @@ static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 	struct bpf_sock *sk;
 	__u32 len;
 
-	if (!v6_socket || is_v4_mapped(svc->addr6)) {
+	if (!v6_socket || lwfp_is_v4_mapped(svc->addr6)) {
 		__builtin_memcpy(&t.ipv4.daddr,
 				 v6_socket ? &svc->addr6[12] : svc->addr4, 4);
 		t.ipv4.dport = svc->port_be;

@@ -49,13 +49,6 @@ struct connect_info {
 	bool v6_send;
 };
 
-static __always_inline bool is_v4_mapped(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
-}
-
 static __always_inline bool addr_in_net(const __u8 *addr, const __u8 *net,
 					const __u8 *mask)
 {

@@ -414,7 +414,7 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
 	if (!st || st->role != LWFP_ROLE_ACCEPTED)
 		return 1;
-	v4 = is_v4_mapped(st->orig.addr);
+	v4 = lwfp_is_v4_mapped(st->orig.addr);
 	if (v4 != (ctx->level == SOL_IP))
 		return 1;
 	if (v4) {

@@ -374,7 +374,7 @@ static __always_inline bool bound_to(struct bpf_sock *sk, const __u8 *addr)
 
 	if (sk->family == AF_INET) {
 		w[0] = sk->src_ip4;
-		return !w[0] || (is_v4_mapped(addr) &&
+		return !w[0] || (lwfp_is_v4_mapped(addr) &&
 				 !__builtin_memcmp(&addr[12], w, 4));
 	}
 	w[0] = sk->src_ip6[0];
