@@ -13,6 +13,11 @@
 void attacker_enter(void);
 /* connect() fd to 127.0.0.1:port: 0 or errno. */
 int connect_loopback(int fd, uint16_t port);
+/* A service "svc" on 127.0.0.1:svc_port (with one more option and its
+ * value, e.g. "--fail" "closed", or NULL) and a rule sending connects to
+ * 127.0.0.1:orig_port to it; false if the CLI refused either. */
+bool redirect_port(uint16_t svc_port, const char *opt, const char *val,
+		   uint16_t orig_port);
 /* Did a connection arrive at listener lfd within ms? */
 bool reached(int lfd, int ms);
 

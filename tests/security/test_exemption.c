@@ -69,19 +69,15 @@ static void test_pid_reuse(void)
 	uint16_t origin_port, svc_port;
 	int origin = listen_on("127.0.0.1", &origin_port);
 	int svc = listen_on("127.0.0.1", &svc_port);
-	char listen[32], dport[8], pidarg[16];
+	char pidarg[16];
 	pid_t first, second;
 	int wake, rc;
 
 	REQUIRE(origin >= 0 && svc >= 0, "listeners");
 	first = sleeper(&wake);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
-	snprintf(dport, sizeof(dport), "%u", origin_port);
 	snprintf(pidarg, sizeof(pidarg), "%d", first);
-	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen,
-			  "--pid", pidarg, NULL), "service add --pid");
-	REQUIRE(!lwfp_run("rule", "add", "--service", "svc", "--dst",
-			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	REQUIRE(redirect_port(svc_port, "--pid", pidarg, origin_port),
+		"service add --pid, rule add");
 	close(wake);
 	waitpid(first, NULL, 0);
 

@@ -91,17 +91,12 @@ static void test_optmem_exhaustion(void)
 	int origin = listen_on("127.0.0.1", &origin_port);
 	int svc = listen_on("127.0.0.1", &svc_port);
 	long long before, after;
-	char listen[32], dport[8];
 	pid_t pid;
 	int rc;
 
 	REQUIRE(origin >= 0 && svc >= 0, "listeners");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
-	snprintf(dport, sizeof(dport), "%u", origin_port);
-	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen, NULL),
-		"service add");
-	REQUIRE(!lwfp_run("rule", "add", "--service", "svc", "--dst",
-			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	REQUIRE(redirect_port(svc_port, NULL, NULL, origin_port),
+		"service add, rule add");
 	lwfp_run("--json", "status", NULL);
 	before = json_int("refused_engine_full");
 
@@ -129,17 +124,12 @@ static void test_fail_closed_event(void)
 {
 	uint16_t origin_port, svc_port = unused_port("127.0.0.1");
 	int origin = listen_on("127.0.0.1", &origin_port);
-	char listen[32], dport[8];
 	pid_t pid;
 	int rc;
 
 	REQUIRE(origin >= 0, "listener");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
-	snprintf(dport, sizeof(dport), "%u", origin_port);
-	REQUIRE(!lwfp_run("service", "add", "down", "--listen", listen,
-			  "--fail", "closed", NULL), "service add");
-	REQUIRE(!lwfp_run("rule", "add", "--service", "down", "--dst",
-			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	REQUIRE(redirect_port(svc_port, "--fail", "closed", origin_port),
+		"service add --fail closed, rule add");
 	pid = fork();
 	if (pid == 0)
 		refused_client(origin_port);

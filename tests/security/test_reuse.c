@@ -72,18 +72,13 @@ static void test_reuse_after_unspec(void)
 	struct reuse_result *res = mmap(NULL, sizeof(*res),
 					PROT_READ | PROT_WRITE,
 					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	char listen[32], dport[8];
 	int report[2], handed = -1, a, rc;
 	pid_t client, server;
 
 	REQUIRE(origin >= 0 && svc >= 0 && res != MAP_FAILED &&
 		!pipe(report), "setup");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
-	snprintf(dport, sizeof(dport), "%u", orig_port);
-	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen, NULL),
-		"service add");
-	REQUIRE(!lwfp_run("rule", "add", "--service", "svc", "--dst",
-			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	REQUIRE(redirect_port(svc_port, NULL, NULL, orig_port),
+		"service add, rule add");
 	server = fork();
 	if (server == 0)
 		plain_server(0, report);
