@@ -15,8 +15,10 @@
 /* 2: UDP flows (service protocols, config udp_idle_s, stats, flow map)
  * 3: the rule classifier (lwfp_cls_* maps), flows listed without tracing
  * 4: services carry their --pid process's start time
- * 5: ids made with a secret key (config id_key) */
-#define LWFP_ABI_VERSION	5
+ * 5: ids made with a secret key (config id_key)
+ * 6: services ask through socket options (SOL_LWFP), never maps; the
+ *    hand-off (lwfp_pending) holds the connection it is for */
+#define LWFP_ABI_VERSION	6
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -256,6 +258,11 @@ enum lwfp_stat {
 	LWFP_STAT_CLS_MISMATCH,		/* classifier and rule disagreed (a bug) */
 	LWFP_STAT_REFUSED_FULL,		/* covered connect refused (EPERM): the
 					 * engine could not record it */
+	LWFP_STAT_REFUSED_RECORDS,	/* connect with records whose flow has
+					 * ended refused (EPERM), not looped */
+	LWFP_STAT_RECORDS_REFUSED,	/* records a caller may not set */
+	LWFP_STAT_HANDOFF_FOREIGN,	/* hand-off id on a connection it was
+					 * not made for: ignored */
 	LWFP_STAT_MAX,
 };
 
@@ -369,6 +376,22 @@ struct lwfp_hop {
 	__u8 _pad;
 };
 
+/*
+ * lwfp_pending value: a client's hop waiting for the service side, and
+ * the connection it was made for as the client's socket sees it. The
+ * service's socket takes the hop only if it is that connection, seen
+ * from the other end in the same network namespace, and only once.
+ */
+struct lwfp_handoff {
+	struct lwfp_hop hop;
+	__u8 client[16];	/* the client socket's address, v4-mapped */
+	__u8 service[16];	/* where it connected (the service) */
+	__u16 client_port_be;	/* as the client saw it: NAT may remap it */
+	__u16 service_port_be;
+	__u32 _pad;
+	__u64 netns;		/* cookie of the client's network namespace */
+};
+
 enum lwfp_hop_flags {
 	/* a service connected out with this hop's records, not redirected:
 	 * the flow reached its origin */
@@ -391,18 +414,43 @@ struct lwfp_udp_flow {
 };
 
 /*
- * Asking for a UDP flow goes through a socket the service holds, so that
- * nobody reads flows that are not theirs: setsockopt(fd, SOL_LWFP,
- * LWFP_SO_UDP_PEER, &key, sizeof(key)) on the service's UDP socket, key
- * naming the client (service_port_be is ignored: the engine takes the
- * socket's port). The engine answers in that socket's lwfp_udp_answer sk
- * storage, which the caller reads by the same fd; ENODATA if no flow to
- * the socket (its port, its address unless bound to any, its network
- * namespace), EACCES if the flow's service is exempt by pid or cgroup and
- * the caller is not that process or in that cgroup.
+ * A redirect service asks and tells the engine only through the sockets it
+ * holds, with socket options the engine's sockopt programs answer (the
+ * kernel itself knows no SOL_LWFP): nobody reads or writes the engine's
+ * maps, so nobody learns of flows that are not theirs or forges state.
+ *
+ * getsockopt(fd, SOL_LWFP, LWFP_SO_HOP, &hop, &len) on a TCP socket a
+ * service accepted from a redirected flow: its struct lwfp_hop. ENODATA
+ * for any other socket (ENOPROTOOPT where no engine sees the socket).
+ *
+ * getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, buf, &len), len at
+ * least LWFP_RULE_CTX_MAX: the context bytes of the rule that redirected
+ * that socket's flow (for a UDP socket, the flow of its last answer
+ * below); len becomes their number, 0 if the rule has none.
+ *
+ * setsockopt(fd, SOL_LWFP, LWFP_SO_RECORDS, &rec, sizeof(rec)) on a TCP
+ * socket not yet connecting, or a UDP socket not connected: its connect
+ * (each send) continues the flow. Refused unless the engine issued the
+ * records, their flow is still open (ESTALE if not), and the caller is the
+ * service that flow was redirected to, when that service is registered
+ * by pid or cgroup (EACCES if not). Records of another engine instance
+ * are left to it (ENOPROTOOPT if none takes them).
+ *
+ * A UDP service has no accepted socket per flow: setsockopt(fd, SOL_LWFP,
+ * LWFP_SO_UDP_PEER, &key, sizeof(key)) on its UDP socket asks for the
+ * flow from the client key names (service_port_be is ignored: the engine
+ * takes the socket's port), and getsockopt of the same option on the same
+ * socket reads the struct lwfp_udp_answer. The question fails with ENODATA
+ * if no flow from that client comes to the socket (its port, its address
+ * unless bound to any, its network namespace) or if the flow's service is
+ * registered by pid or cgroup and the caller is not that process or in
+ * that cgroup: the answer reveals nothing of other users' flows.
  */
 #define SOL_LWFP		0x4c57
 #define LWFP_SO_UDP_PEER	1
+#define LWFP_SO_HOP		2
+#define LWFP_SO_RULE_CONTEXT	3
+#define LWFP_SO_RECORDS		4
 
 struct lwfp_udp_answer {
 	struct lwfp_udp_key key;	/* the question, port filled in */

@@ -11,14 +11,14 @@
  *   X(ENUM, name, group mode)
  */
 #define LWFP_MAPS(X)					\
-	X(SK, "lwfp_sk", 0060)				\
+	X(SK, "lwfp_sk", 0)				\
 	X(PENDING, "lwfp_pending", 0)			\
 	X(LIVE, "lwfp_live", 0)				\
 	X(SERVICES, "lwfp_services", 0040)		\
 	X(RULES, "lwfp_rules", 0)			\
 	X(CONFIG, "lwfp_config", 0)			\
 	X(STATS, "lwfp_stats", 0)			\
-	X(RULE_CTX, "lwfp_rule_ctx", 0040)		\
+	X(RULE_CTX, "lwfp_rule_ctx", 0)		\
 	X(CLS_HDR, "lwfp_cls_hdr", 0)			\
 	X(CLS_INDEX, "lwfp_cls_index", 0)		\
 	X(CLS_MASKS, "lwfp_cls_masks", 0)		\
@@ -28,7 +28,7 @@
 	X(UDP_FLOWS, "lwfp_udp_flows", 0)		\
 	X(UDP_SWEEPER, "lwfp_udp_sweeper", 0)		\
 	X(UDP_SK, "lwfp_udp_sk", 0)			\
-	X(UDP_ANSWER, "lwfp_udp_answer", 0040)		\
+	X(UDP_ANSWER, "lwfp_udp_answer", 0)		\
 	X(EVENTS, "lwfp_events", 0)
 
 enum lwfp_map {

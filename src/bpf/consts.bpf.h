@@ -28,5 +28,7 @@
 #define ENOMEM		12
 #define EACCES		13
 #define EPROTONOSUPPORT	93
+#define EISCONN		106
+#define ESTALE		116
 
 #endif /* LWFP_CONSTS_BPF_H */

@@ -12,7 +12,7 @@
  */
 static __always_inline struct lwfp_hop *
 records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
-	      const struct lwfp_endpoint *dst)
+	      const struct lwfp_endpoint *dst, bool *closed)
 {
 	struct lwfp_hop *live;
 
@@ -28,6 +28,7 @@ records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
 	live = bpf_map_lookup_elem(&lwfp_live, &rec->token);
 	if (!live) {
 		stat_inc(LWFP_STAT_RECORDS_STALE);
+		*closed = true;
 		return NULL;
 	}
 	if (!same_endpoint(&live->orig, dst)) {
@@ -224,28 +225,36 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 	__u64 flow_id = 0, pid_tgid, uid_gid;
 	__u32 zero = 0, slot, key;
 	int idx = PICK_NONE;
+	bool closed = false;
 
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	if (!cfg)
 		return NULL;
+	pid_tgid = bpf_get_current_pid_tgid();
+	uid_gid = bpf_get_current_uid_gid();
+	ci->pid = pid_tgid >> 32;
+	ci->uid = (__u32)uid_gid;
 
 	/* an outbound UDP socket decides again at each destination, with
 	 * the records it went out with */
 	st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0, 0);
 	if (st && (st->role == LWFP_ROLE_RECORDS ||
 		   st->role == LWFP_ROLE_OUTBOUND))
-		live = records_check(&st->rec, cfg, &ci->dst);
+		live = records_check(&st->rec, cfg, &ci->dst, &closed);
+	if (closed) {
+		/* the engine took these records from the service of an open
+		 * flow, which has closed since: deciding afresh could send
+		 * the flow back round its chain */
+		refused(ci, LWFP_STAT_REFUSED_RECORDS);
+		*refuse = EPERM;
+		return NULL;
+	}
 	if (live) {
 		flow_id = live->rec.flow_id;
 		ci->chain_len = live->rec.chain_len;
 		for (int i = 0; i < LWFP_MAX_CHAIN; i++)
 			ci->chain[i] = live->rec.chain[i];
 	}
-
-	pid_tgid = bpf_get_current_pid_tgid();
-	uid_gid = bpf_get_current_uid_gid();
-	ci->pid = pid_tgid >> 32;
-	ci->uid = (__u32)uid_gid;
 
 	w->half = LWFP_TABLE_HALF(cfg->table);
 	if (ci->chain_len >= LWFP_MAX_CHAIN)

@@ -80,6 +80,25 @@ static __always_inline bool in_cgroup(__u64 id, __u32 level)
 	return bpf_get_current_ancestor_cgroup_id(level) == id;
 }
 
+/* Is the caller the service a hop went to? Only that process, or a
+ * process in that cgroup, when the service is registered by pid or
+ * cgroup; anyone holding the hop's socket otherwise. */
+static __always_inline bool hop_service_asks(const struct lwfp_hop *h)
+{
+	__u32 slot = h->service;
+	const struct lwfp_service *svc;
+
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (!svc || svc->gen != h->service_gen)
+		return false;
+	if (svc->pid)
+		return is_service_process(svc,
+					  bpf_get_current_pid_tgid() >> 32);
+	if (svc->cgroup_id)
+		return in_cgroup(svc->cgroup_id, svc->cgroup_level);
+	return true;
+}
+
 static __always_inline bool rule_matches(const struct lwfp_rule *r,
 					 const struct connect_info *ci)
 {

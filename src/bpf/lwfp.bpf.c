@@ -17,6 +17,8 @@
 #include "classify.bpf.h"
 #include "decide.bpf.h"
 #include "udp.bpf.h"
+#include "sockopt.bpf.h"
+#include "handoff.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -252,119 +254,6 @@ int lwfp_getpeername6(struct bpf_sock_addr *ctx)
 	return SK_PASS;
 }
 
-/* Client: publish the hop and ask to write the hand-off option. */
-static __always_inline void on_connect(struct bpf_sock_ops *skops)
-{
-	struct lwfp_hop *st = client_hop(skops->sk);
-
-	if (!st)
-		return;
-	bpf_map_update_elem(&lwfp_pending, &st->hop_id, st, BPF_ANY);
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
-				  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
-				  BPF_SOCK_OPS_STATE_CB_FLAG);
-}
-
-/*
- * Client: the option goes on every packet after the SYN until the service
- * side has shown it is established. The ACK that concludes the handshake
- * is what it sees at PASSIVE_ESTABLISHED, but a full accept queue drops
- * that ACK, and then a later segment completes the handshake.
- */
-static __always_inline void on_write_opt(struct bpf_sock_ops *skops,
-					 bool reserve)
-{
-	struct lwfp_tcpopt opt = {
-		.kind = LWFP_TCPOPT_KIND,
-		.len = LWFP_TCPOPT_LEN,
-		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
-	};
-	struct lwfp_hop *st;
-
-	if (skops->skb_tcp_flags & TCPHDR_SYN)
-		return;
-	if (reserve) {
-		bpf_reserve_hdr_opt(skops, LWFP_TCPOPT_LEN, 0);
-		return;
-	}
-	st = client_hop(skops->sk);
-	if (st) {
-		__builtin_memcpy(opt.hop_id, &st->hop_id, 8);
-		bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
-	}
-}
-
-/* Client: anything but a SYN-ACK from the service side means its socket
- * is established (and has taken the hop): stop writing the option. */
-static __always_inline void on_parse_opt(struct bpf_sock_ops *skops)
-{
-	if (skops->skb_tcp_flags & TCPHDR_SYN)
-		return;
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
-				  ~(BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
-				    BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG));
-}
-
-/* Service side: find the client's hop by the option and keep a copy. */
-static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
-{
-	struct lwfp_tcpopt opt = {
-		.kind = LWFP_TCPOPT_KIND,
-		.len = 4,	/* search by kind and 2-byte ExID */
-		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
-	};
-	struct lwfp_hop *hop, *st;
-	struct bpf_sock *sk;
-	__u64 hop_id;
-
-	if (bpf_load_hdr_opt(skops, &opt, sizeof(opt), 0) != LWFP_TCPOPT_LEN)
-		return;
-	__builtin_memcpy(&hop_id, opt.hop_id, 8);
-	hop = bpf_map_lookup_elem(&lwfp_pending, &hop_id);
-	if (!hop) {
-		stat_inc(LWFP_STAT_HANDOFF_MISS);
-		return;
-	}
-	sk = skops->sk;
-	if (!sk)
-		return;
-	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st)
-		return;
-	__builtin_memcpy(st, hop, sizeof(*st));
-	st->role = LWFP_ROLE_ACCEPTED;
-	bpf_map_delete_elem(&lwfp_pending, &hop_id);
-	stat_inc(LWFP_STAT_HANDOFF);
-
-	/* its records count while this socket lives: see records_check() */
-	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, st, BPF_NOEXIST))
-		stat_inc(LWFP_STAT_LIVE_FULL);
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-				  BPF_SOCK_OPS_STATE_CB_FLAG);
-}
-
-/*
- * A socket closes. An accepted one: its records stop counting. A client:
- * its hop, if nobody took it, never will be (a client reaches CLOSE only
- * after the service side saw its FIN, or with a reset that ends it).
- */
-static __always_inline void on_state(struct bpf_sock_ops *skops)
-{
-	struct bpf_sock *sk = skops->sk;
-	struct lwfp_hop *st;
-
-	if (skops->args[1] != BPF_TCP_CLOSE || !sk)
-		return;
-	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
-	if (!st)
-		return;
-	if (st->role == LWFP_ROLE_ACCEPTED)
-		bpf_map_delete_elem(&lwfp_live, &st->rec.token);
-	else if (st->role == LWFP_ROLE_CLIENT)
-		bpf_map_delete_elem(&lwfp_pending, &st->hop_id);
-}
-
 SEC("sockops")
 int lwfp_sockops(struct bpf_sock_ops *skops)
 {
@@ -405,6 +294,16 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 	struct lwfp_hop *st;
 	bool v4;
 
+	if (ctx->level == SOL_LWFP && sk) {
+		switch (ctx->optname) {
+		case LWFP_SO_HOP:
+			return get_hop(ctx, sk);
+		case LWFP_SO_RULE_CONTEXT:
+			return get_rule_context(ctx, sk);
+		case LWFP_SO_UDP_PEER:
+			return get_udp_answer(ctx, sk);
+		}
+	}
 	if (ctx->optname != SO_ORIGINAL_DST ||
 	    (ctx->level != SOL_IP && ctx->level != SOL_IPV6) || !sk) {
 		if (ctx->optlen > 4096)
@@ -448,23 +347,27 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 	return 1;
 }
 
-/* A UDP service's question about a peer (see LWFP_SO_UDP_PEER). */
+/* Records for an outbound socket, a UDP service's question about a
+ * peer (see SOL_LWFP). */
 SEC("cgroup/setsockopt")
 int lwfp_setsockopt(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 
-	if (ctx->level != SOL_LWFP || ctx->optname != LWFP_SO_UDP_PEER) {
+	if (ctx->level != SOL_LWFP || (ctx->optname != LWFP_SO_UDP_PEER &&
+				       ctx->optname != LWFP_SO_RECORDS)) {
 		/* not ours: the kernel takes the caller's buffer as it is
 		 * (before 6.5, one over a page would fail without this) */
 		if (ctx->optlen > 4096)
 			ctx->optlen = 0;
 		return 1;
 	}
-	if (!sk || sk->protocol != IPPROTO_UDP) {
-		bpf_set_retval(-EPROTONOSUPPORT);
-		return 0;
-	}
+	if (!sk)
+		return sockopt_refuse(EPROTONOSUPPORT);
+	if (ctx->optname == LWFP_SO_RECORDS)
+		return set_records(ctx, sk);
+	if (sk->protocol != IPPROTO_UDP)
+		return sockopt_refuse(EPROTONOSUPPORT);
 	return udp_answer(ctx, sk);
 }
 

@@ -36,7 +36,7 @@
 SK_STORAGE(lwfp_sk, struct lwfp_hop);
 
 /* Client hops waiting for the service side to accept them, by hop id. */
-MAP_LRU_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_hop, 0);
+MAP_LRU_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_handoff, 0);
 
 /* Records handed out on accepted sockets that are still open, by token:
  * records are honoured only while the flow they name lives. */

@@ -384,29 +384,14 @@ static __always_inline bool bound_to(struct bpf_sock *sk, const __u8 *addr)
 	return !(w[0] | w[1] | w[2] | w[3]) || same_addr((const __u8 *)w, addr);
 }
 
-/* A service exempt by pid or cgroup: only that process or cgroup asks. */
-static __always_inline bool asked_by_service(const struct lwfp_udp_flow *f)
-{
-	__u32 slot = f->hop.service;
-	const struct lwfp_service *svc;
-
-	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (!svc || svc->gen != f->hop.service_gen)
-		return false;
-	if (svc->pid)
-		return is_service_process(svc,
-					  bpf_get_current_pid_tgid() >> 32);
-	if (svc->cgroup_id)
-		return in_cgroup(svc->cgroup_id, svc->cgroup_level);
-	return true;
-}
-
 /*
  * A UDP service asks for the flow from a peer to its socket; the answer
- * goes in that socket's storage, read by the same fd. A process learns
- * only of flows to a socket it holds, bound to the flow's port and
+ * goes in that socket's storage, read back with getsockopt. A process
+ * learns only of flows to a socket it holds, bound to the flow's port and
  * address (or any address) in the flow's network namespace, and, for a
- * service exempt by pid or cgroup, only if it is that service.
+ * service registered by pid or cgroup, only if it is that service; any
+ * other question gets the same ENODATA, so nobody learns which flows
+ * exist.
  */
 static __always_inline int udp_answer(struct bpf_sockopt *ctx,
 				      struct bpf_sock *sk)
@@ -434,8 +419,8 @@ static __always_inline int udp_answer(struct bpf_sockopt *ctx,
 	if (!f || f->netns != bpf_get_netns_cookie(ctx) ||
 	    !bound_to(sk, f->service_addr))
 		err = -ENODATA;
-	else if (!asked_by_service(f))
-		err = -EACCES;
+	else if (!hop_service_asks(&f->hop))
+		err = -ENODATA;	/* no oracle: as if there were none */
 	if (err) {
 		__builtin_memset(&a->hop, 0, sizeof(a->hop));
 		bpf_set_retval(err);

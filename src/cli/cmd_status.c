@@ -29,6 +29,9 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_UDP_REPLY] = "udp_replies_from_original_peer",
 	[LWFP_STAT_CLS_MISMATCH] = "classifier_mismatches",
 	[LWFP_STAT_REFUSED_FULL] = "refused_engine_full",
+	[LWFP_STAT_REFUSED_RECORDS] = "refused_records_closed",
+	[LWFP_STAT_RECORDS_REFUSED] = "records_set_refused",
+	[LWFP_STAT_HANDOFF_FOREIGN] = "handoff_wrong_connection",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");

@@ -710,25 +710,26 @@ int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc)
 
 /* ---- tracked sockets ---- */
 
-/* Append a hash map of hops (key u64) to the dump, in batches. */
-static int hops_dump(int fd, enum lwfp_role role, __u32 state,
+/* Append a hash map of hops (key u64; values of vsize bytes that start
+ * with a hop) to the dump, in batches. */
+static int hops_dump(int fd, size_t vsize, enum lwfp_role role, __u32 state,
 		     struct lwfp_sk_dump **out, size_t *n, size_t cap)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	const __u32 chunk = 1024;
 	__u64 keys[1024];
-	struct lwfp_hop *hops = malloc(chunk * sizeof(*hops));
+	unsigned char *values = malloc(chunk * vsize);
 	__u32 batch, count;
 	size_t seen = 0;
 	void *in = NULL;
-	int ret = hops ? 0 : -ENOMEM, err = 0;
+	int ret = values ? 0 : -ENOMEM, err = 0;
 
 	while (!ret && err != -ENOENT && seen < cap) {
 		struct lwfp_sk_dump *grown;
 
 		count = chunk;
-		err = bpf_map_lookup_batch(fd, in, &batch, keys, hops, &count,
-					   &opts);
+		err = bpf_map_lookup_batch(fd, in, &batch, keys, values,
+					   &count, &opts);
 		if (err && err != -ENOENT) {
 			ret = err;
 			break;
@@ -743,22 +744,24 @@ static int hops_dump(int fd, enum lwfp_role role, __u32 state,
 		}
 		*out = grown;
 		for (__u32 i = 0; i < count; i++) {
+			struct lwfp_hop *hop = &grown[*n].sk;
+
 			memset(&grown[*n], 0, sizeof(grown[*n]));
-			grown[*n].sk = hops[i];
+			memcpy(hop, values + i * vsize, sizeof(*hop));
 			/* a UDP flow's hop stands for its client socket, as
 			 * the iterator would show it */
-			grown[*n].sk.role = hops[i].orig.proto == IPPROTO_UDP ?
-						    LWFP_ROLE_CLIENT : role;
+			hop->role = hop->orig.proto == IPPROTO_UDP ?
+					    LWFP_ROLE_CLIENT : role;
 			grown[*n].state = state;
 			(*n)++;
-			if (!(hops[i].flags & LWFP_HOP_AT_ORIGIN))
+			if (!(hop->flags & LWFP_HOP_AT_ORIGIN))
 				continue;
 			grown[*n] = grown[*n - 1];
 			grown[*n].sk.role = LWFP_ROLE_OUTBOUND;
 			(*n)++;
 		}
 	}
-	free(hops);
+	free(values);
 	return ret;
 }
 
@@ -771,12 +774,13 @@ static int sockets_from_maps(struct admin *a, struct lwfp_sk_dump **out,
 
 	*out = NULL;
 	*n = 0;
-	ret = hops_dump(a->fd[MAP_LIVE], LWFP_ROLE_ACCEPTED, LWFP_SK_STATE_UNKNOWN,
-			out, n, LWFP_LIVE_MAX);
+	ret = hops_dump(a->fd[MAP_LIVE], sizeof(struct lwfp_hop),
+			LWFP_ROLE_ACCEPTED, LWFP_SK_STATE_UNKNOWN, out, n,
+			LWFP_LIVE_MAX);
 	if (!ret)
-		ret = hops_dump(a->fd[MAP_PENDING], LWFP_ROLE_CLIENT,
-				LWFP_SK_STATE_UNKNOWN, out, n,
-				LWFP_PENDING_MAX);
+		ret = hops_dump(a->fd[MAP_PENDING], sizeof(struct lwfp_handoff),
+				LWFP_ROLE_CLIENT, LWFP_SK_STATE_UNKNOWN, out,
+				n, LWFP_PENDING_MAX);
 	if (ret) {
 		free(*out);
 		*out = NULL;

@@ -40,46 +40,40 @@ void cache_service_name(struct lwfp *e, __u32 slot, __u32 gen, char *out,
 	pthread_mutex_unlock(&e->lock);
 }
 
-size_t cache_rule_ctx(struct lwfp *e, __u32 rule_id, unsigned char *out)
+bool cache_rule_ctx_get(struct lwfp *e, __u32 rule_id, unsigned char *out,
+			size_t *len)
 {
 	unsigned int i = rule_id % RULE_CACHE_SLOTS;
-	struct lwfp_rule_ctx *rc;
-	unsigned char *copy = NULL;
-	size_t len = 0;
+	bool hit;
 
 	pthread_mutex_lock(&e->lock);
-	if (e->rules[i].valid && e->rules[i].rule_id == rule_id) {
-		len = e->rules[i].len;
-		if (len)
-			memcpy(out, e->rules[i].data, len);
-		pthread_mutex_unlock(&e->lock);
-		return len;
+	hit = e->rules[i].valid && e->rules[i].rule_id == rule_id;
+	if (hit) {
+		*len = e->rules[i].len;
+		if (*len)
+			memcpy(out, e->rules[i].data, *len);
 	}
 	pthread_mutex_unlock(&e->lock);
+	return hit;
+}
 
-	rc = malloc(sizeof(*rc));
-	if (!rc)
-		return 0;
-	/* no entry: the rule has no context (it is stored before the rule
-	 * goes live, so no flow of the rule can see it missing) */
-	if (!bpf_map_lookup_elem(e->rule_ctx_fd, &rule_id, rc) &&
-	    rc->len <= sizeof(rc->data))
-		len = rc->len;
-	memcpy(out, rc->data, len);
-	copy = len ? malloc(len) : NULL;
-	if (copy || !len) {
-		if (copy)
-			memcpy(copy, rc->data, len);
-		pthread_mutex_lock(&e->lock);
-		free(e->rules[i].data);
-		e->rules[i].valid = true;
-		e->rules[i].rule_id = rule_id;
-		e->rules[i].len = len;
-		e->rules[i].data = copy;
-		pthread_mutex_unlock(&e->lock);
-	}
-	free(rc);
-	return len;
+void cache_rule_ctx_put(struct lwfp *e, __u32 rule_id,
+			const unsigned char *data, size_t len)
+{
+	unsigned int i = rule_id % RULE_CACHE_SLOTS;
+	unsigned char *copy = len ? malloc(len) : NULL;
+
+	if (len && !copy)
+		return;		/* asked again next time */
+	if (len)
+		memcpy(copy, data, len);
+	pthread_mutex_lock(&e->lock);
+	free(e->rules[i].data);
+	e->rules[i].valid = true;
+	e->rules[i].rule_id = rule_id;
+	e->rules[i].len = len;
+	e->rules[i].data = copy;
+	pthread_mutex_unlock(&e->lock);
 }
 
 void cache_free(struct lwfp *e)

@@ -32,24 +32,11 @@ LWFP_EXPORT int lwfp_open(const char *pin_dir, struct lwfp **engine)
 	if (!e)
 		return -ENOMEM;
 	strcpy(e->pin_dir, pin_dir);
-	e->sk_fd = e->services_fd = e->rule_ctx_fd = e->udp_answer_fd = -1;
 	pthread_mutex_init(&e->lock, NULL);
-
-	/* members of the engine's group may read and set; read-only access
-	 * still allows queries (setting records then fails with -EACCES) */
-	err = e->sk_fd = pin_open(pin_dir, PIN_SK);
-	if (err == -EACCES)
-		err = e->sk_fd = pin_open_flags(pin_dir, PIN_SK,
-						      BPF_F_RDONLY);
-	if (err >= 0)
-		err = e->services_fd = pin_open_flags(pin_dir,
-				PIN_SERVICES, BPF_F_RDONLY);
-	if (err >= 0)
-		err = e->rule_ctx_fd = pin_open_flags(pin_dir,
-				PIN_RULE_CTX, BPF_F_RDONLY);
-	if (err >= 0)
-		err = e->udp_answer_fd = pin_open_flags(pin_dir,
-				PIN_UDP_ANSWER, BPF_F_RDONLY);
+	/* a service asks through its own sockets (SOL_LWFP); of the maps it
+	 * reads only the services', which members of the group may */
+	err = e->services_fd = pin_open_flags(pin_dir, PIN_SERVICES,
+					      BPF_F_RDONLY);
 	if (err < 0) {
 		lwfp_close(e);
 		return err;
@@ -62,14 +49,8 @@ LWFP_EXPORT void lwfp_close(struct lwfp *e)
 {
 	if (!e)
 		return;
-	if (e->sk_fd >= 0)
-		close(e->sk_fd);
 	if (e->services_fd >= 0)
 		close(e->services_fd);
-	if (e->rule_ctx_fd >= 0)
-		close(e->rule_ctx_fd);
-	if (e->udp_answer_fd >= 0)
-		close(e->udp_answer_fd);
 	free(e->announced);
 	cache_free(e);
 	free(e);

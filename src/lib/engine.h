@@ -15,10 +15,7 @@
 
 struct lwfp {
 	char pin_dir[PATH_MAX];
-	int sk_fd;
-	int services_fd;
-	int rule_ctx_fd;
-	int udp_answer_fd;
+	int services_fd;	/* read-only: names, for contexts and states */
 	/* what never changes under its key, so a context query is one
 	 * syscall: a service slot's name under its generation, a rule's
 	 * context under its id (ids are never reused in an engine) */
@@ -40,8 +37,12 @@ struct lwfp {
 /* The name of a service slot under a generation; "slot-N" if it is gone. */
 void cache_service_name(struct lwfp *e, __u32 slot, __u32 gen, char *out,
 			size_t outlen);
-/* A rule's context bytes into out (LWFP_RULE_CTX_MAX); their length. */
-size_t cache_rule_ctx(struct lwfp *e, __u32 rule_id, unsigned char *out);
+/* A rule's context bytes into out (LWFP_RULE_CTX_MAX), *len their
+ * number: true if the cache had them. */
+bool cache_rule_ctx_get(struct lwfp *e, __u32 rule_id, unsigned char *out,
+			size_t *len);
+void cache_rule_ctx_put(struct lwfp *e, __u32 rule_id,
+			const unsigned char *data, size_t len);
 void cache_free(struct lwfp *e);
 
 /* Resolve NULL to the process default engine, opening it on first use. */

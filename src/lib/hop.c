@@ -57,7 +57,40 @@ static __u64 boottime_to_realtime(__u64 boot_ns)
 	       (rt.tv_nsec - bt.tv_nsec);
 }
 
-int hop_context(struct lwfp *e, const struct lwfp_hop *st, void *buf,
+/* A UDP socket answers for the flow it was last asked about: another
+ * thread asking through it in between makes the bytes not ours. */
+static bool still_answering(int fd, const struct lwfp_hop *st)
+{
+	struct lwfp_udp_answer ans;
+	socklen_t len = sizeof(ans);
+
+	return !getsockopt(fd, SOL_LWFP, LWFP_SO_UDP_PEER, &ans, &len) &&
+	       ans.hop.rec.token == st->rec.token;
+}
+
+/* The context bytes of the rule that redirected a flow, asked of the
+ * engine through the service's socket of that flow: their length. */
+static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
+			unsigned char *out, size_t *len)
+{
+	socklen_t n = LWFP_RULE_CTX_MAX;
+
+	if (cache_rule_ctx_get(e, st->rule_id, out, len))
+		return 0;
+	for (int tries = 0; tries < 8; tries++) {
+		n = LWFP_RULE_CTX_MAX;
+		if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, out, &n))
+			return -errno;
+		if (st->orig.proto != IPPROTO_UDP || still_answering(fd, st)) {
+			*len = n;
+			cache_rule_ctx_put(e, st->rule_id, out, n);
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+int hop_context(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
 		size_t *len)
 {
 	unsigned char blob[LWFP_CTX_MAX_LEN], rule_ctx[LWFP_RULE_CTX_MAX];
@@ -78,7 +111,9 @@ int hop_context(struct lwfp *e, const struct lwfp_hop *st, void *buf,
 			   sizeof(ctx.service));
 	ctx.timestamp_ns = boottime_to_realtime(st->start_ns);
 	/* rule bytes live once per rule, never per socket */
-	ctx.rule_context_len = cache_rule_ctx(e, st->rule_id, rule_ctx);
+	err = rule_context(e, fd, st, rule_ctx, &ctx.rule_context_len);
+	if (err)
+		return err;
 	if (ctx.rule_context_len)
 		ctx.rule_context = rule_ctx;
 	err = lwfp_context_encode(&ctx, blob, &n);

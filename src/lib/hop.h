@@ -15,8 +15,9 @@ struct lwfp;
 int copy_out(const void *src, size_t n, void *buf, size_t *len);
 void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
 			  struct sockaddr_storage *ss, socklen_t *len);
-/* The redirect context of a hop, encoded into buf (see copy_out). */
-int hop_context(struct lwfp *e, const struct lwfp_hop *st, void *buf,
+/* The redirect context of a hop, encoded into buf (see copy_out); fd is
+ * the service's socket of that flow, through which the engine is asked. */
+int hop_context(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
 		size_t *len);
 
 #endif /* LWFP_HOP_H */

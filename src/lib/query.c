@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
-#include <bpf/bpf.h>
 
 #include "lwfp.h"
 #include "lwfp_abi.h"
@@ -36,10 +35,8 @@ static int why_no_state(int fd, int lookup_errno, int *type)
 	socklen_t len;
 
 	*type = 0;
-	if (lookup_errno == EBADF)
-		return -EBADF;
-	if (lookup_errno == EPERM || lookup_errno == EACCES)
-		return -EACCES;
+	if (lookup_errno == EBADF || lookup_errno == ENOTSOCK)
+		return -lookup_errno;
 	len = sizeof(*type);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len) < 0)
 		return errno == ENOTSOCK ? -ENOTSOCK : -errno;
@@ -50,23 +47,22 @@ static int why_no_state(int fd, int lookup_errno, int *type)
 	return -ENODATA;
 }
 
-/* The hop of a socket a service accepted; for a UDP socket the service
- * connected to one client, the hop of the flow from that client. */
+/* The hop of a socket a service accepted, asked of the engine through
+ * the socket itself; for a UDP socket the service connected to one
+ * client, the hop of the flow from that client. */
 static int accepted_hop(struct lwfp *e, int fd, struct lwfp_hop *st)
 {
 	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
+	socklen_t plen = sizeof(peer), len = sizeof(*st);
 	int err = engine_resolve(&e), type;
 
 	if (err)
 		return err;
 	if (fd < 0)
 		return -EBADF;
-	if (!bpf_map_lookup_elem(e->sk_fd, &fd, st)) {
-		if (st->role == LWFP_ROLE_ACCEPTED)
-			return 0;
-		errno = ENOENT;	/* state, but not an accepted socket's */
-	}
+	if (!getsockopt(fd, SOL_LWFP, LWFP_SO_HOP, st, &len))
+		return len == sizeof(*st) ? 0 : -EPROTO;
+	/* ENOPROTOOPT: no engine sees the socket */
 	err = why_no_state(fd, errno, &type);
 	if (err != -ENODATA || type != SOCK_DGRAM)
 		return err;
@@ -99,7 +95,7 @@ LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 		err = accepted_hop(e, fd, &st);
 	if (err)
 		return err;
-	return hop_context(e, &st, buf, len);
+	return hop_context(e, fd, &st, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
@@ -149,19 +145,22 @@ static int check_settable(int fd)
 LWFP_EXPORT int lwfp_set_records(struct lwfp *e, int fd, const void *records,
 				 size_t len)
 {
-	struct lwfp_hop st = { .role = LWFP_ROLE_RECORDS };
+	struct lwfp_records rec;
 	int err;
 
 	if (fd < 0)
 		return -EBADF;
-	err = records_parse(records, len, &st.rec);
+	err = records_parse(records, len, &rec);
 	if (!err)
 		err = check_settable(fd);
 	if (!err)
 		err = engine_resolve(&e);
 	if (err)
 		return err;
-	if (bpf_map_update_elem(e->sk_fd, &fd, &st, BPF_ANY))
-		return errno == EPERM ? -EACCES : -errno;
+	/* the engine takes records only from the service their flow went
+	 * to, while the flow is open (-EACCES, -ESTALE); ENOPROTOOPT: no
+	 * engine over the socket issued them */
+	if (setsockopt(fd, SOL_LWFP, LWFP_SO_RECORDS, &rec, sizeof(rec)))
+		return errno == ENOPROTOOPT ? -EINVAL : -errno;
 	return 0;
 }

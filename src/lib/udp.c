@@ -68,15 +68,16 @@ static bool peer_key(const struct sockaddr *peer, socklen_t peerlen,
 
 /*
  * Ask the engine through the socket (so only the socket's holder learns
- * about flows to its port), then read the answer from the socket's
- * storage. Two threads asking through one socket may swap answers: each
- * checks the answer is for its own question, and asks again if not.
+ * about flows to its port), then read the answer back the same way. Two
+ * threads asking through one socket may swap answers: each checks the
+ * answer is for its own question, and asks again if not.
  */
 int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 	    socklen_t peerlen, struct lwfp_hop *st)
 {
 	struct lwfp_udp_answer ans;
 	struct lwfp_udp_key key;
+	socklen_t len;
 
 	if (fd < 0)
 		return -EBADF;
@@ -86,8 +87,9 @@ int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 		if (setsockopt(fd, SOL_LWFP, LWFP_SO_UDP_PEER, &key,
 			       sizeof(key)) < 0)
 			return udp_ask_error(fd, errno);
-		if (bpf_map_lookup_elem(e->udp_answer_fd, &fd, &ans))
-			return errno == ENOENT ? -ENODATA : -errno;
+		len = sizeof(ans);
+		if (getsockopt(fd, SOL_LWFP, LWFP_SO_UDP_PEER, &ans, &len))
+			return udp_ask_error(fd, errno);
 		if (!memcmp(ans.key.client, key.client, sizeof(key.client)) &&
 		    ans.key.client_port_be == key.client_port_be) {
 			*st = ans.hop;
@@ -124,7 +126,7 @@ LWFP_EXPORT int lwfp_query_udp_context(struct lwfp *e, int fd,
 	struct lwfp_hop st;
 	int err = len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
 
-	return err ? err : hop_context(e, &st, buf, len);
+	return err ? err : hop_context(e, fd, &st, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_udp_original_dst(struct lwfp *e, int fd,
@@ -233,7 +235,7 @@ LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
 	pthread_mutex_lock(&e->lock);
 	seen = announced(e, st.rec.token, false);
 	pthread_mutex_unlock(&e->lock);
-	if (seen || hop_context(e, &st, ctx, &ctx_len))
+	if (seen || hop_context(e, fd, &st, ctx, &ctx_len))
 		return n;
 	level = ((struct sockaddr *)msg->msg_name)->sa_family == AF_INET ?
 		IPPROTO_IP : IPPROTO_IPV6;

@@ -339,6 +339,39 @@ static bool back_to_service(struct flow *f, struct lwfp *eng,
 	return back;
 }
 
+/* Records the engine refuses to take: -errno of lwfp_set_records(). */
+static int set_on_new_socket(struct lwfp *eng, const unsigned char *rec)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int err = lwfp_set_records(eng, s, rec, LWFP_RECORDS_LEN);
+
+	close(s);
+	return err;
+}
+
+/* A connect with records set while their flow was open, made after it
+ * closed: refused (EPERM), never decided afresh. */
+static void connect_after_close(struct flow *f, struct lwfp *eng,
+				uint16_t origin)
+{
+	struct sockaddr_storage dst;
+	socklen_t len = make_addr(&dst, "127.0.0.1", origin);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), again;
+
+	CHECK(!lwfp_set_records(eng, s, f->rec, LWFP_RECORDS_LEN),
+	      "records of an open flow are taken");
+	flow_end(f);
+	CHECK(connect(s, (struct sockaddr *)&dst, len) < 0 && errno == EPERM,
+	      "its flow closed since: the connect is refused (%s)",
+	      strerror(errno));
+	again = accept_timeout(f->lfd, 500);
+	CHECK(again < 0, "and did not come back to the service");
+	if (again >= 0)
+		close(again);
+	close(s);
+	CHECK(counter("refused_records_closed") == 1, "counted");
+}
+
 static void test_records_forged_replayed(void)
 {
 	uint16_t origin = start_origin();
@@ -346,6 +379,7 @@ static void test_records_forged_replayed(void)
 	unsigned char bad[LWFP_RECORDS_LEN];
 	struct lwfp *eng;
 	struct flow f;
+	int err;
 
 	/* S takes origin and origin + 1 */
 	flow_open(&f, &eng, origin);
@@ -355,26 +389,24 @@ static void test_records_forged_replayed(void)
 	memcpy(bad, f.rec, sizeof(bad));
 	r = (struct lwfp_records *)bad;
 	r->token ^= 0x5a5a5a5a5a5a5a5aull;
-	CHECK(back_to_service(&f, eng, bad, origin),
-	      "forged records: treated as a fresh connect");
-	CHECK(counter("records_unknown_or_closed") == 1, "counted");
+	err = set_on_new_socket(eng, bad);
+	CHECK(err == -ESTALE, "forged records are refused: %d", err);
+	CHECK(counter("records_set_refused") == 1, "counted");
 
 	memcpy(bad, f.rec, sizeof(bad));
 	r->engine_id ^= 1;
-	CHECK(back_to_service(&f, eng, bad, origin),
-	      "another engine's records: fresh");
-	CHECK(counter("records_other_engine") == 1, "counted");
+	err = set_on_new_socket(eng, bad);
+	CHECK(err == -EINVAL, "another engine's records are not this one's: %d",
+	      err);
 
 	CHECK(back_to_service(&f, eng, f.rec, origin + 1),
 	      "records of a flow to another destination: fresh");
 	CHECK(counter("records_other_destination") == 1, "counted");
 
-	/* the flow closes (both sides have, once the client exited): its
-	 * records stop counting */
-	flow_end(&f);
-	CHECK(back_to_service(&f, eng, f.rec, origin),
-	      "replayed records of a closed flow: fresh");
-	CHECK(counter("records_unknown_or_closed") == 2, "counted");
+	connect_after_close(&f, eng, origin);
+	err = set_on_new_socket(eng, f.rec);
+	CHECK(err == -ESTALE, "records of a closed flow are refused: %d", err);
+	CHECK(counter("records_set_refused") == 2, "counted");
 	flow_close(&f, eng);
 }
 
@@ -537,7 +569,7 @@ int main(int argc, char **argv)
 {
 	static const char *const names[] = {
 		"three services, crossing rules: the exact path of each flow",
-		"forged, foreign, misdirected and replayed records are fresh",
+		"forged, foreign and replayed records refused; misdirected ones fresh",
 		"lwfp_redirect_state and the context of the hop",
 		"--fail open: a service not listening is passed over",
 		"--fail closed: ECONNREFUSED at connect time",

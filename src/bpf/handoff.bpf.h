@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * The hand-off: a redirected client's hop travels to the socket the
+ * service accepts. The client publishes it in lwfp_pending under a secret
+ * hop id and writes that id in a TCP option; the service side takes it
+ * only for the connection it was made for (see handoff_for), and only
+ * once. An id that leaks is worth nothing on any other connection.
+ */
+#ifndef LWFP_HANDOFF_BPF_H
+#define LWFP_HANDOFF_BPF_H
+
+/* A TCP socket's ends as sock_ops shows them, v4-mapped if IPv4. */
+struct tcp_ends {
+	__u8 local[16];
+	__u8 remote[16];
+	__u16 local_port_be;
+	__u16 remote_port_be;
+};
+
+/* Read a sock_ops field into a register now: clang would otherwise
+ * share one ctx+offset pointer between branches, which the verifier
+ * refuses. */
+#define SKOPS_READ(field) ({					\
+	__u32 __v = skops->field;				\
+	asm volatile("" : "+r"(__v));				\
+	__v;							\
+})
+
+static __always_inline void skops_ends(struct bpf_sock_ops *skops,
+				       struct tcp_ends *e)
+{
+	__u32 *l = (__u32 *)e->local, *r = (__u32 *)e->remote;
+	__u32 rport = SKOPS_READ(remote_port);
+
+	if (SKOPS_READ(family) == AF_INET) {
+		l[0] = l[1] = r[0] = r[1] = 0;
+		l[2] = r[2] = bpf_htonl(0xffff);
+		l[3] = SKOPS_READ(local_ip4);
+		r[3] = SKOPS_READ(remote_ip4);
+	} else {
+		/* an IPv6 socket's IPv4 connection is v4-mapped already */
+		l[0] = SKOPS_READ(local_ip6[0]);
+		l[1] = SKOPS_READ(local_ip6[1]);
+		l[2] = SKOPS_READ(local_ip6[2]);
+		l[3] = SKOPS_READ(local_ip6[3]);
+		r[0] = SKOPS_READ(remote_ip6[0]);
+		r[1] = SKOPS_READ(remote_ip6[1]);
+		r[2] = SKOPS_READ(remote_ip6[2]);
+		r[3] = SKOPS_READ(remote_ip6[3]);
+	}
+	e->local_port_be = bpf_htons((__u16)SKOPS_READ(local_port));
+	/* remote_port holds the port's network-order bytes, and on a
+	 * little-endian machine in its upper half */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	e->remote_port_be = (__u16)(rport >> 16);
+#else
+	e->remote_port_be = (__u16)rport;
+#endif
+}
+
+static __always_inline bool same16(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/*
+ * Is the accepted socket (ends e) the other end of the client's connection
+ * the hand-off was made for: the same namespace, the same addresses, the
+ * same service port? Not the client's port: conntrack remaps it when
+ * tuples clash under a nat table (tests/e2e/test_nat.c). The addresses
+ * are enough against anyone else: a packet from outside with a source
+ * address of this host (loopback's above all) is a martian, dropped.
+ */
+static __always_inline bool handoff_for(const struct lwfp_handoff *h,
+					const struct tcp_ends *e, __u64 netns)
+{
+	return h->netns == netns && same16(h->client, e->remote) &&
+	       same16(h->service, e->local) &&
+	       h->service_port_be == e->local_port_be;
+}
+
+/* Client: publish the hop for this connection and ask to write the
+ * hand-off option. */
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
+{
+	struct lwfp_hop *st = client_hop(skops->sk);
+	struct lwfp_handoff h = {};
+	struct tcp_ends e;
+
+	if (!st)
+		return;
+	skops_ends(skops, &e);
+	h.hop = *st;
+	__builtin_memcpy(h.client, e.local, 16);
+	__builtin_memcpy(h.service, e.remote, 16);
+	h.client_port_be = e.local_port_be;
+	h.service_port_be = e.remote_port_be;
+	h.netns = bpf_get_netns_cookie(skops);
+	bpf_map_update_elem(&lwfp_pending, &st->hop_id, &h, BPF_ANY);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/*
+ * Client: the option goes on every packet after the SYN until the service
+ * side has shown it is established. The ACK that concludes the handshake
+ * is what it sees at PASSIVE_ESTABLISHED, but a full accept queue drops
+ * that ACK, and then a later segment completes the handshake.
+ */
+static __always_inline void on_write_opt(struct bpf_sock_ops *skops,
+					 bool reserve)
+{
+	struct lwfp_tcpopt opt = {
+		.kind = LWFP_TCPOPT_KIND,
+		.len = LWFP_TCPOPT_LEN,
+		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
+	};
+	struct lwfp_hop *st;
+
+	if (skops->skb_tcp_flags & TCPHDR_SYN)
+		return;
+	if (reserve) {
+		bpf_reserve_hdr_opt(skops, LWFP_TCPOPT_LEN, 0);
+		return;
+	}
+	st = client_hop(skops->sk);
+	if (st) {
+		__builtin_memcpy(opt.hop_id, &st->hop_id, 8);
+		bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
+	}
+}
+
+/* Client: anything but a SYN-ACK from the service side means its socket
+ * is established (and has taken the hop): stop writing the option. */
+static __always_inline void on_parse_opt(struct bpf_sock_ops *skops)
+{
+	if (skops->skb_tcp_flags & TCPHDR_SYN)
+		return;
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+				  ~(BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				    BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG));
+}
+
+/* Service side: find the client's hop by the option and keep a copy. */
+static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
+{
+	struct lwfp_tcpopt opt = {
+		.kind = LWFP_TCPOPT_KIND,
+		.len = 4,	/* search by kind and 2-byte ExID */
+		.exid = { LWFP_TCPOPT_EXID >> 8, LWFP_TCPOPT_EXID & 0xff },
+	};
+	struct lwfp_handoff *h;
+	struct bpf_sock *sk;
+	struct lwfp_hop *st;
+	struct tcp_ends e;
+	__u64 hop_id;
+
+	if (bpf_load_hdr_opt(skops, &opt, sizeof(opt), 0) != LWFP_TCPOPT_LEN)
+		return;
+	__builtin_memcpy(&hop_id, opt.hop_id, 8);
+	h = bpf_map_lookup_elem(&lwfp_pending, &hop_id);
+	if (!h) {
+		stat_inc(LWFP_STAT_HANDOFF_MISS);
+		return;
+	}
+	skops_ends(skops, &e);
+	if (!handoff_for(h, &e, bpf_get_netns_cookie(skops))) {
+		/* the id, on a connection it was not made for */
+		stat_inc(LWFP_STAT_HANDOFF_FOREIGN);
+		return;
+	}
+	sk = skops->sk;
+	if (!sk)
+		return;
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return;
+	__builtin_memcpy(st, &h->hop, sizeof(*st));
+	st->role = LWFP_ROLE_ACCEPTED;
+	bpf_map_delete_elem(&lwfp_pending, &hop_id);
+	stat_inc(LWFP_STAT_HANDOFF);
+
+	/* its records count while this socket lives: see records_check() */
+	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, st, BPF_NOEXIST))
+		stat_inc(LWFP_STAT_LIVE_FULL);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/*
+ * A socket closes. An accepted one: its records stop counting. A client:
+ * its hop, if nobody took it, never will be (a client reaches CLOSE only
+ * after the service side saw its FIN, or with a reset that ends it).
+ */
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct lwfp_hop *st;
+
+	if (skops->args[1] != BPF_TCP_CLOSE || !sk)
+		return;
+	st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+	if (!st)
+		return;
+	if (st->role == LWFP_ROLE_ACCEPTED)
+		bpf_map_delete_elem(&lwfp_live, &st->rec.token);
+	else if (st->role == LWFP_ROLE_CLIENT)
+		bpf_map_delete_elem(&lwfp_pending, &st->hop_id);
+}
+
+#endif /* LWFP_HANDOFF_BPF_H */
