@@ -382,3 +382,9 @@ long long json_int(const char *key)
 	p = strstr(env.out, pat);
 	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
+
+long long counter(const char *name)
+{
+	lwfp_run("--json", "status", NULL);
+	return json_int(name);
+}

@@ -143,5 +143,7 @@ int client_wait(pid_t pid);
 
 /* The value of "key": N in the last JSON the CLI printed (flat search). */
 long long json_int(const char *key);
+/* The engine's counter name, from lwfp --json status. */
+long long counter(const char *name);
 
 #endif /* LWFP_TEST_HARNESS_H */

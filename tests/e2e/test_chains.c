@@ -228,12 +228,6 @@ static void check_path(uint16_t port, const char *want)
 	CHECK(rc == 0, "port %u: client exit %d", port, rc);
 }
 
-static __u64 counter(const char *name)
-{
-	lwfp_run("--json", "status", NULL);
-	return json_int(name);
-}
-
 /* Crossing rules for A (weight 30), B (20), C (10) on several ports. */
 static void test_paths(void)
 {

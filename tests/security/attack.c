@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* See attack.h. */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -15,6 +18,44 @@ void attacker_enter(void)
 {
 	cg_enter("app");
 	if (setgid(NOBODY) || setuid(NOBODY))
+		_exit(3);
+}
+
+static char member_group[32], member_user[32];
+
+static void member_remove(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "userdel %s 2>/dev/null; groupdel %s",
+		 member_user, member_group);
+	if (system(cmd))
+		printf("# could not remove the test accounts\n");
+}
+
+const char *member_create(const char **user)
+{
+	char cmd[256];
+
+	snprintf(member_group, sizeof(member_group), "lwfpsg%d", getpid());
+	snprintf(member_user, sizeof(member_user), "lwfpsu%d", getpid());
+	snprintf(cmd, sizeof(cmd),
+		 "groupadd %s && useradd -M -N -s /usr/sbin/nologin -G %s %s",
+		 member_group, member_group, member_user);
+	if (system(cmd))
+		die("cannot create a test group and user (groupadd, useradd)");
+	atexit(member_remove);
+	*user = member_user;
+	return member_group;
+}
+
+void member_enter(const char *user, const char *sub)
+{
+	struct passwd *pw = getpwnam(user);
+
+	cg_enter(sub);
+	if (!pw || initgroups(user, pw->pw_gid) || setgid(pw->pw_gid) ||
+	    setuid(pw->pw_uid))
 		_exit(3);
 }
 

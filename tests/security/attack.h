@@ -18,6 +18,12 @@ int connect_loopback(int fd, uint16_t port);
  * 127.0.0.1:orig_port to it; false if the CLI refused either. */
 bool redirect_port(uint16_t svc_port, const char *opt, const char *val,
 		   uint16_t orig_port);
+/* A group for the engine and a user in it (a proxy account), removed at
+ * exit: the group's name; the user's is in *user. */
+const char *member_create(const char **user);
+/* In a child: enter our cgroup sub (created if need be), then become
+ * user with its groups; exits 3 if that fails. */
+void member_enter(const char *user, const char *sub);
 /* Did a connection arrive at listener lfd within ms? */
 bool reached(int lfd, int ms);
 
