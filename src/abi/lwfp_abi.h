@@ -17,7 +17,8 @@
  * 4: services carry their --pid process's start time
  * 5: ids made with a secret key (config id_key)
  * 6: services ask through socket options (SOL_LWFP), never maps; the
- *    hand-off (lwfp_pending) holds the connection it is for */
+ *    hand-off (lwfp_pending) holds the connection it is for; services
+ *    carry their network namespace */
 #define LWFP_ABI_VERSION	6
 
 #define LWFP_MAX_SERVICES	64
@@ -104,6 +105,10 @@ struct lwfp_service {
 	/* when the process pid names started, in clock ticks since boot
 	 * (/proc/PID/stat): a later process with the same pid is not it */
 	__u64 pid_start;
+	/* cookie of the network namespace it listens in (where `service
+	 * add` ran); 0 where the kernel cannot tell. A client in another
+	 * namespace cannot reach it: there, it is down. */
+	__u64 netns;
 };
 
 /* /proc reports start times in USER_HZ ticks, 100 a second on Linux. */

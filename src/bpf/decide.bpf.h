@@ -102,7 +102,7 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
 	st->role = LWFP_ROLE_CLIENT;
 }
 
-/* Is service slot's listener there? A global function: the socket
+/* Is service slot's listener there, for this client? A global function: the socket
  * lookup's tuple stays off the stack of the classifier's deepest calls. */
 __global int lwfp_slot_listening(struct bpf_sock_addr *ctx, __u32 slot,
 				 int v6_socket, int udp)
@@ -110,7 +110,13 @@ __global int lwfp_slot_listening(struct bpf_sock_addr *ctx, __u32 slot,
 	const struct lwfp_service *svc;
 
 	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
-	return svc && service_listening(ctx, svc, v6_socket, udp);
+	if (!svc)
+		return 0;
+	/* from another network namespace the service's address is not
+	 * the service's, whoever listens on it there */
+	if (svc->netns && svc->netns != bpf_get_netns_cookie(ctx))
+		return 0;
+	return service_listening(ctx, svc, v6_socket, udp);
 }
 
 enum { PICK_NONE = -1, PICK_REFUSE = -2, PICK_AGAIN = -3 };

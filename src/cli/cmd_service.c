@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "netns.h"
 #include "cli.h"
 #include "parse.h"
 #include "proc.h"
@@ -105,6 +106,14 @@ static int service_from_args(const char *name, const struct service_args *sa,
 			return ret;
 		svc->cgroup_id = cg.id;
 		svc->cgroup_level = cg.level;
+	}
+	/* the service listens here: a client in another namespace cannot
+	 * reach it, and a listener there is not it */
+	ret = netns_cookie(&svc->netns);
+	if (ret && ret != -ENOPROTOOPT) {
+		snprintf(err, errlen, "cannot tell this network namespace: %s",
+			 strerror(-ret));
+		return ret;
 	}
 	if (sa->fail && !strcmp(sa->fail, "closed")) {
 		svc->flags |= LWFP_SVC_FAIL_CLOSED;

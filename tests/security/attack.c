@@ -59,6 +59,22 @@ void member_enter(const char *user, const char *sub)
 		_exit(3);
 }
 
+int listen_loopback(uint16_t port)
+{
+	struct sockaddr_in at = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&at, sizeof(at)) ||
+			listen(fd, 64))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int connect_loopback(int fd, uint16_t port)
 {
 	struct sockaddr_in dst = {

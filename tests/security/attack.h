@@ -11,6 +11,8 @@
 /* In a child: move into our "app" cgroup (the engine's scope) and become
  * nobody; exits 3 if that fails. */
 void attacker_enter(void);
+/* A listener on 127.0.0.1:port (that port, not any), or -1. */
+int listen_loopback(uint16_t port);
 /* connect() fd to 127.0.0.1:port: 0 or errno. */
 int connect_loopback(int fd, uint16_t port);
 /* A service "svc" on 127.0.0.1:svc_port (with one more option and its

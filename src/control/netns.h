@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* The network namespace this process is in, as the engine names it. */
+#ifndef LWFP_NETNS_H
+#define LWFP_NETNS_H
+
+#include <linux/types.h>
+
+/* Its cookie (what bpf_get_netns_cookie() gives the engine's programs):
+ * 0, or -errno (-ENOPROTOOPT: the kernel, before 5.14, cannot tell). */
+int netns_cookie(__u64 *cookie);
+
+#endif /* LWFP_NETNS_H */
