@@ -18,7 +18,7 @@
  * 5: ids made with a secret key (config id_key)
  * 6: services ask through socket options (SOL_LWFP), never maps; the
  *    hand-off (lwfp_pending) holds the connection it is for; services
- *    carry their network namespace */
+ *    carry their network namespace; who bound a socket (lwfp_binder) */
 #define LWFP_ABI_VERSION	6
 
 #define LWFP_MAX_SERVICES	64
@@ -101,7 +101,8 @@ struct lwfp_service {
 	__u32 cgroup_level;
 	__u32 weight;		/* arbitration: higher first */
 	__u32 gen;		/* bumped on each registration of the slot */
-	__u32 _pad;
+	__u32 uid;		/* of the --pid process: its user's sockets
+				 * are the service's (lwfp_binder) */
 	/* when the process pid names started, in clock ticks since boot
 	 * (/proc/PID/stat): a later process with the same pid is not it */
 	__u64 pid_start;
@@ -109,6 +110,23 @@ struct lwfp_service {
 	 * add` ran); 0 where the kernel cannot tell. A client in another
 	 * namespace cannot reach it: there, it is down. */
 	__u64 netns;
+};
+
+/*
+ * lwfp_binder sk storage: who bound a socket in scope (cgroup/post_bind).
+ * A service registered by pid takes redirected connects only on a
+ * listener (UDP: socket) a process of that process's user bound; by
+ * cgroup, only on one a process in that cgroup bound. A socket another
+ * user bound on its address while it was down is not the service, nor is
+ * one that listens without bind() (the kernel picked its port). Kept for
+ * every explicit bind, since a service may be registered after it binds.
+ */
+#define LWFP_BINDER_LEVELS	16	/* cgroup depths a service may name */
+
+struct lwfp_binder {
+	__u32 uid;
+	__u32 _pad;
+	__u64 cgroup[LWFP_BINDER_LEVELS];	/* its ancestors, by level */
 };
 
 /* /proc reports start times in USER_HZ ticks, 100 a second on Linux. */

@@ -29,7 +29,8 @@
 	X(UDP_SWEEPER, "lwfp_udp_sweeper", 0)		\
 	X(UDP_SK, "lwfp_udp_sk", 0)			\
 	X(UDP_ANSWER, "lwfp_udp_answer", 0)		\
-	X(EVENTS, "lwfp_events", 0)
+	X(EVENTS, "lwfp_events", 0)			\
+	X(BINDER, "lwfp_binder", 0)
 
 enum lwfp_map {
 #define LWFP_MAP_ENUM(e, name, mode) MAP_##e,

@@ -39,7 +39,8 @@ records_check(const struct lwfp_records *rec, const struct lwfp_config *cfg,
 }
 
 /* Fail open or closed is decided now, by whether the service listens
- * (TCP) or has a socket bound to its address (UDP). */
+ * (TCP) or has a socket bound to its address (UDP): its own socket, if it
+ * was registered by pid or cgroup (binder.bpf.h). */
 static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 					      const struct lwfp_service *svc,
 					      bool v6_socket, bool udp)
@@ -47,6 +48,7 @@ static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
 	__u32 len;
+	bool ok;
 
 	if (!v6_socket || lwfp_is_v4_mapped(svc->addr6)) {
 		__builtin_memcpy(&t.ipv4.daddr,
@@ -64,8 +66,9 @@ static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 		sk = bpf_sk_lookup_tcp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return false;
+	ok = bound_by_service(svc, sk);
 	bpf_sk_release(sk);
-	return true;
+	return ok;
 }
 
 /* Fill the client's hop: what the service will read from its accepted

@@ -60,19 +60,23 @@ static __always_inline bool addr_in_net(const __u8 *addr, const __u8 *net,
 	       ((a[2] & m[2]) == n[2]) && ((a[3] & m[3]) == n[3]);
 }
 
+/* When the current process started, in /proc's clock ticks. */
+static __always_inline __u64 current_start_ticks(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return t->group_leader->start_boottime / LWFP_NS_PER_TICK;
+}
+
 /* Is the current process the one a service registered by pid: the same
  * pid and the same start time, so that a process that gets the pid after
  * it exits is not exempt. */
 static __always_inline bool is_service_process(const struct lwfp_service *svc,
 					       __u32 pid)
 {
-	struct task_struct *t;
-
 	if (!svc->pid || svc->pid != pid)
 		return false;
-	t = bpf_get_current_task_btf();
-	return t->group_leader->start_boottime / LWFP_NS_PER_TICK ==
-	       svc->pid_start;
+	return current_start_ticks() == svc->pid_start;
 }
 
 static __always_inline bool in_cgroup(__u64 id, __u32 level)

@@ -15,6 +15,7 @@
 #include "maps.bpf.h"
 #include "helpers.bpf.h"
 #include "classify.bpf.h"
+#include "binder.bpf.h"
 #include "decide.bpf.h"
 #include "udp.bpf.h"
 #include "sockopt.bpf.h"
@@ -211,6 +212,21 @@ int lwfp_egress(struct __sk_buff *skb)
 	st = udp_client(sk);
 	if (st)
 		udp_egress(skb, sk, st);
+	return 1;
+}
+
+/* Who binds each socket: a service's listener is known as its own. */
+SEC("cgroup/post_bind4")
+int lwfp_post_bind4(struct bpf_sock *sk)
+{
+	binder_mark(sk);
+	return 1;
+}
+
+SEC("cgroup/post_bind6")
+int lwfp_post_bind6(struct bpf_sock *sk)
+{
+	binder_mark(sk);
 	return 1;
 }
 

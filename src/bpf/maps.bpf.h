@@ -35,6 +35,9 @@
 /* Per-socket redirect state; dies with the socket. */
 SK_STORAGE(lwfp_sk, struct lwfp_hop);
 
+/* Who bound a socket: is a listener the service's own (lwfp_abi.h). */
+SK_STORAGE(lwfp_binder, struct lwfp_binder);
+
 /* Client hops waiting for the service side to accept them, by hop id. */
 MAP_LRU_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_handoff, 0);
 

@@ -20,6 +20,7 @@ struct service_args {
 	const char *weight;
 	const char *fail;
 	const char *proto;
+	const char *netns;
 };
 
 static int service_opt(int c, const char *arg, void *data)
@@ -45,35 +46,23 @@ static int service_opt(int c, const char *arg, void *data)
 	case 'T':
 		sa->proto = arg;
 		break;
+	case 'n':
+		sa->netns = arg;
+		break;
 	}
 	return 0;
 }
 
 #define SERVICE_ADD_USAGE \
 	"lwfp service add NAME --listen ADDR:PORT [--pid PID | --cgroup PATH] " \
-	"[--weight N] [--fail open|closed] [--proto tcp|udp]"
+	"[--weight N] [--fail open|closed] [--proto tcp|udp] [--netns NAME|PATH]"
 
-/* Turn arguments into a service; one message on the first bad one. */
-static int service_from_args(const char *name, const struct service_args *sa,
-			     struct lwfp_service *svc, char *err, size_t errlen)
+/* Who the service is: its process (--pid) or its cgroup, if given. */
+static int service_identity(const struct service_args *sa,
+			    struct lwfp_service *svc, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
 	int ret;
 
-	memset(svc, 0, sizeof(*svc));
-	ret = check_service_name(name, err, errlen);
-	if (ret)
-		return ret;
-	snprintf(svc->name, sizeof(svc->name), "%s", name);
-	if (!sa->listen) {
-		snprintf(err, errlen, "service add: --listen ADDR:PORT is required");
-		return -EINVAL;
-	}
-	ret = parse_endpoint(sa->listen, &ss, &sslen, err, errlen);
-	if (ret)
-		return ret;
-	service_set_listen(svc, &ss);
 	if (sa->pid && sa->cgroup) {
 		snprintf(err, errlen, "service add: give --pid or --cgroup, not both");
 		return -EINVAL;
@@ -96,6 +85,13 @@ static int service_from_args(const char *name, const struct service_args *sa,
 				 "started: %s", pid, strerror(-ret));
 			return ret;
 		}
+		/* its user's sockets are the service's listeners */
+		ret = proc_uid(pid, &svc->uid);
+		if (ret) {
+			snprintf(err, errlen, "cannot read whose process %d "
+				 "is: %s", pid, strerror(-ret));
+			return ret;
+		}
 		svc->pid = pid;
 	}
 	if (sa->cgroup) {
@@ -104,17 +100,71 @@ static int service_from_args(const char *name, const struct service_args *sa,
 		ret = cgroup_resolve(sa->cgroup, false, &cg, err, errlen);
 		if (ret)
 			return ret;
+		if (cg.level >= LWFP_BINDER_LEVELS) {
+			snprintf(err, errlen, "cgroup %s is %d levels deep: a "
+				 "service's cgroup may be at most %d deep",
+				 sa->cgroup, cg.level, LWFP_BINDER_LEVELS - 1);
+			return -EINVAL;
+		}
 		svc->cgroup_id = cg.id;
 		svc->cgroup_level = cg.level;
 	}
-	/* the service listens here: a client in another namespace cannot
-	 * reach it, and a listener there is not it */
+	return 0;
+}
+
+/* Where it listens: --netns, or the namespace `service add` runs in. A
+ * client in another namespace cannot reach it, and a listener there is
+ * not it. */
+static int service_netns(const struct service_args *sa,
+			 struct lwfp_service *svc, char *err, size_t errlen)
+{
+	int ret;
+
+	if (sa->netns) {
+		ret = netns_cookie_of(sa->netns, &svc->netns);
+		if (ret)
+			snprintf(err, errlen, "--netns %.200s: %s", sa->netns,
+				 ret == -ENOTDIR ? "not a network namespace" :
+				 ret == -ENOPROTOOPT ? "this kernel cannot tell "
+				 "namespaces apart" : strerror(-ret));
+		return ret;
+	}
 	ret = netns_cookie(&svc->netns);
 	if (ret && ret != -ENOPROTOOPT) {
 		snprintf(err, errlen, "cannot tell this network namespace: %s",
 			 strerror(-ret));
 		return ret;
 	}
+	return 0;
+}
+
+/* Turn arguments into a service; one message on the first bad one. */
+static int service_from_args(const char *name, const struct service_args *sa,
+			     struct lwfp_service *svc, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int ret;
+
+	memset(svc, 0, sizeof(*svc));
+	ret = check_service_name(name, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(svc->name, sizeof(svc->name), "%s", name);
+	if (!sa->listen) {
+		snprintf(err, errlen, "service add: --listen ADDR:PORT is required");
+		return -EINVAL;
+	}
+	ret = parse_endpoint(sa->listen, &ss, &sslen, err, errlen);
+	if (ret)
+		return ret;
+	service_set_listen(svc, &ss);
+	ret = service_identity(sa, svc, err, errlen);
+	if (ret)
+		return ret;
+	ret = service_netns(sa, svc, err, errlen);
+	if (ret)
+		return ret;
 	if (sa->fail && !strcmp(sa->fail, "closed")) {
 		svc->flags |= LWFP_SVC_FAIL_CLOSED;
 	} else if (sa->fail && strcmp(sa->fail, "open")) {
@@ -146,6 +196,7 @@ static int service_add(struct cli *cli, int argc, char **argv)
 		{ "weight", required_argument, NULL, 'w' },
 		{ "fail", required_argument, NULL, 'f' },
 		{ "proto", required_argument, NULL, 'T' },
+		{ "netns", required_argument, NULL, 'n' },
 		CLI_COMMON_OPTS, {}
 	};
 	struct service_args sa = {};

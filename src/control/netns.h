@@ -8,5 +8,8 @@
 /* Its cookie (what bpf_get_netns_cookie() gives the engine's programs):
  * 0, or -errno (-ENOPROTOOPT: the kernel, before 5.14, cannot tell). */
 int netns_cookie(__u64 *cookie);
+/* The cookie of the namespace at path, or named by `ip netns` (a name
+ * without '/'): -ENOENT, -ENOTDIR (not a network namespace), -EPERM. */
+int netns_cookie_of(const char *name, __u64 *cookie);
 
 #endif /* LWFP_NETNS_H */

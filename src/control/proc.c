@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* What /proc says of a process: when it started. */
+/* What /proc says of a process: when it started, whose it is. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,4 +37,25 @@ int proc_start_ticks(pid_t pid, __u64 *ticks)
 		return -EIO;
 	*ticks = start;
 	return 0;
+}
+
+int proc_uid(pid_t pid, __u32 *uid)
+{
+	char path[64], line[256];
+	unsigned long u;
+	int ret = -EIO;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu", &u) == 1) {
+			*uid = u;
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
 }

@@ -92,44 +92,58 @@ static void member_with_leaked_records(const unsigned char *rec,
 	_exit(0);
 }
 
-/* The service itself (its cgroup) may set them. */
-static void service_sets(const unsigned char *rec)
+/* The service, in its cgroup: accept the victim's flow, hand its records
+ * to the test (as a leak would), then set them itself, which it may. */
+static void service_main(int report, int go)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned char rec[LWFP_RECORDS_LEN];
+	size_t rlen = sizeof(rec);
 	struct lwfp *eng;
+	uint16_t port;
+	int lfd, a, out;
+	char c;
 
 	cg_enter("svc");
-	if (lwfp_open(env.pin_dir, &eng))
+	lfd = listen_on("127.0.0.1", &port);
+	(void)!write(report, &port, sizeof(port));
+	a = accept_timeout(lfd, 5000);
+	if (a < 0 || lwfp_open(env.pin_dir, &eng) ||
+	    lwfp_query_records(eng, a, rec, &rlen))
 		_exit(4);
-	_exit(lwfp_set_records(eng, fd, rec, LWFP_RECORDS_LEN) ? 5 : 0);
+	(void)!write(report, rec, sizeof(rec));
+	if (read(go, &c, 1) != 1)
+		_exit(5);
+	out = socket(AF_INET, SOCK_STREAM, 0);
+	if (lwfp_set_records(eng, out, rec, rlen))
+		_exit(6);
+	_exit(write(a, "ok", 2) == 2 ? 0 : 7);
 }
 
 static void test_leaked_records(void)
 {
 	uint16_t orig_port, svc_port;
-	int origin = listen_on("127.0.0.1", &orig_port);
-	int svc = listen_on("127.0.0.1", &svc_port), a, rc;
+	int origin = listen_on("127.0.0.1", &orig_port), rc;
 	unsigned char rec[LWFP_RECORDS_LEN];
-	size_t rlen = sizeof(rec);
 	struct client c = { .cgroup = "app", .family = AF_INET,
 			    .ip = "127.0.0.1", .uid = NOBODY, .send = "p",
 			    .expect = "ok" };
+	int report[2], go[2];
 	char svc_cg[PATH_MAX];
-	struct lwfp *eng;
-	pid_t victim, pid;
+	pid_t svc, victim, pid;
 
-	REQUIRE(origin >= 0 && svc >= 0, "listeners");
+	REQUIRE(origin >= 0 && !pipe(report) && !pipe(go), "setup");
 	reload_for_group();
-	cg_path(svc_cg, sizeof(svc_cg), "svc");
-	mkdir(svc_cg, 0755);
+	svc = fork();
+	if (svc == 0)
+		service_main(report[1], go[0]);
+	REQUIRE(read(report[0], &svc_port, sizeof(svc_port)) ==
+		sizeof(svc_port), "the service started");
 	snprintf(svc_cg, sizeof(svc_cg), "%s/svc", env.base);
 	REQUIRE(redirect_port(svc_port, "--cgroup", svc_cg, orig_port),
 		"service (by cgroup) and rule");
 	c.port = orig_port;
 	victim = client_start(&c);
-	a = accept_timeout(svc, 5000);
-	REQUIRE(a >= 0 && !lwfp_open(env.pin_dir, &eng) &&
-		!lwfp_query_records(eng, a, rec, &rlen),
+	REQUIRE(read(report[0], rec, sizeof(rec)) == sizeof(rec),
 		"the victim's flow at the service");
 
 	pid = fork();
@@ -140,23 +154,12 @@ static void test_leaked_records(void)
 	CHECK(!reached(origin, 500),
 	      "the member's connect passed for inspected");
 	CHECK(counter("records_set_refused") == 1, "refusal counted");
-	rc = accept_timeout(svc, 2000);
-	CHECK(rc >= 0, "the member's connect went to the service");
-	if (rc >= 0)
-		close(rc);
 
-	pid = fork();
-	if (pid == 0)
-		service_sets(rec);
-	rc = client_wait(pid);
+	CHECK(write(go[1], "g", 1) == 1, "go");
+	rc = client_wait(svc);
 	CHECK(rc == 0, "the service's own cgroup may set them: step %d", rc);
-
-	CHECK(write(a, "ok", 2) == 2, "reply");
-	close(a);
 	CHECK(client_wait(victim) == 0, "the victim's flow");
-	lwfp_close(eng);
 	close(origin);
-	close(svc);
 }
 
 int main(int argc, char **argv)

@@ -278,7 +278,7 @@ static void test_remote_claims_hop(void)
 	if (svc == 0)
 		service_main(2, report[1]);
 	REQUIRE(read(report[0], &svc_port_be, 2) == 2, "the service started");
-	REQUIRE(redirect_port(ntohs(svc_port_be), NULL, NULL, orig_port),
+	REQUIRE(redirect_port(ntohs(svc_port_be), "--netns", ns_l, orig_port),
 		"service add, rule add");
 	hold_loopback_syns(ntohs(svc_port_be), true);
 	victim = fork();
