@@ -137,9 +137,9 @@ wait_for "$RESPONDER_PID" "$T/responder.out" '^ready$' ||
 	{ show "$T/responder.out"; bail "the responder did not start"; }
 
 lw load --cgroup "$CG/scope" >/dev/null || bail "lwfp load"
-lw service add dns4 --listen "$PROXY4:$PROXY_PORT" --cgroup "$CG/scope/proxy" \
+lw service add dns4 --netns "$NS" --listen "$PROXY4:$PROXY_PORT" --cgroup "$CG/scope/proxy" \
 	--proto udp || bail "service add dns4"
-lw service add dns6 --listen "[$PROXY6]:$PROXY_PORT" --cgroup "$CG/scope/proxy" \
+lw service add dns6 --netns "$NS" --listen "[$PROXY6]:$PROXY_PORT" --cgroup "$CG/scope/proxy" \
 	--proto udp || bail "service add dns6"
 lw rule add --service dns4 --proto udp --dst "$ORIG4/32" --dport "$ORIG_PORT" \
 	>/dev/null || bail "rule add dns4"

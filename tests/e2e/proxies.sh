@@ -169,11 +169,11 @@ origin origin-rs 127.0.0.2 "$P_ORIG_RS"
 # ---- the engine, services, rules ----
 
 lw load --cgroup "$CG/scope" >/dev/null || bail "lwfp load"
-lw service add squid4 --listen "127.0.0.1:$P_SQUID4" --cgroup "$CG/scope/squid" ||
+lw service add squid4 --netns "$NS" --listen "127.0.0.1:$P_SQUID4" --cgroup "$CG/scope/squid" ||
 	bail "service add squid4"
-lw service add squid6 --listen "[::1]:$P_SQUID6" --cgroup "$CG/scope/squid" ||
+lw service add squid6 --netns "$NS" --listen "[::1]:$P_SQUID6" --cgroup "$CG/scope/squid" ||
 	bail "service add squid6"
-lw service add redsocks --listen "127.0.0.1:$P_REDSOCKS" \
+lw service add redsocks --netns "$NS" --listen "127.0.0.1:$P_REDSOCKS" \
 	--cgroup "$CG/scope/redsocks" || bail "service add redsocks"
 # the nat lines these replace are in docs/migrating-from-iptables.md
 lw rule add --service squid4 --dst 127.0.0.1/32 --dport "$P_ORIG4" >/dev/null ||
