@@ -47,7 +47,10 @@ const char *lwfp_pin_dir(const struct lwfp *engine);
  * socket into buf. On entry *len is the size of buf; on success it is the
  * number of bytes written. If buf is too small the call fails with -ERANGE
  * and *len is the size needed. -ENODATA: the socket was not redirected by
- * this engine; -ENOTCONN: it is not connected; -ENOTSOCK, -EBADF.
+ * this engine (or no engine sees it); -ENOTCONN: it is not connected;
+ * -ENOTSOCK, -EBADF. The engine is asked through the socket itself (socket
+ * options at level SOL_LWFP), so a process learns only about sockets it
+ * holds.
  */
 int lwfp_query_records(struct lwfp *engine, int fd, void *buf, size_t *len);
 int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
@@ -56,8 +59,14 @@ int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
  * Hand records to a socket that is not yet connected, so that its connect
  * (or, for UDP, each send) continues the flow instead of starting a new
  * one, and is not redirected back to a service the flow already went
- * through. -EISCONN if connected or connecting, -EINVAL if records is not a
- * records blob, -EPROTONOSUPPORT if neither TCP nor UDP.
+ * through. The engine takes only records it issued, while their flow is
+ * open, from the service the flow went to. -EISCONN if connected or
+ * connecting, -EINVAL if records is not a records blob of an engine that
+ * sees this socket, -EPROTONOSUPPORT if neither TCP nor UDP, -ESTALE if
+ * their flow has closed, -EACCES if the caller is not the service the flow
+ * went to (its process, or a process in its cgroup, when it was registered
+ * by pid or cgroup). A connect with records whose flow closed after they
+ * were set fails with EPERM: the flow is over.
  */
 int lwfp_set_records(struct lwfp *engine, int fd, const void *records,
 		     size_t len);
