@@ -10,9 +10,15 @@
  * to the original destination and relays both ways, logging what the
  * client said first (an HTTP request line or a TLS SNI).
  *
- * One thread, one level-triggered epoll loop, 64 KiB per direction.
+ * One thread, one level-triggered epoll loop, 64 KiB per direction. Written
+ * to survive hostile clients: it holds at most --max-flows flows (the next
+ * connections wait in the listen backlog), ends flows idle for --idle
+ * seconds, backs off instead of spinning when descriptors or memory run
+ * out, escapes what clients control before logging it, and logs at a
+ * bounded rate.
  *
  *   relay-proxy --listen 127.0.0.1:9000 [--pin-dir DIR] [--max-flows N]
+ *               [--idle SECONDS] [--count N]
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,17 +31,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <stdarg.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "logline.h"
 #include "lwfp.h"
 #include "sniff.h"
 
 #define BUF_SIZE	(64 * 1024)
 #define SNIFF_WINDOW	4096	/* first client bytes looked at */
 #define MAX_EVENTS	64
+#define TICK_MS		250	/* idle sweeps, accept back-off */
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	2000
+#define FD_RESERVE	16	/* descriptors not for flows */
+#define LOG_RATE	50	/* lines a second, after a burst of */
+#define LOG_BURST	200
 
 /* One direction: bytes read from one socket, not yet written to the other. */
 struct pipe {
@@ -62,14 +78,54 @@ struct flow {
 	uint8_t sniff_buf[SNIFF_WINDOW];
 	size_t sniff_len;
 	bool sniff_done;
-	char sniffed[SNIFF_SNI_MAX + 16];	/* for the log: ` sni="..."` */
+	/* for the log: ` sni="..."`, escaped */
+	char sniffed[LOG_ESCAPED_LEN(SNIFF_SNI_MAX) + 16];
+	long long last_active_ms;	/* CLOCK_MONOTONIC of its last byte */
 	struct flow *next;
 };
 
 static struct lwfp *engine;
 static int epfd = -1;
 static struct flow *flows;
-static unsigned long flows_done;
+static unsigned long flows_done, flows_held;
+
+/* What a hostile client must not be able to exhaust. */
+static struct limits {
+	unsigned long max_flows;	/* held at once */
+	long long idle_ms;		/* a flow with no byte for this long */
+} limits = { .max_flows = 1024, .idle_ms = 300 * 1000 };
+
+/* The listener stops being watched while flows are at the limit, or
+ * while accepting would fail for want of descriptors or memory. */
+static struct accepting {
+	struct conn *listener;
+	bool paused;
+	long long resume_ms;		/* after a failure; 0: on a flow's end */
+	long backoff_ms;
+} acc;
+
+static struct log_rate log_rate;
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* One log line, unless lines come faster than LOG_RATE a second. */
+static void __attribute__((format(printf, 2, 3)))
+log_line(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_rate_take(&log_rate, out, "relay-proxy"))
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
 
 /* Make epoll watch exactly `events` on c. 0 unregisters it: a socket that
  * hung up while we have nothing to do with it must not wake us in a loop. */
@@ -88,36 +144,56 @@ static int watch(struct conn *c, uint32_t events)
 	return 0;
 }
 
-/* The rule context is opaque bytes: print it if it is text. */
-static void print_rule_context(const struct lwfp_context *ctx)
+/* The rule context is opaque bytes: shown, escaped, if it is text. */
+static const char *rule_context_text(const struct lwfp_context *ctx,
+				     char *out, size_t outlen)
 {
-	const uint8_t *text = ctx->rule_context;
+	char text[LOG_ESCAPED_LEN(64)];
 	size_t len = ctx->rule_context_len;
+	const uint8_t *p = ctx->rule_context;
 
-	if (len && !text[len - 1])
+	if (len && !p[len - 1])
 		len--;				/* a C string's NUL */
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] < 0x20 || text[i] > 0x7e) {
-			printf(" rule-context-len=%zu", ctx->rule_context_len);
-			return;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e) {
+			snprintf(out, outlen, " rule-context-len=%zu",
+				 ctx->rule_context_len);
+			return out;
 		}
-	}
 	if (len)
-		printf(" rule-context=\"%.*s\"", (int)len, text);
+		snprintf(out, outlen, " rule-context=\"%s\"",
+			 log_escape(p, len, text, sizeof(text)));
+	else
+		out[0] = '\0';
+	return out;
+}
+
+/* Who the client is, escaped: a process may name itself anything. */
+static const char *client_text(const struct lwfp_context *ctx, char *out,
+			       size_t outlen)
+{
+	char comm[LOG_ESCAPED_LEN(sizeof(ctx->comm))];
+	char svc[LOG_ESCAPED_LEN(sizeof(ctx->service))];
+
+	snprintf(out, outlen, "client=pid %u (%s) uid %u service=%s", ctx->pid,
+		 log_escape(ctx->comm, (size_t)-1, comm, sizeof(comm)),
+		 ctx->uid, log_escape(ctx->service, (size_t)-1, svc,
+				      sizeof(svc)));
+	return out;
 }
 
 static void log_flow(struct flow *f, const char *what, const char *why)
 {
-	char orig[ADDR_LEN];
+	char orig[ADDR_LEN], who[256], rc[LOG_ESCAPED_LEN(64) + 32];
+	char err[256] = "";
 
-	printf("relay-proxy: flow orig=%s client=pid %u (%s) uid %u service=%s "
-	       "rule=%u up=%llu down=%llu%s", addr_fmt(&f->ctx.orig_dst, orig),
-	       f->ctx.pid, f->ctx.comm, f->ctx.uid, f->ctx.service,
-	       f->ctx.rule_id, f->up.bytes, f->down.bytes, f->sniffed);
-	print_rule_context(&f->ctx);
 	if (what)
-		printf(" error=\"%s: %s\"", what, why);
-	printf("\n");
+		snprintf(err, sizeof(err), " error=\"%s: %s\"", what, why);
+	log_line(stdout, "relay-proxy: flow orig=%s %s rule=%u up=%llu "
+		 "down=%llu%s%s%s\n", addr_fmt(&f->ctx.orig_dst, orig),
+		 client_text(&f->ctx, who, sizeof(who)), f->ctx.rule_id,
+		 f->up.bytes, f->down.bytes, f->sniffed,
+		 rule_context_text(&f->ctx, rc, sizeof(rc)), err);
 }
 
 /* End a flow; on error reset both sockets, so both peers see it failed. */
@@ -138,12 +214,13 @@ static void flow_end(struct flow *f, const char *what, const char *why)
 	}
 	f->closed = true;	/* freed after this batch of events */
 	flows_done++;
+	flows_held--;
 }
 
 /* Look at the first client bytes until one sniffer decides. */
 static void flow_sniff(struct flow *f, const char *data, size_t n)
 {
-	char out[SNIFF_SNI_MAX];
+	char out[SNIFF_SNI_MAX], esc[LOG_ESCAPED_LEN(SNIFF_SNI_MAX)];
 	int http, tls;
 
 	if (n > SNIFF_WINDOW - f->sniff_len)
@@ -154,13 +231,15 @@ static void flow_sniff(struct flow *f, const char *data, size_t n)
 	http = sniff_http_request_line(f->sniff_buf, f->sniff_len, out,
 				       sizeof(out));
 	if (!http) {
-		snprintf(f->sniffed, sizeof(f->sniffed), " http=\"%s\"", out);
+		snprintf(f->sniffed, sizeof(f->sniffed), " http=\"%s\"",
+			 log_escape(out, (size_t)-1, esc, sizeof(esc)));
 		f->sniff_done = true;
 		return;
 	}
 	tls = sniff_tls_sni(f->sniff_buf, f->sniff_len, out, sizeof(out));
 	if (!tls)
-		snprintf(f->sniffed, sizeof(f->sniffed), " sni=\"%s\"", out);
+		snprintf(f->sniffed, sizeof(f->sniffed), " sni=\"%s\"",
+			 log_escape(out, (size_t)-1, esc, sizeof(esc)));
 	f->sniff_done = !tls || (http != -EAGAIN && tls != -EAGAIN) ||
 			f->sniff_len == SNIFF_WINDOW;
 }
@@ -182,8 +261,10 @@ static int pump(struct flow *f, struct pipe *p, int from, int to)
 			p->eof = true;
 		if (n > 0 && p == &f->up && !f->sniff_done)
 			flow_sniff(f, p->buf + p->tail, n);
-		if (n > 0)
+		if (n > 0) {
 			p->tail += n;
+			f->last_active_ms = now_ms();
+		}
 	}
 	if (p->head < p->tail) {
 		n = write(to, p->buf + p->head, p->tail - p->head);
@@ -199,6 +280,7 @@ static int pump(struct flow *f, struct pipe *p, int from, int to)
 		if (n > 0) {
 			p->head += n;
 			p->bytes += n;
+			f->last_active_ms = now_ms();
 		}
 		if (p->head == p->tail)
 			p->head = p->tail = 0;
@@ -291,15 +373,13 @@ static void flow_connect(struct flow *f, const void *records, size_t len)
 
 static void log_accepted(const struct lwfp_context *ctx)
 {
-	char orig[ADDR_LEN];
+	char orig[ADDR_LEN], who[256], rc[LOG_ESCAPED_LEN(64) + 32];
 
-	printf("relay-proxy: accepted flow orig=%s client=pid %u (%s) uid %u "
-	       "gid %u cgroup %llu service=%s rule=%u",
-	       addr_fmt(&ctx->orig_dst, orig), ctx->pid, ctx->comm, ctx->uid,
-	       ctx->gid, (unsigned long long)ctx->cgroup_id, ctx->service,
-	       ctx->rule_id);
-	print_rule_context(ctx);
-	printf("\n");
+	log_line(stdout, "relay-proxy: accepted flow orig=%s %s gid %u cgroup "
+		 "%llu rule=%u%s\n", addr_fmt(&ctx->orig_dst, orig),
+		 client_text(ctx, who, sizeof(who)), ctx->gid,
+		 (unsigned long long)ctx->cgroup_id, ctx->rule_id,
+		 rule_context_text(ctx, rc, sizeof(rc)));
 }
 
 /* Read what lwfp knows about an accepted socket; refuse it if it was not
@@ -316,7 +396,7 @@ static void flow_start(int fd)
 
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		fprintf(stderr, "relay-proxy: out of memory\n");
+		log_line(stderr, "relay-proxy: out of memory\n");
 		close(fd);
 		return;
 	}
@@ -329,11 +409,12 @@ static void flow_start(int fd)
 	if (err) {
 		getpeername(fd, (struct sockaddr *)&peer, &plen);
 		if (err == -ENODATA)
-			printf("relay-proxy: refusing direct connection from "
-			       "%s\n", addr_fmt(&peer, from));
+			log_line(stdout, "relay-proxy: refusing direct "
+				 "connection from %s\n", addr_fmt(&peer, from));
 		else
-			fprintf(stderr, "relay-proxy: connection from %s: %s\n",
-				addr_fmt(&peer, from), lwfp_strerror(err));
+			log_line(stderr, "relay-proxy: connection from %s: "
+				 "%s\n", addr_fmt(&peer, from),
+				 lwfp_strerror(err));
 		close(fd);
 		free(f);
 		return;
@@ -342,24 +423,80 @@ static void flow_start(int fd)
 	f->server = (struct conn){ .fd = -1, .flow = f };
 	f->next = flows;
 	flows = f;
+	flows_held++;
+	f->last_active_ms = now_ms();
 	log_accepted(&f->ctx);
 	flow_connect(f, records, rec_len);
+}
+
+/* Stop accepting: until a flow ends (resume_ms 0), or until resume_ms. */
+static void accept_pause(long long resume_ms)
+{
+	if (!acc.paused && watch(acc.listener, 0))
+		return;		/* still watched: we will just try again */
+	acc.paused = true;
+	acc.resume_ms = resume_ms;
+}
+
+/* Out of descriptors or memory: wait a while, longer each time, rather
+ * than spin on a listener that stays readable. */
+static bool accept_starved(int err)
+{
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
+	    err != ENOMEM)
+		return false;
+	acc.backoff_ms = acc.backoff_ms ? acc.backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (acc.backoff_ms > BACKOFF_MAX_MS)
+		acc.backoff_ms = BACKOFF_MAX_MS;
+	log_line(stderr, "relay-proxy: accept: %s; holding %lu flows, "
+		 "accepting again in %ld ms\n", strerror(err), flows_held,
+		 acc.backoff_ms);
+	accept_pause(now_ms() + acc.backoff_ms);
+	return true;
 }
 
 static void accept_flows(int lfd)
 {
 	int fd;
 
-	for (;;) {
+	while (flows_held < limits.max_flows) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			acc.backoff_ms = 0;
 			flow_start(fd);
 		} else if (errno != ECONNABORTED) {
-			if (errno != EAGAIN)
-				perror("relay-proxy: accept");
+			if (errno != EAGAIN && !accept_starved(errno))
+				log_line(stderr, "relay-proxy: accept: %s\n",
+					 strerror(errno));
 			return;
 		}
 	}
+	/* the rest wait in the listen backlog until a flow ends */
+	accept_pause(0);
+}
+
+/* Accept again once a pause is over. */
+static void accept_resume(void)
+{
+	if (!acc.paused || flows_held >= limits.max_flows ||
+	    (acc.resume_ms && now_ms() < acc.resume_ms))
+		return;
+	if (!watch(acc.listener, EPOLLIN))
+		acc.paused = false;
+}
+
+/* End the flows that moved no byte for --idle: an idle client must not
+ * hold its place for ever. */
+static void sweep_idle(void)
+{
+	long long now = now_ms();
+	char why[64];
+
+	snprintf(why, sizeof(why), "no bytes for %lld s",
+		 limits.idle_ms / 1000);
+	for (struct flow *f = flows; f; f = f->next)
+		if (!f->closed && now - f->last_active_ms >= limits.idle_ms)
+			flow_end(f, "idle", why);
 }
 
 /* Free the flows ended in this batch: later events of the batch may
@@ -408,11 +545,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: relay-proxy --listen ADDR:PORT [--pin-dir DIR] "
-		"[--max-flows N]\n"
+		"[--max-flows N] [--idle SECONDS] [--count N]\n"
 		"  --listen ADDR:PORT  where redirected connections arrive:\n"
 		"                      127.0.0.1:9000 or [::1]:9000\n"
 		"  --pin-dir DIR       the lwfp engine (default: $%s or %s)\n"
-		"  --max-flows N       exit after N flows ended\n",
+		"  --max-flows N       flows held at once (1024); more wait\n"
+		"  --idle SECONDS      end a flow idle this long (300)\n"
+		"  --count N           exit after N flows ended\n",
 		LWFP_PIN_DIR_ENV, LWFP_DEFAULT_PIN_DIR);
 }
 
@@ -430,14 +569,16 @@ static int signals_fd(void)
 }
 
 static void run(struct conn *listener, struct conn *signals,
-		unsigned long max_flows)
+		unsigned long count)
 {
 	struct epoll_event ev[MAX_EVENTS];
+	long long next_sweep = now_ms() + TICK_MS;
 	bool stop = false;
 	int i, n;
 
-	while (!stop && (!max_flows || flows_done < max_flows)) {
-		n = epoll_wait(epfd, ev, MAX_EVENTS, -1);
+	acc.listener = listener;
+	while (!stop && (!count || flows_done < count)) {
+		n = epoll_wait(epfd, ev, MAX_EVENTS, TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			perror("relay-proxy: epoll_wait");
 			break;
@@ -452,57 +593,133 @@ static void run(struct conn *listener, struct conn *signals,
 			else if (!c->flow->closed)
 				flow_event(c->flow);
 		}
+		if (now_ms() >= next_sweep) {
+			sweep_idle();
+			next_sweep = now_ms() + TICK_MS;
+		}
 		reap_flows();
+		accept_resume();
 	}
 }
 
-int main(int argc, char **argv)
+/* A whole number in [lo, hi] for option name, or false (said why). */
+static bool parse_count(const char *name, const char *arg, unsigned long lo,
+			unsigned long hi, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(arg, &end, 10);
+	if (!isdigit((unsigned char)*arg) || *end || errno || *out < lo ||
+	    *out > hi) {
+		fprintf(stderr, "relay-proxy: bad --%s '%s': a number from %lu "
+			"to %lu\n", name, arg, lo, hi);
+		return false;
+	}
+	return true;
+}
+
+struct args {
+	const char *listen, *pin_dir;
+	struct sockaddr_storage addr;
+	unsigned long count;
+};
+
+/* 0 to run, or the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "max-flows", required_argument, NULL, 'n' },
+		{ "max-flows", required_argument, NULL, 'm' },
+		{ "idle", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct conn listener = { .fd = -1 }, signals = { .fd = -1 };
-	const char *listen_arg = NULL, *pin_dir = NULL;
-	struct sockaddr_storage addr;
-	unsigned long max_flows = 0;
-	int opt, err, ret = 1;
-	char *end;
+	unsigned long v;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			listen_arg = optarg;
+			a->listen = optarg;
 			break;
 		case 'p':
-			pin_dir = optarg;
+			a->pin_dir = optarg;
+			break;
+		case 'm':
+			if (!parse_count("max-flows", optarg, 1, 1000000,
+					 &limits.max_flows))
+				return 2;
+			break;
+		case 'i':
+			if (!parse_count("idle", optarg, 1, 86400, &v))
+				return 2;
+			limits.idle_ms = v * 1000;
 			break;
 		case 'n':
-			max_flows = strtoul(optarg, &end, 10);
-			if (!isdigit((unsigned char)*optarg) || *end) {
-				fprintf(stderr, "relay-proxy: bad --max-flows "
-					"'%s'\n", optarg);
+			if (!parse_count("count", optarg, 1, ~0ul, &a->count))
 				return 2;
-			}
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!listen_arg || optind != argc || addr_parse(listen_arg, &addr)) {
-		if (listen_arg && optind == argc)
+	if (!a->listen || optind != argc || addr_parse(a->listen, &a->addr)) {
+		if (a->listen && optind == argc)
 			fprintf(stderr, "relay-proxy: bad address '%s'\n",
-				listen_arg);
+				a->listen);
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+/* Two descriptors a flow and a few of our own: hold no more flows than
+ * the descriptor limit allows, so that accept() and socket() do not fail
+ * for want of them. */
+static void fit_descriptors(void)
+{
+	struct rlimit r;
+	unsigned long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur < r.rlim_max) {
+		rlim_t soft = r.rlim_cur;
+
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			r.rlim_cur = soft;
+	}
+	fit = r.rlim_cur > FD_RESERVE + 2 ? (r.rlim_cur - FD_RESERVE) / 2 : 1;
+	if (limits.max_flows > fit) {
+		fprintf(stderr, "relay-proxy: holding at most %lu flows at once "
+			"(%llu descriptors)\n", fit,
+			(unsigned long long)r.rlim_cur);
+		limits.max_flows = fit;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct conn listener = { .fd = -1 }, signals = { .fd = -1 };
+	struct args args = { 0 };
+	const char *pin_dir;
+	int err, ret = 1;
+
+	ret = parse_args(argc, argv, &args);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	ret = 1;
+	pin_dir = args.pin_dir;
+	log_rate_init(&log_rate, LOG_RATE, LOG_BURST);
+	fit_descriptors();
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* one log line at a time */
 	signal(SIGPIPE, SIG_IGN);	/* a peer gone is an error */
 
@@ -522,7 +739,7 @@ int main(int argc, char **argv)
 		perror("relay-proxy: epoll/signalfd");
 		goto out;
 	}
-	listener.fd = listen_on(&addr);
+	listener.fd = listen_on(&args.addr);
 	if (listener.fd < 0)
 		goto out;
 	if (watch(&listener, EPOLLIN) || watch(&signals, EPOLLIN)) {
@@ -530,7 +747,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	run(&listener, &signals, max_flows);
+	run(&listener, &signals, args.count);
 	ret = 0;
 out:
 	for (struct flow *f = flows; f; f = f->next)

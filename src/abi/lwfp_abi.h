@@ -449,7 +449,8 @@ struct lwfp_udp_flow {
  * getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, buf, &len), len at
  * least LWFP_RULE_CTX_MAX: the context bytes of the rule that redirected
  * that socket's flow (for a UDP socket, the flow of its last answer
- * below); len becomes their number, 0 if the rule has none.
+ * below); len becomes their number. ENOMSG if the rule has none (the
+ * kernel does not hand back a length of 0).
  *
  * setsockopt(fd, SOL_LWFP, LWFP_SO_RECORDS, &rec, sizeof(rec)) on a TCP
  * socket not yet connecting, or a UDP socket not connected: its connect

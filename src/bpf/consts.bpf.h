@@ -30,5 +30,6 @@
 #define EPROTONOSUPPORT	93
 #define EISCONN		106
 #define ESTALE		116
+#define ENOMSG		42
 
 #endif /* LWFP_CONSTS_BPF_H */

@@ -82,8 +82,8 @@ static __always_inline int get_rule_context(struct bpf_sockopt *ctx,
 		return sockopt_answer(ctx, -ENODATA, 0);
 	rule_id = st->rule_id;
 	rc = bpf_map_lookup_elem(&lwfp_rule_ctx, &rule_id);
-	if (!rc || !rc->len)
-		return sockopt_answer(ctx, 0, 0);
+	if (!rc || !rc->len)	/* the kernel would not hand back optlen 0 */
+		return sockopt_answer(ctx, -ENOMSG, 0);
 	if ((void *)out + LWFP_RULE_CTX_MAX > ctx->optval_end)
 		return sockopt_answer(ctx, -EINVAL, 0);
 #pragma clang loop unroll(full)

@@ -255,7 +255,7 @@ static int demo_run(struct demo *d, const char *proxy, char *err, size_t errlen)
 	snprintf(proxy_listen, sizeof(proxy_listen), "127.0.0.1:%u", proxy_port);
 	snprintf(pin_arg, sizeof(pin_arg), "%s", d->pin_dir);
 	d->proxy = spawn(&d->proxy_cg, (char *[]){ (char *)proxy, "--listen",
-		proxy_listen, "--pin-dir", pin_arg, "--max-flows", "1", NULL },
+		proxy_listen, "--pin-dir", pin_arg, "--count", "1", NULL },
 		&proxy_out);
 	if (d->proxy < 0 || !relay_lines(proxy_out, "proxy", "listening", 10000)) {
 		snprintf(err, errlen, "the proxy did not start");

@@ -79,8 +79,11 @@ static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
 		return 0;
 	for (int tries = 0; tries < 8; tries++) {
 		n = LWFP_RULE_CTX_MAX;
-		if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, out, &n))
-			return -errno;
+		if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, out, &n)) {
+			if (errno != ENOMSG)
+				return -errno;
+			n = 0;	/* the rule has no context bytes */
+		}
 		if (st->orig.proto != IPPROTO_UDP || still_answering(fd, st)) {
 			*len = n;
 			cache_rule_ctx_put(e, st->rule_id, out, n);

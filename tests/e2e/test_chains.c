@@ -453,6 +453,9 @@ static void test_redirect_state(void)
 		      !lwfp_context_decode(blob, blen, &ctx) &&
 		      ctx.pid == (uint32_t)getpid() &&
 		      !strcmp(ctx.service, "T"), "T's context");
+		CHECK(ctx.rule_context_len == 0,
+		      "a rule without context bytes gave %zu of them",
+		      ctx.rule_context_len);
 	}
 	close(t);
 	close(s);
