@@ -18,7 +18,8 @@
  * 5: ids made with a secret key (config id_key)
  * 6: services ask through socket options (SOL_LWFP), never maps; the
  *    hand-off (lwfp_pending) holds the connection it is for; services
- *    carry their network namespace; who bound a socket (lwfp_binder) */
+ *    carry their network namespace; who bound a socket (lwfp_binder);
+ *    UDP datagrams tagged at egress, checked at ingress */
 #define LWFP_ABI_VERSION	6
 
 #define LWFP_MAX_SERVICES	64
@@ -30,6 +31,9 @@
 #define LWFP_PENDING_MAX	65536	/* hand-offs in flight */
 #define LWFP_LIVE_MAX		262144	/* accepted flows whose records count */
 #define LWFP_UDP_FLOWS_MAX	65536	/* UDP flows; least recently used go */
+/* skb priority of a redirected client's datagrams to its service: above
+ * 6, which only CAP_NET_ADMIN may set (SO_PRIORITY) */
+#define LWFP_UDP_TAG		0x4c570001
 #define LWFP_UDP_IDLE_DEFAULT_S	60	/* a UDP flow without datagrams ends */
 
 /*
@@ -286,6 +290,10 @@ enum lwfp_stat {
 	LWFP_STAT_RECORDS_REFUSED,	/* records a caller may not set */
 	LWFP_STAT_HANDOFF_FOREIGN,	/* hand-off id on a connection it was
 					 * not made for: ignored */
+	LWFP_STAT_UDP_FLOW_TAKEN,	/* datagram from another socket on a
+					 * live flow's source: dropped */
+	LWFP_STAT_UDP_FORGED,		/* datagram from a flow's source the
+					 * engine did not tag: dropped */
 	LWFP_STAT_MAX,
 };
 

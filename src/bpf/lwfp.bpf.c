@@ -210,9 +210,22 @@ int lwfp_egress(struct __sk_buff *skb)
 	if (!sk || sk->protocol != IPPROTO_UDP)
 		return 1;
 	st = udp_client(sk);
-	if (st)
-		udp_egress(skb, sk, st);
-	return 1;
+	return st ? udp_egress(skb, sk, st) : 1;
+}
+
+/* A UDP datagram from a flow's source must be the flow's (udp_ingress).
+ * Every other packet costs a socket-protocol check. */
+SEC("cgroup_skb/ingress")
+int lwfp_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_UDP)
+		return 1;
+	return udp_ingress(skb);
 }
 
 /* Who binds each socket: a service's listener is known as its own. */

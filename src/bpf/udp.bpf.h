@@ -250,23 +250,31 @@ static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
  * publishes; the others let their datagram go (the service finds the flow
  * once it is in place). A token published once whose flow has ended (idle,
  * or pushed out) is not published again: an ended flow's records never
- * revive, the next datagram starts a new flow.
+ * revive, the next datagram starts a new flow. Another socket's flow on
+ * the same source (sent from it with IP_PKTINFO) is not taken over while
+ * it lives: the datagram is dropped (false).
  */
-static __always_inline void udp_flow_start(struct __sk_buff *skb,
+static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 					   struct bpf_sock *sk,
 					   struct lwfp_hop *st,
 					   const struct lwfp_udp_key *key,
 					   const __u8 *dst, __u64 now)
 {
+	__u64 old, token, cookie = bpf_get_socket_cookie(skb);
 	struct lwfp_udp_flow nf = {};
 	struct lwfp_udp_flow *f;
 	struct lwfp_udp_sk *u;
-	__u64 old, token;
 
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
+	if (f && f->cookie != cookie &&
+	    (__s64)(now - f->last_ns) < (__s64)udp_idle_ns()) {
+		stat_inc(LWFP_STAT_UDP_FLOW_TAKEN);
+		return false;
+	}
 	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (!u || __sync_val_compare_and_swap(&u->claim, 0, 1) != 0)
-		return;
+		return true;
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
 	if (f && f->hop.rec.token == st->rec.token)
 		goto out;	/* another CPU published it meanwhile */
@@ -289,7 +297,7 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	nf.hop.rec.token = token;
 	nf.hop.role = LWFP_ROLE_ACCEPTED;
 	nf.hop.start_ns = now;
-	nf.cookie = bpf_get_socket_cookie(skb);
+	nf.cookie = cookie;
 	nf.last_ns = now;
 	nf.datagrams = 1;
 	nf.bytes = skb->len;
@@ -305,12 +313,18 @@ static __always_inline void udp_flow_start(struct __sk_buff *skb,
 	stat_inc(LWFP_STAT_UDP_FLOW);
 out:
 	u->claim = 0;
+	return true;
 }
 
-/* A datagram of a redirected client socket leaves: if it goes to its
- * service, it starts the flow or keeps it alive. */
-static __always_inline void udp_egress(struct __sk_buff *skb,
-				       struct bpf_sock *sk, struct lwfp_hop *st)
+/*
+ * A datagram of a redirected client socket leaves: if it goes to its
+ * service, it starts the flow or keeps it alive, and is tagged as the
+ * engine's (skb priority LWFP_UDP_TAG, which no unprivileged sender can
+ * set) so that the service side knows it from a forgery. Returns the
+ * egress verdict.
+ */
+static __always_inline int udp_egress(struct __sk_buff *skb,
+				      struct bpf_sock *sk, struct lwfp_hop *st)
 {
 	struct lwfp_udp_key key = {};
 	const struct lwfp_service *svc;
@@ -319,20 +333,41 @@ static __always_inline void udp_egress(struct __sk_buff *skb,
 	__u64 now;
 
 	if (!udp_tuple(skb, &key, dst))
-		return;
+		return 1;
 	svc = hop_service(st, svc_addr);
 	if (!svc || key.service_port_be != svc->port_be ||
 	    !same_addr(dst, svc_addr))
-		return;
+		return 1;
 	now = bpf_ktime_get_boot_ns();
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, &key);
 	if (f && f->hop.rec.token == st->rec.token) {
 		f->last_ns = now;
 		__sync_fetch_and_add(&f->datagrams, 1);
 		__sync_fetch_and_add(&f->bytes, skb->len);
-		return;
+	} else if (!udp_flow_start(skb, sk, st, &key, dst, now)) {
+		return 0;
 	}
-	udp_flow_start(skb, sk, st, &key, dst, now);
+	skb->priority = LWFP_UDP_TAG;
+	return 1;
+}
+
+/*
+ * A datagram reaches a socket in scope. If it comes from the source of a
+ * live flow to that port, it must carry the engine's tag: else someone
+ * else sent it from that source (a process out of scope, or one whose
+ * socket is not the flow's), and the service would take it for the
+ * flow's client. Dropped.
+ */
+static __always_inline int udp_ingress(struct __sk_buff *skb)
+{
+	struct lwfp_udp_key key = {};
+	__u8 dst[16];
+
+	if (skb->priority == LWFP_UDP_TAG || !udp_tuple(skb, &key, dst) ||
+	    !bpf_map_lookup_elem(&lwfp_udp_flows, &key))
+		return 1;
+	stat_inc(LWFP_STAT_UDP_FORGED);
+	return 0;
 }
 
 /*

@@ -32,6 +32,8 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_REFUSED_RECORDS] = "refused_records_closed",
 	[LWFP_STAT_RECORDS_REFUSED] = "records_set_refused",
 	[LWFP_STAT_HANDOFF_FOREIGN] = "handoff_wrong_connection",
+	[LWFP_STAT_UDP_FLOW_TAKEN] = "udp_flow_takeover_dropped",
+	[LWFP_STAT_UDP_FORGED] = "udp_forged_dropped",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");

@@ -121,6 +121,7 @@ const struct engine_prog engine_progs[] = {
 	REQUIRED("lwfp_getpeername4"),	REQUIRED("lwfp_getpeername6"),
 	REQUIRED("lwfp_sockops"),	REQUIRED("lwfp_getsockopt"),
 	REQUIRED("lwfp_setsockopt"),	REQUIRED("lwfp_egress"),
+	REQUIRED("lwfp_ingress"),
 	REQUIRED("lwfp_sock_release"),
 	REQUIRED("lwfp_post_bind4"),	REQUIRED("lwfp_post_bind6"),
 	{ "lwfp_flows", "flows iterator: lwfp flows and status list "

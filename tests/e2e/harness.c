@@ -388,3 +388,17 @@ long long counter(const char *name)
 	lwfp_run("--json", "status", NULL);
 	return json_int(name);
 }
+
+int udp_bind(const char *ip, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(&ss, ip, *port);
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len))
+		die("udp bind %s: %s", ip, strerror(errno));
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	*port = addr_port(&ss);
+	return fd;
+}

@@ -117,6 +117,8 @@ uint16_t unused_port(const char *ip);
 int accept_timeout(int lfd, int ms);
 
 int connect_to(int family, const char *ip, uint16_t port);
+/* A UDP socket bound to ip, on *port (0: the kernel picks; *port is set). */
+int udp_bind(const char *ip, uint16_t *port);
 
 /* ---- client processes ---- */
 

@@ -28,21 +28,6 @@ static void open_engine(void)
 		die("lwfp_open: %s", lwfp_strerror(err));
 }
 
-/* A UDP socket bound to ip, port chosen by the kernel (or given). */
-static int udp_bind(const char *ip, uint16_t *port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = make_addr(&ss, ip, *port);
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len))
-		die("udp bind %s: %s", ip, strerror(errno));
-	len = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	*port = addr_port(&ss);
-	return fd;
-}
-
 static uint16_t unused_udp_port(const char *ip)
 {
 	uint16_t port = 0;
