@@ -19,7 +19,8 @@
  * 6: services ask through socket options (SOL_LWFP), never maps; the
  *    hand-off (lwfp_pending) holds the connection it is for; services
  *    carry their network namespace; who bound a socket (lwfp_binder);
- *    UDP datagrams tagged at egress, checked at ingress */
+ *    UDP datagrams tagged at egress, checked at ingress; UDP flows
+ *    counted per uid (lwfp_udp_quota), never evicted */
 #define LWFP_ABI_VERSION	6
 
 #define LWFP_MAX_SERVICES	64
@@ -30,7 +31,8 @@
 #define LWFP_RULE_CTX_MAX	4096	/* opaque rule context bytes */
 #define LWFP_PENDING_MAX	65536	/* hand-offs in flight */
 #define LWFP_LIVE_MAX		262144	/* accepted flows whose records count */
-#define LWFP_UDP_FLOWS_MAX	65536	/* UDP flows; least recently used go */
+#define LWFP_UDP_FLOWS_MAX	65536	/* UDP flows tracked at once */
+#define LWFP_UDP_FLOWS_PER_USER_DEFAULT	4096	/* of them, one uid's */
 /* skb priority of a redirected client's datagrams to its service: above
  * 6, which only CAP_NET_ADMIN may set (SO_PRIORITY) */
 #define LWFP_UDP_TAG		0x4c570001
@@ -253,7 +255,7 @@ struct lwfp_config {
 	__u32 next_rule_id;
 	__u32 abi_version;
 	__u32 udp_idle_s;	/* idle timeout of UDP flows */
-	__u32 _pad;
+	__u32 udp_flows_per_user;	/* UDP flows one uid may hold */
 	char cgroup_path[256];
 	/* the secret the engine's ids are made with (siphash.h); random per
 	 * load, kept across upgrades */
@@ -294,6 +296,9 @@ enum lwfp_stat {
 					 * live flow's source: dropped */
 	LWFP_STAT_UDP_FORGED,		/* datagram from a flow's source the
 					 * engine did not tag: dropped */
+	LWFP_STAT_UDP_QUOTA,		/* new UDP flow over its uid's share:
+					 * refused (EPERM) */
+	LWFP_STAT_UDP_FULL,		/* new UDP flow, no room: refused */
 	LWFP_STAT_MAX,
 };
 

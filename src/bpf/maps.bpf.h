@@ -75,16 +75,19 @@ MAP_ARRAY(lwfp_cls_words, 2 * LWFP_CLS_POOL_MAX, __u64, BPF_F_MMAPABLE);
 
 MAP_PERCPU_ARRAY(lwfp_stats, LWFP_STAT_MAX, __u64, 0);
 
-/* Rule context bytes, by rule id. Read by the library, never by programs:
+/* Rule context bytes, by rule id, read out through a service's socket:
  * flows keep only the rule id, so kernel memory per flow stays small. */
 MAP_HASH(lwfp_rule_ctx, 2 * LWFP_MAX_RULES, __u32, struct lwfp_rule_ctx,
          BPF_F_NO_PREALLOC);
 
 /* UDP flows by their source and service port: the hop a UDP service
- * reads for a peer. Freed on idle, on client close, or least recently
- * used first when full. */
-MAP_LRU_HASH(lwfp_udp_flows, LWFP_UDP_FLOWS_MAX, struct lwfp_udp_key,
-             struct lwfp_udp_flow, 0);
+ * reads for a peer. Freed on idle or on client close, never evicted: a
+ * full table refuses new flows, and each uid holds at most its share. */
+MAP_HASH(lwfp_udp_flows, LWFP_UDP_FLOWS_MAX, struct lwfp_udp_key,
+         struct lwfp_udp_flow, 0);
+
+/* UDP flows each uid holds, against lwfp_config.udp_flows_per_user. */
+MAP_HASH(lwfp_udp_quota, LWFP_UDP_FLOWS_MAX, __u32, __u32, 0);
 
 /* The timer that ends idle UDP flows; armed by the first flow. */
 struct lwfp_sweeper {

@@ -80,6 +80,47 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 	return NULL;
 }
 
+/*
+ * Each uid holds at most lwfp_config.udp_flows_per_user flows, so that one
+ * user cannot fill the table for everyone; the table itself evicts
+ * nobody (an LRU map would drop another user's live flow), so a full one
+ * refuses new flows. Counts are kept where flows come and go.
+ */
+static __always_inline bool share_take(__u32 uid, __u32 share)
+{
+	__u32 *n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid), one = 1;
+
+	if (!n) {
+		if (!bpf_map_update_elem(&lwfp_udp_quota, &uid, &one,
+					 BPF_NOEXIST))
+			return true;
+		n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid);
+		if (!n)
+			return false;	/* no room to count: refuse */
+	}
+	if (*n >= share)
+		return false;
+	__sync_fetch_and_add(n, 1);
+	return true;
+}
+
+static __always_inline void share_give(__u32 uid)
+{
+	__u32 *n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid);
+
+	if (n && *n)
+		__sync_fetch_and_add(n, -1);
+}
+
+/* Remove a flow, and give its place back to its uid. */
+static __always_inline void flow_remove(void *map,
+					const struct lwfp_udp_key *key,
+					__u32 uid)
+{
+	if (!bpf_map_delete_elem(map, key))
+		share_give(uid);
+}
+
 /* The socket's flow ends now: its records stop counting, the service
  * no longer finds it. */
 static __always_inline void udp_flow_end(void *sk)
@@ -93,7 +134,7 @@ static __always_inline void udp_flow_end(void *sk)
 	bpf_map_delete_elem(&lwfp_live, &u->token);
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, &u->key);
 	if (f && f->hop.rec.token == u->token)
-		bpf_map_delete_elem(&lwfp_udp_flows, &u->key);
+		flow_remove(&lwfp_udp_flows, &u->key, f->hop.uid);
 	u->token = 0;
 }
 
@@ -157,10 +198,12 @@ static long sweep_one(struct bpf_map *map, struct lwfp_udp_key *key,
 {
 	/* signed: a flow refreshed on another CPU during the walk is newer
 	 * than c->now */
+	__u32 uid = f->hop.uid;
+
 	if ((__s64)(c->now - f->last_ns) < (__s64)c->timeout)
 		return 0;
 	bpf_map_delete_elem(&lwfp_live, &f->hop.rec.token);
-	bpf_map_delete_elem(map, key);
+	flow_remove(map, key, uid);
 	stat_inc(LWFP_STAT_UDP_IDLE);
 	return 0;
 }
@@ -244,6 +287,57 @@ static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
+static __always_inline bool same_key(const struct lwfp_udp_key *a,
+				     const struct lwfp_udp_key *b)
+{
+	return same_addr(a->client, b->client) &&
+	       a->client_port_be == b->client_port_be &&
+	       a->service_port_be == b->service_port_be;
+}
+
+/* The socket's flow under another source (it sent from another address
+ * with IP_PKTINFO) goes: one flow per socket, or one socket could fill
+ * the table. */
+static __always_inline void flow_moved(const struct lwfp_udp_sk *u,
+				       const struct lwfp_udp_key *key,
+				       __u64 cookie)
+{
+	struct lwfp_udp_flow *f;
+
+	if (!u->token || same_key(&u->key, key))
+		return;
+	f = bpf_map_lookup_elem(&lwfp_udp_flows, &u->key);
+	if (f && f->cookie == cookie)
+		flow_remove(&lwfp_udp_flows, &u->key, f->hop.uid);
+}
+
+/* Publish the flow nf at key: false if its uid's share or the table is
+ * full (counted). old, if not NULL, is what held key: the socket's own
+ * earlier flow (counted already), or another socket's expired one, whose
+ * place goes back to its uid. */
+static __always_inline bool flow_publish(const struct lwfp_udp_key *key,
+					 const struct lwfp_udp_flow *nf,
+					 const struct lwfp_udp_flow *old,
+					 __u32 share)
+{
+	bool mine = old && old->cookie == nf->cookie;
+	__u32 old_uid = old ? old->hop.uid : 0;
+
+	if (!mine && !share_take(nf->hop.uid, share)) {
+		stat_inc(LWFP_STAT_UDP_QUOTA);
+		return false;
+	}
+	if (bpf_map_update_elem(&lwfp_udp_flows, key, nf, BPF_ANY)) {
+		if (!mine)
+			share_give(nf->hop.uid);
+		stat_inc(LWFP_STAT_UDP_FULL);
+		return false;
+	}
+	if (old && !mine)
+		share_give(old_uid);
+	return true;
+}
+
 /*
  * A new flow, or the socket's hop changed. Several CPUs may send the
  * socket's first datagrams at once: the one that takes the socket's claim
@@ -252,7 +346,7 @@ static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
  * or pushed out) is not published again: an ended flow's records never
  * revive, the next datagram starts a new flow. Another socket's flow on
  * the same source (sent from it with IP_PKTINFO) is not taken over while
- * it lives: the datagram is dropped (false).
+ * it lives. Returns the datagram's fate: false, dropped.
  */
 static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 					   struct bpf_sock *sk,
@@ -261,9 +355,12 @@ static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 					   const __u8 *dst, __u64 now)
 {
 	__u64 old, token, cookie = bpf_get_socket_cookie(skb);
+	const struct lwfp_config *cfg;
 	struct lwfp_udp_flow nf = {};
 	struct lwfp_udp_flow *f;
 	struct lwfp_udp_sk *u;
+	bool pass = true;
+	__u32 zero = 0;
 
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
 	if (f && f->cookie != cookie &&
@@ -271,28 +368,18 @@ static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 		stat_inc(LWFP_STAT_UDP_FLOW_TAKEN);
 		return false;
 	}
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (!u || __sync_val_compare_and_swap(&u->claim, 0, 1) != 0)
+	if (!cfg || !u || __sync_val_compare_and_swap(&u->claim, 0, 1) != 0)
 		return true;
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
 	if (f && f->hop.rec.token == st->rec.token)
 		goto out;	/* another CPU published it meanwhile */
+	flow_moved(u, key, cookie);
 	old = u->token;
-	token = st->rec.token;
-	if (token == old) {	/* a new flow of this socket: a new token */
-		const struct lwfp_config *cfg;
-		__u32 zero = 0;
-
-		cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
-		if (!cfg)
-			goto out;
-		token = secret_id(cfg);
-	}
-	/* one flow per socket holds live records: the one it sends on */
-	if (old)
-		bpf_map_delete_elem(&lwfp_live, &old);
-	st->rec.token = token;
+	/* a new flow of this socket: a new token */
+	token = st->rec.token == old ? secret_id(cfg) : st->rec.token;
 	nf.hop = *st;
 	nf.hop.rec.token = token;
 	nf.hop.role = LWFP_ROLE_ACCEPTED;
@@ -303,17 +390,22 @@ static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 	nf.bytes = skb->len;
 	__builtin_memcpy(nf.service_addr, dst, 16);
 	nf.netns = u->netns;
+	pass = flow_publish(key, &nf, f, cfg->udp_flows_per_user);
+	if (!pass)
+		goto out;
+	/* one flow per socket holds live records: the one it sends on */
+	if (old)
+		bpf_map_delete_elem(&lwfp_live, &old);
+	st->rec.token = token;
 	u->key = *key;
 	u->token = token;
-	if (bpf_map_update_elem(&lwfp_udp_flows, key, &nf, BPF_ANY))
-		goto out;
 	sweeper_arm();
 	if (bpf_map_update_elem(&lwfp_live, &token, &nf.hop, BPF_NOEXIST))
 		stat_inc(LWFP_STAT_LIVE_FULL);
 	stat_inc(LWFP_STAT_UDP_FLOW);
 out:
 	u->claim = 0;
-	return true;
+	return pass;
 }
 
 /*

@@ -169,7 +169,8 @@ static int demo_setup(struct demo *d, const char *proxy, uint16_t origin_port,
 	int ret;
 
 
-	ret = engine_load(d->pin_dir, &d->base, -1, 0, notice, sizeof(notice),
+	ret = engine_load(d->pin_dir, &d->base, -1, &(struct engine_settings){},
+			  notice, sizeof(notice),
 			  err, errlen);
 	if (ret)
 		return ret < 0 ? ret : -EEXIST;

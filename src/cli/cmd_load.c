@@ -18,7 +18,7 @@
 struct load_args {
 	const char *cgroup;
 	const char *group;
-	uint32_t udp_idle_s;
+	struct engine_settings set;
 };
 
 static int load_opt(int c, const char *arg, void *data)
@@ -29,10 +29,17 @@ static int load_opt(int c, const char *arg, void *data)
 	if (c == 'g') {
 		la->group = arg;
 	} else if (c == 'u') {
-		if (parse_u32(arg, &la->udp_idle_s, err, sizeof(err)) ||
-		    !la->udp_idle_s || la->udp_idle_s > 86400)
+		if (parse_u32(arg, &la->set.udp_idle_s, err, sizeof(err)) ||
+		    !la->set.udp_idle_s || la->set.udp_idle_s > 86400)
 			return cli_usage("load: --udp-timeout takes seconds, "
 					 "1 to 86400, not '%s'", arg);
+	} else if (c == 'q') {
+		if (parse_u32(arg, &la->set.udp_flows_per_user, err,
+			      sizeof(err)) || !la->set.udp_flows_per_user ||
+		    la->set.udp_flows_per_user > LWFP_UDP_FLOWS_MAX)
+			return cli_usage("load: --udp-flows-per-user takes 1 to "
+					 "%d, not '%s'", LWFP_UDP_FLOWS_MAX,
+					 arg);
 	} else {
 		la->cgroup = arg;
 	}
@@ -70,6 +77,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "udp-timeout", required_argument, NULL, 'u' },
+		{ "udp-flows-per-user", required_argument, NULL, 'q' },
 		CLI_COMMON_OPTS, {}
 	};
 	struct load_args la = { .cgroup = "/" };
@@ -79,7 +87,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 
 	i = cli_getopt(cli, argc, argv, opts,
 		       "lwfp load [--cgroup PATH] [--group NAME] "
-		       "[--udp-timeout SECONDS]", false,
+		       "[--udp-timeout SECONDS] [--udp-flows-per-user N]", false,
 		       load_opt, &la);
 	if (i < 0)
 		return GETOPT_EXIT(i);
@@ -89,7 +97,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)))
 		return cli_error("%s", err);
-	ret = engine_load(cli->pin_dir, &cg, gid, la.udp_idle_s, notice,
+	ret = engine_load(cli->pin_dir, &cg, gid, &la.set, notice,
 			  sizeof(notice), err, sizeof(err));
 	if (ret < 0)
 		return cli_error("%s", err);

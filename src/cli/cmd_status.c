@@ -34,6 +34,8 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_HANDOFF_FOREIGN] = "handoff_wrong_connection",
 	[LWFP_STAT_UDP_FLOW_TAKEN] = "udp_flow_takeover_dropped",
 	[LWFP_STAT_UDP_FORGED] = "udp_forged_dropped",
+	[LWFP_STAT_UDP_QUOTA] = "udp_flows_over_user_share_refused",
+	[LWFP_STAT_UDP_FULL] = "udp_flows_table_full_refused",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");
@@ -191,6 +193,8 @@ static void status_json(const struct cli *cli, const struct status *st)
 	    json_object_new_int(st->tracked[LWFP_ROLE_ACCEPTED]));
 	ADD("udp_flows", json_object_new_int(st->udp_flows));
 	ADD("udp_timeout_s", json_object_new_int(st->cfg.udp_idle_s));
+	ADD("udp_flows_per_user",
+	    json_object_new_int64(st->cfg.udp_flows_per_user));
 	ADD("outbound_sockets", json_object_new_int(outbound(st)));
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		json_object_object_add(c, stat_names[s],
@@ -213,8 +217,8 @@ static void status_text(const struct cli *cli, const struct status *st)
 	printf("sockets    %zu client, %zu accepted, %zu outbound\n",
 	       st->tracked[LWFP_ROLE_CLIENT], st->tracked[LWFP_ROLE_ACCEPTED],
 	       outbound(st));
-	printf("udp flows  %zu (idle timeout %us)\n", st->udp_flows,
-	       st->cfg.udp_idle_s);
+	printf("udp flows  %zu (idle timeout %us, at most %u per user)\n",
+	       st->udp_flows, st->cfg.udp_idle_s, st->cfg.udp_flows_per_user);
 	printf("classifier %u bitmaps, %u words (max %u, %u)\n",
 	       st->cls.bitmaps, st->cls.words, LWFP_CLS_BITMAPS_MAX,
 	       LWFP_CLS_POOL_MAX);

@@ -112,14 +112,17 @@ static int config_write(struct admin *a, const struct lwfp_config *cfg)
 									: 0;
 }
 
-int admin_set_udp_idle(struct admin *a, __u32 seconds)
+int admin_set_udp(struct admin *a, __u32 idle_s, __u32 flows_per_user)
 {
 	struct lwfp_config cfg;
 	int ret = admin_config(a, &cfg);
 
 	if (ret)
 		return ret;
-	cfg.udp_idle_s = seconds;
+	if (idle_s)
+		cfg.udp_idle_s = idle_s;
+	if (flows_per_user)
+		cfg.udp_flows_per_user = flows_per_user;
 	return config_write(a, &cfg);
 }
 

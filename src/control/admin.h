@@ -25,7 +25,8 @@ void admin_close(struct admin *a);
 int admin_events_open(const char *pin_dir, char *err, size_t errlen);
 
 int admin_config(struct admin *a, struct lwfp_config *cfg);
-int admin_set_udp_idle(struct admin *a, __u32 seconds);
+/* UDP settings of the running engine; a 0 keeps that one. */
+int admin_set_udp(struct admin *a, __u32 idle_s, __u32 flows_per_user);
 int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX]);
 
 /* All slots, in use or not. */

@@ -83,13 +83,17 @@ static int init_masks(struct lwfp_bpf *skel)
 }
 
 static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
-		       __u32 udp_idle_s)
+		       const struct engine_settings *set)
 {
 	struct lwfp_config cfg = {
 		.cgroup_id = cg->id,
 		.next_rule_id = 1,
 		.abi_version = LWFP_ABI_VERSION,
-		.udp_idle_s = udp_idle_s ? udp_idle_s : LWFP_UDP_IDLE_DEFAULT_S,
+		.udp_idle_s = set->udp_idle_s ? set->udp_idle_s :
+						LWFP_UDP_IDLE_DEFAULT_S,
+		.udp_flows_per_user = set->udp_flows_per_user ?
+			set->udp_flows_per_user :
+			LWFP_UDP_FLOWS_PER_USER_DEFAULT,
 	};
 	__u32 zero = 0;
 
@@ -531,19 +535,24 @@ static int grant_group(const char *pin_dir, int gid)
 	return 0;
 }
 
-/* Live flows see the new timeout from the idle sweeper's next round. */
-static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
-			size_t errlen)
+/* Live flows see a new timeout from the idle sweeper's next round, a
+ * new share from their uid's next flow. */
+static int apply_settings(const char *pin_dir,
+			  const struct engine_settings *set, char *err,
+			  size_t errlen)
 {
 	struct admin a;
-	int ret = admin_open(pin_dir, &a, err, errlen);
+	int ret;
 
+	if (!set->udp_idle_s && !set->udp_flows_per_user)
+		return 0;
+	ret = admin_open(pin_dir, &a, err, errlen);
 	if (ret)
 		return ret;
-	ret = admin_set_udp_idle(&a, udp_idle_s);
+	ret = admin_set_udp(&a, set->udp_idle_s, set->udp_flows_per_user);
 	admin_close(&a);
 	if (ret)
-		snprintf(err, errlen, "cannot set the UDP idle timeout: %s",
+		snprintf(err, errlen, "cannot apply the UDP settings: %s",
 			 strerror(-ret));
 	return ret;
 }
@@ -552,8 +561,8 @@ static int set_udp_idle(const char *pin_dir, __u32 udp_idle_s, char *err,
  * Its config is read directly, not through admin_open(): an engine of an
  * older version lacks maps this one has. */
 static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
-			   __u32 udp_idle_s, char *notice, size_t nlen,
-			   char *err, size_t errlen)
+			   const struct engine_settings *set, char *notice,
+			   size_t nlen, char *err, size_t errlen)
 {
 	struct lwfp_config cfg;
 	__u32 zero = 0;
@@ -589,14 +598,14 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 	}
 	ret = upgrade(pin_dir, cg_fd, notice, nlen, err, errlen);
 	close(cg_fd);
-	if (!ret && udp_idle_s)
-		ret = set_udp_idle(pin_dir, udp_idle_s, err, errlen);
+	if (!ret)
+		ret = apply_settings(pin_dir, set, err, errlen);
 	return ret ? ret : 1;
 }
 
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
-		__u32 udp_idle_s, char *notice, size_t nlen, char *err,
-		size_t errlen)
+		const struct engine_settings *set, char *notice, size_t nlen,
+		char *err, size_t errlen)
 {
 	struct engine_objs o;
 	char path[PATH_MAX];
@@ -608,8 +617,8 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		return ret;
 	pin_path(path, sizeof(path), pin_dir, "", PIN_CONFIG);
 	if (access(path, F_OK) == 0) {
-		ret = upgrade_running(pin_dir, cg, udp_idle_s, notice, nlen,
-				      err, errlen);
+		ret = upgrade_running(pin_dir, cg, set, notice, nlen, err,
+				      errlen);
 		/* the group named now applies to the running engine too */
 		if (ret > 0 && gid >= 0) {
 			int g = grant_group(pin_dir, gid);
@@ -637,7 +646,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 	ret = objs_load(&o, NULL, NULL, notice, nlen, err, errlen);
 	if (ret)
 		goto out_close;
-	ret = init_config(o.main, cg, udp_idle_s);
+	ret = init_config(o.main, cg, set);
 	if (ret)
 		snprintf(err, errlen, "cannot initialise the engine: %s",
 			 strerror(-ret));

@@ -9,19 +9,25 @@
 
 #include "cgroup.h"
 
+/* What `lwfp load` may set (lwfp_config); 0: keep, or the default. */
+struct engine_settings {
+	__u32 udp_idle_s;		/* idle timeout of UDP flows */
+	__u32 udp_flows_per_user;	/* UDP flows one uid may hold */
+};
+
 /*
  * Load, attach to the cgroup and pin. On failure nothing stays pinned.
  * Over a running engine on the same cgroup: upgrade it in place, keeping
  * its maps (flows, services, rules), and return 1.
  * gid >= 0: members of that group may use the engine from a service
  * (query sockets they hold, set records); otherwise only root may.
- * udp_idle_s: idle timeout of UDP flows; 0 keeps it (or the default).
+ * set: settings; a 0 keeps the running value (or the default).
  * notice: one line per optional program the kernel refused (the engine
  * loads without it), empty if none.
  */
 int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
-		__u32 udp_idle_s, char *notice, size_t nlen, char *err,
-		size_t errlen);
+		const struct engine_settings *set, char *notice, size_t nlen,
+		char *err, size_t errlen);
 
 /* The engine's programs: required by the redirect, or optional. */
 struct engine_prog {

@@ -832,7 +832,7 @@ succeeds lw --json status
 need "timeout not 7" json_is "$T/out" 'd["udp_timeout_s"] == 7 and d["udp_flows"] == 0' -- \
 	'"udp_timeout_s": 7'
 succeeds lw status
-need "status text lacks the udp line" grep -Eq "^udp flows +0 \(idle timeout 7s\)\$" "$T/out"
+need "status text lacks the udp line" grep -Eq "^udp flows +0 \(idle timeout 7s, at most 4096 per user\)\$" "$T/out"
 finish "load --udp-timeout over a running engine sets the timeout"
 
 # ---- exec ----
