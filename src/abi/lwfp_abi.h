@@ -20,7 +20,8 @@
  *    hand-off (lwfp_pending) holds the connection it is for; services
  *    carry their network namespace; who bound a socket (lwfp_binder);
  *    UDP datagrams tagged at egress, checked at ingress; UDP flows
- *    counted per uid (lwfp_udp_quota), never evicted */
+ *    counted per uid (lwfp_udp_quota), never evicted; MPTCP clients'
+ *    original destinations by connection (lwfp_mptcp) */
 #define LWFP_ABI_VERSION	6
 
 #define LWFP_MAX_SERVICES	64
@@ -426,6 +427,19 @@ struct lwfp_handoff {
 	__u16 service_port_be;
 	__u32 _pad;
 	__u64 netns;		/* cookie of the client's network namespace */
+};
+
+/*
+ * lwfp_mptcp key: a redirected MPTCP client's connection as its first
+ * subflow shows it (v4-mapped if IPv4). The subflow, a socket of the
+ * kernel's, holds the hop; the application's MPTCP socket has the same
+ * ends, so its getpeername() finds the original destination by them.
+ */
+struct lwfp_tuple {
+	__u8 local[16];
+	__u8 peer[16];
+	__u16 local_port_be;
+	__u16 peer_port_be;
 };
 
 enum lwfp_hop_flags {

@@ -31,7 +31,8 @@
 	X(UDP_QUOTA, "lwfp_udp_quota", 0)		\
 	X(UDP_ANSWER, "lwfp_udp_answer", 0)		\
 	X(EVENTS, "lwfp_events", 0)			\
-	X(BINDER, "lwfp_binder", 0)
+	X(BINDER, "lwfp_binder", 0)			\
+	X(MPTCP, "lwfp_mptcp", 0)
 
 enum lwfp_map {
 #define LWFP_MAP_ENUM(e, name, mode) MAP_##e,

@@ -19,6 +19,8 @@
 #include "decide.bpf.h"
 #include "udp.bpf.h"
 #include "sockopt.bpf.h"
+#include "skops.bpf.h"
+#include "mptcp.bpf.h"
 #include "handoff.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -252,34 +254,44 @@ int lwfp_sock_release(struct bpf_sock *sk)
 }
 
 /* The client sees the peer it asked for, not the service. */
+/* The original destination of a redirected client socket (an MPTCP
+ * socket's is kept apart, see mptcp.bpf.h). */
+static __always_inline const struct lwfp_endpoint *
+client_orig(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct lwfp_hop *st = client_hop(ctx->sk);
+
+	return st ? &st->orig : mptcp_orig(ctx, v6);
+}
+
 SEC("cgroup/getpeername4")
 int lwfp_getpeername4(struct bpf_sock_addr *ctx)
 {
-	struct lwfp_hop *st = client_hop(ctx->sk);
+	const struct lwfp_endpoint *orig = client_orig(ctx, false);
 	__u32 ip4;
 
-	if (!st || st->orig.family != AF_INET)
+	if (!orig || orig->family != AF_INET)
 		return SK_PASS;
-	__builtin_memcpy(&ip4, &st->orig.addr[12], 4);
+	__builtin_memcpy(&ip4, &orig->addr[12], 4);
 	ctx->user_ip4 = ip4;
-	ctx->user_port = st->orig.port_be;
+	ctx->user_port = orig->port_be;
 	return SK_PASS;
 }
 
 SEC("cgroup/getpeername6")
 int lwfp_getpeername6(struct bpf_sock_addr *ctx)
 {
-	struct lwfp_hop *st = client_hop(ctx->sk);
+	const struct lwfp_endpoint *orig = client_orig(ctx, true);
 	__u32 w[4];
 
-	if (!st || st->orig.family != AF_INET6)
+	if (!orig || orig->family != AF_INET6)
 		return SK_PASS;
-	__builtin_memcpy(w, st->orig.addr, 16);
+	__builtin_memcpy(w, orig->addr, 16);
 	ctx->user_ip6[0] = w[0];
 	ctx->user_ip6[1] = w[1];
 	ctx->user_ip6[2] = w[2];
 	ctx->user_ip6[3] = w[3];
-	ctx->user_port = st->orig.port_be;
+	ctx->user_port = orig->port_be;
 	return SK_PASS;
 }
 

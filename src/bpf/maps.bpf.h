@@ -38,6 +38,10 @@ SK_STORAGE(lwfp_sk, struct lwfp_hop);
 /* Who bound a socket: is a listener the service's own (lwfp_abi.h). */
 SK_STORAGE(lwfp_binder, struct lwfp_binder);
 
+/* Redirected MPTCP clients' original destinations, by connection. */
+MAP_HASH(lwfp_mptcp, LWFP_PENDING_MAX, struct lwfp_tuple,
+	 struct lwfp_endpoint, BPF_F_NO_PREALLOC);
+
 /* Client hops waiting for the service side to accept them, by hop id. */
 MAP_LRU_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_handoff, 0);
 
