@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -83,6 +84,59 @@ int connect_loopback(int fd, uint16_t port)
 	};
 
 	return connect(fd, (struct sockaddr *)&dst, sizeof(dst)) ? errno : 0;
+}
+
+bool redirect_udp_port(uint16_t svc_port, uint16_t orig_port)
+{
+	char listen[32], dport[8];
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
+	snprintf(dport, sizeof(dport), "%u", orig_port);
+	return !lwfp_run("service", "add", "svc", "--listen", listen,
+			 "--proto", "udp", NULL) &&
+	       !lwfp_run("rule", "add", "--service", "svc", "--proto", "udp",
+			 "--dst", "127.0.0.1/32", "--dport", dport, NULL);
+}
+
+int send_from(int fd, uint32_t src, uint16_t port, const char *what)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)what, .iov_len = strlen(what) };
+	struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof(to),
+			      .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
+
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+	pi->ipi_spec_dst.s_addr = src;
+	return sendmsg(fd, &msg, 0) < 0 ? errno : 0;
+}
+
+pid_t sleeper(int *wake)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		die("pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		(void)!read(p[0], &c, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	*wake = p[1];
+	return pid;
 }
 
 bool reached(int lfd, int ms)

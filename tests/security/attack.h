@@ -26,6 +26,14 @@ const char *member_create(const char **user);
 /* In a child: enter our cgroup sub (created if need be), then become
  * user with its groups; exits 3 if that fails. */
 void member_enter(const char *user, const char *sub);
+/* A UDP service "svc" on 127.0.0.1:svc_port and a UDP rule sending
+ * datagrams to 127.0.0.1:orig_port to it; false if the CLI refused. */
+bool redirect_udp_port(uint16_t svc_port, uint16_t orig_port);
+/* Send what from fd to 127.0.0.1:port with source address src (network
+ * order) named by IP_PKTINFO: 0 or errno. */
+int send_from(int fd, uint32_t src, uint16_t port, const char *what);
+/* A child that waits until *wake, its pipe, is closed. */
+pid_t sleeper(int *wake);
 /* Did a connection arrive at listener lfd within ms? */
 bool reached(int lfd, int ms);
 

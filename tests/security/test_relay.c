@@ -67,6 +67,16 @@ static void relay_ready(const struct relay *r)
 		usleep(50000);
 }
 
+/* Connects to 127.0.0.1:orig_port go to the relay. */
+static void relay_rule(uint16_t orig_port)
+{
+	char dport[8];
+
+	snprintf(dport, sizeof(dport), "%u", orig_port);
+	REQUIRE(!lwfp_run("rule", "add", "--service", "relay", "--dst",
+			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+}
+
 static void relay_stop(struct relay *r)
 {
 	kill(r->pid, SIGTERM);
@@ -134,7 +144,6 @@ static void test_idle_flood(void)
 {
 	uint16_t orig_port, relay_port = unused_port("127.0.0.1");
 	int origin = listen_on("127.0.0.1", &orig_port), rc;
-	char dport[8];
 	struct client c = { .cgroup = "app", .family = AF_INET,
 			    .ip = "127.0.0.1", .uid = NOBODY, .send = "p",
 			    .expect = "ok" };
@@ -143,9 +152,7 @@ static void test_idle_flood(void)
 
 	relay_start(&r, relay_port, "1");
 	relay_ready(&r);
-	snprintf(dport, sizeof(dport), "%u", orig_port);
-	REQUIRE(!lwfp_run("rule", "add", "--service", "relay", "--dst",
-			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	relay_rule(orig_port);
 	o = origin_start(origin);
 	idlers = idlers_start(orig_port);
 	sleep(1);	/* the proxy is out of descriptors now */
@@ -181,7 +188,6 @@ static void test_hostile_name(void)
 {
 	uint16_t orig_port, relay_port = unused_port("127.0.0.1");
 	int origin = listen_on("127.0.0.1", &orig_port), rc;
-	char dport[8];
 	struct client c = { .cgroup = "app", .family = AF_INET,
 			    .ip = "127.0.0.1", .uid = NOBODY,
 			    .comm = "ev\"il\nx\033[2J",
@@ -192,9 +198,7 @@ static void test_hostile_name(void)
 
 	relay_start(&r, relay_port, "60");
 	relay_ready(&r);
-	snprintf(dport, sizeof(dport), "%u", orig_port);
-	REQUIRE(!lwfp_run("rule", "add", "--service", "relay", "--dst",
-			  "127.0.0.1/32", "--dport", dport, NULL), "rule add");
+	relay_rule(orig_port);
 	o = origin_start(origin);
 	c.port = orig_port;
 	victim = client_start(&c);

@@ -88,22 +88,14 @@ static void test_squat_cgroup(void)
 static void test_squat_pid(void)
 {
 	char pid[16];
-	int p[2];
+	int wake;
 	pid_t s;
-	char c;
 
 	/* the service: a process of root's that is not listening now */
-	REQUIRE(!pipe(p), "pipe");
-	s = fork();
-	if (s == 0) {
-		close(p[1]);
-		(void)!read(p[0], &c, 1);
-		_exit(0);
-	}
-	close(p[0]);
+	s = sleeper(&wake);
 	snprintf(pid, sizeof(pid), "%d", s);
 	squat("--pid", pid);
-	close(p[1]);
+	close(wake);
 	waitpid(s, NULL, 0);
 }
 

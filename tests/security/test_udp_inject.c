@@ -43,17 +43,6 @@ static void forger_main(bool in_scope, uint16_t port_be, uint16_t to_port)
 {
 	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = port_be,
 				  .sin_addr.s_addr = htonl(0x7f000002) };
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(to_port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
-	struct iovec iov = { .iov_base = "evil", .iov_len = 4 };
-	struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof(to),
-			      .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
 	int fd;
 
 	if (in_scope)
@@ -63,11 +52,7 @@ static void forger_main(bool in_scope, uint16_t port_be, uint16_t to_port)
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)))
 		_exit(4);
-	cm->cmsg_level = IPPROTO_IP;
-	cm->cmsg_type = IP_PKTINFO;
-	cm->cmsg_len = CMSG_LEN(sizeof(*pi));
-	pi->ipi_spec_dst.s_addr = htonl(INADDR_LOOPBACK);
-	_exit(sendmsg(fd, &msg, 0) < 0 ? errno : 0);
+	_exit(send_from(fd, htonl(INADDR_LOOPBACK), to_port, "evil"));
 }
 
 /* What the service receives next within ms: the payload, or "". */
@@ -101,18 +86,13 @@ static void test_inject(void)
 {
 	uint16_t orig_port = unused_port("127.0.0.1"), svc_port, port_be;
 	int svc, report[2], go[2], rc;
-	char listen[32], dport[8], buf[64];
+	char buf[64];
 	pid_t victim, f;
 
 	svc_port = 0;
 	svc = udp_bind("127.0.0.1", &svc_port);
 	REQUIRE(svc >= 0 && !pipe(report) && !pipe(go), "setup");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
-	snprintf(dport, sizeof(dport), "%u", orig_port);
-	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen,
-			  "--proto", "udp", NULL) &&
-		!lwfp_run("rule", "add", "--service", "svc", "--proto", "udp",
-			  "--dst", "127.0.0.1/32", "--dport", dport, NULL),
+	REQUIRE(redirect_udp_port(svc_port, orig_port),
 		"service add, rule add: %s", env.out);
 	victim = fork();
 	if (victim == 0)

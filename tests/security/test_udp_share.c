@@ -25,7 +25,7 @@ static int svc = -1;
 /* A UDP service and a rule; the engine reloaded with a share of SHARE. */
 static void setup(void)
 {
-	char listen[32], dport[8], share[8];
+	char share[8];
 
 	engine_stop();
 	snprintf(share, sizeof(share), "%d", SHARE);
@@ -35,12 +35,7 @@ static void setup(void)
 	svc_port = 0;
 	svc = udp_bind("127.0.0.1", &svc_port);
 	orig_port = unused_port("127.0.0.1");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", svc_port);
-	snprintf(dport, sizeof(dport), "%u", orig_port);
-	REQUIRE(!lwfp_run("service", "add", "svc", "--listen", listen,
-			  "--proto", "udp", NULL) &&
-		!lwfp_run("rule", "add", "--service", "svc", "--proto", "udp",
-			  "--dst", "127.0.0.1/32", "--dport", dport, NULL),
+	REQUIRE(redirect_udp_port(svc_port, orig_port),
 		"service add, rule add: %s", env.out);
 }
 
@@ -160,30 +155,14 @@ static void test_share(void)
  * Reports when it has sent them all, then waits. */
 static void mover_main(int report, int hold)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(orig_port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
-	struct iovec iov = { .iov_base = "m", .iov_len = 1 };
-	struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof(to),
-			      .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
-	int fd;
 	char c;
+	int fd;
 
 	attacker_enter();
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	cm->cmsg_level = IPPROTO_IP;
-	cm->cmsg_type = IP_PKTINFO;
-	cm->cmsg_len = CMSG_LEN(sizeof(*pi));
-	for (int i = 2; i < 22; i++) {
-		pi->ipi_spec_dst.s_addr = htonl(0x7f000000 + i);
-		if (sendmsg(fd, &msg, 0) < 0)
+	for (int i = 2; i < 22; i++)
+		if (send_from(fd, htonl(0x7f000000 + i), orig_port, "m"))
 			_exit(4);
-	}
 	(void)!write(report, "s", 1);
 	(void)!read(hold, &c, 1);
 	_exit(0);
