@@ -201,6 +201,26 @@ static bool refused_by_env(const char *name)
 	return false;
 }
 
+/* LWFP_LIVE_MAX=N loads a live table of N flows, for tests that fill it
+ * (262,144 open flows would take a quarter of a million sockets). */
+static int live_max_from_env(struct lwfp_bpf *skel, char *err,
+			     size_t errlen)
+{
+	const char *v = getenv("LWFP_LIVE_MAX");
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return 0;
+	n = strtoul(v, &end, 10);
+	if (*end || !n || n > LWFP_LIVE_MAX) {
+		snprintf(err, errlen, "bad LWFP_LIVE_MAX '%.32s': 1 to %d", v,
+			 LWFP_LIVE_MAX);
+		return -EINVAL;
+	}
+	return bpf_map__set_max_entries(skel->maps.lwfp_live, n);
+}
+
 typedef int (*map_fd_fn)(const void *arg, const char *name);
 
 static int fd_in_skel(const void *arg, const char *name)
@@ -324,6 +344,8 @@ static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
 	}
 	if (fd_of)
 		ret = reuse_maps(o->main, fd_of, arg, err, errlen);
+	else
+		ret = live_max_from_env(o->main, err, errlen);
 	if (!ret && lwfp_bpf__load(o->main)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
