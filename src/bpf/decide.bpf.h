@@ -213,6 +213,26 @@ static __always_inline void refused(const struct connect_info *ci,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* No service takes the connect: a service's outbound socket remembers
+ * its flow reached the origin; a client socket reused (connect(AF_UNSPEC),
+ * then another connect) is no longer that flow's client: no hand-off to
+ * its new peer, a truthful getpeername(). */
+static __always_inline void went_direct(struct lwfp_hop *st,
+					struct lwfp_hop *live,
+					const struct connect_info *ci)
+{
+	if (live && st) {
+		live->flags |= LWFP_HOP_AT_ORIGIN;
+		st->rec = live->rec;
+		st->role = LWFP_ROLE_OUTBOUND;
+		st->orig = ci->dst;
+		st->start_ns = bpf_ktime_get_boot_ns();
+	} else if (st && st->role == LWFP_ROLE_CLIENT &&
+		   ci->dst.proto == IPPROTO_TCP) {
+		st->role = LWFP_ROLE_NONE;
+	}
+}
+
 /*
  * The callout: decide where a connect goes. Returns the service to
  * redirect to, or NULL to let the connect go to its destination; sets
@@ -276,20 +296,7 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 		return NULL;
 	}
 	if (idx < 0 || idx >= LWFP_MAX_RULES) {
-		/* a service's outbound socket: remember it went direct */
-		if (live && st) {
-			live->flags |= LWFP_HOP_AT_ORIGIN;
-			st->rec = live->rec;
-			st->role = LWFP_ROLE_OUTBOUND;
-			st->orig = ci->dst;
-			st->start_ns = bpf_ktime_get_boot_ns();
-		} else if (st && st->role == LWFP_ROLE_CLIENT &&
-			   ci->dst.proto == IPPROTO_TCP) {
-			/* a socket reused (connect(AF_UNSPEC), then another
-			 * connect) is no longer that flow's client: no hand-off
-			 * to its new peer, a truthful getpeername() */
-			st->role = LWFP_ROLE_NONE;
-		}
+		went_direct(st, live, ci);
 		return NULL;
 	}
 
