@@ -5,11 +5,16 @@
 # series under qemu (software emulation: no /dev/kvm needed) from an
 # initramfs holding busybox, the CLI and the example relay proxy, runs
 # check.sh there and on the host, and prints each program's verified
-# instructions per kernel. Fails when a kernel cannot be had, a required
-# program does not load, a program needs more than the budget, or the
-# redirect does not work. Needs root (apt-get download, the host check).
+# instructions per kernel; on each guest it then runs a reduced profile of
+# the security suite (the attacks that need no extra tools). Fails when a
+# kernel cannot be had, a required program does not load, a program needs
+# more than the budget, the redirect does not work, or an attack works.
+# Needs root (apt-get download, the host check).
 set -eu
 build=${1:-build}
+# the attacks run on every kernel: no accounts, no ip/nft needed
+security="test_squat test_udp_inject test_netns test_live_full test_reuse
+	test_exhaustion test_exemption"
 budget=${LWFP_INSNS_BUDGET:-100000}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=$build/kernels
@@ -52,7 +57,12 @@ initramfs() {
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$build/lwfp" "$build/examples/relay-proxy" "$here/check.sh" \
 		"$root/lwfp/"
-	for bin in "$build/lwfp" "$build/examples/relay-proxy"; do
+	mkdir -p "$root/lwfp/security"
+	for t in $security; do
+		cp "$build/tests/security/$t" "$root/lwfp/security/"
+	done
+	for bin in "$build/lwfp" "$build/examples/relay-proxy" \
+		"$build"/tests/security/test_*; do
 		ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
 	done | sort -u | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
@@ -70,6 +80,15 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
 sh /lwfp/check.sh /lwfp/lwfp /lwfp/relay-proxy
+for t in /lwfp/security/test_*; do
+	name=${t##*/}
+	if "$t" /lwfp/lwfp >/tmp/$name.log 2>&1; then
+		echo "security $name ok"
+	else
+		echo "security $name FAILED"
+		grep -E "FAILED|Bail" /tmp/$name.log | head -n 5 | sed 's/^/note /'
+	fi
+done
 echo "check done"
 poweroff -f
 EOF
@@ -91,13 +110,18 @@ boot() {
 	# the console may put escape codes before the first line
 	tr -d '\r' <"$log" |
 		sed -n 's/^.*\(kernel [0-9][0-9.]*[^ ]*\)$/\1/p;
-			/^\(prog\|result\|note\) /p' >"$results/$label.out" || true
+			/^\(prog\|result\|note\|security\) /p' \
+		>"$results/$label.out" || true
 }
 
 command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null ||
 	die "qemu-system-x86_64 and busybox are needed (scripts/deps.sh kernels)"
 [ -x "$build/lwfp" ] && [ -x "$build/examples/relay-proxy" ] ||
 	die "build first: make BUILD=$build"
+for t in $security; do
+	[ -x "$build/tests/security/$t" ] ||
+		die "build first: make BUILD=$build ($t is missing)"
+done
 
 apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
 k61=$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
@@ -146,6 +170,13 @@ for k in 6.1 6.12 host; do
 	fi
 	if [ -n "$missing" ]; then
 		echo "  required programs not loaded: $missing"
+		status=1
+	fi
+	[ "$k" = host ] && continue	# make check runs the whole suite there
+	ran=$(awk '$1 == "security"' "$out" 2>/dev/null)
+	echo "  security: $(echo "$ran" | grep -c ' ok$') of $(echo "$security" | wc -w) attacks stopped"
+	echo "$ran" | awk '$3 != "ok" { print "  " $0 }'
+	if [ "$(echo "$ran" | grep -c ' ok$')" != "$(echo "$security" | wc -w)" ]; then
 		status=1
 	fi
 done
