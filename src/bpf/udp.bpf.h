@@ -80,6 +80,28 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 	return NULL;
 }
 
+/* Count a UDP send refused for safety, and tell lwfp events who sent it:
+ * its socket's hop names the process (no current-task helper needed). */
+static __always_inline void refused_send(const struct lwfp_hop *st,
+					 __u32 cause)
+{
+	struct lwfp_event *ev;
+
+	stat_inc(cause);
+	ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
+	if (!ev)
+		return;		/* counted all the same */
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = st->cgroup_id;
+	ev->pid = st->pid;
+	ev->uid = st->uid;
+	ev->cause = cause;
+	ev->_pad = 0;
+	ev->dst = st->orig;
+	__builtin_memcpy(ev->comm, st->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /*
  * Each uid holds at most lwfp_config.udp_flows_per_user flows, so that one
  * user cannot fill the table for everyone; the table itself evicts
@@ -324,13 +346,13 @@ static __always_inline bool flow_publish(const struct lwfp_udp_key *key,
 	__u32 old_uid = old ? old->hop.uid : 0;
 
 	if (!mine && !share_take(nf->hop.uid, share)) {
-		stat_inc(LWFP_STAT_UDP_QUOTA);
+		refused_send(&nf->hop, LWFP_STAT_UDP_QUOTA);
 		return false;
 	}
 	if (bpf_map_update_elem(&lwfp_udp_flows, key, nf, BPF_ANY)) {
 		if (!mine)
 			share_give(nf->hop.uid);
-		stat_inc(LWFP_STAT_UDP_FULL);
+		refused_send(&nf->hop, LWFP_STAT_UDP_FULL);
 		return false;
 	}
 	if (old && !mine)
@@ -365,7 +387,7 @@ static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
 	if (f && f->cookie != cookie &&
 	    (__s64)(now - f->last_ns) < (__s64)udp_idle_ns()) {
-		stat_inc(LWFP_STAT_UDP_FLOW_TAKEN);
+		refused_send(st, LWFP_STAT_UDP_FLOW_TAKEN);
 		return false;
 	}
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);

@@ -148,6 +148,10 @@ static void test_share(void)
 	      "is %d (100: a refusal that was not EPERM)", rc, SHARE);
 	CHECK(counter("udp_flows_over_user_share_refused") == SOCKETS - SHARE,
 	      "refusals counted");
+	CHECK(!lwfp_run("--json", "events", NULL) &&
+	      strstr(env.out, "udp_flows_over_user_share_refused") &&
+	      strstr(env.out, "\"uid\": 65534,"),
+	      "lwfp events does not show the refusals: %s", env.out);
 	close(svc);
 }
 
