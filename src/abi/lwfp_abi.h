@@ -440,6 +440,8 @@ struct lwfp_tuple {
 	__u8 peer[16];
 	__u16 local_port_be;
 	__u16 peer_port_be;
+	__u32 _pad;
+	__u64 netns;		/* cookie of its network namespace */
 };
 
 enum lwfp_hop_flags {

@@ -33,8 +33,10 @@ static __always_inline bool bound_by_service(const struct lwfp_service *svc,
 	b = bpf_sk_storage_get(&lwfp_binder, sk, 0, 0);
 	if (!b)
 		return false;
+	/* root's too: a service may bind a low port as root, then drop to
+	 * its user; whoever is root could take its place anyway */
 	if (svc->pid)
-		return b->uid == svc->uid;
+		return b->uid == svc->uid || !b->uid;
 	return level < LWFP_BINDER_LEVELS &&
 	       b->cgroup[level] == svc->cgroup_id;
 }

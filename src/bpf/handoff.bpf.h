@@ -44,7 +44,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	h.netns = bpf_get_netns_cookie(skops);
 	bpf_map_update_elem(&lwfp_pending, &st->hop_id, &h, BPF_ANY);
 	if (skops_is_mptcp(skops))
-		mptcp_publish(&e, &st->orig);
+		mptcp_publish(skops, &e, &st->orig);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
 				  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
@@ -160,7 +160,7 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 			struct tcp_ends e;
 
 			skops_ends(skops, &e);
-			mptcp_forget(&e);
+			mptcp_forget(skops, &e);
 		}
 	}
 }

@@ -335,7 +335,8 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 	struct lwfp_hop *st;
 	bool v4;
 
-	if (ctx->level == SOL_LWFP && sk) {
+	/* an engine over this one answered already (nested engines) */
+	if (ctx->level == SOL_LWFP && sk && ctx->retval != 0) {
 		switch (ctx->optname) {
 		case LWFP_SO_HOP:
 			return get_hop(ctx, sk);
@@ -403,6 +404,8 @@ int lwfp_setsockopt(struct bpf_sockopt *ctx)
 			ctx->optlen = 0;
 		return 1;
 	}
+	if (ctx->optlen == -1)
+		return 1;	/* another engine over the socket took it */
 	if (!sk)
 		return sockopt_refuse(EPROTONOSUPPORT);
 	if (ctx->optname == LWFP_SO_RECORDS)

@@ -28,29 +28,33 @@ static __always_inline bool skops_is_mptcp(struct bpf_sock_ops *skops)
 }
 
 static __always_inline void mptcp_key(struct lwfp_tuple *t,
-				      const struct tcp_ends *e)
+				      const struct tcp_ends *e, __u64 netns)
 {
 	__builtin_memcpy(t->local, e->local, 16);
 	__builtin_memcpy(t->peer, e->remote, 16);
 	t->local_port_be = e->local_port_be;
 	t->peer_port_be = e->remote_port_be;
+	t->_pad = 0;
+	t->netns = netns;
 }
 
 /* A redirected subflow connects: remember where its client was going. */
-static __always_inline void mptcp_publish(const struct tcp_ends *e,
+static __always_inline void mptcp_publish(struct bpf_sock_ops *skops,
+					  const struct tcp_ends *e,
 					  const struct lwfp_endpoint *orig)
 {
 	struct lwfp_tuple t;
 
-	mptcp_key(&t, e);
+	mptcp_key(&t, e, bpf_get_netns_cookie(skops));
 	bpf_map_update_elem(&lwfp_mptcp, &t, orig, BPF_ANY);
 }
 
-static __always_inline void mptcp_forget(const struct tcp_ends *e)
+static __always_inline void mptcp_forget(struct bpf_sock_ops *skops,
+					 const struct tcp_ends *e)
 {
 	struct lwfp_tuple t;
 
-	mptcp_key(&t, e);
+	mptcp_key(&t, e, bpf_get_netns_cookie(skops));
 	bpf_map_delete_elem(&lwfp_mptcp, &t);
 }
 
@@ -81,6 +85,7 @@ mptcp_orig(struct bpf_sock_addr *ctx, bool v6)
 	}
 	t.local_port_be = bpf_htons((__u16)sk->src_port);
 	t.peer_port_be = (__u16)ctx->user_port;
+	t.netns = bpf_get_netns_cookie(ctx);
 	return bpf_map_lookup_elem(&lwfp_mptcp, &t);
 }
 

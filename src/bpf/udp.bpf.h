@@ -120,18 +120,22 @@ static __always_inline bool share_take(__u32 uid, __u32 share)
 		if (!n)
 			return false;	/* no room to count: refuse */
 	}
-	if (*n >= share)
-		return false;
-	__sync_fetch_and_add(n, 1);
-	return true;
+	/* take, then look: CPUs taking at once cannot all slip under */
+	if (__sync_fetch_and_add(n, 1) < share)
+		return true;
+	__sync_fetch_and_add(n, -1);
+	return false;
 }
 
+/* A uid holding no flow leaves the table, so that uids that come and go
+ * cannot fill it (a count another CPU raised in between is lost: a uid
+ * may then hold one flow more than its share). */
 static __always_inline void share_give(__u32 uid)
 {
 	__u32 *n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid);
 
-	if (n && *n)
-		__sync_fetch_and_add(n, -1);
+	if (n && *n && __sync_fetch_and_add(n, -1) == 1)
+		bpf_map_delete_elem(&lwfp_udp_quota, &uid);
 }
 
 /* Remove a flow, and give its place back to its uid. */
@@ -262,7 +266,35 @@ static __always_inline void sweeper_arm(void)
 	bpf_timer_start(&sw->timer, udp_idle_ns() / 4, 0);
 }
 
-/* The datagram's source and destination; false if not plain UDP. */
+/* IPv6 extension headers walked to find UDP: hop-by-hop, routing,
+ * fragment, destination options. */
+#define IPV6_EXT_MAX	4
+
+/* The offset of the UDP header after IPv6 header ip6, or 0. */
+static __always_inline __u32 ipv6_udp_offset(struct __sk_buff *skb,
+					     const struct ipv6hdr *ip6)
+{
+	__u32 off = sizeof(*ip6);
+	__u8 next = ip6->nexthdr;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		__u8 h[2];
+
+		if (next == IPPROTO_UDP)
+			return off;
+		if (next != 0 && next != 43 && next != 44 && next != 60)
+			return 0;
+		if (bpf_skb_load_bytes(skb, off, h, sizeof(h)))
+			return 0;
+		off += next == 44 ? 8 : (h[1] + 1) * 8;
+		next = h[0];
+	}
+	return next == IPPROTO_UDP ? off : 0;
+}
+
+/* The datagram's source and destination; false if it is not UDP, or its
+ * UDP header cannot be found. */
 static __always_inline bool udp_tuple(struct __sk_buff *skb,
 				      struct lwfp_udp_key *key, __u8 *dst)
 {
@@ -286,12 +318,13 @@ static __always_inline bool udp_tuple(struct __sk_buff *skb,
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) ||
-		    ip6.nexthdr != IPPROTO_UDP)
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		off = ipv6_udp_offset(skb, &ip6);
+		if (!off)
 			return false;
 		__builtin_memcpy(key->client, &ip6.saddr, 16);
 		__builtin_memcpy(dst, &ip6.daddr, 16);
-		off = sizeof(ip6);
 	} else {
 		return false;
 	}
@@ -320,7 +353,7 @@ static __always_inline bool same_key(const struct lwfp_udp_key *a,
 /* The socket's flow under another source (it sent from another address
  * with IP_PKTINFO) goes: one flow per socket, or one socket could fill
  * the table. */
-static __always_inline void flow_moved(const struct lwfp_udp_sk *u,
+static __always_inline void flow_moved(struct lwfp_udp_sk *u,
 				       const struct lwfp_udp_key *key,
 				       __u64 cookie)
 {
@@ -331,32 +364,45 @@ static __always_inline void flow_moved(const struct lwfp_udp_sk *u,
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, &u->key);
 	if (f && f->cookie == cookie)
 		flow_remove(&lwfp_udp_flows, &u->key, f->hop.uid);
+	/* that flow has ended: its records too */
+	bpf_map_delete_elem(&lwfp_live, &u->token);
+	u->token = 0;
 }
 
 /* Publish the flow nf at key: false if its uid's share or the table is
- * full (counted). old, if not NULL, is what held key: the socket's own
- * earlier flow (counted already), or another socket's expired one, whose
- * place goes back to its uid. */
+ * full, or another socket published there meanwhile (counted). old, if not
+ * NULL, is what held key: the socket's own earlier flow (counted already,
+ * unless its uid changed), or another socket's expired one, whose place
+ * and records go. */
 static __always_inline bool flow_publish(const struct lwfp_udp_key *key,
 					 const struct lwfp_udp_flow *nf,
 					 const struct lwfp_udp_flow *old,
 					 __u32 share)
 {
-	bool mine = old && old->cookie == nf->cookie;
+	bool counted = old && old->cookie == nf->cookie &&
+		       old->hop.uid == nf->hop.uid;
 	__u32 old_uid = old ? old->hop.uid : 0;
+	__u64 old_token = old ? old->hop.rec.token : 0;
+	bool foreign = old && old->cookie != nf->cookie;
 
-	if (!mine && !share_take(nf->hop.uid, share)) {
+	if (!counted && !share_take(nf->hop.uid, share)) {
 		refused_send(&nf->hop, LWFP_STAT_UDP_QUOTA);
 		return false;
 	}
-	if (bpf_map_update_elem(&lwfp_udp_flows, key, nf, BPF_ANY)) {
-		if (!mine)
+	/* NOEXIST for a new key: a flow another socket published since we
+	 * looked is not overwritten */
+	if (bpf_map_update_elem(&lwfp_udp_flows, key, nf,
+				old ? BPF_EXIST : BPF_NOEXIST)) {
+		if (!counted)
 			share_give(nf->hop.uid);
-		refused_send(&nf->hop, LWFP_STAT_UDP_FULL);
+		refused_send(&nf->hop, old ? LWFP_STAT_UDP_FULL :
+					     LWFP_STAT_UDP_FLOW_TAKEN);
 		return false;
 	}
-	if (old && !mine)
+	if (old && !counted)
 		share_give(old_uid);
+	if (foreign)
+		bpf_map_delete_elem(&lwfp_live, &old_token);
 	return true;
 }
 
@@ -393,13 +439,19 @@ static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (!cfg || !u || __sync_val_compare_and_swap(&u->claim, 0, 1) != 0)
-		return true;
+	if (!cfg || !u) {
+		refused_send(st, LWFP_STAT_REFUSED_FULL);
+		return false;	/* no flow, so no tag */
+	}
+	/* another CPU publishes this socket's flow: the datagram goes tagged
+	 * only if the flow there is already this socket's */
+	if (__sync_val_compare_and_swap(&u->claim, 0, 1) != 0)
+		return f && f->cookie == cookie;
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
 	if (f && f->hop.rec.token == st->rec.token)
 		goto out;	/* another CPU published it meanwhile */
-	flow_moved(u, key, cookie);
 	old = u->token;
+	flow_moved(u, key, cookie);
 	/* a new flow of this socket: a new token */
 	token = st->rec.token == old ? secret_id(cfg) : st->rec.token;
 	nf.hop = *st;
@@ -477,11 +529,16 @@ static __always_inline int udp_ingress(struct __sk_buff *skb)
 	struct lwfp_udp_key key = {};
 	__u8 dst[16];
 
-	if (skb->priority == LWFP_UDP_TAG || !udp_tuple(skb, &key, dst) ||
-	    !bpf_map_lookup_elem(&lwfp_udp_flows, &key))
+	if (skb->priority == LWFP_UDP_TAG)
 		return 1;
-	stat_inc(LWFP_STAT_UDP_FORGED);
-	return 0;
+	/* a datagram for a UDP socket whose source cannot be told (more
+	 * extension headers than walked) could claim any flow's */
+	if (!udp_tuple(skb, &key, dst) ||
+	    bpf_map_lookup_elem(&lwfp_udp_flows, &key)) {
+		stat_inc(LWFP_STAT_UDP_FORGED);
+		return 0;
+	}
+	return 1;
 }
 
 /*

@@ -77,20 +77,18 @@ static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
 
 	if (cache_rule_ctx_get(e, st->rule_id, out, len))
 		return 0;
-	for (int tries = 0; tries < 8; tries++) {
-		n = LWFP_RULE_CTX_MAX;
-		if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, out, &n)) {
-			if (errno != ENOMSG)
-				return -errno;
-			n = 0;	/* the rule has no context bytes */
-		}
-		if (st->orig.proto != IPPROTO_UDP || still_answering(fd, st)) {
-			*len = n;
-			cache_rule_ctx_put(e, st->rule_id, out, n);
-			return 0;
-		}
+	if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, out, &n)) {
+		if (errno != ENOMSG)
+			return -errno;
+		n = 0;	/* the rule has no context bytes */
 	}
-	return -EAGAIN;
+	/* threads of this process ask under one lock (udp.c); another
+	 * process asking through the same socket: ask again */
+	if (st->orig.proto == IPPROTO_UDP && !still_answering(fd, st))
+		return -EAGAIN;
+	*len = n;
+	cache_rule_ctx_put(e, st->rule_id, out, n);
+	return 0;
 }
 
 int hop_context(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,

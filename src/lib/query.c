@@ -95,6 +95,17 @@ LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 		err = accepted_hop(e, fd, &st);
 	if (err)
 		return err;
+	if (st.orig.proto == IPPROTO_UDP) {
+		/* a UDP socket connected to one client: ask again, with the
+		 * context, as the per-peer calls do */
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+
+		if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+			return -ENOTCONN;
+		return udp_hop_context(e, fd, (struct sockaddr *)&peer, plen,
+				       &st, buf, len);
+	}
 	return hop_context(e, fd, &st, buf, len);
 }
 

@@ -6,6 +6,7 @@
  * first datagram until the client socket closes or the flow is idle.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,14 +67,18 @@ static bool peer_key(const struct sockaddr *peer, socklen_t peerlen,
 	return false;
 }
 
+/* A socket answers for the flow it was last asked about: the threads of
+ * this process ask, and read what depends on the answer, one at a time. */
+static pthread_mutex_t ask_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /*
  * Ask the engine through the socket (so only the socket's holder learns
- * about flows to its port), then read the answer back the same way. Two
- * threads asking through one socket may swap answers: each checks the
- * answer is for its own question, and asks again if not.
+ * about flows to its port), then read the answer back the same way.
+ * Another process asking through the same socket may swap answers: the
+ * answer is checked to be for this question, and asked again if not.
  */
-int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
-	    socklen_t peerlen, struct lwfp_hop *st)
+static int udp_ask(struct lwfp *e, int fd, const struct sockaddr *peer,
+		   socklen_t peerlen, struct lwfp_hop *st)
 {
 	struct lwfp_udp_answer ans;
 	struct lwfp_udp_key key;
@@ -97,6 +102,33 @@ int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 		}
 	}
 	return -EAGAIN;
+}
+
+int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
+	    socklen_t peerlen, struct lwfp_hop *st)
+{
+	int err;
+
+	pthread_mutex_lock(&ask_lock);
+	err = udp_ask(e, fd, peer, peerlen, st);
+	pthread_mutex_unlock(&ask_lock);
+	return err;
+}
+
+int udp_hop_context(struct lwfp *e, int fd, const struct sockaddr *peer,
+		    socklen_t peerlen, struct lwfp_hop *st, void *buf,
+		    size_t *len)
+{
+	int err = -EAGAIN;
+
+	pthread_mutex_lock(&ask_lock);
+	for (int tries = 0; tries < 8 && err == -EAGAIN; tries++) {
+		err = udp_ask(e, fd, peer, peerlen, st);
+		if (!err)
+			err = hop_context(e, fd, st, buf, len);
+	}
+	pthread_mutex_unlock(&ask_lock);
+	return err;
 }
 
 static int peer_hop(struct lwfp **e, int fd, const struct sockaddr *peer,
@@ -124,9 +156,10 @@ LWFP_EXPORT int lwfp_query_udp_context(struct lwfp *e, int fd,
 				       size_t *len)
 {
 	struct lwfp_hop st;
-	int err = len ? peer_hop(&e, fd, peer, peerlen, &st) : -EINVAL;
+	int err = len ? engine_resolve(&e) : -EINVAL;
 
-	return err ? err : hop_context(e, fd, &st, buf, len);
+	return err ? err : udp_hop_context(e, fd, peer, peerlen, &st, buf,
+					   len);
 }
 
 LWFP_EXPORT int lwfp_query_udp_original_dst(struct lwfp *e, int fd,
@@ -235,7 +268,10 @@ LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
 	pthread_mutex_lock(&e->lock);
 	seen = announced(e, st.rec.token, false);
 	pthread_mutex_unlock(&e->lock);
-	if (seen || hop_context(e, fd, &st, ctx, &ctx_len))
+	if (seen || udp_hop_context(e, fd, msg->msg_name,
+				    msg->msg_namelen < namecap ?
+				    msg->msg_namelen : namecap, &st, ctx,
+				    &ctx_len))
 		return n;
 	level = ((struct sockaddr *)msg->msg_name)->sa_family == AF_INET ?
 		IPPROTO_IP : IPPROTO_IPV6;
