@@ -196,19 +196,13 @@ __global int lwfp_pick(struct bpf_sock_addr *ctx, struct cls_walk *s)
 static __always_inline void refused(const struct connect_info *ci,
 				    __u32 cause)
 {
-	struct lwfp_event *ev;
+	struct lwfp_event *ev = refusal(cause, &ci->dst);
 
-	stat_inc(cause);
-	ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
 	if (!ev)
-		return;		/* counted all the same */
-	ev->boot_ns = bpf_ktime_get_boot_ns();
+		return;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->pid = ci->pid;
 	ev->uid = ci->uid;
-	ev->cause = cause;
-	ev->_pad = 0;
-	ev->dst = ci->dst;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
 }

@@ -26,6 +26,24 @@ static __always_inline __u64 secret_id(const struct lwfp_config *cfg)
 	return lwfp_siphash16(cfg->id_key, bpf_ktime_get_ns(), noise);
 }
 
+/* Count a refusal, and start its event for lwfp events (NULL when the
+ * events ring is full: counted all the same); the caller says who. */
+static __always_inline struct lwfp_event *refusal(__u32 cause,
+						  const struct lwfp_endpoint *dst)
+{
+	struct lwfp_event *ev;
+
+	stat_inc(cause);
+	ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
+	if (!ev)
+		return NULL;
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->cause = cause;
+	ev->_pad = 0;
+	ev->dst = *dst;
+	return ev;
+}
+
 /* A redirected client socket's hop. */
 static __always_inline struct lwfp_hop *client_hop(struct bpf_sock *sk)
 {

@@ -85,19 +85,13 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 static __always_inline void refused_send(const struct lwfp_hop *st,
 					 __u32 cause)
 {
-	struct lwfp_event *ev;
+	struct lwfp_event *ev = refusal(cause, &st->orig);
 
-	stat_inc(cause);
-	ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
 	if (!ev)
-		return;		/* counted all the same */
-	ev->boot_ns = bpf_ktime_get_boot_ns();
+		return;
 	ev->cgroup_id = st->cgroup_id;
 	ev->pid = st->pid;
 	ev->uid = st->uid;
-	ev->cause = cause;
-	ev->_pad = 0;
-	ev->dst = st->orig;
 	__builtin_memcpy(ev->comm, st->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
 }
