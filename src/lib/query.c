@@ -47,28 +47,45 @@ static int why_no_state(int fd, int lookup_errno, int *type)
 	return -ENODATA;
 }
 
-/* The hop of a socket a service accepted, asked of the engine through
- * the socket itself; for a UDP socket the service connected to one
- * client, the hop of the flow from that client. */
-static int accepted_hop(struct lwfp *e, int fd, struct lwfp_hop *st)
+/*
+ * The hop of a socket a service accepted, asked of the engine through the
+ * socket itself. A UDP socket the service connected to one client has no
+ * hop of its own: then -ENODATA, *type SOCK_DGRAM, and that client in
+ * peer (its flow's hop is asked for by peer, see udp.c).
+ */
+static int own_hop(int fd, struct lwfp_hop *st, int *type,
+		   struct sockaddr_storage *peer, socklen_t *plen)
 {
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer), len = sizeof(*st);
-	int err = engine_resolve(&e), type;
+	socklen_t len = sizeof(*st);
+	int err;
 
-	if (err)
-		return err;
+	*type = 0;
 	if (fd < 0)
 		return -EBADF;
 	if (!getsockopt(fd, SOL_LWFP, LWFP_SO_HOP, st, &len))
 		return len == sizeof(*st) ? 0 : -EPROTO;
 	/* ENOPROTOOPT: no engine sees the socket */
-	err = why_no_state(fd, errno, &type);
-	if (err != -ENODATA || type != SOCK_DGRAM)
+	err = why_no_state(fd, errno, type);
+	if (err != -ENODATA || *type != SOCK_DGRAM)
 		return err;
-	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+	*plen = sizeof(*peer);
+	if (getpeername(fd, (struct sockaddr *)peer, plen) < 0)
 		return -ENOTCONN;
-	return udp_hop(e, fd, (struct sockaddr *)&peer, plen, st);
+	return -ENODATA;
+}
+
+/* The hop of an accepted socket, or of a connected UDP socket's flow. */
+static int accepted_hop(struct lwfp *e, int fd, struct lwfp_hop *st)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	int err = engine_resolve(&e), type = 0;
+
+	if (!err)
+		err = own_hop(fd, st, &type, &peer, &plen);
+	if (err == -ENODATA && type == SOCK_DGRAM)
+		return udp_hop(e, fd, (struct sockaddr *)&peer, plen, st);
+	return err;
 }
 
 LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
@@ -85,27 +102,23 @@ LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 				   size_t *len)
 {
+	struct sockaddr_storage peer;
 	struct lwfp_hop st;
-	int err;
+	socklen_t plen;
+	int err, type = 0;
 
 	if (!len)
 		return -EINVAL;
 	err = engine_resolve(&e);
 	if (!err)
-		err = accepted_hop(e, fd, &st);
-	if (err)
-		return err;
-	if (st.orig.proto == IPPROTO_UDP) {
-		/* a UDP socket connected to one client: ask again, with the
-		 * context, as the per-peer calls do */
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-
-		if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
-			return -ENOTCONN;
+		err = own_hop(fd, &st, &type, &peer, &plen);
+	/* a UDP socket connected to one client: its flow's hop and context,
+	 * asked together as the per-peer calls do */
+	if (err == -ENODATA && type == SOCK_DGRAM)
 		return udp_hop_context(e, fd, (struct sockaddr *)&peer, plen,
 				       &st, buf, len);
-	}
+	if (err)
+		return err;
 	return hop_context(e, fd, &st, buf, len);
 }
 
