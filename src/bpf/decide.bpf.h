@@ -105,8 +105,9 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
 	st->role = LWFP_ROLE_CLIENT;
 }
 
-/* Is service slot's listener there, for this client? A global function: the socket
- * lookup's tuple stays off the stack of the classifier's deepest calls. */
+/* Is service slot's listener there, for this client? A global function:
+ * the socket lookup's tuple stays off the stack of the classifier's
+ * deepest calls. */
 __global int lwfp_slot_listening(struct bpf_sock_addr *ctx, __u32 slot,
 				 int v6_socket, int udp)
 {

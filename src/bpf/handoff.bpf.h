@@ -20,8 +20,8 @@
 static __always_inline bool handoff_for(const struct lwfp_handoff *h,
 					const struct tcp_ends *e, __u64 netns)
 {
-	return h->netns == netns && same16(h->client, e->remote) &&
-	       same16(h->service, e->local) &&
+	return h->netns == netns && same_addr(h->client, e->remote) &&
+	       same_addr(h->service, e->local) &&
 	       h->service_port_be == e->local_port_be;
 }
 

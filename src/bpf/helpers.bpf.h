@@ -140,13 +140,18 @@ static __always_inline bool rule_matches(const struct lwfp_rule *r,
 	return true;
 }
 
+/* Two 16-byte addresses (v4-mapped for IPv4) alike? */
+static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
 static __always_inline bool same_endpoint(const struct lwfp_endpoint *a,
 					  const struct lwfp_endpoint *b)
 {
-	const __u32 *x = (const __u32 *)a->addr, *y = (const __u32 *)b->addr;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
-	       a->port_be == b->port_be;
+	return same_addr(a->addr, b->addr) && a->port_be == b->port_be;
 }
 
 #endif /* LWFP_HELPERS_BPF_H */

@@ -253,9 +253,9 @@ int lwfp_sock_release(struct bpf_sock *sk)
 	return 1;
 }
 
-/* The client sees the peer it asked for, not the service. */
-/* The original destination of a redirected client socket (an MPTCP
- * socket's is kept apart, see mptcp.bpf.h). */
+/* The client sees the peer it asked for, not the service: the original
+ * destination of a redirected client socket (an MPTCP socket's is kept
+ * apart, see mptcp.bpf.h). */
 static __always_inline const struct lwfp_endpoint *
 client_orig(struct bpf_sock_addr *ctx, bool v6)
 {

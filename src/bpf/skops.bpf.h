@@ -52,11 +52,4 @@ static __always_inline void skops_ends(struct bpf_sock_ops *skops,
 #endif
 }
 
-static __always_inline bool same16(const __u8 *a, const __u8 *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
-}
-
 #endif /* LWFP_SKOPS_BPF_H */

@@ -329,13 +329,6 @@ static __always_inline bool udp_tuple(struct __sk_buff *skb,
 	return true;
 }
 
-static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
-}
-
 static __always_inline bool same_key(const struct lwfp_udp_key *a,
 				     const struct lwfp_udp_key *b)
 {
