@@ -213,17 +213,33 @@ void check_context(struct uflow *f, const struct urecv *u)
 	      ctx.protocol, ctx.pid, ctx.comm, ctx.service);
 }
 
-void recvmsg_context(const char *svc_ip, const char *orig_ip)
+/* A flow of count datagrams from orig_ip to the service on svc_ip, and
+ * a receive area for it; NULL (the failure checked) if either fails. */
+static struct urecv *urecv_flow(struct uflow *f, const char *svc_ip,
+				const char *orig_ip, int count)
 {
 	struct urecv *u = calloc(1, sizeof(*u));
-	struct uflow f;
 
-	REQUIRE(u, "memory");
-	if (!uflow_begin(&f, svc_ip, orig_ip, 2)) {
+	if (!u) {
+		CHECK(false, "memory");
+		return NULL;
+	}
+	if (!uflow_begin(f, svc_ip, orig_ip, count)) {
 		CHECK(false, "setup %s -> %s", orig_ip, svc_ip);
 		free(u);
-		return;
+		return NULL;
 	}
+	return u;
+}
+
+void recvmsg_context(const char *svc_ip, const char *orig_ip)
+{
+	struct urecv *u;
+	struct uflow f;
+
+	u = urecv_flow(&f, svc_ip, orig_ip, 2);
+	if (!u)
+		return;
 	CHECK(set_context_opt(&f, 1), "IP_WFP_REDIRECT_CONTEXT: %d",
 	      WSAGetLastError());
 	urecv(&f, u, sizeof(u->control.buf), sizeof(u->data), 0);
@@ -264,15 +280,12 @@ void test_udp_recvmsg_v6(void)
 /* Without the option (never set, or set to 0): no WFP messages. */
 void test_udp_recvmsg_off(void)
 {
-	struct urecv *u = calloc(1, sizeof(*u));
+	struct urecv *u;
 	struct uflow f;
 
-	REQUIRE(u, "memory");
-	if (!uflow_begin(&f, "127.0.0.1", "127.0.0.2", 3)) {
-		CHECK(false, "setup");
-		free(u);
+	u = urecv_flow(&f, "127.0.0.1", "127.0.0.2", 3);
+	if (!u)
 		return;
-	}
 	urecv(&f, u, sizeof(u->control.buf), sizeof(u->data), 0);
 	CHECK(u->rc == 0 && u->bytes == 2 && !u->rec && !u->ctx &&
 	      u->msg.Control.len == 0 && u->msg.dwFlags == 0,
@@ -302,15 +315,12 @@ void test_udp_recvmsg_off(void)
  * larger than the buffer: WSAEMSGSIZE and MSG_TRUNC. */
 void test_udp_recvmsg_ctrunc(void)
 {
-	struct urecv *u = calloc(1, sizeof(*u));
+	struct urecv *u;
 	struct uflow f;
 
-	REQUIRE(u, "memory");
-	if (!uflow_begin(&f, "127.0.0.1", "127.0.0.2", 4)) {
-		CHECK(false, "setup");
-		free(u);
+	u = urecv_flow(&f, "127.0.0.1", "127.0.0.2", 4);
+	if (!u)
 		return;
-	}
 	CHECK(set_context_opt(&f, 1), "option");
 	urecv(&f, u, WSA_CMSG_SPACE(LWFP_RECORDS_LEN), sizeof(u->data), 0);
 	CHECK(u->rc == 0 && u->bytes == 2 && !memcmp(u->data, "d0", 2) &&
@@ -393,7 +403,7 @@ bool got(int fd, const char *want, int ms)
  * setsockopt and by SIO_SET keep its datagrams from looping back. */
 void test_udp_sendmsg_records(void)
 {
-	struct urecv *u = calloc(1, sizeof(*u));
+	struct urecv *u;
 	union {
 		WSACMSGHDR align;
 		char buf[256];
@@ -408,12 +418,9 @@ void test_udp_sendmsg_records(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(o); i++)
 		o[i] = -1;
-	REQUIRE(u, "memory");
-	if (!uflow_begin(&f, "127.0.0.1", "127.0.0.2", 1)) {
-		CHECK(false, "setup");
-		free(u);
+	u = urecv_flow(&f, "127.0.0.1", "127.0.0.2", 1);
+	if (!u)
 		return;
-	}
 	CHECK(set_context_opt(&f, 1), "option");
 	urecv(&f, u, sizeof(u->control.buf), sizeof(u->data), 0);
 	REQUIRE_OR(out, u->rc == 0 && u->rec &&
@@ -511,7 +518,7 @@ out:
 void test_udp_query_connected(void)
 {
 	unsigned char buf[LWFP_CONTEXT_MAX_LEN], rec[LWFP_RECORDS_LEN];
-	struct urecv *u = calloc(1, sizeof(*u));
+	struct urecv *u;
 	struct sockaddr_storage me;
 	socklen_t len = make_addr(&me, "127.0.0.1", 0);
 	struct lwfp_context ctx;
@@ -519,12 +526,9 @@ void test_udp_query_connected(void)
 	struct res r;
 	int c = -1, one = 1, rc;
 
-	REQUIRE(u, "memory");
-	if (!uflow_begin(&f, "127.0.0.1", "127.0.0.2", 1)) {
-		CHECK(false, "setup");
-		free(u);
+	u = urecv_flow(&f, "127.0.0.1", "127.0.0.2", 1);
+	if (!u)
 		return;
-	}
 	CHECK(set_context_opt(&f, 1), "option");
 	urecv(&f, u, sizeof(u->control.buf), sizeof(u->data), 0);
 	REQUIRE_OR(out, u->rc == 0 && u->rec, "first datagram: %d", u->err);
