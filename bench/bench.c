@@ -17,6 +17,18 @@ int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* A sorted copy of v[0..n), to be freed. */
+static double *sorted_copy(const double *v, int n)
+{
+	double *s = malloc(n * sizeof(*s));
+
+	if (!s)
+		die("out of memory");
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return s;
+}
+
 double pct(const double *v, int n, double p)
 {
 	double *s, r;
@@ -24,11 +36,7 @@ double pct(const double *v, int n, double p)
 
 	if (n <= 0)
 		return NAN;
-	s = malloc(n * sizeof(*s));
-	if (!s)
-		die("out of memory");
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	s = sorted_copy(v, n);
 	k = (int)ceil(p / 100.0 * n) - 1;
 	if (k < 0)
 		k = 0;
@@ -45,11 +53,7 @@ double median(const double *v, int n)
 
 	if (n <= 0)
 		return NAN;
-	s = malloc(n * sizeof(*s));
-	if (!s)
-		die("out of memory");
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	s = sorted_copy(v, n);
 	r = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 	free(s);
 	return r;
