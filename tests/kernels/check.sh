@@ -30,8 +30,16 @@ cleanup() {
 	[ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null
 	sleep 0.2
 	"$lwfp" unload --pin-dir "$pin" >/dev/null 2>&1
+	# a process left in one of our cgroups (a client that has not quite
+	# exited) would keep it: end it, then wait until the cgroup is free
 	for c in app proxy origin; do
-		[ -d "$cg2/$name/$c" ] && rmdir "$cg2/$name/$c" 2>/dev/null
+		[ -d "$cg2/$name/$c" ] || continue
+		[ -w "$cg2/$name/$c/cgroup.kill" ] &&
+			echo 1 >"$cg2/$name/$c/cgroup.kill"
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmdir "$cg2/$name/$c" 2>/dev/null && break
+			sleep 0.2
+		done
 	done
 	[ -d "$cg2/$name" ] && rmdir "$cg2/$name" 2>/dev/null
 	rm -rf "$work"
