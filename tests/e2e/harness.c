@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* See harness.h. */
+#include <bpf/bpf.h>
+
 #include "harness.h"
 
 struct env env;
@@ -401,4 +403,25 @@ int udp_bind(const char *ip, uint16_t *port)
 	getsockname(fd, (struct sockaddr *)&ss, &len);
 	*port = addr_port(&ss);
 	return fd;
+}
+
+long map_entries(const char *name)
+{
+	unsigned char key[64], next[64];	/* the largest key is 40 bytes */
+	char path[PATH_MAX];
+	void *prev = NULL;
+	long n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", env.pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	close(fd);
+	return n;
 }

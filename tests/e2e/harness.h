@@ -145,6 +145,9 @@ int client_wait(pid_t pid);
 
 /* The value of "key": N in the last JSON the CLI printed (flat search). */
 long long json_int(const char *key);
+/* How many entries the engine's pinned map name holds; -1 if it cannot
+ * be opened. */
+long map_entries(const char *name);
 /* The engine's counter name, from lwfp --json status. */
 long long counter(const char *name);
 

@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <pthread.h>
-#include <bpf/bpf.h>
 
 #include "harness.h"
 
@@ -23,27 +22,6 @@ static int count_fds(void)
 	if (d)
 		closedir(d);
 	return n - 1;	/* the directory itself */
-}
-
-static long map_entries(const char *name)
-{
-	char path[256];
-	__u64 key, next;
-	void *prev = NULL;
-	long n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", env.pin_dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	close(fd);
-	return n;
 }
 
 struct service {

@@ -10,7 +10,6 @@
  */
 #include <netinet/in.h>
 #include <poll.h>
-#include <bpf/bpf.h>
 
 #include "lwfp_abi.h"
 #include "harness.h"
@@ -41,20 +40,7 @@ static void setup(void)
 
 static long flows_in_table(void)
 {
-	char path[PATH_MAX];
-	struct lwfp_udp_key k, next;
-	long n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/lwfp_udp_flows", env.pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next);
-	     prev = &k, n++)
-		k = next;
-	close(fd);
-	return n;
+	return map_entries("lwfp_udp_flows");
 }
 
 static int send_to_orig(int fd, const char *what)
