@@ -68,8 +68,10 @@ static bool still_answering(int fd, const struct lwfp_hop *st)
 	       ans.hop.rec.token == st->rec.token;
 }
 
-/* The context bytes of the rule that redirected a flow, asked of the
- * engine through the service's socket of that flow: their length. */
+/* The context bytes of the rule that redirected a flow into out, asked
+ * of the engine through the service's socket of that flow, and their
+ * number in *len: 0, or -errno (-EAGAIN: the socket answered for another
+ * flow meanwhile). */
 static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
 			unsigned char *out, size_t *len)
 {
