@@ -21,8 +21,11 @@
  *    carry their network namespace; who bound a socket (lwfp_binder);
  *    UDP datagrams tagged at egress, checked at ingress; UDP flows
  *    counted per uid (lwfp_udp_quota), never evicted; MPTCP clients'
- *    original destinations by connection (lwfp_mptcp) */
-#define LWFP_ABI_VERSION	6
+ *    original destinations by connection (lwfp_mptcp)
+ * 7: each uid's share of UDP flows, hand-offs and live flows
+ *    (lwfp_shares, config pending_per_user, live_per_user); hand-offs
+ *    reserved at connect in a hash that never evicts */
+#define LWFP_ABI_VERSION	7
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -34,6 +37,8 @@
 #define LWFP_LIVE_MAX		262144	/* accepted flows whose records count */
 #define LWFP_UDP_FLOWS_MAX	65536	/* UDP flows tracked at once */
 #define LWFP_UDP_FLOWS_PER_USER_DEFAULT	4096	/* of them, one uid's */
+#define LWFP_PENDING_PER_USER_DEFAULT	4096	/* hand-offs of one uid */
+#define LWFP_LIVE_PER_USER_DEFAULT	16384	/* live TCP flows of one uid */
 /* skb priority of a redirected client's datagrams to its service: above
  * 6, which only CAP_NET_ADMIN may set (SO_PRIORITY) */
 #define LWFP_UDP_TAG		0x4c570001
@@ -257,6 +262,8 @@ struct lwfp_config {
 	__u32 abi_version;
 	__u32 udp_idle_s;	/* idle timeout of UDP flows */
 	__u32 udp_flows_per_user;	/* UDP flows one uid may hold */
+	__u32 pending_per_user;	/* hand-offs one uid may have in flight */
+	__u32 live_per_user;	/* accepted TCP flows of one uid's clients */
 	char cgroup_path[256];
 	/* the secret the engine's ids are made with (siphash.h); random per
 	 * load, kept across upgrades */
@@ -300,6 +307,12 @@ enum lwfp_stat {
 	LWFP_STAT_UDP_QUOTA,		/* new UDP flow over its uid's share:
 					 * refused (EPERM) */
 	LWFP_STAT_UDP_FULL,		/* new UDP flow, no room: refused */
+	LWFP_STAT_PENDING_SHARE,	/* connect over its uid's share of
+					 * hand-offs: refused (EPERM) */
+	LWFP_STAT_PENDING_FULL,		/* connect, no room for its hand-off:
+					 * refused (EPERM) */
+	LWFP_STAT_LIVE_SHARE,		/* accepted flow over its client uid's
+					 * share: its records are not live */
 	LWFP_STAT_MAX,
 };
 
@@ -414,8 +427,26 @@ struct lwfp_hop {
 };
 
 /*
+ * lwfp_shares: what each uid holds of the tables one user could fill for
+ * everyone, against the config's per-user limits. A uid holding nothing
+ * has no entry.
+ */
+enum lwfp_share_kind {
+	LWFP_SHARE_UDP,		/* lwfp_udp_flows: its clients' UDP flows */
+	LWFP_SHARE_PENDING,	/* lwfp_pending: its connects' hand-offs */
+	LWFP_SHARE_LIVE,	/* lwfp_live: its clients' accepted flows */
+};
+
+struct lwfp_share_key {
+	__u32 uid;
+	__u32 kind;		/* enum lwfp_share_kind */
+};
+
+/*
  * lwfp_pending value: a client's hop waiting for the service side, and
- * the connection it was made for as the client's socket sees it. The
+ * the connection it was made for as the client's socket sees it. Reserved
+ * at the connect's decision, the connection filled in as the socket
+ * sends its SYN. The
  * service's socket takes the hop only if it is that connection, seen
  * from the other end in the same network namespace, and only once.
  */

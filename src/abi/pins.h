@@ -28,7 +28,7 @@
 	X(UDP_FLOWS, "lwfp_udp_flows", 0)		\
 	X(UDP_SWEEPER, "lwfp_udp_sweeper", 0)		\
 	X(UDP_SK, "lwfp_udp_sk", 0)			\
-	X(UDP_QUOTA, "lwfp_udp_quota", 0)		\
+	X(SHARES, "lwfp_shares", 0)			\
 	X(UDP_ANSWER, "lwfp_udp_answer", 0)		\
 	X(EVENTS, "lwfp_events", 0)			\
 	X(BINDER, "lwfp_binder", 0)			\

@@ -209,23 +209,52 @@ static __always_inline void refused(const struct connect_info *ci,
 }
 
 /* No service takes the connect: a service's outbound socket remembers
- * its flow reached the origin; a client socket reused (connect(AF_UNSPEC),
- * then another connect) is no longer that flow's client: no hand-off to
- * its new peer, a truthful getpeername(). */
+ * its flow reached the origin. */
 static __always_inline void went_direct(struct lwfp_hop *st,
 					struct lwfp_hop *live,
 					const struct connect_info *ci)
 {
-	if (live && st) {
-		live->flags |= LWFP_HOP_AT_ORIGIN;
-		st->rec = live->rec;
-		st->role = LWFP_ROLE_OUTBOUND;
-		st->orig = ci->dst;
-		st->start_ns = bpf_ktime_get_boot_ns();
-	} else if (st && st->role == LWFP_ROLE_CLIENT &&
-		   ci->dst.proto == IPPROTO_TCP) {
-		st->role = LWFP_ROLE_NONE;
-	}
+	if (!live || !st)
+		return;
+	live->flags |= LWFP_HOP_AT_ORIGIN;
+	st->rec = live->rec;
+	st->role = LWFP_ROLE_OUTBOUND;
+	st->orig = ci->dst;
+	st->start_ns = bpf_ktime_get_boot_ns();
+}
+
+/*
+ * Record the redirect by rule idx on the client's socket st (created if
+ * need be) and, for TCP, reserve its hand-off. Returns the rule's service,
+ * or NULL with *cause the counter of why it cannot be recorded.
+ */
+static __always_inline const struct lwfp_service *
+redirect_record(struct bpf_sock_addr *ctx, struct cls_walk *w,
+		const struct lwfp_config *cfg, struct lwfp_hop *st, int idx,
+		__u64 flow_id, int *cause)
+{
+	const struct connect_info *ci = &w->ci;
+	const struct lwfp_service *svc;
+	const struct lwfp_rule *r;
+	__u32 key, slot;
+
+	*cause = LWFP_STAT_REFUSED_FULL;
+	key = w->half * LWFP_MAX_RULES + idx;
+	r = bpf_map_lookup_elem(&lwfp_rules, &key);
+	slot = r ? r->service : LWFP_MAX_SERVICES;
+	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (svc && !st)
+		st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0,
+					BPF_SK_STORAGE_GET_F_CREATE);
+	if (!r || !svc || !st)
+		return NULL;
+	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : secret_id(cfg));
+	*cause = ci->dst.proto != IPPROTO_TCP ? 0 :
+		 handoff_reserve(st, cfg->pending_per_user);
+	if (!*cause)
+		return svc;
+	st->role = LWFP_ROLE_NONE;
+	return NULL;
 }
 
 /*
@@ -234,8 +263,11 @@ static __always_inline void went_direct(struct lwfp_hop *st,
  * *refuse to the errno the connect fails with instead: ECONNREFUSED when
  * a fail-closed service is not listening, EPERM when the engine cannot
  * record the redirect (no memory for the socket's state: a client can
- * use up its socket option memory on purpose). A connect a rule covers
- * never goes direct for want of resources.
+ * use up its socket option memory on purpose; no room for its hand-off,
+ * or its uid's share used up). A connect a rule covers never goes direct
+ * for want of resources. A TCP socket that connects again is no longer
+ * its earlier flow's client: no hand-off to its new peer, a truthful
+ * getpeername().
  */
 static __always_inline const struct lwfp_service *
 lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
@@ -244,12 +276,11 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 	struct lwfp_hop *live = NULL;
 	const struct lwfp_service *svc;
 	const struct lwfp_config *cfg;
-	const struct lwfp_rule *r;
 	struct lwfp_hop *st;
 	__u64 flow_id = 0, pid_tgid, uid_gid;
-	__u32 zero = 0, slot, key;
-	int idx = PICK_NONE;
+	int idx = PICK_NONE, cause;
 	bool closed = false;
+	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	if (!cfg)
@@ -262,6 +293,8 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 	/* an outbound UDP socket decides again at each destination, with
 	 * the records it went out with */
 	st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0, 0);
+	if (st && ci->dst.proto == IPPROTO_TCP)
+		client_reset(st);
 	if (st && (st->role == LWFP_ROLE_RECORDS ||
 		   st->role == LWFP_ROLE_OUTBOUND))
 		live = records_check(&st->rec, cfg, &ci->dst, &closed);
@@ -294,20 +327,12 @@ lwfp_decide(struct bpf_sock_addr *ctx, struct cls_walk *w, int *refuse)
 		went_direct(st, live, ci);
 		return NULL;
 	}
-
-	key = w->half * LWFP_MAX_RULES + idx;
-	r = bpf_map_lookup_elem(&lwfp_rules, &key);
-	slot = r ? r->service : LWFP_MAX_SERVICES;
-	svc = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (svc && !st)
-		st = bpf_sk_storage_get(&lwfp_sk, ctx->sk, 0,
-					BPF_SK_STORAGE_GET_F_CREATE);
-	if (!r || !svc || !st) {
-		refused(ci, LWFP_STAT_REFUSED_FULL);
+	svc = redirect_record(ctx, w, cfg, st, idx, flow_id, &cause);
+	if (!svc) {
+		refused(ci, cause);
 		*refuse = EPERM;
 		return NULL;
 	}
-	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : secret_id(cfg));
 	stat_inc(LWFP_STAT_REDIRECTED);
 	return svc;
 }

@@ -25,24 +25,25 @@ static __always_inline bool handoff_for(const struct lwfp_handoff *h,
 	       h->service_port_be == e->local_port_be;
 }
 
-/* Client: publish the hop for this connection and ask to write the
- * hand-off option. */
+/* Client: fill in the connection its reserved hand-off is for, and ask
+ * to write the hand-off option. */
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
 	struct lwfp_hop *st = client_hop(skops->sk);
-	struct lwfp_handoff h = {};
+	struct lwfp_handoff *h;
 	struct tcp_ends e;
 
 	if (!st)
 		return;
+	h = bpf_map_lookup_elem(&lwfp_pending, &st->hop_id);
+	if (!h)
+		return;	/* reserved at the decision: not here, no hand-off */
 	skops_ends(skops, &e);
-	h.hop = *st;
-	__builtin_memcpy(h.client, e.local, 16);
-	__builtin_memcpy(h.service, e.remote, 16);
-	h.client_port_be = e.local_port_be;
-	h.service_port_be = e.remote_port_be;
-	h.netns = bpf_get_netns_cookie(skops);
-	bpf_map_update_elem(&lwfp_pending, &st->hop_id, &h, BPF_ANY);
+	__builtin_memcpy(h->client, e.local, 16);
+	__builtin_memcpy(h->service, e.remote, 16);
+	h->client_port_be = e.local_port_be;
+	h->service_port_be = e.remote_port_be;
+	h->netns = bpf_get_netns_cookie(skops);
 	if (skops_is_mptcp(skops))
 		mptcp_publish(skops, &e, &st->orig);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
@@ -91,6 +92,28 @@ static __always_inline void on_parse_opt(struct bpf_sock_ops *skops)
 				    BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG));
 }
 
+/*
+ * Service side: the accepted flow's records count while its socket lives
+ * (records_check), if its client's uid has room in its share of the live
+ * table. If not, its service cannot set them (ESTALE): the flow ends at
+ * the service, never loops.
+ */
+static __always_inline void live_register(const struct lwfp_hop *st)
+{
+	const struct lwfp_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
+	if (!cfg || !share_take(LWFP_SHARE_LIVE, st->uid, cfg->live_per_user)) {
+		refused_hop(st, LWFP_STAT_LIVE_SHARE);
+		return;
+	}
+	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, st, BPF_NOEXIST)) {
+		share_give(LWFP_SHARE_LIVE, st->uid);
+		refused_hop(st, LWFP_STAT_LIVE_FULL);
+	}
+}
+
 /* Service side: find the client's hop by the option and keep a copy. */
 static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 {
@@ -127,12 +150,9 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		return;
 	__builtin_memcpy(st, &h->hop, sizeof(*st));
 	st->role = LWFP_ROLE_ACCEPTED;
-	bpf_map_delete_elem(&lwfp_pending, &hop_id);
+	handoff_drop(hop_id, st->uid);
 	stat_inc(LWFP_STAT_HANDOFF);
-
-	/* its records count while this socket lives: see records_check() */
-	if (bpf_map_update_elem(&lwfp_live, &st->rec.token, st, BPF_NOEXIST))
-		stat_inc(LWFP_STAT_LIVE_FULL);
+	live_register(st);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 				  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -153,9 +173,10 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	if (!st)
 		return;
 	if (st->role == LWFP_ROLE_ACCEPTED) {
-		bpf_map_delete_elem(&lwfp_live, &st->rec.token);
+		if (!bpf_map_delete_elem(&lwfp_live, &st->rec.token))
+			share_give(LWFP_SHARE_LIVE, st->uid);
 	} else if (st->role == LWFP_ROLE_CLIENT) {
-		bpf_map_delete_elem(&lwfp_pending, &st->hop_id);
+		handoff_drop(st->hop_id, st->uid);
 		if (skops_is_mptcp(skops)) {
 			struct tcp_ends e;
 

@@ -44,6 +44,22 @@ static __always_inline struct lwfp_event *refusal(__u32 cause,
 	return ev;
 }
 
+/* Count a refusal where the process is not current (a send seen at
+ * egress, a flow seen by the service side): its hop names it. */
+static __always_inline void refused_hop(const struct lwfp_hop *st,
+					__u32 cause)
+{
+	struct lwfp_event *ev = refusal(cause, &st->orig);
+
+	if (!ev)
+		return;
+	ev->cgroup_id = st->cgroup_id;
+	ev->pid = st->pid;
+	ev->uid = st->uid;
+	__builtin_memcpy(ev->comm, st->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* A redirected client socket's hop. */
 static __always_inline struct lwfp_hop *client_hop(struct bpf_sock *sk)
 {

@@ -14,6 +14,8 @@
 #include "consts.bpf.h"
 #include "maps.bpf.h"
 #include "helpers.bpf.h"
+#include "share.bpf.h"
+#include "pending.bpf.h"
 #include "classify.bpf.h"
 #include "binder.bpf.h"
 #include "decide.bpf.h"
@@ -245,11 +247,22 @@ int lwfp_post_bind6(struct bpf_sock *sk)
 	return 1;
 }
 
+/* A socket's last descriptor closes: its UDP flow ends; a TCP connect
+ * that never sent its SYN frees its hand-off (one that did frees it when
+ * the connection closes, see on_state). */
 SEC("cgroup/sock_release")
 int lwfp_sock_release(struct bpf_sock *sk)
 {
-	if (sk->protocol == IPPROTO_UDP)
+	__u32 proto = sk->protocol, state = sk->state;
+	struct lwfp_hop *st;
+
+	if (proto == IPPROTO_UDP) {
 		udp_flow_end(sk);
+	} else if (proto == IPPROTO_TCP && state == BPF_TCP_CLOSE) {
+		st = bpf_sk_storage_get(&lwfp_sk, sk, 0, 0);
+		if (st)
+			client_reset(st);
+	}
 	return 1;
 }
 

@@ -21,8 +21,6 @@
 	MAP_OF(BPF_MAP_TYPE_PERCPU_ARRAY, name, n, __u32, val_t, flags)
 #define MAP_HASH(name, n, key_t, val_t, flags)				\
 	MAP_OF(BPF_MAP_TYPE_HASH, name, n, key_t, val_t, flags)
-#define MAP_LRU_HASH(name, n, key_t, val_t, flags)			\
-	MAP_OF(BPF_MAP_TYPE_LRU_HASH, name, n, key_t, val_t, flags)
 /* per-socket state: dies with the socket */
 #define SK_STORAGE(name, val_t)						\
 	struct {							\
@@ -42,8 +40,9 @@ SK_STORAGE(lwfp_binder, struct lwfp_binder);
 MAP_HASH(lwfp_mptcp, LWFP_PENDING_MAX, struct lwfp_tuple,
 	 struct lwfp_endpoint, BPF_F_NO_PREALLOC);
 
-/* Client hops waiting for the service side to accept them, by hop id. */
-MAP_LRU_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_handoff, 0);
+/* Client hops waiting for the service side to accept them, by hop id.
+ * Never evicted: a full table, or a uid at its share, refuses connects. */
+MAP_HASH(lwfp_pending, LWFP_PENDING_MAX, __u64, struct lwfp_handoff, 0);
 
 /* Records handed out on accepted sockets that are still open, by token:
  * records are honoured only while the flow they name lives. */
@@ -90,8 +89,10 @@ MAP_HASH(lwfp_rule_ctx, 2 * LWFP_MAX_RULES, __u32, struct lwfp_rule_ctx,
 MAP_HASH(lwfp_udp_flows, LWFP_UDP_FLOWS_MAX, struct lwfp_udp_key,
          struct lwfp_udp_flow, 0);
 
-/* UDP flows each uid holds, against lwfp_config.udp_flows_per_user. */
-MAP_HASH(lwfp_udp_quota, LWFP_UDP_FLOWS_MAX, __u32, __u32, 0);
+/* What each uid holds of the three tables above (lwfp_abi.h): at most
+ * one entry per entry of theirs, so never full before they are. */
+MAP_HASH(lwfp_shares, LWFP_UDP_FLOWS_MAX + LWFP_PENDING_MAX + LWFP_LIVE_MAX,
+	 struct lwfp_share_key, __u32, BPF_F_NO_PREALLOC);
 
 /* The timer that ends idle UDP flows; armed by the first flow. */
 struct lwfp_sweeper {

@@ -80,65 +80,13 @@ udp_same_flow(struct bpf_sock_addr *ctx, const struct connect_info *ci)
 	return NULL;
 }
 
-/* Count a UDP send refused for safety, and tell lwfp events who sent it:
- * its socket's hop names the process (no current-task helper needed). */
-static __always_inline void refused_send(const struct lwfp_hop *st,
-					 __u32 cause)
-{
-	struct lwfp_event *ev = refusal(cause, &st->orig);
-
-	if (!ev)
-		return;
-	ev->cgroup_id = st->cgroup_id;
-	ev->pid = st->pid;
-	ev->uid = st->uid;
-	__builtin_memcpy(ev->comm, st->comm, sizeof(ev->comm));
-	bpf_ringbuf_submit(ev, 0);
-}
-
-/*
- * Each uid holds at most lwfp_config.udp_flows_per_user flows, so that one
- * user cannot fill the table for everyone; the table itself evicts
- * nobody (an LRU map would drop another user's live flow), so a full one
- * refuses new flows. Counts are kept where flows come and go.
- */
-static __always_inline bool share_take(__u32 uid, __u32 share)
-{
-	__u32 *n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid), one = 1;
-
-	if (!n) {
-		if (!bpf_map_update_elem(&lwfp_udp_quota, &uid, &one,
-					 BPF_NOEXIST))
-			return true;
-		n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid);
-		if (!n)
-			return false;	/* no room to count: refuse */
-	}
-	/* take, then look: CPUs taking at once cannot all slip under */
-	if (__sync_fetch_and_add(n, 1) < share)
-		return true;
-	__sync_fetch_and_add(n, -1);
-	return false;
-}
-
-/* A uid holding no flow leaves the table, so that uids that come and go
- * cannot fill it (a count another CPU raised in between is lost: a uid
- * may then hold one flow more than its share). */
-static __always_inline void share_give(__u32 uid)
-{
-	__u32 *n = bpf_map_lookup_elem(&lwfp_udp_quota, &uid);
-
-	if (n && *n && __sync_fetch_and_add(n, -1) == 1)
-		bpf_map_delete_elem(&lwfp_udp_quota, &uid);
-}
-
 /* Remove a flow, and give its place back to its uid. */
 static __always_inline void flow_remove(void *map,
 					const struct lwfp_udp_key *key,
 					__u32 uid)
 {
 	if (!bpf_map_delete_elem(map, key))
-		share_give(uid);
+		share_give(LWFP_SHARE_UDP, uid);
 }
 
 /* The socket's flow ends now: its records stop counting, the service
@@ -372,8 +320,8 @@ static __always_inline bool flow_publish(const struct lwfp_udp_key *key,
 	__u64 old_token = old ? old->hop.rec.token : 0;
 	bool foreign = old && old->cookie != nf->cookie;
 
-	if (!counted && !share_take(nf->hop.uid, share)) {
-		refused_send(&nf->hop, LWFP_STAT_UDP_QUOTA);
+	if (!counted && !share_take(LWFP_SHARE_UDP, nf->hop.uid, share)) {
+		refused_hop(&nf->hop, LWFP_STAT_UDP_QUOTA);
 		return false;
 	}
 	/* NOEXIST for a new key: a flow another socket published since we
@@ -381,13 +329,13 @@ static __always_inline bool flow_publish(const struct lwfp_udp_key *key,
 	if (bpf_map_update_elem(&lwfp_udp_flows, key, nf,
 				old ? BPF_EXIST : BPF_NOEXIST)) {
 		if (!counted)
-			share_give(nf->hop.uid);
-		refused_send(&nf->hop, old ? LWFP_STAT_UDP_FULL :
+			share_give(LWFP_SHARE_UDP, nf->hop.uid);
+		refused_hop(&nf->hop, old ? LWFP_STAT_UDP_FULL :
 					     LWFP_STAT_UDP_FLOW_TAKEN);
 		return false;
 	}
 	if (old && !counted)
-		share_give(old_uid);
+		share_give(LWFP_SHARE_UDP, old_uid);
 	if (foreign)
 		bpf_map_delete_elem(&lwfp_live, &old_token);
 	return true;
@@ -420,14 +368,14 @@ static __always_inline bool udp_flow_start(struct __sk_buff *skb,
 	f = bpf_map_lookup_elem(&lwfp_udp_flows, key);
 	if (f && f->cookie != cookie &&
 	    (__s64)(now - f->last_ns) < (__s64)udp_idle_ns()) {
-		refused_send(st, LWFP_STAT_UDP_FLOW_TAKEN);
+		refused_hop(st, LWFP_STAT_UDP_FLOW_TAKEN);
 		return false;
 	}
 	cfg = bpf_map_lookup_elem(&lwfp_config, &zero);
 	u = bpf_sk_storage_get(&lwfp_udp_sk, sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (!cfg || !u) {
-		refused_send(st, LWFP_STAT_REFUSED_FULL);
+		refused_hop(st, LWFP_STAT_REFUSED_FULL);
 		return false;	/* no flow, so no tag */
 	}
 	/* another CPU publishes this socket's flow: the datagram goes tagged

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* lwfp load | unload | status */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "parse.h"
 #include "cli.h"
 #include "loader.h"
+#include "util.h"
 
 struct load_args {
 	const char *cgroup;
@@ -21,11 +23,43 @@ struct load_args {
 	struct engine_settings set;
 };
 
+/* The per-user limits `load` sets: option letter, name, field, most. */
+static const struct limit_opt {
+	int c;
+	const char *name;
+	size_t off;
+	__u32 max;
+} limit_opts[] = {
+	{ 'q', "udp-flows-per-user",
+	  offsetof(struct engine_settings, udp_flows_per_user),
+	  LWFP_UDP_FLOWS_MAX },
+	{ 'p', "pending-per-user",
+	  offsetof(struct engine_settings, pending_per_user),
+	  LWFP_PENDING_MAX },
+	{ 'l', "live-per-user", offsetof(struct engine_settings, live_per_user),
+	  LWFP_LIVE_MAX },
+};
+
+static int limit_opt(struct load_args *la, const struct limit_opt *o,
+		     const char *arg)
+{
+	__u32 *v = (__u32 *)((char *)&la->set + o->off);
+	char err[128];
+
+	if (parse_u32(arg, v, err, sizeof(err)) || !*v || *v > o->max)
+		return cli_usage("load: --%s takes 1 to %u, not '%s'", o->name,
+				 o->max, arg);
+	return 0;
+}
+
 static int load_opt(int c, const char *arg, void *data)
 {
 	struct load_args *la = data;
 	char err[128];
 
+	for (size_t i = 0; i < ARRAY_SIZE(limit_opts); i++)
+		if (c == limit_opts[i].c)
+			return limit_opt(la, &limit_opts[i], arg);
 	if (c == 'g') {
 		la->group = arg;
 	} else if (c == 'u') {
@@ -33,13 +67,6 @@ static int load_opt(int c, const char *arg, void *data)
 		    !la->set.udp_idle_s || la->set.udp_idle_s > 86400)
 			return cli_usage("load: --udp-timeout takes seconds, "
 					 "1 to 86400, not '%s'", arg);
-	} else if (c == 'q') {
-		if (parse_u32(arg, &la->set.udp_flows_per_user, err,
-			      sizeof(err)) || !la->set.udp_flows_per_user ||
-		    la->set.udp_flows_per_user > LWFP_UDP_FLOWS_MAX)
-			return cli_usage("load: --udp-flows-per-user takes 1 to "
-					 "%d, not '%s'", LWFP_UDP_FLOWS_MAX,
-					 arg);
 	} else {
 		la->cgroup = arg;
 	}
@@ -78,6 +105,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "udp-timeout", required_argument, NULL, 'u' },
 		{ "udp-flows-per-user", required_argument, NULL, 'q' },
+		{ "pending-per-user", required_argument, NULL, 'p' },
+		{ "live-per-user", required_argument, NULL, 'l' },
 		CLI_COMMON_OPTS, {}
 	};
 	struct load_args la = { .cgroup = "/" };
@@ -87,7 +116,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 
 	i = cli_getopt(cli, argc, argv, opts,
 		       "lwfp load [--cgroup PATH] [--group NAME] "
-		       "[--udp-timeout SECONDS] [--udp-flows-per-user N]", false,
+		       "[--udp-timeout SECONDS] [--udp-flows-per-user N] "
+		       "[--pending-per-user N] [--live-per-user N]", false,
 		       load_opt, &la);
 	if (i < 0)
 		return GETOPT_EXIT(i);

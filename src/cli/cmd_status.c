@@ -36,6 +36,9 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_UDP_FORGED] = "udp_forged_dropped",
 	[LWFP_STAT_UDP_QUOTA] = "udp_flows_over_user_share_refused",
 	[LWFP_STAT_UDP_FULL] = "udp_flows_table_full_refused",
+	[LWFP_STAT_PENDING_SHARE] = "handoffs_over_user_share_refused",
+	[LWFP_STAT_PENDING_FULL] = "handoffs_table_full_refused",
+	[LWFP_STAT_LIVE_SHARE] = "records_over_user_share",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");
@@ -195,6 +198,8 @@ static void status_json(const struct cli *cli, const struct status *st)
 	ADD("udp_timeout_s", json_object_new_int(st->cfg.udp_idle_s));
 	ADD("udp_flows_per_user",
 	    json_object_new_int64(st->cfg.udp_flows_per_user));
+	ADD("pending_per_user", json_object_new_int64(st->cfg.pending_per_user));
+	ADD("live_per_user", json_object_new_int64(st->cfg.live_per_user));
 	ADD("outbound_sockets", json_object_new_int(outbound(st)));
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		json_object_object_add(c, stat_names[s],
@@ -219,12 +224,14 @@ static void status_text(const struct cli *cli, const struct status *st)
 	       outbound(st));
 	printf("udp flows  %zu (idle timeout %us, at most %u per user)\n",
 	       st->udp_flows, st->cfg.udp_idle_s, st->cfg.udp_flows_per_user);
+	printf("per user   %u hand-offs in flight, %u live TCP flows\n",
+	       st->cfg.pending_per_user, st->cfg.live_per_user);
 	printf("classifier %u bitmaps, %u words (max %u, %u)\n",
 	       st->cls.bitmaps, st->cls.words, LWFP_CLS_BITMAPS_MAX,
 	       LWFP_CLS_POOL_MAX);
 	printf("counters\n");
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
-		printf("  %-26s %llu\n", stat_names[s],
+		printf("  %-33s %llu\n", stat_names[s],
 		       (unsigned long long)st->stats[s]);
 	printf("programs\n");
 	programs_text(cli->pin_dir);

@@ -112,17 +112,27 @@ static int config_write(struct admin *a, const struct lwfp_config *cfg)
 									: 0;
 }
 
-int admin_set_udp(struct admin *a, __u32 idle_s, __u32 flows_per_user)
+bool engine_settings_any(const struct engine_settings *set)
+{
+	return set->udp_idle_s || set->udp_flows_per_user ||
+	       set->pending_per_user || set->live_per_user;
+}
+
+int admin_set(struct admin *a, const struct engine_settings *set)
 {
 	struct lwfp_config cfg;
 	int ret = admin_config(a, &cfg);
 
 	if (ret)
 		return ret;
-	if (idle_s)
-		cfg.udp_idle_s = idle_s;
-	if (flows_per_user)
-		cfg.udp_flows_per_user = flows_per_user;
+	if (set->udp_idle_s)
+		cfg.udp_idle_s = set->udp_idle_s;
+	if (set->udp_flows_per_user)
+		cfg.udp_flows_per_user = set->udp_flows_per_user;
+	if (set->pending_per_user)
+		cfg.pending_per_user = set->pending_per_user;
+	if (set->live_per_user)
+		cfg.live_per_user = set->live_per_user;
 	return config_write(a, &cfg);
 }
 

@@ -5,6 +5,7 @@
 #define LWFP_ADMIN_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -25,8 +26,18 @@ void admin_close(struct admin *a);
 int admin_events_open(const char *pin_dir, char *err, size_t errlen);
 
 int admin_config(struct admin *a, struct lwfp_config *cfg);
-/* UDP settings of the running engine; a 0 keeps that one. */
-int admin_set_udp(struct admin *a, __u32 idle_s, __u32 flows_per_user);
+/* What `lwfp load` may set (lwfp_config); 0: keep, or the default. */
+struct engine_settings {
+	__u32 udp_idle_s;		/* idle timeout of UDP flows */
+	__u32 udp_flows_per_user;	/* UDP flows one uid may hold */
+	__u32 pending_per_user;		/* hand-offs one uid may have */
+	__u32 live_per_user;		/* live TCP flows of one uid */
+};
+
+/* Is any setting given? */
+bool engine_settings_any(const struct engine_settings *set);
+/* Write the settings given (not 0) into the engine's config. */
+int admin_set(struct admin *a, const struct engine_settings *set);
 int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX]);
 
 /* All slots, in use or not. */

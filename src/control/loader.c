@@ -94,6 +94,10 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
 		.udp_flows_per_user = set->udp_flows_per_user ?
 			set->udp_flows_per_user :
 			LWFP_UDP_FLOWS_PER_USER_DEFAULT,
+		.pending_per_user = set->pending_per_user ?
+			set->pending_per_user : LWFP_PENDING_PER_USER_DEFAULT,
+		.live_per_user = set->live_per_user ?
+			set->live_per_user : LWFP_LIVE_PER_USER_DEFAULT,
 	};
 	__u32 zero = 0;
 
@@ -201,24 +205,36 @@ static bool refused_by_env(const char *name)
 	return false;
 }
 
-/* LWFP_LIVE_MAX=N loads a live table of N flows, for tests that fill it
- * (262,144 open flows would take a quarter of a million sockets). */
-static int live_max_from_env(struct lwfp_bpf *skel, char *err,
-			     size_t errlen)
+/* One table's size from the environment (see table_sizes_from_env). */
+static int table_size_from_env(struct bpf_map *map, const char *var,
+			       unsigned long most, char *err, size_t errlen)
 {
-	const char *v = getenv("LWFP_LIVE_MAX");
+	const char *v = getenv(var);
 	char *end;
 	unsigned long n;
 
 	if (!v || !*v)
 		return 0;
 	n = strtoul(v, &end, 10);
-	if (*end || !n || n > LWFP_LIVE_MAX) {
-		snprintf(err, errlen, "bad LWFP_LIVE_MAX '%.32s': 1 to %d", v,
-			 LWFP_LIVE_MAX);
+	if (*end || !n || n > most) {
+		snprintf(err, errlen, "bad %s '%.32s': 1 to %lu", var, v, most);
 		return -EINVAL;
 	}
-	return bpf_map__set_max_entries(skel->maps.lwfp_live, n);
+	return bpf_map__set_max_entries(map, n);
+}
+
+/* LWFP_LIVE_MAX=N and LWFP_PENDING_MAX=N load a live table of N flows
+ * and a table of N hand-offs, for tests that fill them (262,144 open
+ * flows would take a quarter of a million sockets). */
+static int table_sizes_from_env(struct lwfp_bpf *skel, char *err,
+				size_t errlen)
+{
+	int ret = table_size_from_env(skel->maps.lwfp_live, "LWFP_LIVE_MAX",
+				      LWFP_LIVE_MAX, err, errlen);
+
+	return ret ? ret : table_size_from_env(skel->maps.lwfp_pending,
+					       "LWFP_PENDING_MAX",
+					       LWFP_PENDING_MAX, err, errlen);
 }
 
 typedef int (*map_fd_fn)(const void *arg, const char *name);
@@ -345,7 +361,7 @@ static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
 	if (fd_of)
 		ret = reuse_maps(o->main, fd_of, arg, err, errlen);
 	else
-		ret = live_max_from_env(o->main, err, errlen);
+		ret = table_sizes_from_env(o->main, err, errlen);
 	if (!ret && lwfp_bpf__load(o->main)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
@@ -557,8 +573,8 @@ static int grant_group(const char *pin_dir, int gid)
 	return 0;
 }
 
-/* Live flows see a new timeout from the idle sweeper's next round, a
- * new share from their uid's next flow. */
+/* Live flows see a new timeout from the idle sweeper's next round; a
+ * uid's new share counts from its next flow or connect. */
 static int apply_settings(const char *pin_dir,
 			  const struct engine_settings *set, char *err,
 			  size_t errlen)
@@ -566,15 +582,15 @@ static int apply_settings(const char *pin_dir,
 	struct admin a;
 	int ret;
 
-	if (!set->udp_idle_s && !set->udp_flows_per_user)
+	if (!engine_settings_any(set))
 		return 0;
 	ret = admin_open(pin_dir, &a, err, errlen);
 	if (ret)
 		return ret;
-	ret = admin_set_udp(&a, set->udp_idle_s, set->udp_flows_per_user);
+	ret = admin_set(&a, set);
 	admin_close(&a);
 	if (ret)
-		snprintf(err, errlen, "cannot apply the UDP settings: %s",
+		snprintf(err, errlen, "cannot apply the settings: %s",
 			 strerror(-ret));
 	return ret;
 }

@@ -7,13 +7,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "admin.h"
 #include "cgroup.h"
-
-/* What `lwfp load` may set (lwfp_config); 0: keep, or the default. */
-struct engine_settings {
-	__u32 udp_idle_s;		/* idle timeout of UDP flows */
-	__u32 udp_flows_per_user;	/* UDP flows one uid may hold */
-};
 
 /*
  * Load, attach to the cgroup and pin. On failure nothing stays pinned.

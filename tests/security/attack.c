@@ -60,16 +60,22 @@ void member_enter(const char *user, const char *sub)
 		_exit(3);
 }
 
-int listen_loopback(uint16_t port)
+int listen_loopback_fd(int fd, uint16_t port)
 {
 	struct sockaddr_in at = {
 		.sin_family = AF_INET, .sin_port = htons(port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
+
+	return bind(fd, (struct sockaddr *)&at, sizeof(at)) || listen(fd, 64) ?
+		errno : 0;
+}
+
+int listen_loopback(uint16_t port)
+{
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd >= 0 && (bind(fd, (struct sockaddr *)&at, sizeof(at)) ||
-			listen(fd, 64))) {
+	if (fd >= 0 && listen_loopback_fd(fd, port)) {
 		close(fd);
 		fd = -1;
 	}

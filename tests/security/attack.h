@@ -13,6 +13,8 @@
 void attacker_enter(void);
 /* A listener on 127.0.0.1:port (that port, not any), or -1. */
 int listen_loopback(uint16_t port);
+/* Make socket fd that listener: 0 or errno. */
+int listen_loopback_fd(int fd, uint16_t port);
 /* connect() fd to 127.0.0.1:port: 0 or errno. */
 int connect_loopback(int fd, uint16_t port);
 /* A service "svc" on 127.0.0.1:svc_port (with one more option and its
