@@ -31,6 +31,7 @@ typedef int32_t LONG;
 typedef uint32_t ULONG;
 typedef int INT;
 typedef unsigned int UINT;
+typedef short SHORT;
 typedef unsigned short USHORT;
 typedef unsigned char UCHAR;
 typedef int BOOL;
@@ -108,6 +109,8 @@ typedef const WCHAR *LPCWSTR;
  */
 DWORD SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
 void Sleep(DWORD dwMilliseconds);
+/* Milliseconds since boot (CLOCK_MONOTONIC), as Windows counts them. */
+ULONGLONG GetTickCount64(void);
 
 #ifdef __cplusplus
 }

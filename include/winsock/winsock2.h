@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/select.h>
+#include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -283,6 +285,28 @@ int WSAAPI lwfp_winsock_setsockopt(SOCKET s, int level, int optname,
 #ifndef LWFP_WINSOCK_POSIX_SETSOCKOPT
 #define setsockopt lwfp_winsock_setsockopt
 #endif
+
+/*
+ * Readiness. WSAPoll() takes Windows' WSAPOLLFD (a SOCKET, not an int);
+ * the POLL* names keep their POSIX values, and a readable socket reports
+ * POLLRDNORM and POLLIN, a writable one POLLWRNORM and POLLOUT.
+ * ioctlsocket() does FIONBIO, FIONREAD and SIOCATMARK.
+ */
+#ifndef POLLRDNORM
+#define POLLRDNORM	0x040
+#define POLLRDBAND	0x080
+#define POLLWRNORM	0x100
+#define POLLWRBAND	0x200
+#endif
+
+typedef struct pollfd_ws {
+	SOCKET fd;
+	SHORT events;
+	SHORT revents;
+} WSAPOLLFD, *PWSAPOLLFD, *LPWSAPOLLFD;
+
+int WSAAPI WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout);
+int WSAAPI ioctlsocket(SOCKET s, long cmd, u_long *argp);
 
 /* Events */
 WSAEVENT WSAAPI WSACreateEvent(void);

@@ -28,44 +28,51 @@ bool read_line(int fd, char *buf, size_t len, int ms)
 	return false;
 }
 
-void test_winsock_proxy(void)
+/* winsock-proxy, exiting after count flows, its output on *out: its
+ * pid, or -1 with *port 0 if it did not start. */
+static pid_t proxy_start(const char *count, int *out, uint16_t *port)
 {
-	char proxy[PATH_MAX], line[512], listen[32], dport[8], want[128];
-	uint16_t orig_port, proxy_port = 0;
-	struct client c = { .cgroup = "app", .family = AF_INET,
-			    .ip = "127.0.0.1", .comm = "ws-client",
-			    .send = "ping", .expect = "pong:ping",
-			    .check_peer = true };
-	int origin = listen_on("127.0.0.1", &orig_port), p[2], o, rc;
 	const char *slash = strrchr(env.lwfp, '/');
-	pid_t pid, cpid;
-	char got[16];
-	ssize_t n;
+	char proxy[PATH_MAX], line[512];
+	int p[2];
+	pid_t pid;
 
+	*port = 0;
 	snprintf(proxy, sizeof(proxy), "%.*s/examples/winsock-proxy",
 		 slash ? (int)(slash - env.lwfp) : 1, slash ? env.lwfp : ".");
-	REQUIRE_OR(no_proxy, access(proxy, X_OK) == 0, "%s missing", proxy);
-	REQUIRE_OR(no_proxy, pipe(p) == 0, "pipe");
+	if (access(proxy, X_OK) || pipe(p)) {
+		CHECK(0, "%s missing", proxy);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		dup2(p[1], 1);
 		close(p[0]);
 		setenv(LWFP_PIN_DIR_ENV, env.pin_dir, 1);
-		execl(proxy, "winsock-proxy", "127.0.0.1", "0", "1", NULL);
+		execl(proxy, "winsock-proxy", "--count", count, "127.0.0.1",
+		      "0", NULL);
 		_exit(127);
 	}
 	close(p[1]);
+	*out = p[0];
 	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
 	      sscanf(line, "winsock-proxy: listening on 127.0.0.1:%hu",
-		     &proxy_port) == 1, "proxy ready: %s", line);
-	if (!proxy_port) {
+		     port) == 1, "proxy ready: %s", line);
+	if (!*port) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		close(p[0]);
-		close(origin);
-		return;
+		return -1;
 	}
-	/* not exempt: only the records keep its own connect from looping */
+	return pid;
+}
+
+/* The proxy as service "wproxy" for connects to orig_port. Not exempt:
+ * only the records keep its own connect from looping. */
+static void proxy_register(uint16_t proxy_port, uint16_t orig_port)
+{
+	char listen[32], dport[8];
+
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", proxy_port);
 	snprintf(dport, sizeof(dport), "%u", orig_port);
 	CHECK(!lwfp_run("service", "add", "wproxy", "--listen", listen, NULL),
@@ -73,33 +80,114 @@ void test_winsock_proxy(void)
 	CHECK(!lwfp_run("rule", "add", "--service", "wproxy", "--dst",
 			"127.0.0.1/32", "--dport", dport, "--context",
 			rule_ctx, NULL), "rule add");
+}
 
-	c.port = orig_port;
-	cpid = client_start(&c);
-	o = accept_timeout(origin, 10000);
+static void proxy_wait(pid_t pid, int out)
+{
+	int rc;
+
+	if (waitpid(pid, &rc, 0) == pid)
+		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+		      "proxy exit %#x", rc);
+	close(out);
+}
+
+/* At the origin: "ping" from the proxy's connection, "pong:ping" back. */
+static void origin_answer(int origin)
+{
+	int o = accept_timeout(origin, 10000);
+	char got[16];
+	ssize_t n;
+
 	CHECK(o >= 0, "the proxy reached the origin");
-	if (o >= 0) {
-		n = read(o, got, sizeof(got) - 1);
-		got[n > 0 ? n : 0] = '\0';
-		CHECK(!strcmp(got, "ping"), "origin got %s", got);
-		CHECK(write(o, "pong:ping", 9) == 9, "origin reply");
-		close(o);
-	}
+	if (o < 0)
+		return;
+	n = read(o, got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = '\0';
+	CHECK(!strcmp(got, "ping"), "origin got %s", got);
+	CHECK(write(o, "pong:ping", 9) == 9, "origin reply");
+	close(o);
+}
+
+void test_winsock_proxy(void)
+{
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .comm = "ws-client",
+			    .send = "ping", .expect = "pong:ping",
+			    .check_peer = true };
+	int origin = listen_on("127.0.0.1", &c.port), out, rc;
+	char line[512], want[128];
+	uint16_t proxy_port;
+	pid_t pid, cpid;
+
+	pid = proxy_start("1", &out, &proxy_port);
+	if (pid < 0)
+		goto no_proxy;
+	proxy_register(proxy_port, c.port);
+	cpid = client_start(&c);
+	origin_answer(origin);
 	rc = client_wait(cpid);
 	CHECK(rc == 0, "client exit %d", rc);
-	CHECK(read_line(p[0], line, sizeof(line), 10000), "flow line");
+	CHECK(read_line(out, line, sizeof(line), 10000), "flow line");
 	printf("# %s\n", line);
-	snprintf(want, sizeof(want), "flow 1: pid %d comm ws-client uid 0 -> "
-		 "127.0.0.1:%u service wproxy", cpid, orig_port);
+	snprintf(want, sizeof(want), "flow 1: pid %d comm \"ws-client\" uid 0 "
+		 "-> 127.0.0.1:%u service wproxy", cpid, c.port);
 	CHECK(strstr(line, want), "flow line names the client and "
 	      "destination: %s", line);
 	CHECK(strstr(line, " 40 bytes of records") &&
 	      strstr(line, "4 bytes up, 9 bytes down"),
 	      "records and bytes both ways: %s", line);
-	if (waitpid(pid, &rc, 0) == pid)
-		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
-		      "proxy exit %#x", rc);
-	close(p[0]);
+	proxy_wait(pid, out);
+no_proxy:
+	close(origin);
+}
+
+/* A client in scope that connects to port and says nothing until
+ * killed. */
+static pid_t silent_client(uint16_t port)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	close_range(3, ~0U, 0);
+	cg_enter("app");
+	fd = connect_to(AF_INET, "127.0.0.1", port);
+	if (fd < 0)
+		_exit(4);
+	for (;;)
+		pause();
+}
+
+/* A client that keeps its flow open and silent holds up nobody else. */
+void test_winsock_proxy_concurrent(void)
+{
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .comm = "ws-client",
+			    .send = "ping", .expect = "pong:ping" };
+	int origin = listen_on("127.0.0.1", &c.port), out, held, rc;
+	uint16_t proxy_port;
+	pid_t pid, silent, cpid;
+
+	pid = proxy_start("2", &out, &proxy_port);
+	if (pid < 0)
+		goto no_proxy;
+	proxy_register(proxy_port, c.port);
+	silent = silent_client(c.port);
+	held = accept_timeout(origin, 10000);
+	CHECK(held >= 0, "the silent client's flow reached the origin");
+
+	cpid = client_start(&c);
+	origin_answer(origin);
+	rc = client_wait(cpid);
+	CHECK(rc == 0, "the second client waited on the first: exit %d", rc);
+
+	kill(silent, SIGKILL);
+	waitpid(silent, NULL, 0);
+	if (held >= 0)
+		close(held);
+	proxy_wait(pid, out);
 no_proxy:
 	close(origin);
 }

@@ -182,6 +182,9 @@ void *poke(void *arg);
 void test_inprogress(void);
 bool read_line(int fd, char *buf, size_t len, int ms);
 void test_winsock_proxy(void);
+void test_winsock_proxy_concurrent(void);
+void test_poll(void);
+void test_ioctlsocket(void);
 void echo_client_main(const struct sockaddr_storage *dst,
 			     socklen_t dst_len);
 void test_winsock_udp_proxy(void);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Readiness: WSAPoll() and ioctlsocket(), as a Windows service uses them
+ * to serve many sockets from one thread (non-blocking sockets, one poll),
+ * and the tick count it times them with.
+ *
+ * WSAPOLLFD holds a SOCKET (pointer-sized), not an int, so the array is
+ * copied into struct pollfd for poll(2). The POLL* names are the POSIX
+ * ones (<poll.h>), so that a source including both sets of headers sees
+ * one value per name. As on Windows, a readable socket reports both
+ * POLLRDNORM and POLLIN, a writable one POLLWRNORM and POLLOUT, whichever
+ * of the pair was asked for.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define WS_POLL_READ	(POLLIN | POLLRDNORM)
+#define WS_POLL_WRITE	(POLLOUT | POLLWRNORM)
+/* what a WSAPOLLFD may ask for */
+#define WS_POLL_ASKABLE	(WS_POLL_READ | POLLRDBAND | POLLPRI | WS_POLL_WRITE | \
+			 POLLWRBAND)
+
+static short poll_ask(short events)
+{
+	short ask = events & (POLLRDBAND | POLLPRI | POLLWRBAND);
+
+	if (events & WS_POLL_READ)
+		ask |= WS_POLL_READ;
+	if (events & WS_POLL_WRITE)
+		ask |= WS_POLL_WRITE;
+	return ask;
+}
+
+static short poll_seen(short revents)
+{
+	short seen = revents & (POLLRDBAND | POLLPRI | POLLWRBAND | POLLERR |
+				POLLHUP | POLLNVAL);
+
+	if (revents & WS_POLL_READ)
+		seen |= WS_POLL_READ;
+	if (revents & WS_POLL_WRITE)
+		seen |= WS_POLL_WRITE;
+	return seen;
+}
+
+/* The array as poll(2) takes it: 0 or a WSA error. Entries whose fd is
+ * negative (INVALID_SOCKET) are skipped, as Windows does. */
+static int poll_copy_in(const WSAPOLLFD *in, ULONG n, struct pollfd *out)
+{
+	for (ULONG i = 0; i < n; i++) {
+		if (in[i].events & ~WS_POLL_ASKABLE)
+			return WSAEINVAL;
+		out[i].fd = (INT_PTR)in[i].fd < 0 || in[i].fd > INT32_MAX ?
+			    -1 : (int)in[i].fd;
+		out[i].events = poll_ask(in[i].events);
+		out[i].revents = 0;
+	}
+	return 0;
+}
+
+WS_EXPORT int WSAAPI WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)
+{
+	struct pollfd *pfd = NULL;
+	struct ws_call call;
+	int err = 0, n = SOCKET_ERROR;
+
+	if (!ws_call_begin(&call))
+		return SOCKET_ERROR;
+	if (!ws_started())
+		err = WSANOTINITIALISED;
+	else if (!fdArray || !fds)
+		err = WSAEINVAL;
+	else if (!ws_mem_writable(fdArray, (size_t)fds * sizeof(*fdArray)))
+		err = WSAEFAULT;
+	else if (!(pfd = calloc(fds, sizeof(*pfd))))
+		err = WSAENOBUFS;
+	else
+		err = poll_copy_in(fdArray, fds, pfd);
+	if (!err) {
+		n = poll(pfd, fds, timeout < 0 ? -1 : timeout);
+		if (n < 0)
+			err = ws_from_errno(errno) ? ws_from_errno(errno) :
+						     WSAEINVAL;
+		for (ULONG i = 0; n >= 0 && i < fds; i++)
+			fdArray[i].revents = poll_seen(pfd[i].revents);
+	}
+	free(pfd);
+	if (err) {
+		ws_set_error(err);
+		n = SOCKET_ERROR;
+	}
+	ws_call_leave(&call, err);
+	return n;
+}
+
+/* FIONBIO: *argp non-zero makes the socket non-blocking; FIONREAD: the
+ * bytes ready to read; SIOCATMARK: whether all out-of-band data is read
+ * (TRUE then, as Windows says it). */
+static int ioctl_socket_fd(int fd, long cmd, u_long *argp)
+{
+	int v;
+
+	if (cmd == FIONBIO) {
+		v = *argp != 0;
+		return ioctl(fd, FIONBIO, &v) ? errno : 0;
+	}
+	if (cmd == FIONREAD || cmd == SIOCATMARK) {
+		if (ioctl(fd, (unsigned long)cmd, &v))
+			return errno;
+		*argp = cmd == SIOCATMARK ? (u_long)!v : (u_long)v;
+		return 0;
+	}
+	return EINVAL;
+}
+
+WS_EXPORT int WSAAPI ioctlsocket(SOCKET s, long cmd, u_long *argp)
+{
+	struct ws_call call;
+	int err = 0, fd;
+
+	if (!ws_call_begin(&call))
+		return SOCKET_ERROR;
+	if (!ws_started())
+		err = WSANOTINITIALISED;
+	else if (!argp || !ws_mem_writable(argp, sizeof(*argp)))
+		err = WSAEFAULT;
+	else
+		err = ws_socket_fd(s, &fd);
+	if (!err) {
+		err = ioctl_socket_fd(fd, cmd, argp);
+		if (err)
+			err = ws_from_errno(err) ? ws_from_errno(err) :
+						   WSAEINVAL;
+	}
+	if (err)
+		ws_set_error(err);
+	ws_call_leave(&call, err);
+	return err ? SOCKET_ERROR : 0;
+}
+
+/* The clock a service times its idle flows with. */
+WS_EXPORT ULONGLONG WINAPI GetTickCount64(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ULONGLONG)ts.tv_sec * 1000 + (ULONGLONG)ts.tv_nsec / 1000000;
+}
