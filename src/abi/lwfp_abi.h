@@ -313,6 +313,8 @@ enum lwfp_stat {
 					 * refused (EPERM) */
 	LWFP_STAT_LIVE_SHARE,		/* accepted flow over its client uid's
 					 * share: its records are not live */
+	LWFP_STAT_MPTCP_FULL,		/* MPTCP connect redirected, no room to
+					 * keep its original destination */
 	LWFP_STAT_MAX,
 };
 

@@ -46,7 +46,9 @@ static __always_inline void mptcp_publish(struct bpf_sock_ops *skops,
 	struct lwfp_tuple t;
 
 	mptcp_key(&t, e, bpf_get_netns_cookie(skops));
-	bpf_map_update_elem(&lwfp_mptcp, &t, orig, BPF_ANY);
+	/* full: still redirected, but getpeername() shows the service */
+	if (bpf_map_update_elem(&lwfp_mptcp, &t, orig, BPF_ANY))
+		stat_inc(LWFP_STAT_MPTCP_FULL);
 }
 
 static __always_inline void mptcp_forget(struct bpf_sock_ops *skops,

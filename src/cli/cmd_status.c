@@ -39,6 +39,7 @@ static const char *const stat_names[] = {
 	[LWFP_STAT_PENDING_SHARE] = "handoffs_over_user_share_refused",
 	[LWFP_STAT_PENDING_FULL] = "handoffs_table_full_refused",
 	[LWFP_STAT_LIVE_SHARE] = "records_over_user_share",
+	[LWFP_STAT_MPTCP_FULL] = "mptcp_peer_table_full",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LWFP_STAT_MAX,
 	       "every counter needs a name");

@@ -223,18 +223,27 @@ static int table_size_from_env(struct bpf_map *map, const char *var,
 	return bpf_map__set_max_entries(map, n);
 }
 
-/* LWFP_LIVE_MAX=N and LWFP_PENDING_MAX=N load a live table of N flows
- * and a table of N hand-offs, for tests that fill them (262,144 open
+/* LWFP_LIVE_MAX=N, LWFP_PENDING_MAX=N and LWFP_MPTCP_MAX=N load those
+ * tables with room for N entries, for tests that fill them (262,144 open
  * flows would take a quarter of a million sockets). */
 static int table_sizes_from_env(struct lwfp_bpf *skel, char *err,
 				size_t errlen)
 {
-	int ret = table_size_from_env(skel->maps.lwfp_live, "LWFP_LIVE_MAX",
-				      LWFP_LIVE_MAX, err, errlen);
+	const struct {
+		struct bpf_map *map;
+		const char *var;
+		unsigned long most;
+	} knobs[] = {
+		{ skel->maps.lwfp_live, "LWFP_LIVE_MAX", LWFP_LIVE_MAX },
+		{ skel->maps.lwfp_pending, "LWFP_PENDING_MAX", LWFP_PENDING_MAX },
+		{ skel->maps.lwfp_mptcp, "LWFP_MPTCP_MAX", LWFP_PENDING_MAX },
+	};
+	int ret = 0;
 
-	return ret ? ret : table_size_from_env(skel->maps.lwfp_pending,
-					       "LWFP_PENDING_MAX",
-					       LWFP_PENDING_MAX, err, errlen);
+	for (size_t i = 0; i < ARRAY_SIZE(knobs) && !ret; i++)
+		ret = table_size_from_env(knobs[i].map, knobs[i].var,
+					  knobs[i].most, err, errlen);
+	return ret;
 }
 
 typedef int (*map_fd_fn)(const void *arg, const char *name);

@@ -538,6 +538,15 @@ t_svc_fail "service add: the IPv6 wildcard over a service's address" nz "already
 	lw service add other --listen "[::]:18080"
 t_svc_fail "service add: an address under a wildcard service" nz "already listens" \
 	lw service add other --listen 127.0.0.2:18082
+# the table full: 64 services, the next one is refused
+for i in $(seq 4 64); do
+	lw service add "fill$i" --listen "127.0.1.$i:18100" >/dev/null 2>&1
+done
+t_svc_fail "service add: the 64 slots full" nz "too many services \(max 64\)" \
+	lw service add other --listen 127.0.1.99:18100
+for i in $(seq 4 64); do
+	lw service del "fill$i" >/dev/null 2>&1
+done
 t_svc_fail "service add: bad name (character)" nz "bad service name" \
 	lw service add bad/name --listen 127.0.0.1:18090
 t_svc_fail "service add: bad name (32 characters)" nz "bad service name" \

@@ -14,7 +14,7 @@ set -eu
 build=${1:-build}
 # the attacks run on every kernel: no accounts, no ip/nft needed
 security="test_squat test_udp_inject test_netns test_live_full test_reuse
-	test_exhaustion test_exemption"
+	test_exhaustion test_exemption test_shares"
 budget=${LWFP_INSNS_BUDGET:-100000}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=$build/kernels

@@ -90,6 +90,62 @@ static void test_mptcp(void)
 	close(svc);
 }
 
+/* The table of MPTCP clients' original destinations full (one entry):
+ * the next MPTCP connect is still redirected and handed off; only its
+ * getpeername() shows the service, and that is counted. */
+static void test_mptcp_full(void)
+{
+	uint16_t orig_port, svc_port;
+	int origin = listen_on("127.0.0.1", &orig_port);
+	int svc = listen_on("127.0.0.1", &svc_port), report[2], a[2] = { -1, -1 };
+	struct mptcp_result r[2];
+	pid_t pid[2];
+
+	engine_stop();
+	setenv("LWFP_MPTCP_MAX", "1", 1);
+	REQUIRE(!lwfp_run("load", "--cgroup", env.base, NULL),
+		"load with an MPTCP table of one");
+	unsetenv("LWFP_MPTCP_MAX");
+	env.loaded = true;
+	REQUIRE(origin >= 0 && svc >= 0 && !pipe(report), "setup");
+	REQUIRE(redirect_port(svc_port, NULL, NULL, orig_port), "service, rule");
+	for (int i = 0; i < 2; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			/* holding none of ours: a flow the test closes closes */
+			dup2(report[1], 3);
+			close_range(4, ~0U, 0);
+			mptcp_client(orig_port, 3);
+		}
+		REQUIRE(read(report[0], &r[i], sizeof(r[i])) == sizeof(r[i]),
+			"client report");
+		if (r[i].step == 4) {
+			printf("# no MPTCP on this kernel\n");
+			kill(pid[i], SIGKILL);
+			client_wait(pid[i]);
+			goto out;
+		}
+		a[i] = accept_timeout(svc, 2000);
+		CHECK(r[i].step == 0 && a[i] >= 0, "MPTCP client %d was not "
+		      "redirected (step %d)", i + 1, r[i].step);
+	}
+	CHECK(!reached(origin, 100), "an MPTCP connect went to its origin");
+	CHECK(r[0].peer_port == orig_port, "the first getpeername()");
+	CHECK(r[1].peer_port == svc_port, "the second getpeername() shows %u, "
+	      "not the service as documented", r[1].peer_port);
+	CHECK(counter("mptcp_peer_table_full") == 1, "not counted");
+	for (int i = 0; i < 2; i++) {
+		if (a[i] >= 0)
+			close(a[i]);
+		client_wait(pid[i]);
+	}
+out:
+	close(report[0]);
+	close(report[1]);
+	close(origin);
+	close(svc);
+}
+
 /* Out of scope: write our pid to the cgroup the test started in. */
 static void test_move_out(void)
 {
@@ -170,12 +226,13 @@ int main(int argc, char **argv)
 {
 	static const char *const names[] = {
 		"MPTCP is redirected, and getpeername() tells the truth",
+		"the MPTCP table full: still redirected, counted",
 		"a process in scope cannot move itself out of it",
 		"ICMP echo sockets are left alone, as documented",
 	};
-	static const test_fn fns[] = { test_mptcp, test_move_out,
-				       test_icmp_left_alone };
+	static const test_fn fns[] = { test_mptcp, test_mptcp_full,
+				       test_move_out, test_icmp_left_alone };
 
 	env_init(argc, argv, "sscope");
-	return run_tests(names, fns, 3);
+	return run_tests(names, fns, 4);
 }
