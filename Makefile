@@ -65,6 +65,8 @@ SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 WS_SRCS := $(wildcard src/winsock/*.c)
 WS_OBJS := $(WS_SRCS:src/winsock/%.c=$(BUILD)/obj/winsock/%.o)
 WS_HDRS := $(wildcard include/winsock/*.h)
+# the headers as Windows sources spell them (Windows.h, WinSock2.h...)
+WS_SPELLINGS := $(wildcard include/winsock/spellings/*)
 WS_LIBS := $(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.so $(BUILD)/liblwfp-winsock.a)
 # pkg-config files that point into the build tree
 UNINST_PC := $(BUILD)/pkgconfig/lwfp.pc \
@@ -151,7 +153,7 @@ $(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS)
 	$(CC) $(CFLAGS) $(INC_winsock) -c $< -o $@
 
 $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -Wl,-rpath,'$$ORIGIN' -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
 	ln -sf liblwfp-winsock.so $(@D)/liblwfp-winsock.so.$(SOVERSION)
 
 $(BUILD)/liblwfp-winsock.a: $(WS_OBJS)
@@ -281,6 +283,8 @@ install: all
 install-winsock:
 	install -d $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 	install -m 0644 $(WS_HDRS) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock/
+	install -d $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock/spellings
+	install -m 0644 $(WS_SPELLINGS) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock/spellings/
 	install -m 0755 $(BUILD)/liblwfp-winsock.so $(DESTDIR)$(LIBDIR)/liblwfp-winsock.so.$(VERSION)
 	ln -sf liblwfp-winsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp-winsock.so.$(SOVERSION)
 	ln -sf liblwfp-winsock.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblwfp-winsock.so

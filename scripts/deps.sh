@@ -8,7 +8,7 @@
 # "kernels" adds what make check-kernels boots Debian's kernels with.
 set -eu
 
-pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+pkgs="make gcc g++ binutils clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
 nftables curl util-linux python3 squid redsocks microsocks dnsutils patch"
 if [ "${1:-}" = kernels ]; then

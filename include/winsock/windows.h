@@ -1,27 +1,69 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lwfp-winsock: the few Win32 base types, constants and kernel32 calls a
- * Windows redirect service needs next to Winsock (DWORD, BOOL, HANDLE,
- * SleepEx...). Not the Windows SDK: only what lwfp-winsock provides.
+ * lwfp-winsock: the Win32 base a Windows network service uses next to
+ * Winsock: the types (DWORD, BOOL, HANDLE...), the keywords and
+ * annotations of Microsoft's compiler defined away, the memory macros,
+ * the errors (winerror.h) and the kernel32 calls of winbase.h. Not the
+ * Windows SDK: no GUI, registry or services API (docs/winsock.md).
  */
 #ifndef LWFP_WINSOCK_WINDOWS_H
 #define LWFP_WINSOCK_WINDOWS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <wchar.h>
+
+#include "sal.h"
+#include "winerror.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Calling conventions and pointer qualifiers mean nothing here. */
+/* Calling conventions, storage classes and pointer qualifiers of
+ * Microsoft's compiler mean nothing here. */
 #define WINAPI
+#define WINAPIV
+#define APIENTRY
 #define CALLBACK
+#define NTAPI
 #define WSAAPI
 #define WSPAPI
 #define FAR
 #define NEAR
+#define far
+#define near
+#define CONST const
+#ifndef __cdecl
+#define __cdecl
+#endif
+#ifndef __stdcall
+#define __stdcall
+#endif
+#ifndef __fastcall
+#define __fastcall
+#endif
+#ifndef _cdecl
+#define _cdecl
+#endif
+#ifndef __declspec
+#define __declspec(x)
+#endif
+#ifndef __forceinline
+#define __forceinline inline __attribute__((always_inline))
+#endif
+#define __int8 char
+#define __int16 short
+#define __int32 int
+#define __int64 long long
+#define __w64
+#define __ptr64
+#define __unaligned
+#define UNREFERENCED_PARAMETER(p)		((void)(p))
+#define DBG_UNREFERENCED_PARAMETER(p)		((void)(p))
+#define DBG_UNREFERENCED_LOCAL_VARIABLE(v)	((void)(v))
+#define UNREFERENCED_LOCAL_VARIABLE(v)		((void)(v))
 
 /* Win32 integer types: LONG and ULONG are 32 bits, as on Windows. */
 typedef uint8_t BYTE;
@@ -45,6 +87,39 @@ typedef uintptr_t DWORD_PTR;
 typedef uintptr_t UINT_PTR;
 typedef intptr_t LONG_PTR;
 typedef intptr_t INT_PTR;
+typedef intptr_t SSIZE_T;
+typedef int8_t INT8;
+typedef int16_t INT16;
+typedef int32_t INT32;
+typedef int64_t INT64;
+typedef uint8_t UINT8;
+typedef uint16_t UINT16;
+typedef uint32_t UINT32;
+typedef uint64_t UINT64;
+typedef int32_t LONG32;
+typedef int64_t LONG64;
+typedef uint32_t ULONG32;
+typedef uint64_t ULONG64;
+typedef uint32_t DWORD32;
+typedef uint64_t DWORD64;
+typedef BYTE BOOLEAN;
+typedef float FLOAT;
+typedef double DOUBLE;
+#define VOID void
+typedef union _LARGE_INTEGER {
+	struct {
+		DWORD LowPart;
+		LONG HighPart;
+	} u;
+	LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+typedef union _ULARGE_INTEGER {
+	struct {
+		DWORD LowPart;
+		DWORD HighPart;
+	} u;
+	ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
 
 typedef void *PVOID;
 typedef void *LPVOID;
@@ -69,12 +144,73 @@ typedef CHAR *LPSTR;
 typedef const CHAR *LPCSTR;
 typedef WCHAR *LPWSTR;
 typedef const WCHAR *LPCWSTR;
+typedef CHAR *PCHAR;
+typedef CHAR *PSTR;
+typedef const CHAR *PCSTR;
+typedef WCHAR *PWCHAR;
+typedef WCHAR *PWSTR;
+typedef const WCHAR *PCWSTR;
+typedef LONG *PLONG;
+typedef LONG *LPLONG;
+typedef USHORT *PUSHORT;
+typedef ULONGLONG *PULONGLONG;
+typedef ULONG_PTR *PULONG_PTR;
+typedef HANDLE HMODULE;
+typedef HANDLE HINSTANCE;
+typedef HANDLE HGLOBAL;
+typedef HANDLE HLOCAL;
+
+/* Text: this layer builds sources as ANSI (no UNICODE), as MinGW does
+ * by default; UNICODE selects the W calls and WCHAR text. */
+#ifdef UNICODE
+typedef WCHAR TCHAR;
+#define __TEXT(s) L##s
+#else
+typedef CHAR TCHAR;
+#define __TEXT(s) s
+#endif
+#define TEXT(s) __TEXT(s)
+typedef TCHAR *LPTSTR;
+typedef const TCHAR *LPCTSTR;
+typedef TCHAR *PTSTR;
+typedef const TCHAR *PCTSTR;
 
 #ifndef TRUE
 #define TRUE 1
 #endif
 #ifndef FALSE
 #define FALSE 0
+#endif
+
+#define MAX_PATH		260
+#define INVALID_HANDLE_VALUE	((HANDLE)(LONG_PTR)-1)
+#define ARRAYSIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#ifndef _countof
+#define _countof(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Memory */
+#define RtlZeroMemory(d, n)	((void)memset((d), 0, (n)))
+#define RtlCopyMemory(d, s, n)	((void)memcpy((d), (s), (n)))
+#define RtlMoveMemory(d, s, n)	((void)memmove((d), (s), (n)))
+#define RtlFillMemory(d, n, c)	((void)memset((d), (c), (n)))
+#define RtlEqualMemory(a, b, n)	(!memcmp((a), (b), (n)))
+#define ZeroMemory		RtlZeroMemory
+#define CopyMemory		RtlCopyMemory
+#define MoveMemory		RtlMoveMemory
+#define FillMemory		RtlFillMemory
+#define EqualMemory		RtlEqualMemory
+/* a write the compiler may not remove, for secrets */
+#define SecureZeroMemory(d, n)	(explicit_bzero((d), (n)), (PVOID)(d))
+#define RtlSecureZeroMemory	SecureZeroMemory
+
+#if !defined(__cplusplus) && !defined(NOMINMAX)
+#ifndef min
+#define min(a, b)		(((a) < (b)) ? (a) : (b))
+#endif
+#ifndef max
+#define max(a, b)		(((a) > (b)) ? (a) : (b))
+#endif
 #endif
 
 #define MAKEWORD(lo, hi) ((WORD)(((BYTE)(lo)) | (((WORD)((BYTE)(hi))) << 8)))
@@ -92,28 +228,10 @@ typedef const WCHAR *LPCWSTR;
 #define WAIT_FAILED		0xFFFFFFFFu
 #define STATUS_PENDING		0x00000103u
 
-/* The Win32 errors that Winsock's WSA_* codes are made of. */
-#define ERROR_SUCCESS			0
-#define ERROR_INVALID_HANDLE		6
-#define ERROR_NOT_ENOUGH_MEMORY		8
-#define ERROR_INVALID_PARAMETER		87
-#define ERROR_INSUFFICIENT_BUFFER	122
-#define ERROR_OPERATION_ABORTED		995
-#define ERROR_IO_INCOMPLETE		996
-#define ERROR_IO_PENDING		997
-
-/*
- * Suspend the calling thread for dwMilliseconds (INFINITE: no time-out).
- * With bAlertable, completion routines queued to this thread run inside
- * the call, which then returns WAIT_IO_COMPLETION; otherwise 0.
- */
-DWORD SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
-void Sleep(DWORD dwMilliseconds);
-/* Milliseconds since boot (CLOCK_MONOTONIC), as Windows counts them. */
-ULONGLONG GetTickCount64(void);
-
 #ifdef __cplusplus
 }
 #endif
+
+#include "winbase.h"
 
 #endif /* LWFP_WINSOCK_WINDOWS_H */

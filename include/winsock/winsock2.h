@@ -3,13 +3,23 @@
  * lwfp-winsock: Winsock 2 for WFP redirect services on Linux.
  *
  * Sockets are POSIX file descriptors: socket(), bind(), listen(),
- * accept(), connect(), send(), recv(), select(), setsockopt() are the
- * POSIX functions, declared by the system headers included here. This
- * header adds the Winsock types, constants and the WSA* functions a
- * redirect service uses; docs/winsock.md says what each does on Linux.
+ * accept(), connect(), send(), recv() are the POSIX functions, declared
+ * by the system headers included here. fd_set and select() are Windows'
+ * (a count and an array of SOCKETs). This header adds the Winsock types,
+ * constants and the WSA* functions a redirect service uses;
+ * docs/winsock.md says what each does on Linux.
  */
 #ifndef LWFP_WINSOCK_WINSOCK2_H
 #define LWFP_WINSOCK_WINSOCK2_H
+
+/* An FD_SETSIZE the source defined before including this header (not
+ * the C library's) sizes Windows' fd_set; Windows' default is 64. */
+#if defined(FD_SETSIZE) && !defined(_SYS_SELECT_H)
+enum { lwfp_ws_fd_setsize = FD_SETSIZE };
+#undef FD_SETSIZE
+#else
+enum { lwfp_ws_fd_setsize = 64 };
+#endif
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,6 +43,68 @@ extern "C" {
 typedef UINT_PTR SOCKET;
 #define INVALID_SOCKET	((SOCKET)(~0))
 #define SOCKET_ERROR	(-1)
+
+/*
+ * Windows' fd_set: a count and an array of sockets, so that code reading
+ * fd_count or walking fd_array works and no descriptor is too large for
+ * it. The C library's fd_set is renamed away from the source's sight.
+ */
+#undef FD_SETSIZE
+#undef FD_SET
+#undef FD_CLR
+#undef FD_ISSET
+#undef FD_ZERO
+#define FD_SETSIZE lwfp_ws_fd_setsize
+#define fd_set lwfp_ws_fd_set
+typedef struct lwfp_ws_fd_set {
+	u_int fd_count;
+	SOCKET fd_array[FD_SETSIZE];
+} lwfp_ws_fd_set, FD_SET, *PFD_SET, *LPFD_SET;
+
+typedef struct timeval TIMEVAL, *PTIMEVAL, *LPTIMEVAL;
+
+/* Is s in set (what FD_ISSET asks)? */
+int WSAAPI __WSAFDIsSet(SOCKET s, fd_set *set);
+
+#define FD_ZERO(set)	((void)(((fd_set *)(set))->fd_count = 0))
+#define FD_ISSET(s, set)	__WSAFDIsSet((SOCKET)(s), (fd_set *)(set))
+#define FD_SET(s, set)							\
+	do {								\
+		fd_set *lwfp_set_ = (fd_set *)(set);			\
+		SOCKET lwfp_s_ = (SOCKET)(s);				\
+		u_int lwfp_i_;						\
+		for (lwfp_i_ = 0; lwfp_i_ < lwfp_set_->fd_count; lwfp_i_++) \
+			if (lwfp_set_->fd_array[lwfp_i_] == lwfp_s_)	\
+				break;					\
+		if (lwfp_i_ == lwfp_set_->fd_count &&			\
+		    lwfp_set_->fd_count < (u_int)FD_SETSIZE)		\
+			lwfp_set_->fd_array[lwfp_set_->fd_count++] = lwfp_s_; \
+	} while (0)
+#define FD_CLR(s, set)							\
+	do {								\
+		fd_set *lwfp_set_ = (fd_set *)(set);			\
+		SOCKET lwfp_s_ = (SOCKET)(s);				\
+		u_int lwfp_i_;						\
+		for (lwfp_i_ = 0; lwfp_i_ < lwfp_set_->fd_count; lwfp_i_++) \
+			if (lwfp_set_->fd_array[lwfp_i_] == lwfp_s_)	\
+				break;					\
+		if (lwfp_i_ == lwfp_set_->fd_count)			\
+			break;						\
+		for (; lwfp_i_ + 1 < lwfp_set_->fd_count; lwfp_i_++)	\
+			lwfp_set_->fd_array[lwfp_i_] =			\
+				lwfp_set_->fd_array[lwfp_i_ + 1];	\
+		lwfp_set_->fd_count--;					\
+	} while (0)
+
+/*
+ * select() over Windows' fd_sets: nfds is ignored (as on Windows); the
+ * sets come back holding only the sockets that are ready; a failed
+ * non-blocking connect is in exceptfds, not writefds. A set may hold
+ * sockets of any number. Needs WSAStartup.
+ */
+int WSAAPI lwfp_winsock_select(int nfds, fd_set *readfds, fd_set *writefds,
+			       fd_set *exceptfds, const struct timeval *timeout);
+#define select lwfp_winsock_select
 
 typedef unsigned int GROUP;
 
@@ -318,6 +390,57 @@ DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents,
 				      BOOL fAlertable);
 
 #ifdef __cplusplus
+}
+#endif
+
+#ifndef __cplusplus
+/*
+ * C: Windows declares these lengths int *, POSIX socklen_t * (the same
+ * size): cast, as the source cannot, so that it compiles without warnings.
+ */
+#define accept(s, a, l)		accept((int)(s), (a), (socklen_t *)(l))
+#define getsockname(s, a, l)	getsockname((int)(s), (a), (socklen_t *)(l))
+#define getpeername(s, a, l)	getpeername((int)(s), (a), (socklen_t *)(l))
+#define getsockopt(s, lv, n, v, l)					\
+	getsockopt((int)(s), (lv), (n), (v), (socklen_t *)(l))
+#define recvfrom(s, b, n, f, a, l)					\
+	recvfrom((int)(s), (b), (n), (f), (a), (socklen_t *)(l))
+#else
+/*
+ * C++: Windows declares these with a SOCKET and int lengths, POSIX with
+ * an int and socklen_t lengths, and C++ converts no int * to socklen_t *.
+ * Overloads taking Windows' types, so that the source compiles as
+ * written; calls with POSIX types still reach the POSIX functions.
+ */
+inline SOCKET accept(SOCKET s, struct sockaddr *addr, int *addrlen)
+{
+	int fd = ::accept((int)s, addr, (socklen_t *)addrlen);
+
+	return fd < 0 ? INVALID_SOCKET : (SOCKET)fd;
+}
+
+inline int getsockname(SOCKET s, struct sockaddr *name, int *namelen)
+{
+	return ::getsockname((int)s, name, (socklen_t *)namelen);
+}
+
+inline int getpeername(SOCKET s, struct sockaddr *name, int *namelen)
+{
+	return ::getpeername((int)s, name, (socklen_t *)namelen);
+}
+
+inline int getsockopt(SOCKET s, int level, int optname, char *optval,
+		      int *optlen)
+{
+	return ::getsockopt((int)s, level, optname, optval,
+			    (socklen_t *)optlen);
+}
+
+inline int recvfrom(SOCKET s, char *buf, int len, int flags,
+		    struct sockaddr *from, int *fromlen)
+{
+	return (int)::recvfrom((int)s, buf, (size_t)len, flags, from,
+			       (socklen_t *)fromlen);
 }
 #endif
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lwfp-winsock: where Windows sources find inet_pton(), inet_ntop() and
- * getaddrinfo(); here they are the POSIX functions.
+ * getaddrinfo() (and InetPton, InetNtop); here they are the POSIX
+ * functions.
  */
 #ifndef LWFP_WINSOCK_WS2TCPIP_H
 #define LWFP_WINSOCK_WS2TCPIP_H
@@ -11,5 +12,13 @@
 
 #include "winsock2.h"
 #include "ws2ipdef.h"
+
+/* Windows' names for the text conversions: the POSIX functions. */
+#define InetPtonA	inet_pton
+#define InetNtopA	inet_ntop
+#ifndef UNICODE
+#define InetPton	inet_pton
+#define InetNtop	inet_ntop
+#endif
 
 #endif /* LWFP_WINSOCK_WS2TCPIP_H */

@@ -111,18 +111,39 @@ static inline void ws_put_int(void *p, INT v)
 
 enum ws_handle_type {
 	WS_HANDLE_EVENT = 1,
-	WS_HANDLE_THREAD,
+	WS_HANDLE_THREAD,		/* a WSATHREADID's APC queue */
+	WS_HANDLE_CREATED_THREAD,	/* CreateThread's */
 };
 
 HANDLE ws_handle_add(void *obj, enum ws_handle_type type); /* NULL: ENOMEM */
 void *ws_handle_get(HANDLE h, enum ws_handle_type type);
 void *ws_handle_del(HANDLE h, enum ws_handle_type type);
 
-/* ---- events.c (lock held) */
+/* ---- events.c (lock held, but for ws_event_new and ws_event_set) */
 
 bool ws_event_valid(WSAEVENT h);
 void ws_event_signal(WSAEVENT h);
 void ws_event_reset(WSAEVENT h);
+/* 1 signalled, 0 not, -1 not an event */
+int ws_event_state(HANDLE h);
+/* a wait was satisfied by h: an automatic event resets */
+void ws_event_taken(HANDLE h);
+bool ws_event_close(HANDLE h);
+HANDLE ws_event_new(bool manual, bool initial);	/* NULL: ENOMEM */
+bool ws_event_set(HANDLE h, bool signaled);	/* false: no such event */
+
+/* ---- threads.c (lock held) */
+
+/* 1 ended, 0 running, -1 not a thread */
+int ws_thread_state(HANDLE h);
+bool ws_thread_close(HANDLE h);
+
+/* ---- waits.c */
+
+/* Wait for any or all of n handles (events, threads): WAIT_OBJECT_0 + i,
+ * WAIT_TIMEOUT, WAIT_IO_COMPLETION, or WAIT_FAILED with *err set. */
+DWORD ws_wait_objects(const HANDLE *h, DWORD n, bool all, DWORD ms,
+		      bool alertable, int *err);
 
 /* ---- apc.c */
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Readiness: WSAPoll() and ioctlsocket(), as a Windows service uses them
- * to serve many sockets from one thread (non-blocking sockets, one poll),
- * and the tick count it times them with.
+ * Readiness: WSAPoll(), select() and ioctlsocket(), as a Windows service
+ * uses them to serve many sockets from one thread (non-blocking sockets,
+ * one poll).
  *
  * WSAPOLLFD holds a SOCKET (pointer-sized), not an int, so the array is
  * copied into struct pollfd for poll(2). The POLL* names are the POSIX
@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -143,11 +142,130 @@ WS_EXPORT int WSAAPI ioctlsocket(SOCKET s, long cmd, u_long *argp)
 	return err ? SOCKET_ERROR : 0;
 }
 
-/* The clock a service times its idle flows with. */
-WS_EXPORT ULONGLONG WINAPI GetTickCount64(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ULONGLONG)ts.tv_sec * 1000 + (ULONGLONG)ts.tv_nsec / 1000000;
+WS_EXPORT int WSAAPI __WSAFDIsSet(SOCKET s, fd_set *set)
+{
+	for (u_int i = 0; set && i < set->fd_count; i++)
+		if (set->fd_array[i] == s)
+			return 1;
+	return 0;
+}
+
+/* The three sets as one pollfd array (a socket in several sets once):
+ * its length, or -1 with a WSA error in *err. */
+static int select_gather(fd_set *const sets[3], struct pollfd **out, int *err)
+{
+	static const short ask[3] = { POLLIN, POLLOUT, POLLPRI };
+	size_t n = 0, cap = 0;
+	struct pollfd *p = NULL;
+
+	for (int k = 0; k < 3; k++)
+		cap += sets[k] ? sets[k]->fd_count : 0;
+	if (cap && !(p = calloc(cap, sizeof(*p)))) {
+		*err = WSAENOBUFS;
+		return -1;
+	}
+	for (int k = 0; k < 3; k++) {
+		for (u_int i = 0; sets[k] && i < sets[k]->fd_count; i++) {
+			SOCKET s = sets[k]->fd_array[i];
+			size_t j = 0;
+
+			while (j < n && (SOCKET)p[j].fd != s)
+				j++;
+			if (j == n) {
+				if (s > INT32_MAX) {
+					free(p);
+					*err = WSAENOTSOCK;
+					return -1;
+				}
+				p[n++].fd = (int)s;
+			}
+			p[j].events |= ask[k];
+		}
+	}
+	*out = p;
+	return (int)n;
+}
+
+/* Is the socket's pollfd ready for set k (read, write, except)? As on
+ * Windows, a failed connect is exceptional, not writable. */
+static bool select_ready(const struct pollfd *p, int k)
+{
+	short r = p->revents;
+
+	if (k == 0)
+		return (p->events & POLLIN) && (r & (POLLIN | POLLHUP | POLLERR));
+	if (k == 1)
+		return (p->events & POLLOUT) && (r & POLLOUT) && !(r & POLLERR);
+	return (p->events & POLLPRI) && (r & (POLLPRI | POLLERR));
+}
+
+/* Keep in each set the sockets ready for it; how many in all. */
+static int select_scatter(fd_set *const sets[3], const struct pollfd *p,
+			  int n)
+{
+	int total = 0;
+
+	for (int k = 0; k < 3; k++) {
+		u_int kept = 0;
+
+		for (u_int i = 0; sets[k] && i < sets[k]->fd_count; i++) {
+			int j = 0;
+
+			while (j < n && (SOCKET)p[j].fd != sets[k]->fd_array[i])
+				j++;
+			if (j < n && select_ready(&p[j], k))
+				sets[k]->fd_array[kept++] = sets[k]->fd_array[i];
+		}
+		if (sets[k]) {
+			sets[k]->fd_count = kept;
+			total += (int)kept;
+		}
+	}
+	return total;
+}
+
+static int select_timeout(const struct timeval *tv, int *err)
+{
+	if (!tv)
+		return -1;
+	if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_sec > INT32_MAX / 1000) {
+		*err = WSAEINVAL;
+		return 0;
+	}
+	return (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
+}
+
+WS_EXPORT int WSAAPI lwfp_winsock_select(int nfds, fd_set *readfds,
+					 fd_set *writefds, fd_set *exceptfds,
+					 const struct timeval *timeout)
+{
+	fd_set *const sets[3] = { readfds, writefds, exceptfds };
+	struct pollfd *p = NULL;
+	struct ws_call call;
+	int err = 0, n = 0, ms = 0, ret = SOCKET_ERROR;
+
+	(void)nfds;
+	if (!ws_call_begin(&call))
+		return SOCKET_ERROR;
+	if (!ws_started())
+		err = WSANOTINITIALISED;
+	else if (!readfds && !writefds && !exceptfds)
+		err = WSAEINVAL;
+	else
+		ms = select_timeout(timeout, &err);
+	if (!err)
+		n = select_gather(sets, &p, &err);
+	if (!err && poll(p, (nfds_t)n, ms) < 0)
+		err = ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+	for (int j = 0; !err && j < n; j++)
+		if (p[j].revents & POLLNVAL)
+			err = WSAENOTSOCK;
+	if (!err)
+		ret = select_scatter(sets, p, n);
+	free(p);
+	if (err)
+		ws_set_error(err);
+	ws_call_leave(&call, err);
+	return ret;
 }

@@ -95,3 +95,63 @@ void test_ioctlsocket(void)
 	closesocket(b);
 	ws_end();
 }
+
+/* Windows' fd_set and select: sets rewritten to the ready sockets,
+ * descriptors above FD_SETSIZE and 1024 alike, nfds ignored, a failed
+ * non-blocking connect in exceptfds only. */
+void test_select(void)
+{
+	struct timeval tv = { 0, 0 }, wait = { 5, 0 };
+	fd_set rd, wr, ex;
+	u_long on = 1;
+	SOCKET a, b, high, c;
+	uint16_t dead = unused_port("127.0.0.1");
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(dead),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	FD_ZERO(&rd);
+	CHECK(select(0, &rd, NULL, NULL, &tv) == SOCKET_ERROR &&
+	      WSAGetLastError() == WSANOTINITIALISED, "before WSAStartup");
+	REQUIRE(ws_begin(), "startup");
+	REQUIRE(tcp_pair(&a, &b), "a connection");
+	high = (SOCKET)fcntl((int)b, F_DUPFD, 1500);
+	CHECK(high != INVALID_SOCKET && high >= 1024, "a descriptor past 1024");
+
+	FD_ZERO(&rd);
+	FD_SET(a, &rd);
+	FD_SET(high, &rd);
+	FD_SET(a, &rd);
+	CHECK(rd.fd_count == 2, "a socket is in a set once: %u", rd.fd_count);
+	FD_CLR(a, &rd);
+	CHECK(rd.fd_count == 1 && rd.fd_array[0] == high, "FD_CLR");
+	FD_SET(a, &rd);
+	CHECK(send(a, "x", 1, 0) == 1, "send");
+	CHECK(select(0, &rd, NULL, NULL, &wait) == 1, "nfds 0: one ready");
+	CHECK(rd.fd_count == 1 && rd.fd_array[0] == high && FD_ISSET(high, &rd)
+	      && !FD_ISSET(a, &rd), "the set holds the ready one only");
+
+	c = (SOCKET)socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(ioctlsocket(c, FIONBIO, &on) == 0, "non-blocking");
+	CHECK(connect((int)c, (struct sockaddr *)&to, sizeof(to)) ==
+	      SOCKET_ERROR && WSAGetLastError() == WSAEWOULDBLOCK,
+	      "connect under way");
+	FD_ZERO(&wr);
+	FD_ZERO(&ex);
+	FD_SET(c, &wr);
+	FD_SET(c, &ex);
+	CHECK(select(0, NULL, &wr, &ex, &wait) == 1 && ex.fd_count == 1 &&
+	      wr.fd_count == 0, "a refused connect: exceptfds, not writefds");
+
+	CHECK(select(0, NULL, NULL, NULL, &tv) == SOCKET_ERROR &&
+	      WSAGetLastError() == WSAEINVAL, "no sets: WSAEINVAL");
+	FD_ZERO(&rd);
+	FD_SET((SOCKET)1000000, &rd);
+	CHECK(select(0, &rd, NULL, NULL, &tv) == SOCKET_ERROR &&
+	      WSAGetLastError() == WSAENOTSOCK, "not a socket: WSAENOTSOCK");
+	closesocket(a);
+	closesocket(b);
+	closesocket(high);
+	closesocket(c);
+	ws_end();
+}

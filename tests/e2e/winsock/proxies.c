@@ -10,13 +10,10 @@ bool read_line(int fd, char *buf, size_t len, int ms)
 	size_t have = 0;
 
 	while (have + 1 < len) {
-		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-		fd_set rd;
+		/* poll(), not select(): a pipe, and no Winsock session */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 
-		FD_ZERO(&rd);
-		FD_SET(fd, &rd);
-		if (select(fd + 1, &rd, NULL, NULL, &tv) != 1 ||
-		    read(fd, buf + have, 1) != 1)
+		if (poll(&p, 1, ms) != 1 || read(fd, buf + have, 1) != 1)
 			break;
 		if (buf[have] == '\n') {
 			buf[have] = '\0';

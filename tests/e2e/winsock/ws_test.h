@@ -185,6 +185,7 @@ void test_winsock_proxy(void);
 void test_winsock_proxy_concurrent(void);
 void test_poll(void);
 void test_ioctlsocket(void);
+void test_select(void);
 void echo_client_main(const struct sockaddr_storage *dst,
 			     socklen_t dst_len);
 void test_winsock_udp_proxy(void);

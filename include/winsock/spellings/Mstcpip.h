@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Mstcpip.h as Windows sources spell it (docs/winsock.md). */
+#include "../mstcpip.h"

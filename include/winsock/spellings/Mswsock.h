@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Mswsock.h as Windows sources spell it (docs/winsock.md). */
+#include "../mswsock.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Process.h as Windows sources spell it (docs/winsock.md). */
+#include "../process.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Tchar.h as Windows sources spell it (docs/winsock.md). */
+#include "../tchar.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* WinError.h as Windows sources spell it (docs/winsock.md). */
+#include "../winerror.h"

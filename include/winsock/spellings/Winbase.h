@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Winbase.h as Windows sources spell it (docs/winsock.md). */
+#include "../winbase.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Windows.h as Windows sources spell it (docs/winsock.md). */
+#include "../windows.h"
