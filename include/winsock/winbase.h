@@ -33,6 +33,56 @@ BOOL WINAPI QueryPerformanceFrequency(LARGE_INTEGER *lpFrequency);
 DWORD WINAPI GetLastError(void);
 void WINAPI SetLastError(DWORD dwErrCode);
 
+/* An overlapped operation's state (WSAOVERLAPPED is the same type). */
+typedef struct _OVERLAPPED {
+	ULONG_PTR Internal;	/* the status: STATUS_PENDING, then the error */
+	ULONG_PTR InternalHigh;	/* bytes transferred */
+	union {
+		struct {
+			DWORD Offset;
+			DWORD OffsetHigh;
+		};
+		PVOID Pointer;
+	};
+	HANDLE hEvent;
+} OVERLAPPED, *LPOVERLAPPED;
+
+#define HasOverlappedIoCompleted(ov) ((ov)->Internal != STATUS_PENDING)
+
+/*
+ * I/O completion ports. A socket associated with a port (its handle is
+ * (HANDLE)socket) has its overlapped operations' completions queued there
+ * with the key given, unless the OVERLAPPED's hEvent has its low bit set.
+ */
+typedef struct _OVERLAPPED_ENTRY {
+	ULONG_PTR lpCompletionKey;
+	LPOVERLAPPED lpOverlapped;
+	ULONG_PTR Internal;
+	DWORD dwNumberOfBytesTransferred;
+} OVERLAPPED_ENTRY, *LPOVERLAPPED_ENTRY;
+HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle,
+				     HANDLE ExistingCompletionPort,
+				     ULONG_PTR CompletionKey,
+				     DWORD NumberOfConcurrentThreads);
+BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort,
+				      LPDWORD lpNumberOfBytesTransferred,
+				      PULONG_PTR lpCompletionKey,
+				      LPOVERLAPPED *lpOverlapped,
+				      DWORD dwMilliseconds);
+BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
+					LPOVERLAPPED_ENTRY lpEntries,
+					ULONG ulCount,
+					PULONG ulNumEntriesRemoved,
+					DWORD dwMilliseconds, BOOL fAlertable);
+BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort,
+				       DWORD dwNumberOfBytesTransferred,
+				       ULONG_PTR dwCompletionKey,
+				       LPOVERLAPPED lpOverlapped);
+/* End a socket's pending operations (all of them, or the one of
+ * lpOverlapped) with ERROR_OPERATION_ABORTED. */
+BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
+BOOL WINAPI CancelIo(HANDLE hFile);
+
 typedef struct _SECURITY_ATTRIBUTES {
 	DWORD nLength;
 	LPVOID lpSecurityDescriptor;

@@ -62,6 +62,10 @@ typedef struct lwfp_ws_fd_set {
 } lwfp_ws_fd_set, FD_SET, *PFD_SET, *LPFD_SET;
 
 typedef struct timeval TIMEVAL, *PTIMEVAL, *LPTIMEVAL;
+typedef struct linger LINGER, *PLINGER, *LPLINGER;
+/* accepted and ignored by setsockopt: a Linux port without SO_REUSEADDR
+ * is already exclusive */
+#define SO_EXCLUSIVEADDRUSE	((int)(~SO_REUSEADDR))
 
 /* Is s in set (what FD_ISSET asks)? */
 int WSAAPI __WSAFDIsSet(SOCKET s, fd_set *set);
@@ -137,14 +141,11 @@ typedef WSAEVENT *LPWSAEVENT;
 #define WSA_WAIT_FAILED		WAIT_FAILED
 #define WSA_INFINITE		INFINITE
 
-/* Overlapped operations. */
-typedef struct _WSAOVERLAPPED {
-	ULONG_PTR Internal;	/* STATUS_PENDING, then the WSA error (0: ok) */
-	ULONG_PTR InternalHigh;	/* bytes transferred */
-	DWORD Offset;
-	DWORD OffsetHigh;
-	WSAEVENT hEvent;
-} WSAOVERLAPPED, *LPWSAOVERLAPPED;
+/* Overlapped operations: WSAOVERLAPPED is OVERLAPPED (winbase.h), as on
+ * Windows; Internal holds STATUS_PENDING, then the WSA error (0: ok). */
+typedef OVERLAPPED WSAOVERLAPPED;
+typedef LPOVERLAPPED LPWSAOVERLAPPED;
+#define _WSAOVERLAPPED _OVERLAPPED
 
 typedef void (CALLBACK *LPWSAOVERLAPPED_COMPLETION_ROUTINE)(
 	DWORD dwError, DWORD cbTransferred, LPWSAOVERLAPPED lpOverlapped,
@@ -379,6 +380,20 @@ typedef struct pollfd_ws {
 
 int WSAAPI WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout);
 int WSAAPI ioctlsocket(SOCKET s, long cmd, u_long *argp);
+
+/*
+ * Data: blocking (the socket's mode), or overlapped with completion by
+ * event, routine or completion port (winbase.h). lpFlags: MSG_PEEK,
+ * MSG_OOB, MSG_WAITALL with their <sys/socket.h> values.
+ */
+int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+		   LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags,
+		   LPWSAOVERLAPPED lpOverlapped,
+		   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+		   LPDWORD lpNumberOfBytesSent, DWORD dwFlags,
+		   LPWSAOVERLAPPED lpOverlapped,
+		   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 
 /* Events */
 WSAEVENT WSAAPI WSACreateEvent(void);

@@ -13,7 +13,10 @@
 
 #define IDX_BITS	20
 #define MAX_SLOTS	((1u << IDX_BITS) - 1)
-#define GEN_MASK	(UINTPTR_MAX >> IDX_BITS)
+/* the two low bits stay 0, as in Windows' handles: an OVERLAPPED's
+ * hEvent with its low bit set still names its event */
+#define LOW_BITS	2
+#define GEN_MASK	(UINTPTR_MAX >> (IDX_BITS + LOW_BITS))
 
 struct slot {
 	void *obj;		/* NULL: free */
@@ -27,14 +30,14 @@ static unsigned int nslots, first_free;	/* first_free: index + 1 */
 
 static HANDLE encode(unsigned int idx, uintptr_t gen)
 {
-	return (HANDLE)((gen << IDX_BITS) | (uintptr_t)(idx + 1));
+	return (HANDLE)(((gen << IDX_BITS) | (uintptr_t)(idx + 1)) << LOW_BITS);
 }
 
 static struct slot *decode(HANDLE h, enum ws_handle_type type)
 {
-	uintptr_t v = (uintptr_t)h, idx = (v & MAX_SLOTS);
+	uintptr_t v = (uintptr_t)h >> LOW_BITS, idx = (v & MAX_SLOTS);
 
-	if (!idx || idx > nslots)
+	if ((uintptr_t)h & ((1u << LOW_BITS) - 1) || !idx || idx > nslots)
 		return NULL;
 	idx--;
 	if (!slots[idx].obj || slots[idx].type != type ||

@@ -51,6 +51,9 @@ void ws_deadline(struct timespec *ts, DWORD ms);
 bool ws_wait(const struct timespec *deadline);
 /* The same on a condition of the caller's (lock held). */
 void ws_wait_cond(pthread_cond_t *cond);
+/* The same on a condition of one's own, until deadline (NULL: none);
+ * false once it has passed. */
+bool ws_wait_on(pthread_cond_t *cond, const struct timespec *deadline);
 
 /* ---- errors.c */
 
@@ -113,6 +116,7 @@ enum ws_handle_type {
 	WS_HANDLE_EVENT = 1,
 	WS_HANDLE_THREAD,		/* a WSATHREADID's APC queue */
 	WS_HANDLE_CREATED_THREAD,	/* CreateThread's */
+	WS_HANDLE_PORT,			/* an I/O completion port */
 };
 
 HANDLE ws_handle_add(void *obj, enum ws_handle_type type); /* NULL: ENOMEM */
@@ -200,6 +204,14 @@ INT WSAAPI ws_recvmsg(SOCKET s, LPWSAMSG lpMsg,
 		      LPDWORD lpdwNumberOfBytesRecvd,
 		      LPWSAOVERLAPPED lpOverlapped,
 		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+
+/* ---- acceptex.c: the extensions found by GUID (mswsock.h) */
+
+BOOL WSAAPI ws_connectex(SOCKET s, const struct sockaddr *name, int namelen,
+			 PVOID send_buf, DWORD send_len, LPDWORD sent,
+			 LPOVERLAPPED ov);
+BOOL WSAAPI ws_disconnectex(SOCKET s, LPOVERLAPPED ov, DWORD flags,
+			    DWORD reserved);
 
 /* ---- overlapped.c */
 

@@ -73,15 +73,22 @@ typedef void (*ws_fn)(void);
 /* The extension functions, by GUID. */
 static ws_fn extension(const void *guid)
 {
-	static const GUID recvmsg_id = WSAID_WSARECVMSG;
-	static const GUID sendmsg_id = WSAID_WSASENDMSG;
-	LPFN_WSARECVMSG r = ws_recvmsg;
-	LPFN_WSASENDMSG w = WSASendMsg;
+	static const struct {
+		GUID id;
+		ws_fn fn;
+	} table[] = {
+		{ WSAID_WSARECVMSG, (ws_fn)(LPFN_WSARECVMSG)ws_recvmsg },
+		{ WSAID_WSASENDMSG, (ws_fn)(LPFN_WSASENDMSG)WSASendMsg },
+		{ WSAID_ACCEPTEX, (ws_fn)(LPFN_ACCEPTEX)AcceptEx },
+		{ WSAID_GETACCEPTEXSOCKADDRS,
+		  (ws_fn)(LPFN_GETACCEPTEXSOCKADDRS)GetAcceptExSockaddrs },
+		{ WSAID_CONNECTEX, (ws_fn)(LPFN_CONNECTEX)ws_connectex },
+		{ WSAID_DISCONNECTEX, (ws_fn)(LPFN_DISCONNECTEX)ws_disconnectex },
+	};
 
-	if (!memcmp(guid, &recvmsg_id, sizeof(GUID)))
-		return (ws_fn)r;
-	if (!memcmp(guid, &sendmsg_id, sizeof(GUID)))
-		return (ws_fn)w;
+	for (size_t i = 0; i < WS_ARRAY_SIZE(table); i++)
+		if (!memcmp(guid, &table[i].id, sizeof(GUID)))
+			return table[i].fn;
 	return NULL;
 }
 

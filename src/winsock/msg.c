@@ -113,6 +113,16 @@ static int set_wfp_option(SOCKET s, int level, int optname,
 	return set_records(fd, optval, (size_t)optlen);
 }
 
+/* Socket options Windows needs and Linux has no use for: after AcceptEx
+ * and ConnectEx the socket is already what they update it to, and
+ * without SO_REUSEADDR a Linux port is already exclusive. */
+static bool windows_only_option(int optname)
+{
+	return optname == SO_UPDATE_ACCEPT_CONTEXT ||
+	       optname == SO_UPDATE_CONNECT_CONTEXT ||
+	       optname == SO_EXCLUSIVEADDRUSE;
+}
+
 WS_EXPORT int WSAAPI lwfp_winsock_setsockopt(SOCKET s, int level,
 					     int optname, const void *optval,
 					     int optlen)
@@ -120,6 +130,8 @@ WS_EXPORT int WSAAPI lwfp_winsock_setsockopt(SOCKET s, int level,
 	struct ws_call call;
 	int err;
 
+	if (level == SOL_SOCKET && windows_only_option(optname))
+		return 0;
 	if (!wfp_level(level) || (optname != IP_WFP_REDIRECT_RECORDS &&
 				  optname != IP_WFP_REDIRECT_CONTEXT)) {
 		/* POSIX, errno and all; WSAGetLastError() translates */

@@ -19,25 +19,8 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "ops.h"
 #include "testhooks.h"
-
-struct ws_op {
-	struct ws_op *next, *prev;	/* in the pending list */
-	int fd;
-	ws_op_fn fn;
-	unsigned char in[LWFP_RECORDS_LEN];
-	size_t in_len;
-	void *out;
-	DWORD out_len;
-	LPWSAOVERLAPPED overlapped;
-	LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
-	WSAEVENT event;			/* without a routine */
-	struct ws_apcq *thread;		/* with one: referenced */
-	struct ws_apc *apc;		/* ... and its APC, ready */
-	struct ws_engine *engine;
-	bool running;			/* the worker has it */
-	bool aborted;			/* ... and must drop it */
-};
 
 /* All under the lock. */
 static struct ws_op pending = { .next = &pending, .prev = &pending };
@@ -50,7 +33,7 @@ static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;
 /* The overlapped structure is the caller's: never assume alignment. */
 #define OV_FIELD(ov, f) ((char *)(ov) + offsetof(WSAOVERLAPPED, f))
 
-static void ov_store(LPWSAOVERLAPPED ov, ULONG_PTR status, ULONG_PTR bytes)
+void ws_ov_store(LPWSAOVERLAPPED ov, ULONG_PTR status, ULONG_PTR bytes)
 {
 	memcpy(OV_FIELD(ov, Internal), &status, sizeof(status));
 	memcpy(OV_FIELD(ov, InternalHigh), &bytes, sizeof(bytes));
@@ -70,7 +53,7 @@ static WSAEVENT ov_event(LPWSAOVERLAPPED ov)
 	return ev;
 }
 
-static void list_add_tail(struct ws_op *op)
+void ws_op_list_add(struct ws_op *op)
 {
 	op->prev = pending.prev;
 	op->next = &pending;
@@ -78,14 +61,14 @@ static void list_add_tail(struct ws_op *op)
 	pending.prev = op;
 }
 
-static void list_del(struct ws_op *op)
+void ws_op_list_del(struct ws_op *op)
 {
 	op->prev->next = op->next;
 	op->next->prev = op->prev;
 	op->next = op->prev = op;
 }
 
-static void free_op(struct ws_op *op)
+void ws_op_free(struct ws_op *op)
 {
 	ws_apcq_unref(op->thread);
 	free(op->apc);
@@ -94,9 +77,9 @@ static void free_op(struct ws_op *op)
 }
 
 /* The operation is over: result, then notification. Lock held. */
-static void finish(struct ws_op *op, DWORD status, DWORD bytes)
+void ws_op_finish(struct ws_op *op, DWORD status, DWORD bytes)
 {
-	ov_store(op->overlapped, status, bytes);
+	ws_ov_store(op->overlapped, status, bytes);
 	if (op->routine) {
 		struct ws_apc *apc = op->apc;
 
@@ -106,10 +89,17 @@ static void finish(struct ws_op *op, DWORD status, DWORD bytes)
 		apc->bytes = status ? 0 : bytes;
 		apc->overlapped = op->overlapped;
 		ws_apcq_push(op->thread, apc);
-	} else if (op->event) {
-		ws_event_signal(op->event);
+	} else {
+		if (op->event)
+			ws_event_signal(op->event);
+		/* hEvent with its low bit set: no completion packet */
+		if (!op->no_port)
+			ws_port_post_for(op->port_fd, op->overlapped, status,
+					 bytes);
 	}
-	list_del(op);
+	if (op->io)
+		ws_aio_unlink(op);
+	ws_op_list_del(op);
 	ws_broadcast();
 }
 
@@ -126,7 +116,8 @@ static void *worker_main(void *arg)
 		int status;
 
 		if (!worker_stop && !hold)
-			for (op = pending.next; op != &pending && op->running;
+			for (op = pending.next;
+			     op != &pending && (op->running || op->io);
 			     op = op->next)
 				;
 		if (!op || op == &pending) {
@@ -146,9 +137,9 @@ static void *worker_main(void *arg)
 		if (!op->aborted) {
 			if (!status && bytes)
 				memcpy(op->out, buf, bytes);
-			finish(op, status, bytes);
+			ws_op_finish(op, status, bytes);
 		}
-		free_op(op);
+		ws_op_free(op);
 	}
 	ws_unlock();
 	return NULL;
@@ -176,10 +167,14 @@ static int op_new(const struct ws_op_args *a, struct ws_op **out)
 			return WSAENOBUFS;
 		}
 	} else {
-		op->event = ov_event(a->overlapped);
+		uintptr_t ev = (uintptr_t)ov_event(a->overlapped);
+
+		op->event = (WSAEVENT)(ev & ~(uintptr_t)1);
+		op->no_port = ev & 1;
 	}
 	op->next = op->prev = op;
 	op->fd = a->fd;
+	op->port_fd = a->fd;
 	op->fn = a->fn;
 	op->in_len = a->in_len < sizeof(op->in) ? a->in_len : sizeof(op->in);
 	if (op->in_len)
@@ -214,7 +209,7 @@ static int op_attach(struct ws_op *op, const struct ws_op_args *a)
 
 /* A new operation, attached to its OVERLAPPED; returns with the lock
  * held unless op_new failed (then *op is NULL). */
-static int op_begin(const struct ws_op_args *a, struct ws_op **op)
+int ws_op_begin(const struct ws_op_args *a, struct ws_op **op)
 {
 	int err = op_new(a, op);
 
@@ -229,7 +224,7 @@ static int op_begin(const struct ws_op_args *a, struct ws_op **op)
 int ws_op_submit(const struct ws_op_args *a)
 {
 	struct ws_op *op;
-	int err = op_begin(a, &op);
+	int err = ws_op_begin(a, &op);
 
 	if (!op)
 		return err;
@@ -241,11 +236,11 @@ int ws_op_submit(const struct ws_op_args *a)
 	}
 	if (!err) {
 		op->engine = a->engine;
-		ov_store(op->overlapped, STATUS_PENDING, 0);
-		list_add_tail(op);
+		ws_ov_store(op->overlapped, STATUS_PENDING, 0);
+		ws_op_list_add(op);
 		pthread_cond_signal(&worker_cond);
 	} else {
-		free_op(op);
+		ws_op_free(op);
 	}
 	ws_unlock();
 	return err;
@@ -255,32 +250,41 @@ int ws_op_complete_now(const struct ws_op_args *a, DWORD status,
 		       DWORD bytes)
 {
 	struct ws_op *op;
-	int err = op_begin(a, &op);
+	int err = ws_op_begin(a, &op);
 
 	if (!op)
 		return err;
 	if (!err)
-		finish(op, status, bytes);
-	free_op(op);
+		ws_op_finish(op, status, bytes);
+	ws_op_free(op);
 	ws_unlock();
 	return err;
 }
 
-void ws_ops_abort(int fd)
+int ws_ops_cancel(int fd, LPWSAOVERLAPPED ov)
 {
 	struct ws_op *op, *next;
+	int n = 0;
 
-	ws_lock();
 	for (op = pending.next; op != &pending; op = next) {
 		next = op->next;
-		if (op->fd != fd)
+		if ((op->fd != fd && op->port_fd != fd) ||
+		    (ov && op->overlapped != ov))
 			continue;
-		finish(op, WSA_OPERATION_ABORTED, 0);
+		ws_op_finish(op, WSA_OPERATION_ABORTED, 0);
 		if (op->running)
 			op->aborted = true;	/* the worker frees it */
 		else
-			free_op(op);
+			ws_op_free(op);
+		n++;
 	}
+	return n;
+}
+
+void ws_ops_abort(int fd)
+{
+	ws_lock();
+	ws_ops_cancel(fd, NULL);
 	ws_unlock();
 }
 
@@ -301,12 +305,14 @@ void ws_ops_end(void)
 	for (op = pending.next; op != &pending; op = next) {
 		next = op->next;
 		/* cancelled without notification */
-		ov_store(op->overlapped, WSA_OPERATION_ABORTED, 0);
-		list_del(op);
+		ws_ov_store(op->overlapped, WSA_OPERATION_ABORTED, 0);
+		if (op->io)
+			ws_aio_unlink(op);
+		ws_op_list_del(op);
 		if (op->running)
 			op->aborted = true;
 		else
-			free_op(op);
+			ws_op_free(op);
 	}
 	ws_broadcast();
 	worker_stop = true;
@@ -315,6 +321,7 @@ void ws_ops_end(void)
 	ws_unlock();
 	if (join)
 		pthread_join(worker, NULL);
+	ws_aio_stop();
 	ws_lock();
 	worker_running = false;
 	worker_stop = false;
@@ -329,6 +336,7 @@ void ws_ops_atfork_child(void)
 	worker_stop = false;
 	for (struct ws_op *op = pending.next; op != &pending; op = op->next)
 		op->running = false;
+	ws_aio_atfork_child();
 	ws_unlock();
 }
 

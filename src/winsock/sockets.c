@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "ops.h"
 
 /* A socket with something to remember: the attributes below. */
 struct marked {
@@ -246,6 +247,7 @@ WS_EXPORT int WSAAPI closesocket(SOCKET s)
 		ws_ops_abort(fd);
 		ws_lock();
 		forget_locked(fd);
+		ws_port_forget(fd);
 		ws_unlock();
 		if (close(fd) && errno != EINTR)
 			err = ws_from_errno(errno) ? ws_from_errno(errno) :

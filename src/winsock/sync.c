@@ -54,3 +54,13 @@ void ws_wait_cond(pthread_cond_t *c)
 {
 	pthread_cond_wait(c, &lock);
 }
+
+bool ws_wait_on(pthread_cond_t *c, const struct timespec *deadline)
+{
+	if (!deadline) {
+		pthread_cond_wait(c, &lock);
+		return true;
+	}
+	return pthread_cond_clockwait(c, &lock, CLOCK_MONOTONIC, deadline) !=
+	       ETIMEDOUT;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ops.h"
 
 /* Lock held: 1 signalled, 0 not yet, -1 not a handle one can wait on. */
 static int object_state(HANDLE h)
@@ -141,7 +142,8 @@ WS_EXPORT BOOL WINAPI CloseHandle(HANDLE hObject)
 	bool ok;
 
 	ws_lock();
-	ok = ws_event_close(hObject) || ws_thread_close(hObject);
+	ok = ws_event_close(hObject) || ws_thread_close(hObject) ||
+	     ws_port_close(hObject);
 	ws_unlock();
 	if (!ok)
 		ws_set_error(ERROR_INVALID_HANDLE);

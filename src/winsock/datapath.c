@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/*
+ * WSARecv and WSASend, blocking or overlapped (aio.c), and CancelIoEx.
+ * An overlapped operation that completes at once returns 0 and still
+ * completes as Windows does: its port gets a packet, its event is set,
+ * its routine is queued. An overlapped send completes once all its bytes
+ * are sent. The buffers are the caller's until completion; a bad one
+ * fails with WSAEFAULT when the kernel finds it so.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+#include "ops.h"
+
+/* The WSA error of the socket call that just failed. */
+static int last_socket_error(void)
+{
+	int wsa = ws_from_errno(errno);
+
+	return wsa ? wsa : WSAEINVAL;
+}
+
+static int io_recv(struct ws_op *op, DWORD *bytes)
+{
+	struct msghdr m = { .msg_iov = op->x.iov,
+			    .msg_iovlen = (size_t)op->x.niov };
+	ssize_t n = recvmsg(op->fd, &m, op->x.msg_flags | MSG_DONTWAIT);
+
+	if (n >= 0) {
+		*bytes = (DWORD)n;
+		return 0;
+	}
+	return errno == EAGAIN || errno == EWOULDBLOCK ? EAGAIN :
+							 last_socket_error();
+}
+
+/* Consume n bytes from the front of the iovecs. */
+static void iov_advance(struct ws_io *x, size_t n)
+{
+	int i = 0;
+
+	while (i < x->niov && n >= x->iov[i].iov_len)
+		n -= x->iov[i++].iov_len;
+	if (i < x->niov) {
+		x->iov[i].iov_base = (char *)x->iov[i].iov_base + n;
+		x->iov[i].iov_len -= n;
+	}
+	memmove(x->iov, x->iov + i, (size_t)(x->niov - i) * sizeof(x->iov[0]));
+	x->niov -= i;
+}
+
+static int io_send(struct ws_op *op, DWORD *bytes)
+{
+	for (;;) {
+		struct msghdr m = { .msg_iov = op->x.iov,
+				    .msg_iovlen = (size_t)op->x.niov };
+		ssize_t n;
+
+		if (!op->x.niov) {
+			*bytes = (DWORD)op->x.done;
+			return 0;
+		}
+		n = sendmsg(op->fd, &m,
+			    op->x.msg_flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+				EAGAIN : last_socket_error();
+		op->x.done += (size_t)n;
+		iov_advance(&op->x, (size_t)n);
+	}
+}
+
+/* Copy the WSABUFs: 0 or a WSA error. Empty buffers are dropped. */
+static int bufs_copy(struct ws_io *x, const WSABUF *bufs, DWORD n)
+{
+	if (!n || n > WS_IO_IOV_MAX)
+		return n ? WSAENOBUFS : WSAEINVAL;
+	if (!ws_mem_readable(bufs, n * sizeof(*bufs)))
+		return WSAEFAULT;
+	x->niov = 0;
+	for (DWORD i = 0; i < n; i++) {
+		if (!bufs[i].len)
+			continue;
+		x->iov[x->niov].iov_base = bufs[i].buf;
+		x->iov[x->niov++].iov_len = bufs[i].len;
+	}
+	return 0;
+}
+
+/* Without an OVERLAPPED: the socket's own blocking mode. */
+static int plain_io(int fd, struct ws_io *x, bool send, DWORD *bytes)
+{
+	struct msghdr m = { .msg_iov = x->iov, .msg_iovlen = (size_t)x->niov };
+	ssize_t n = send ? sendmsg(fd, &m, x->msg_flags | MSG_NOSIGNAL) :
+			   recvmsg(fd, &m, x->msg_flags);
+
+	if (n < 0)
+		return last_socket_error();
+	*bytes = (DWORD)n;
+	return 0;
+}
+
+struct io_call {
+	SOCKET s;
+	const WSABUF *bufs;
+	DWORD nbufs;
+	LPDWORD bytes;
+	int msg_flags;
+	LPWSAOVERLAPPED ov;
+	LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
+	bool send;
+};
+
+/* Start the overlapped operation: 0 done, WSA_IO_PENDING, or an error. */
+static int overlapped_io(int fd, const struct io_call *c, const struct ws_io *x)
+{
+	struct ws_op_args a = { .fd = fd, .overlapped = c->ov,
+				.routine = c->routine };
+	struct ws_op *op;
+	DWORD done = 0;
+	int err;
+
+	if (!ws_mem_writable(c->ov, sizeof(*c->ov)))
+		return WSAEFAULT;
+	if (c->routine && !(a.thread = ws_apcq_self()))
+		return WSAENOBUFS;
+	err = ws_op_begin(&a, &op);
+	if (!op)
+		return err;
+	if (err) {
+		ws_op_free(op);
+		ws_unlock();
+		return err;
+	}
+	op->io = c->send ? io_send : io_recv;
+	op->dir = c->send ? WS_IO_WRITE : WS_IO_READ;
+	op->x = *x;
+	err = ws_aio_start(op, &done);
+	ws_unlock();
+	if (!err && c->bytes)
+		*c->bytes = done;
+	return err;
+}
+
+static int io_call(const struct io_call *c)
+{
+	struct ws_io x = { .msg_flags = c->msg_flags };
+	struct ws_call call;
+	DWORD done = 0;
+	int err, fd = -1;
+
+	if (!ws_call_begin(&call))
+		return SOCKET_ERROR;
+	err = ws_started() ? ws_socket_fd(c->s, &fd) : WSANOTINITIALISED;
+	if (!err)
+		err = bufs_copy(&x, c->bufs, c->nbufs);
+	if (!err && c->bytes && !ws_mem_writable(c->bytes, sizeof(DWORD)))
+		err = WSAEFAULT;
+	if (!err && c->ov) {
+		err = overlapped_io(fd, c, &x);
+	} else if (!err) {
+		err = plain_io(fd, &x, c->send, &done);
+		if (!err && c->bytes)
+			*c->bytes = done;
+	}
+	if (err)
+		ws_set_error(err);
+	ws_call_leave(&call, err);
+	return err ? SOCKET_ERROR : 0;
+}
+
+WS_EXPORT int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+			     LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags,
+			     LPWSAOVERLAPPED lpOverlapped,
+			     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+	struct io_call c = { .s = s, .bufs = lpBuffers, .nbufs = dwBufferCount,
+			     .bytes = lpNumberOfBytesRecvd, .ov = lpOverlapped,
+			     .routine = routine };
+	int ret;
+
+	if (!lpFlags || !ws_mem_writable(lpFlags, sizeof(*lpFlags))) {
+		WSASetLastError(WSAEFAULT);
+		return SOCKET_ERROR;
+	}
+	c.msg_flags = (int)*lpFlags;
+	ret = io_call(&c);
+	if (!ret)
+		*lpFlags = 0;
+	return ret;
+}
+
+WS_EXPORT int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+			     LPDWORD lpNumberOfBytesSent, DWORD dwFlags,
+			     LPWSAOVERLAPPED lpOverlapped,
+			     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+	struct io_call c = { .s = s, .bufs = lpBuffers, .nbufs = dwBufferCount,
+			     .bytes = lpNumberOfBytesSent,
+			     .msg_flags = (int)dwFlags, .ov = lpOverlapped,
+			     .routine = routine, .send = true };
+
+	return io_call(&c);
+}
+
+WS_EXPORT BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)
+{
+	int fd, n;
+
+	if (ws_socket_fd((SOCKET)(UINT_PTR)hFile, &fd)) {
+		ws_set_error(ERROR_INVALID_HANDLE);
+		return FALSE;
+	}
+	ws_lock();
+	n = ws_ops_cancel(fd, lpOverlapped);
+	ws_unlock();
+	if (!n)
+		ws_set_error(ERROR_NOT_FOUND);
+	return n ? TRUE : FALSE;
+}
+
+/* As CancelIoEx, but nothing to cancel is no failure. */
+WS_EXPORT BOOL WINAPI CancelIo(HANDLE hFile)
+{
+	int fd;
+
+	if (ws_socket_fd((SOCKET)(UINT_PTR)hFile, &fd)) {
+		ws_set_error(ERROR_INVALID_HANDLE);
+		return FALSE;
+	}
+	ws_lock();
+	ws_ops_cancel(fd, NULL);
+	ws_unlock();
+	return TRUE;
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * I/O completion ports. A port is a queue of completion packets (bytes,
+ * key, OVERLAPPED, status) with its own condition, so that a completion
+ * wakes one of the threads blocked in GetQueuedCompletionStatus on that
+ * port, not every waiter of the layer. Sockets are associated with a
+ * port and a key by CreateIoCompletionPort((HANDLE)socket, ...); their
+ * overlapped operations then complete into it. Closing a port wakes its
+ * waiters, who return ERROR_ABANDONED_WAIT_0. All state under the lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "ops.h"
+
+struct packet {
+	struct packet *next;
+	OVERLAPPED_ENTRY e;
+};
+
+struct ws_port {
+	struct packet *head, *tail;
+	pthread_cond_t cond;
+	int waiters;
+	bool closed;
+};
+
+struct binding {
+	HANDLE port;		/* NULL: none */
+	ULONG_PTR key;
+};
+
+static struct binding *bindings;
+static int nbindings;
+
+static struct ws_port *port_get(HANDLE h)
+{
+	return ws_handle_get(h, WS_HANDLE_PORT);
+}
+
+static void port_free(struct ws_port *p)
+{
+	while (p->head) {
+		struct packet *k = p->head;
+
+		p->head = k->next;
+		free(k);
+	}
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}
+
+bool ws_port_close(HANDLE h)
+{
+	struct ws_port *p = ws_handle_del(h, WS_HANDLE_PORT);
+
+	if (!p)
+		return false;
+	p->closed = true;
+	if (p->waiters)
+		pthread_cond_broadcast(&p->cond);	/* the last frees it */
+	else
+		port_free(p);
+	return true;
+}
+
+/* Queue a packet (lock held): 0 or a Win32 error. */
+static int port_push(struct ws_port *p, const OVERLAPPED_ENTRY *e)
+{
+	struct packet *k = malloc(sizeof(*k));
+
+	if (!k)
+		return ERROR_NOT_ENOUGH_MEMORY;
+	k->next = NULL;
+	k->e = *e;
+	if (p->tail)
+		p->tail->next = k;
+	else
+		p->head = k;
+	p->tail = k;
+	pthread_cond_signal(&p->cond);
+	return 0;
+}
+
+bool ws_port_post_for(int fd, LPWSAOVERLAPPED ov, DWORD status, DWORD bytes)
+{
+	struct ws_port *p;
+	OVERLAPPED_ENTRY e;
+
+	if (fd < 0 || fd >= nbindings || !bindings[fd].port)
+		return false;
+	p = port_get(bindings[fd].port);
+	if (!p)
+		return false;
+	e.lpCompletionKey = bindings[fd].key;
+	e.lpOverlapped = ov;
+	e.Internal = status;
+	e.dwNumberOfBytesTransferred = bytes;
+	/* no memory for the packet: the OVERLAPPED still holds the result */
+	return !port_push(p, &e);
+}
+
+void ws_port_forget(int fd)
+{
+	if (fd >= 0 && fd < nbindings)
+		bindings[fd].port = NULL;
+}
+
+static int bind_fd(int fd, HANDLE port, ULONG_PTR key)
+{
+	if (fd >= nbindings) {
+		int n = nbindings ? nbindings : 64;
+		struct binding *b;
+
+		while (n <= fd)
+			n *= 2;
+		b = realloc(bindings, (size_t)n * sizeof(*b));
+		if (!b)
+			return ERROR_NOT_ENOUGH_MEMORY;
+		memset(b + nbindings, 0, (size_t)(n - nbindings) * sizeof(*b));
+		bindings = b;
+		nbindings = n;
+	}
+	if (bindings[fd].port && port_get(bindings[fd].port))
+		return ERROR_INVALID_PARAMETER;	/* one port per socket */
+	bindings[fd].port = port;
+	bindings[fd].key = key;
+	return 0;
+}
+
+/* A new port (lock held), or NULL. */
+static HANDLE port_new(void)
+{
+	struct ws_port *p = calloc(1, sizeof(*p));
+	HANDLE h;
+
+	if (!p)
+		return NULL;
+	pthread_cond_init(&p->cond, NULL);
+	h = ws_handle_add(p, WS_HANDLE_PORT);
+	if (!h)
+		port_free(p);
+	return h;
+}
+
+WS_EXPORT HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle,
+					       HANDLE ExistingCompletionPort,
+					       ULONG_PTR CompletionKey,
+					       DWORD NumberOfConcurrentThreads)
+{
+	HANDLE port = ExistingCompletionPort;
+	int err = 0, fd = -1;
+
+	(void)NumberOfConcurrentThreads;
+	if (FileHandle != INVALID_HANDLE_VALUE &&
+	    ws_socket_fd((SOCKET)(UINT_PTR)FileHandle, &fd)) {
+		ws_set_error(ERROR_INVALID_HANDLE);
+		return NULL;
+	}
+	ws_lock();
+	if (port && !port_get(port))
+		err = ERROR_INVALID_PARAMETER;
+	else if (!port && !(port = port_new()))
+		err = ERROR_NOT_ENOUGH_MEMORY;
+	else if (fd >= 0)
+		err = bind_fd(fd, port, CompletionKey);
+	if (err && port && !ExistingCompletionPort)
+		ws_port_close(port);
+	ws_unlock();
+	if (err) {
+		ws_set_error(err);
+		return NULL;
+	}
+	return port;
+}
+
+WS_EXPORT BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort,
+						 DWORD bytes, ULONG_PTR key,
+						 LPOVERLAPPED ov)
+{
+	OVERLAPPED_ENTRY e = { .lpCompletionKey = key, .lpOverlapped = ov,
+			       .dwNumberOfBytesTransferred = bytes };
+	struct ws_port *p;
+	int err;
+
+	ws_lock();
+	p = port_get(CompletionPort);
+	err = p ? port_push(p, &e) : ERROR_INVALID_HANDLE;
+	ws_unlock();
+	if (err)
+		ws_set_error(err);
+	return err ? FALSE : TRUE;
+}
+
+/* The Win32 error GetQueuedCompletionStatus reports for a socket
+ * operation's WSA error, as Windows' does. */
+static DWORD win32_error(ULONG_PTR status)
+{
+	switch (status) {
+	case WSAECONNRESET:
+		return ERROR_NETNAME_DELETED;
+	case WSAECONNABORTED:
+		return ERROR_CONNECTION_ABORTED;
+	case WSAECONNREFUSED:
+		return ERROR_CONNECTION_REFUSED;
+	case WSAETIMEDOUT:
+		return ERROR_SEM_TIMEOUT;
+	default:
+		return (DWORD)status;
+	}
+}
+
+/*
+ * Wait for up to max packets (lock held): how many were taken, 0 on
+ * time-out (*err WAIT_TIMEOUT) or with the port closed
+ * (ERROR_ABANDONED_WAIT_0) or not a port (ERROR_INVALID_HANDLE).
+ */
+static ULONG port_take(HANDLE h, OVERLAPPED_ENTRY *out, ULONG max, DWORD ms,
+		       bool alertable, DWORD *err)
+{
+	struct ws_port *p = port_get(h);
+	struct timespec deadline;
+	bool expired = false, ran = false;
+	ULONG n = 0;
+
+	if (!p) {
+		*err = ERROR_INVALID_HANDLE;
+		return 0;
+	}
+	if (ms != INFINITE)
+		ws_deadline(&deadline, ms);
+	p->waiters++;
+	while (!p->closed && !p->head && !expired && ms) {
+		if (alertable && (ran = ws_apc_run()))
+			break;
+		expired = !ws_wait_on(&p->cond,
+				      ms == INFINITE ? NULL : &deadline);
+	}
+	while (!p->closed && p->head && n < max) {
+		struct packet *k = p->head;
+
+		p->head = k->next;
+		if (!p->head)
+			p->tail = NULL;
+		out[n++] = k->e;
+		free(k);
+	}
+	*err = p->closed ? ERROR_ABANDONED_WAIT_0 : n ? 0 :
+	       ran ? WAIT_IO_COMPLETION : WAIT_TIMEOUT;
+	if (!--p->waiters && p->closed)
+		port_free(p);
+	return n;
+}
+
+WS_EXPORT BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort,
+						LPDWORD lpBytes,
+						PULONG_PTR lpKey,
+						LPOVERLAPPED *lpOverlapped,
+						DWORD dwMilliseconds)
+{
+	OVERLAPPED_ENTRY e = { 0 };
+	DWORD err;
+
+	ws_lock();
+	port_take(CompletionPort, &e, 1, dwMilliseconds, false, &err);
+	ws_unlock();
+	*lpBytes = e.dwNumberOfBytesTransferred;
+	*lpKey = e.lpCompletionKey;
+	*lpOverlapped = e.lpOverlapped;	/* NULL when nothing was taken */
+	if (!err && e.Internal)
+		err = win32_error(e.Internal);
+	if (err)
+		ws_set_error((int)err);
+	return err ? FALSE : TRUE;
+}
+
+WS_EXPORT BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
+						  LPOVERLAPPED_ENTRY lpEntries,
+						  ULONG ulCount,
+						  PULONG ulNumEntriesRemoved,
+						  DWORD dwMilliseconds,
+						  BOOL fAlertable)
+{
+	DWORD err = 0;
+	ULONG n = 0;
+
+	if (!lpEntries || !ulCount) {
+		ws_set_error(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	ws_lock();
+	n = port_take(CompletionPort, lpEntries, ulCount, dwMilliseconds,
+		      fAlertable, &err);
+	ws_unlock();
+	*ulNumEntriesRemoved = n;
+	if (err)
+		ws_set_error((int)err);
+	return n ? TRUE : FALSE;
+}
