@@ -433,27 +433,6 @@ long long status_int(const char *key)
 	return json_int(key);
 }
 
-long map_entries(const char *name)
-{
-	char p[PATH_MAX];
-	__u64 key, next;
-	long n = 0;
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", env.pin_dir, name);
-	fd = bpf_obj_get(p);
-	if (fd < 0)
-		return -1;
-	if (!bpf_map_get_next_key(fd, NULL, &next)) {
-		do {
-			n++;
-			key = next;
-		} while (!bpf_map_get_next_key(fd, &key, &next));
-	}
-	close(fd);
-	return n;
-}
-
 long bpftool_entries(const char *name)
 {
 	char cmd[PATH_MAX + 64], buf[65536];

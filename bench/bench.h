@@ -177,8 +177,7 @@ void rule_add(const char *svc, const char *dst, uint16_t dport);
 
 long long status_int(const char *key);
 
-/* Entries of a pinned hash map with 8-byte keys, by walking its keys. */
-long map_entries(const char *name);
+/* map_entries(): the harness's (tests/e2e/harness.h). */
 
 /* The same as bpftool sees it: elements of `bpftool -j map dump` (with
  * BTF each element is {"key":[bytes],"value":[bytes],"formatted":{..}}). */

@@ -18,6 +18,10 @@
  * zero-copy relay-proxy would get. Services S (40) and T (35), origin
  * ports 3 and 4.
  *
+ * And one hop through build/examples/winsock-iocp-proxy, the Windows
+ * source relaying through lwfp-winsock's completion port (service W, 25,
+ * origin port 5), against relay-proxy in the same run.
+ *
  * Rounds: the variants interleaved and rotated; ratios paired per round.
  * The machine's CPU busy time per GB is reported alongside.
  *
@@ -38,11 +42,12 @@ struct shared {
 
 static struct shared *sh;
 
-enum { V_DIRECT, V_PROXY, V_CHAIN, V_SPLICE, V_SPLICE2, NV };
+enum { V_DIRECT, V_PROXY, V_CHAIN, V_SPLICE, V_SPLICE2, V_IOCP, NV };
 static const char *const vname[NV] = { "direct", "relay-proxy",
 				       "2 relay-proxies", "splice relay",
-				       "2 splice relays" };
-static const int vhops[NV] = { 0, 1, 2, 1, 2 };
+				       "2 splice relays",
+				       "winsock-iocp-proxy" };
+static const int vhops[NV] = { 0, 1, 2, 1, 2, 1 };
 static uint16_t port[NV];	/* origin port of each path */
 static struct lwfp *eng;
 
@@ -231,22 +236,39 @@ static pid_t splice_relay_start(const char *name, const char *weight)
 
 struct proxy {
 	const char *name;
+	const char *example;	/* relay-proxy, or winsock-iocp-proxy */
 	uint16_t port;
 	pid_t pid;
 	int out;
 };
 
+/* In the child: run the example on 127.0.0.1:port. */
+static void proxy_exec(const struct proxy *p, const char *path)
+{
+	char listen[32], sport[8];
+
+	if (!strcmp(p->example, "relay-proxy")) {
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", p->port);
+		execl(path, path, "--listen", listen, "--pin-dir",
+		      env.pin_dir, NULL);
+	} else {
+		snprintf(sport, sizeof(sport), "%u", p->port);
+		setenv("LWFP_PIN_DIR", env.pin_dir, 1);
+		execl(path, path, "127.0.0.1", sport, NULL);
+	}
+}
+
 static void proxy_start(struct proxy *p, const char *weight)
 {
-	char bin[PATH_MAX], path[PATH_MAX + 32], listen[32], cg[32];
+	char bin[PATH_MAX], path[PATH_MAX + 64], cg[32];
 	char line[512];
 	int fds[2];
 	ssize_t n;
 
 	snprintf(bin, sizeof(bin), "%s", env.lwfp);
-	snprintf(path, sizeof(path), "%s/examples/relay-proxy", dirname(bin));
+	snprintf(path, sizeof(path), "%s/examples/%s", dirname(bin),
+		 p->example);
 	p->port = unused_port("127.0.0.1");
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", p->port);
 	service_add(p->name, "127.0.0.1", p->port, NULL, weight);
 	snprintf(cg, sizeof(cg), "svc%s", p->name);
 	if (pipe(fds))
@@ -255,15 +277,14 @@ static void proxy_start(struct proxy *p, const char *weight)
 	if (p->pid == 0) {
 		child_enter(cg);
 		dup2(fds[1], 1);
-		execl(path, path, "--listen", listen, "--pin-dir", env.pin_dir,
-		      NULL);
+		proxy_exec(p, path);
 		_exit(127);
 	}
 	close(fds[1]);
 	p->out = fds[0];
 	n = read(p->out, line, sizeof(line) - 1);
 	if (n <= 0 || !memmem(line, n, "listening", 9))
-		die("relay-proxy %s did not start (%s)", p->name, path);
+		die("%s %s did not start (%s)", p->example, p->name, path);
 }
 
 static void proxy_stop(struct proxy *p)
@@ -283,7 +304,9 @@ int main(int argc, char **argv)
 	int rounds = env_int("BENCH_ROUNDS", 5);
 	double secs = env_double("BENCH_T", 1.0);
 	double gbs[NV][32], cpu[NV][32], r[32];
-	struct proxy a = { .name = "A" }, b = { .name = "B" };
+	struct proxy a = { .name = "A", .example = "relay-proxy" };
+	struct proxy b = { .name = "B", .example = "relay-proxy" };
+	struct proxy w = { .name = "W", .example = "winsock-iocp-proxy" };
 	pid_t sinks[NV], ss, st;
 	long long red;
 
@@ -317,6 +340,7 @@ int main(int argc, char **argv)
 
 	proxy_start(&a, "30");
 	proxy_start(&b, "20");
+	proxy_start(&w, "25");
 	ss = splice_relay_start("S", "40");
 	st = splice_relay_start("T", "35");
 	rule("A", V_PROXY);
@@ -325,6 +349,7 @@ int main(int argc, char **argv)
 	rule("S", V_SPLICE);
 	rule("S", V_SPLICE2);
 	rule("T", V_SPLICE2);
+	rule("W", V_IOCP);
 
 	/* warm-up, and the path each variant takes */
 	for (int v = 0; v < NV; v++) {
@@ -370,6 +395,11 @@ int main(int argc, char **argv)
 		 INFO, 0);
 	BULK_ROW("bulk GB/s, 2 bench splice relays / direct", V_SPLICE2, INFO,
 		 0);
+	ratios(gbs[V_IOCP], gbs[V_PROXY], rounds, r);
+	row("3", "bulk GB/s, winsock-iocp-proxy (IOCP) / relay-proxy",
+	    fmt("%.2f GB/s", median(gbs[V_PROXY], rounds)),
+	    fmt("%.2f GB/s", median(gbs[V_IOCP], rounds)), median(r, rounds),
+	    vmin(r, rounds), vmax(r, rounds), AT_LEAST, 0.9, "x");
 	ratios(cpu[V_PROXY], cpu[V_DIRECT], rounds, r);
 	row("3", "CPU-s per GB, relay-proxy / direct",
 	    fmt("%.2f", median(cpu[V_DIRECT], rounds)),
@@ -383,6 +413,7 @@ int main(int argc, char **argv)
 
 	proxy_stop(&a);
 	proxy_stop(&b);
+	proxy_stop(&w);
 	bench_kill(ss);
 	bench_kill(st);
 	for (int v = 0; v < NV; v++)

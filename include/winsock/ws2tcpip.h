@@ -13,6 +13,12 @@
 #include "winsock2.h"
 #include "ws2ipdef.h"
 
+/* Windows' names for getaddrinfo's types: the POSIX ones. */
+typedef struct addrinfo ADDRINFOA, *PADDRINFOA;
+#ifndef UNICODE
+typedef struct addrinfo ADDRINFO, *LPADDRINFO;
+#endif
+
 /* Windows' names for the text conversions: the POSIX functions. */
 #define InetPtonA	inet_pton
 #define InetNtopA	inet_ntop

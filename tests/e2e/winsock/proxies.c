@@ -25,18 +25,20 @@ bool read_line(int fd, char *buf, size_t len, int ms)
 	return false;
 }
 
-/* winsock-proxy, exiting after count flows, its output on *out: its
+/* Example name, exiting after count flows, its output on *out: its
  * pid, or -1 with *port 0 if it did not start. */
-static pid_t proxy_start(const char *count, int *out, uint16_t *port)
+static pid_t example_start(const char *name, const char *count, int *out,
+			   uint16_t *port)
 {
 	const char *slash = strrchr(env.lwfp, '/');
-	char proxy[PATH_MAX], line[512];
+	char proxy[PATH_MAX], line[512], want[64];
 	int p[2];
 	pid_t pid;
 
 	*port = 0;
-	snprintf(proxy, sizeof(proxy), "%.*s/examples/winsock-proxy",
-		 slash ? (int)(slash - env.lwfp) : 1, slash ? env.lwfp : ".");
+	snprintf(proxy, sizeof(proxy), "%.*s/examples/%s",
+		 slash ? (int)(slash - env.lwfp) : 1, slash ? env.lwfp : ".",
+		 name);
 	if (access(proxy, X_OK) || pipe(p)) {
 		CHECK(0, "%s missing", proxy);
 		return -1;
@@ -46,15 +48,14 @@ static pid_t proxy_start(const char *count, int *out, uint16_t *port)
 		dup2(p[1], 1);
 		close(p[0]);
 		setenv(LWFP_PIN_DIR_ENV, env.pin_dir, 1);
-		execl(proxy, "winsock-proxy", "--count", count, "127.0.0.1",
-		      "0", NULL);
+		execl(proxy, name, "--count", count, "127.0.0.1", "0", NULL);
 		_exit(127);
 	}
 	close(p[1]);
 	*out = p[0];
+	snprintf(want, sizeof(want), "%s: listening on 127.0.0.1:%%hu", name);
 	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
-	      sscanf(line, "winsock-proxy: listening on 127.0.0.1:%hu",
-		     port) == 1, "proxy ready: %s", line);
+	      sscanf(line, want, port) == 1, "proxy ready: %s", line);
 	if (!*port) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -117,7 +118,7 @@ void test_winsock_proxy(void)
 	uint16_t proxy_port;
 	pid_t pid, cpid;
 
-	pid = proxy_start("1", &out, &proxy_port);
+	pid = example_start("winsock-proxy", "1", &out, &proxy_port);
 	if (pid < 0)
 		goto no_proxy;
 	proxy_register(proxy_port, c.port);
@@ -129,6 +130,41 @@ void test_winsock_proxy(void)
 	printf("# %s\n", line);
 	snprintf(want, sizeof(want), "flow 1: pid %d comm \"ws-client\" uid 0 "
 		 "-> 127.0.0.1:%u service wproxy", cpid, c.port);
+	CHECK(strstr(line, want), "flow line names the client and "
+	      "destination: %s", line);
+	CHECK(strstr(line, " 40 bytes of records") &&
+	      strstr(line, "4 bytes up, 9 bytes down"),
+	      "records and bytes both ways: %s", line);
+	proxy_wait(pid, out);
+no_proxy:
+	close(origin);
+}
+
+/* winsock-iocp-proxy (completion port, AcceptEx, ConnectEx) relays a real
+ * client's flow to its original destination, with the records. */
+void test_winsock_iocp_proxy(void)
+{
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .comm = "ws-client",
+			    .send = "ping", .expect = "pong:ping",
+			    .check_peer = true };
+	int origin = listen_on("127.0.0.1", &c.port), out, rc;
+	char line[512], want[128];
+	uint16_t proxy_port;
+	pid_t pid, cpid;
+
+	pid = example_start("winsock-iocp-proxy", "1", &out, &proxy_port);
+	if (pid < 0)
+		goto no_proxy;
+	proxy_register(proxy_port, c.port);
+	cpid = client_start(&c);
+	origin_answer(origin);
+	rc = client_wait(cpid);
+	CHECK(rc == 0, "client exit %d", rc);
+	CHECK(read_line(out, line, sizeof(line), 10000), "flow line");
+	printf("# %s\n", line);
+	snprintf(want, sizeof(want), "flow 1: pid %d comm ws-client uid 0 -> "
+		 "127.0.0.1:%u service wproxy", cpid, c.port);
 	CHECK(strstr(line, want), "flow line names the client and "
 	      "destination: %s", line);
 	CHECK(strstr(line, " 40 bytes of records") &&
@@ -167,7 +203,7 @@ void test_winsock_proxy_concurrent(void)
 	uint16_t proxy_port;
 	pid_t pid, silent, cpid;
 
-	pid = proxy_start("2", &out, &proxy_port);
+	pid = example_start("winsock-proxy", "2", &out, &proxy_port);
 	if (pid < 0)
 		goto no_proxy;
 	proxy_register(proxy_port, c.port);

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * winsock-iocp-proxy: a WFP redirect service built the way most
+ * production Windows proxies are: an I/O completion port, a pool of
+ * worker threads blocked in GetQueuedCompletionStatus, AcceptEx to
+ * accept, ConnectEx to connect out, overlapped WSARecv/WSASend to relay.
+ * Written as for Windows, built unchanged on Linux against lwfp-winsock:
+ *
+ *   cc winsock-iocp-proxy.c $(pkg-config --cflags --libs lwfp-winsock)
+ *
+ * For each redirected connection it reads the redirect records and
+ * context from the accepted socket, gives the records to its own socket
+ * before ConnectEx (so that the connection is not redirected back here),
+ * connects to the original destination named in the context and relays
+ * both ways until both sides have closed.
+ *
+ *   winsock-iocp-proxy [--workers N] [--count N] ADDR PORT
+ *
+ * PORT 0 lets the system choose; the line "listening on ADDR:PORT" names
+ * it. --workers: threads (default: two per processor). --count: exit
+ * after that many flows have ended (default: never; Ctrl+C stops it).
+ */
+#include <WinSock2.h>
+#include <WS2tcpip.h>
+#include <MSWSock.h>
+#include <Mstcpip.h>
+#include <Windows.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The callout's redirect context format. A Windows redirect service
+ * parses its own callout's context the same way. */
+#include <lwfp.h>
+
+#define RELAY_BUFFER	65536
+#define RECORDS_BUFFER	1024
+#define ACCEPTS		16	/* AcceptEx calls outstanding */
+#define ADDRESS_SPACE	(sizeof(SOCKADDR_IN6) + 16)
+
+typedef enum { OP_ACCEPT, OP_CONNECT, OP_RECV, OP_SEND } OPERATION;
+
+struct CONNECTION;
+
+/* One overlapped operation; the OVERLAPPED comes first, so that the
+ * pointer a completion returns is the IO_CONTEXT. */
+typedef struct IO_CONTEXT {
+	OVERLAPPED ov;
+	OPERATION op;
+	struct CONNECTION *conn;
+	struct HALF *half;
+} IO_CONTEXT;
+
+/* One direction: read from one socket, write what was read to the other. */
+typedef struct HALF {
+	IO_CONTEXT io;
+	SOCKET *from, *to;
+	char buf[RELAY_BUFFER];
+	WSABUF wsabuf;
+	unsigned long long bytes;
+	BOOL done;
+} HALF;
+
+typedef struct CONNECTION {
+	IO_CONTEXT accept;
+	SOCKET client, server;
+	char acceptBuffer[2 * ADDRESS_SPACE];
+	HALF up, down;		/* client to server, server to client */
+	LONG volatile refs;	/* operations outstanding, plus one */
+	LONG volatile failed;
+	int number;
+	struct lwfp_context info;
+	DWORD recordsSize, contextSize;
+	char destination[80];
+} CONNECTION;
+
+static HANDLE g_port;
+static SOCKET g_listener;
+static int g_family;
+static LPFN_ACCEPTEX g_AcceptEx;
+static LPFN_CONNECTEX g_ConnectEx;
+static LONG volatile g_started, g_ended;
+static LONG g_count;
+static HANDLE g_finished;
+static CRITICAL_SECTION g_print;
+
+static const char *AddressText(const SOCKADDR_STORAGE *ss, char *buf,
+			       size_t size)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const SOCKADDR_IN *sin = (const SOCKADDR_IN *)ss;
+
+		InetNtopA(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%u", host,
+					ntohs(sin->sin_port));
+	} else {
+		const SOCKADDR_IN6 *sin6 = (const SOCKADDR_IN6 *)ss;
+
+		InetNtopA(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "[%s]:%u", host,
+					ntohs(sin6->sin6_port));
+	}
+	return buf;
+}
+
+static void Release(CONNECTION *c)
+{
+	if (InterlockedDecrement(&c->refs) != 0)
+		return;
+	EnterCriticalSection(&g_print);
+	if (c->destination[0])
+		printf("winsock-iocp-proxy: flow %d: pid %lu comm %s uid %lu -> "
+		       "%s service %s rule %lu, %lu bytes of records, %lu bytes "
+		       "of context, %llu bytes up, %llu bytes down%s\n",
+		       c->number, (unsigned long)c->info.pid, c->info.comm,
+		       (unsigned long)c->info.uid, c->destination,
+		       c->info.service, (unsigned long)c->info.rule_id,
+		       (unsigned long)c->recordsSize,
+		       (unsigned long)c->contextSize, c->up.bytes,
+		       c->down.bytes, c->failed ? " (ended by an error)" : "");
+	fflush(stdout);
+	LeaveCriticalSection(&g_print);
+	if (c->client != INVALID_SOCKET)
+		closesocket(c->client);
+	if (c->server != INVALID_SOCKET)
+		closesocket(c->server);
+	HeapFree(GetProcessHeap(), 0, c);
+	if (InterlockedIncrement(&g_ended) == g_count)
+		SetEvent(g_finished);
+}
+
+/* Something failed: close both sockets, which ends what is pending. */
+static void Fail(CONNECTION *c, const char *what, int error)
+{
+	if (InterlockedExchange(&c->failed, 1) != 0)
+		return;
+	EnterCriticalSection(&g_print);
+	printf("winsock-iocp-proxy: flow %d: %s (error %d)\n", c->number, what,
+	       error);
+	fflush(stdout);
+	LeaveCriticalSection(&g_print);
+	shutdown(c->client, SD_BOTH);
+	if (c->server != INVALID_SOCKET)
+		shutdown(c->server, SD_BOTH);
+}
+
+static void PostReceive(HALF *h)
+{
+	DWORD flags = 0;
+
+	ZeroMemory(&h->io.ov, sizeof(h->io.ov));
+	h->io.op = OP_RECV;
+	h->wsabuf.buf = h->buf;
+	h->wsabuf.len = sizeof(h->buf);
+	InterlockedIncrement(&h->io.conn->refs);
+	if (WSARecv(*h->from, &h->wsabuf, 1, NULL, &flags, &h->io.ov, NULL) ==
+		    SOCKET_ERROR &&
+	    WSAGetLastError() != WSA_IO_PENDING) {
+		Fail(h->io.conn, "WSARecv failed", WSAGetLastError());
+		Release(h->io.conn);
+	}
+}
+
+static void PostSend(HALF *h, DWORD bytes)
+{
+	ZeroMemory(&h->io.ov, sizeof(h->io.ov));
+	h->io.op = OP_SEND;
+	h->wsabuf.buf = h->buf;
+	h->wsabuf.len = bytes;
+	InterlockedIncrement(&h->io.conn->refs);
+	if (WSASend(*h->to, &h->wsabuf, 1, NULL, 0, &h->io.ov, NULL) ==
+		    SOCKET_ERROR &&
+	    WSAGetLastError() != WSA_IO_PENDING) {
+		Fail(h->io.conn, "WSASend failed", WSAGetLastError());
+		Release(h->io.conn);
+	}
+}
+
+static BOOL PostAccept(void)
+{
+	CONNECTION *c = (CONNECTION *)HeapAlloc(GetProcessHeap(),
+						 HEAP_ZERO_MEMORY, sizeof(*c));
+	DWORD bytes = 0;
+
+	if (c == NULL)
+		return FALSE;
+	c->client = WSASocket(g_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+			      WSA_FLAG_OVERLAPPED);
+	c->server = INVALID_SOCKET;
+	c->refs = 1;
+	c->accept.op = OP_ACCEPT;
+	c->accept.conn = c;
+	if (c->client == INVALID_SOCKET ||
+	    (!g_AcceptEx(g_listener, c->client, c->acceptBuffer, 0,
+			 ADDRESS_SPACE, ADDRESS_SPACE, &bytes, &c->accept.ov) &&
+	     WSAGetLastError() != ERROR_IO_PENDING)) {
+		if (c->client != INVALID_SOCKET)
+			closesocket(c->client);
+		HeapFree(GetProcessHeap(), 0, c);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The redirect records and context, from the accepted socket. */
+static BOOL QueryRedirect(CONNECTION *c, BYTE *records)
+{
+	BYTE *context;
+	BOOL ok;
+
+	if (WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS, NULL,
+		     0, records, RECORDS_BUFFER, &c->recordsSize, NULL,
+		     NULL) == SOCKET_ERROR)
+		return FALSE;
+	if (WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, NULL,
+		     0, NULL, 0, &c->contextSize, NULL, NULL) != SOCKET_ERROR ||
+	    WSAGetLastError() != ERROR_INSUFFICIENT_BUFFER)
+		return FALSE;
+	context = (BYTE *)HeapAlloc(GetProcessHeap(), 0, c->contextSize);
+	if (context == NULL)
+		return FALSE;
+	ok = WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT,
+		      NULL, 0, context, c->contextSize, &c->contextSize, NULL,
+		      NULL) != SOCKET_ERROR &&
+	     lwfp_context_decode(context, c->contextSize, &c->info) == 0;
+	HeapFree(GetProcessHeap(), 0, context);
+	return ok;
+}
+
+/* Accepted: our own socket, with the records, connects out. */
+static void OnAccept(CONNECTION *c)
+{
+	BYTE records[RECORDS_BUFFER];
+	SOCKADDR_STORAGE any;
+	DWORD bytes = 0;
+	int len;
+
+	c->number = InterlockedIncrement(&g_started);
+	if (g_count == 0 || c->number < g_count)
+		PostAccept();
+	setsockopt(c->client, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+		   (char *)&g_listener, sizeof(g_listener));
+	if (!QueryRedirect(c, records)) {
+		Fail(c, "no redirect records or context", WSAGetLastError());
+		return;
+	}
+	AddressText(&c->info.orig_dst, c->destination, sizeof(c->destination));
+	len = c->info.orig_dst.ss_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
+						      (int)sizeof(SOCKADDR_IN6);
+	ZeroMemory(&any, sizeof(any));
+	any.ss_family = c->info.orig_dst.ss_family;	/* ConnectEx binds */
+	c->server = WSASocket(any.ss_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+			      WSA_FLAG_OVERLAPPED);
+	if (c->server == INVALID_SOCKET ||
+	    bind(c->server, (SOCKADDR *)&any, len) == SOCKET_ERROR ||
+	    WSAIoctl(c->server, SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS,
+		     records, c->recordsSize, NULL, 0, &bytes, NULL,
+		     NULL) == SOCKET_ERROR ||
+	    CreateIoCompletionPort((HANDLE)c->server, g_port, 0, 0) == NULL ||
+	    CreateIoCompletionPort((HANDLE)c->client, g_port, 0, 0) == NULL) {
+		Fail(c, "setting up the outbound socket failed",
+		     WSAGetLastError());
+		return;
+	}
+	ZeroMemory(&c->accept.ov, sizeof(c->accept.ov));
+	c->accept.op = OP_CONNECT;
+	InterlockedIncrement(&c->refs);
+	if (!g_ConnectEx(c->server, (SOCKADDR *)&c->info.orig_dst, len, NULL, 0,
+			 &bytes, &c->accept.ov) &&
+	    WSAGetLastError() != ERROR_IO_PENDING) {
+		Fail(c, "ConnectEx failed", WSAGetLastError());
+		Release(c);
+	}
+}
+
+static void OnConnect(CONNECTION *c)
+{
+	setsockopt(c->server, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0);
+	c->up.io.conn = c->down.io.conn = c;
+	c->up.io.half = &c->up;
+	c->down.io.half = &c->down;
+	c->up.from = c->down.to = &c->client;
+	c->up.to = c->down.from = &c->server;
+	PostReceive(&c->up);
+	PostReceive(&c->down);
+}
+
+/* A half has read bytes (0: its side closed). */
+static void OnReceive(HALF *h, DWORD bytes)
+{
+	if (bytes == 0) {
+		h->done = TRUE;
+		shutdown(*h->to, SD_SEND);
+		return;
+	}
+	h->bytes += bytes;
+	PostSend(h, bytes);
+}
+
+static void Complete(IO_CONTEXT *io, BOOL ok, DWORD bytes)
+{
+	CONNECTION *c = io->conn;
+
+	if (!ok || c->failed) {
+		if (io->op != OP_ACCEPT || ok)
+			Fail(c, "an operation failed", (int)GetLastError());
+		else if (g_count == 0 || InterlockedIncrement(&g_started) <
+						 g_count)
+			PostAccept();	/* an accept failed: keep accepting */
+	} else if (io->op == OP_ACCEPT) {
+		OnAccept(c);
+	} else if (io->op == OP_CONNECT) {
+		OnConnect(c);
+	} else if (io->op == OP_RECV) {
+		OnReceive(io->half, bytes);
+	} else {
+		PostReceive(io->half);	/* sent: read more */
+	}
+	Release(c);
+}
+
+static DWORD WINAPI Worker(LPVOID param)
+{
+	UNREFERENCED_PARAMETER(param);
+	for (;;) {
+		DWORD bytes = 0;
+		ULONG_PTR key = 0;
+		LPOVERLAPPED ov = NULL;
+		BOOL ok = GetQueuedCompletionStatus(g_port, &bytes, &key, &ov,
+						    INFINITE);
+
+		if (ov == NULL)
+			return 0;	/* PostQueuedCompletionStatus: stop */
+		Complete((IO_CONTEXT *)ov, ok, bytes);
+	}
+}
+
+static BOOL WINAPI OnCtrl(DWORD type)
+{
+	UNREFERENCED_PARAMETER(type);
+	SetEvent(g_finished);
+	return TRUE;
+}
+
+static BOOL LoadExtensions(void)
+{
+	GUID acceptId = WSAID_ACCEPTEX, connectId = WSAID_CONNECTEX;
+	DWORD bytes = 0;
+
+	return WSAIoctl(g_listener, SIO_GET_EXTENSION_FUNCTION_POINTER,
+			&acceptId, sizeof(acceptId), &g_AcceptEx,
+			sizeof(g_AcceptEx), &bytes, NULL, NULL) == 0 &&
+	       WSAIoctl(g_listener, SIO_GET_EXTENSION_FUNCTION_POINTER,
+			&connectId, sizeof(connectId), &g_ConnectEx,
+			sizeof(g_ConnectEx), &bytes, NULL, NULL) == 0;
+}
+
+static BOOL Listen(const char *host, const char *port)
+{
+	ADDRINFOA hints, *ai = NULL;
+	SOCKADDR_STORAGE bound;
+	int len = sizeof(bound);
+	char text[80];
+
+	ZeroMemory(&hints, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return FALSE;
+	g_family = ai->ai_family;
+	g_listener = WSASocket(g_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+			       WSA_FLAG_OVERLAPPED);
+	if (g_listener == INVALID_SOCKET ||
+	    bind(g_listener, ai->ai_addr, (int)ai->ai_addrlen) != 0 ||
+	    listen(g_listener, SOMAXCONN) != 0 ||
+	    getsockname(g_listener, (SOCKADDR *)&bound, &len) != 0) {
+		freeaddrinfo(ai);
+		return FALSE;
+	}
+	freeaddrinfo(ai);
+	printf("winsock-iocp-proxy: listening on %s\n",
+	       AddressText(&bound, text, sizeof(text)));
+	fflush(stdout);
+	return TRUE;
+}
+
+int main(int argc, char **argv)
+{
+	WSADATA wsaData;
+	SYSTEM_INFO si;
+	HANDLE *workers;
+	DWORD nworkers;
+	int i = 1;
+
+	GetSystemInfo(&si);
+	nworkers = 2 * si.dwNumberOfProcessors;
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		long v = strtol(argv[i + 1], NULL, 10);
+
+		if (v < 1 || v > 100000)
+			break;
+		if (strcmp(argv[i], "--workers") == 0 && v <= 256)
+			nworkers = (DWORD)v;
+		else if (strcmp(argv[i], "--count") == 0)
+			g_count = v;
+		else
+			break;
+	}
+	if (argc - i != 2) {
+		fprintf(stderr, "usage: winsock-iocp-proxy [--workers N] "
+			"[--count N] ADDR PORT\n");
+		return 2;
+	}
+	if (WSAStartup(MAKEWORD(2, 2), &wsaData) != 0)
+		return 1;
+	InitializeCriticalSection(&g_print);
+	g_finished = CreateEvent(NULL, TRUE, FALSE, NULL);
+	g_port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
+	workers = (HANDLE *)HeapAlloc(GetProcessHeap(), 0,
+				      nworkers * sizeof(HANDLE));
+	if (g_finished == NULL || g_port == NULL || workers == NULL ||
+	    !Listen(argv[i], argv[i + 1]) || !LoadExtensions() ||
+	    CreateIoCompletionPort((HANDLE)g_listener, g_port, 0, 0) == NULL) {
+		fprintf(stderr, "winsock-iocp-proxy: cannot start: %lu\n",
+			(unsigned long)GetLastError());
+		return 1;
+	}
+	SetConsoleCtrlHandler(OnCtrl, TRUE);
+	for (DWORD w = 0; w < nworkers; w++)
+		workers[w] = CreateThread(NULL, 0, Worker, NULL, 0, NULL);
+	for (int a = 0; a < ACCEPTS && (g_count == 0 || a < g_count); a++)
+		PostAccept();
+
+	WaitForSingleObject(g_finished, INFINITE);
+	for (DWORD w = 0; w < nworkers; w++)
+		PostQueuedCompletionStatus(g_port, 0, 0, NULL);
+	for (DWORD w = 0; w < nworkers; w++) {
+		WaitForSingleObject(workers[w], INFINITE);
+		CloseHandle(workers[w]);
+	}
+	closesocket(g_listener);
+	CloseHandle(g_port);
+	HeapFree(GetProcessHeap(), 0, workers);
+	WSACleanup();
+	return 0;
+}
