@@ -241,7 +241,7 @@ bench: deps all $(BENCH_BINS)
 	./bench/run.sh $(BUILD)
 
 check: deps
-	$(MAKE) SANITIZE=1 BUILD=build/check all $(patsubst build/%,build/check/%,$(FUZZERS))
+	$(MAKE) SANITIZE=1 BUILD=build/check all $(patsubst build/%,build/check/%,$(FUZZERS) $(BENCH_BINS))
 	./tests/run.sh build/check
 
 # Debian's 6.1 and 6.12 kernels under qemu, and the host: each program's
