@@ -104,16 +104,37 @@ static const char *AddressText(const SOCKADDR_STORAGE *ss, char *buf,
 	return buf;
 }
 
+/* The client's process name, printable: a hostile client chooses it. */
+static const char *Printable(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && s[i] != '\0' && o + 5 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", ch);
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void Release(CONNECTION *c)
 {
+	char comm[4 * sizeof(c->info.comm) + 1];
+
 	if (InterlockedDecrement(&c->refs) != 0)
 		return;
 	EnterCriticalSection(&g_print);
 	if (c->destination[0])
-		printf("winsock-iocp-proxy: flow %d: pid %lu comm %s uid %lu -> "
-		       "%s service %s rule %lu, %lu bytes of records, %lu bytes "
-		       "of context, %llu bytes up, %llu bytes down%s\n",
-		       c->number, (unsigned long)c->info.pid, c->info.comm,
+		printf("winsock-iocp-proxy: flow %d: pid %lu comm \"%s\" uid %lu "
+		       "-> %s service %s rule %lu, %lu bytes of records, %lu "
+		       "bytes of context, %llu bytes up, %llu bytes down%s\n",
+		       c->number, (unsigned long)c->info.pid,
+		       Printable(c->info.comm, sizeof(c->info.comm), comm,
+				 sizeof(comm)),
 		       (unsigned long)c->info.uid, c->destination,
 		       c->info.service, (unsigned long)c->info.rule_id,
 		       (unsigned long)c->recordsSize,

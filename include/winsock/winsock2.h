@@ -72,26 +72,29 @@ int WSAAPI __WSAFDIsSet(SOCKET s, fd_set *set);
 
 #define FD_ZERO(set)	((void)(((fd_set *)(set))->fd_count = 0))
 #define FD_ISSET(s, set)	__WSAFDIsSet((SOCKET)(s), (fd_set *)(set))
+/* The index of s in set, or its count if it is not there. */
+static inline u_int lwfp_ws_fd_index(const fd_set *set, SOCKET s)
+{
+	u_int i = 0;
+
+	while (i < set->fd_count && set->fd_array[i] != s)
+		i++;
+	return i;
+}
+
 #define FD_SET(s, set)							\
 	do {								\
 		fd_set *lwfp_set_ = (fd_set *)(set);			\
 		SOCKET lwfp_s_ = (SOCKET)(s);				\
-		u_int lwfp_i_;						\
-		for (lwfp_i_ = 0; lwfp_i_ < lwfp_set_->fd_count; lwfp_i_++) \
-			if (lwfp_set_->fd_array[lwfp_i_] == lwfp_s_)	\
-				break;					\
-		if (lwfp_i_ == lwfp_set_->fd_count &&			\
+		if (lwfp_ws_fd_index(lwfp_set_, lwfp_s_) ==		\
+			    lwfp_set_->fd_count &&			\
 		    lwfp_set_->fd_count < (u_int)FD_SETSIZE)		\
 			lwfp_set_->fd_array[lwfp_set_->fd_count++] = lwfp_s_; \
 	} while (0)
 #define FD_CLR(s, set)							\
 	do {								\
 		fd_set *lwfp_set_ = (fd_set *)(set);			\
-		SOCKET lwfp_s_ = (SOCKET)(s);				\
-		u_int lwfp_i_;						\
-		for (lwfp_i_ = 0; lwfp_i_ < lwfp_set_->fd_count; lwfp_i_++) \
-			if (lwfp_set_->fd_array[lwfp_i_] == lwfp_s_)	\
-				break;					\
+		u_int lwfp_i_ = lwfp_ws_fd_index(lwfp_set_, (SOCKET)(s)); \
 		if (lwfp_i_ == lwfp_set_->fd_count)			\
 			break;						\
 		for (; lwfp_i_ + 1 < lwfp_set_->fd_count; lwfp_i_++)	\

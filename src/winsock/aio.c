@@ -181,6 +181,19 @@ static int io_start(void)
 	return 0;
 }
 
+/* No I/O thread: the epoll instance and the queues go (lock held). */
+static void io_reset(void)
+{
+	if (epfd >= 0) {
+		close(epfd);
+		close(wakefd);
+		epfd = wakefd = -1;
+	}
+	free(queues);
+	queues = NULL;
+	nqueues = 0;
+}
+
 void ws_aio_stop(void)
 {
 	uint64_t one = 1;
@@ -195,14 +208,7 @@ void ws_aio_stop(void)
 	if (join)
 		pthread_join(thread, NULL);
 	ws_lock();
-	if (epfd >= 0) {
-		close(epfd);
-		close(wakefd);
-		epfd = wakefd = -1;
-	}
-	free(queues);
-	queues = NULL;
-	nqueues = 0;
+	io_reset();
 	ws_unlock();
 }
 
@@ -268,12 +274,5 @@ int ws_aio_requeue(struct ws_op *op, int fd)
 void ws_aio_atfork_child(void)
 {
 	running = false;
-	if (epfd >= 0) {
-		close(epfd);
-		close(wakefd);
-		epfd = wakefd = -1;
-	}
-	free(queues);
-	queues = NULL;
-	nqueues = 0;
+	io_reset();
 }

@@ -142,6 +142,13 @@ void client_main(const struct client *c);
 pid_t client_start(const struct client *c);
 
 int client_wait(pid_t pid);
+/* A child that enter()s (its cgroup, its user), connects to
+ * 127.0.0.1:port and holds the connection, silent, until
+ * silent_client_end(). It holds none of the caller's descriptors, so a flow
+ * the caller closes closes (a pipe to stop it would not do: children
+ * forked later would hold its other end). */
+pid_t silent_client(uint16_t port, void (*enter)(void));
+void silent_client_end(pid_t pid);
 
 /* The value of "key": N in the last JSON the CLI printed (flat search). */
 long long json_int(const char *key);

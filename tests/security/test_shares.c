@@ -267,31 +267,6 @@ static void test_pending_unsent(void)
 	close(svc);
 }
 
-/* nobody, in scope: a connection to port held open until killed (a
- * pipe would not do: children forked later hold its other end too). It
- * holds none of ours: the flows the test closes must close. */
-static pid_t holder(uint16_t port)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid)
-		return pid;
-	close_range(3, ~0U, 0);
-	attacker_enter();
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect_loopback(fd, port))
-		_exit(4);
-	for (;;)
-		pause();
-}
-
-static void end_child(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 /* Can the service set the records of accepted socket a on a new
  * outbound socket: 0 or -errno. */
 static int records_settable(struct lwfp *eng, int a)
@@ -318,9 +293,9 @@ static void test_live_share(void)
 	REQUIRE(redirect_named("svc", svc_port, orig), "service, rule");
 	REQUIRE(!lwfp_open(env.pin_dir, &eng), "lwfp_open");
 
-	c1 = holder(orig);
+	c1 = silent_client(orig, attacker_enter);
 	a1 = accept_timeout(svc, 5000);
-	c2 = holder(orig);
+	c2 = silent_client(orig, attacker_enter);
 	a2 = accept_timeout(svc, 5000);
 	REQUIRE(a1 >= 0 && a2 >= 0, "both flows at the service");
 	CHECK(records_settable(eng, a1) == 0, "the first flow's records");
@@ -331,9 +306,9 @@ static void test_live_share(void)
 
 	/* the first flow ends: its place is nobody's again */
 	close(a1);
-	end_child(c1);
+	silent_client_end(c1);
 	CHECK(entries_become("lwfp_live", 0), "closed flows are still live");
-	c3 = holder(orig);
+	c3 = silent_client(orig, attacker_enter);
 	a3 = accept_timeout(svc, 5000);
 	CHECK(a3 >= 0, "the third flow at the service");
 	CHECK(a3 < 0 || records_settable(eng, a3) == 0,
@@ -341,8 +316,8 @@ static void test_live_share(void)
 	      a3 < 0 ? 0 : records_settable(eng, a3));
 	close(a2);
 	close(a3);
-	end_child(c2);
-	end_child(c3);
+	silent_client_end(c2);
+	silent_client_end(c3);
 	lwfp_close(eng);
 	close(svc);
 }

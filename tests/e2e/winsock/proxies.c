@@ -107,18 +107,20 @@ static void origin_answer(int origin)
 	close(o);
 }
 
-void test_winsock_proxy(void)
+/* Example relays a real client's flow to its original destination, with
+ * the records, and prints a line naming it. */
+static void relay_one_flow(const char *example)
 {
 	struct client c = { .cgroup = "app", .family = AF_INET,
 			    .ip = "127.0.0.1", .comm = "ws-client",
 			    .send = "ping", .expect = "pong:ping",
 			    .check_peer = true };
 	int origin = listen_on("127.0.0.1", &c.port), out, rc;
-	char line[512], want[128];
+	char line[512], want[160];
 	uint16_t proxy_port;
 	pid_t pid, cpid;
 
-	pid = example_start("winsock-proxy", "1", &out, &proxy_port);
+	pid = example_start(example, "1", &out, &proxy_port);
 	if (pid < 0)
 		goto no_proxy;
 	proxy_register(proxy_port, c.port);
@@ -140,57 +142,20 @@ no_proxy:
 	close(origin);
 }
 
-/* winsock-iocp-proxy (completion port, AcceptEx, ConnectEx) relays a real
- * client's flow to its original destination, with the records. */
-void test_winsock_iocp_proxy(void)
+void test_winsock_proxy(void)
 {
-	struct client c = { .cgroup = "app", .family = AF_INET,
-			    .ip = "127.0.0.1", .comm = "ws-client",
-			    .send = "ping", .expect = "pong:ping",
-			    .check_peer = true };
-	int origin = listen_on("127.0.0.1", &c.port), out, rc;
-	char line[512], want[128];
-	uint16_t proxy_port;
-	pid_t pid, cpid;
-
-	pid = example_start("winsock-iocp-proxy", "1", &out, &proxy_port);
-	if (pid < 0)
-		goto no_proxy;
-	proxy_register(proxy_port, c.port);
-	cpid = client_start(&c);
-	origin_answer(origin);
-	rc = client_wait(cpid);
-	CHECK(rc == 0, "client exit %d", rc);
-	CHECK(read_line(out, line, sizeof(line), 10000), "flow line");
-	printf("# %s\n", line);
-	snprintf(want, sizeof(want), "flow 1: pid %d comm ws-client uid 0 -> "
-		 "127.0.0.1:%u service wproxy", cpid, c.port);
-	CHECK(strstr(line, want), "flow line names the client and "
-	      "destination: %s", line);
-	CHECK(strstr(line, " 40 bytes of records") &&
-	      strstr(line, "4 bytes up, 9 bytes down"),
-	      "records and bytes both ways: %s", line);
-	proxy_wait(pid, out);
-no_proxy:
-	close(origin);
+	relay_one_flow("winsock-proxy");
 }
 
-/* A client in scope that connects to port and says nothing until
- * killed. */
-static pid_t silent_client(uint16_t port)
+/* winsock-iocp-proxy (completion port, AcceptEx, ConnectEx) too. */
+void test_winsock_iocp_proxy(void)
 {
-	pid_t pid = fork();
-	int fd;
+	relay_one_flow("winsock-iocp-proxy");
+}
 
-	if (pid)
-		return pid;
-	close_range(3, ~0U, 0);
+static void enter_app(void)
+{
 	cg_enter("app");
-	fd = connect_to(AF_INET, "127.0.0.1", port);
-	if (fd < 0)
-		_exit(4);
-	for (;;)
-		pause();
 }
 
 /* A client that keeps its flow open and silent holds up nobody else. */
@@ -207,7 +172,7 @@ void test_winsock_proxy_concurrent(void)
 	if (pid < 0)
 		goto no_proxy;
 	proxy_register(proxy_port, c.port);
-	silent = silent_client(c.port);
+	silent = silent_client(c.port, enter_app);
 	held = accept_timeout(origin, 10000);
 	CHECK(held >= 0, "the silent client's flow reached the origin");
 
@@ -216,8 +181,7 @@ void test_winsock_proxy_concurrent(void)
 	rc = client_wait(cpid);
 	CHECK(rc == 0, "the second client waited on the first: exit %d", rc);
 
-	kill(silent, SIGKILL);
-	waitpid(silent, NULL, 0);
+	silent_client_end(silent);
 	if (held >= 0)
 		close(held);
 	proxy_wait(pid, out);
