@@ -38,21 +38,10 @@ static struct fdq *fdq_of(int fd, bool grow)
 {
 	if (fd < 0)
 		return NULL;
-	if (fd >= nqueues) {
-		int n = nqueues ? nqueues : 64;
-		struct fdq *q;
-
-		if (!grow)
-			return NULL;
-		while (n <= fd)
-			n *= 2;
-		q = realloc(queues, (size_t)n * sizeof(*q));
-		if (!q)
-			return NULL;
-		memset(q + nqueues, 0, (size_t)(n - nqueues) * sizeof(*q));
-		queues = q;
-		nqueues = n;
-	}
+	if (fd >= nqueues &&
+	    (!grow || !ws_by_fd_grow((void **)&queues, &nqueues, fd,
+				    sizeof(*queues))))
+		return NULL;
 	return &queues[fd];
 }
 

@@ -54,6 +54,9 @@ void ws_wait_cond(pthread_cond_t *cond);
 /* The same on a condition of one's own, until deadline (NULL: none);
  * false once it has passed. */
 bool ws_wait_on(pthread_cond_t *cond, const struct timespec *deadline);
+/* Grow *array (of *n elements of size bytes, indexed by descriptor) to
+ * hold index fd, the new elements zeroed; false if out of memory. */
+bool ws_by_fd_grow(void **array, int *n, int fd, size_t size);
 
 /* ---- errors.c */
 

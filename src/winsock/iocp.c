@@ -110,19 +110,9 @@ void ws_port_forget(int fd)
 
 static int bind_fd(int fd, HANDLE port, ULONG_PTR key)
 {
-	if (fd >= nbindings) {
-		int n = nbindings ? nbindings : 64;
-		struct binding *b;
-
-		while (n <= fd)
-			n *= 2;
-		b = realloc(bindings, (size_t)n * sizeof(*b));
-		if (!b)
-			return ERROR_NOT_ENOUGH_MEMORY;
-		memset(b + nbindings, 0, (size_t)(n - nbindings) * sizeof(*b));
-		bindings = b;
-		nbindings = n;
-	}
+	if (fd >= nbindings && !ws_by_fd_grow((void **)&bindings, &nbindings,
+						 fd, sizeof(*bindings)))
+		return ERROR_NOT_ENOUGH_MEMORY;
 	if (bindings[fd].port && port_get(bindings[fd].port))
 		return ERROR_INVALID_PARAMETER;	/* one port per socket */
 	bindings[fd].port = port;

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -63,4 +65,20 @@ bool ws_wait_on(pthread_cond_t *c, const struct timespec *deadline)
 	}
 	return pthread_cond_clockwait(c, &lock, CLOCK_MONOTONIC, deadline) !=
 	       ETIMEDOUT;
+}
+
+bool ws_by_fd_grow(void **array, int *n, int fd, size_t size)
+{
+	int want = *n ? *n : 64;
+	char *a;
+
+	while (want <= fd)
+		want *= 2;
+	a = realloc(*array, (size_t)want * size);
+	if (!a)
+		return false;
+	memset(a + (size_t)*n * size, 0, (size_t)(want - *n) * size);
+	*array = a;
+	*n = want;
+	return true;
 }
