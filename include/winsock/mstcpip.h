@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lwfp-winsock: the WFP connection-redirect control codes of WSAIoctl
- * and WSPIoctl, with their Windows values.
+ * and WSPIoctl, with their Windows values, and SIO_KEEPALIVE_VALS.
  */
 #ifndef LWFP_WINSOCK_MSTCPIP_H
 #define LWFP_WINSOCK_MSTCPIP_H
@@ -20,5 +20,16 @@
 #define SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT	0x980000DDu
 /* On the outbound socket, before connect(): the records of the flow. */
 #define SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS		0x980000DEu
+
+/* _WSAIOW(IOC_VENDOR, 4): TCP keep-alive on or off, its idle time and
+ * interval in milliseconds (kept to whole seconds, at least 1, as Linux
+ * counts them). */
+#define SIO_KEEPALIVE_VALS				0x98000004u
+
+struct tcp_keepalive {
+	ULONG onoff;
+	ULONG keepalivetime;
+	ULONG keepaliveinterval;
+};
 
 #endif /* LWFP_WINSOCK_MSTCPIP_H */

@@ -358,7 +358,10 @@ int WSAAPI WSASendMsg(SOCKET Handle, LPWSAMSG lpMsg, DWORD dwFlags,
  */
 int WSAAPI lwfp_winsock_setsockopt(SOCKET s, int level, int optname,
 				   const void *optval, int optlen);
-#ifndef LWFP_WINSOCK_POSIX_SETSOCKOPT
+#ifdef LWFP_WINSOCK_POSIX_SETSOCKOPT
+#define LWFP_WINSOCK_POSIX_CALLS
+#endif
+#ifndef LWFP_WINSOCK_POSIX_CALLS
 #define setsockopt lwfp_winsock_setsockopt
 #endif
 
@@ -398,6 +401,91 @@ int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
 		   LPWSAOVERLAPPED lpOverlapped,
 		   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 
+/* Quality of service: TCP has none; WSAConnect ignores it. */
+typedef struct _flowspec {
+	ULONG TokenRate;
+	ULONG TokenBucketSize;
+	ULONG PeakBandwidth;
+	ULONG Latency;
+	ULONG DelayVariation;
+	ULONG ServiceType;
+	ULONG MaxSduSize;
+	ULONG MinimumPolicedSize;
+} FLOWSPEC, *PFLOWSPEC, *LPFLOWSPEC;
+
+typedef struct _QualityOfService {
+	FLOWSPEC SendingFlowspec;
+	FLOWSPEC ReceivingFlowspec;
+	WSABUF ProviderSpecific;
+} QOS, *LPQOS;
+
+/* WSAAccept's condition function: CF_ACCEPT or CF_REJECT (CF_DEFER is
+ * taken as a refusal). */
+#define CF_ACCEPT	0x0000
+#define CF_REJECT	0x0001
+#define CF_DEFER	0x0002
+typedef int (CALLBACK *LPCONDITIONPROC)(LPWSABUF lpCallerId,
+					LPWSABUF lpCallerData, LPQOS lpSQOS,
+					LPQOS lpGQOS, LPWSABUF lpCalleeId,
+					LPWSABUF lpCalleeData, GROUP *g,
+					DWORD_PTR dwCallbackData);
+
+/* connect() and accept() as Winsock 2 spells them; connect data are
+ * refused (TCP has none). */
+int WSAAPI WSAConnect(SOCKET s, const struct sockaddr *name, int namelen,
+		      LPWSABUF lpCallerData, LPWSABUF lpCalleeData,
+		      LPQOS lpSQOS, LPQOS lpGQOS);
+SOCKET WSAAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
+			LPCONDITIONPROC lpfnCondition,
+			DWORD_PTR dwCallbackData);
+/* "a.b.c.d:port" or "[v6]:port" (no port if it is 0) */
+INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength,
+			       LPWSAPROTOCOL_INFOA lpProtocolInfo,
+			       LPSTR lpszAddressString,
+			       LPDWORD lpdwAddressStringLength);
+#ifndef UNICODE
+#define WSAAddressToString WSAAddressToStringA
+#endif
+
+/*
+ * WSAEventSelect: the network events of a socket set an event object;
+ * WSAEnumNetworkEvents tells which, with their error codes, and clears
+ * them. The socket becomes non-blocking, as on Windows.
+ */
+#define FD_READ_BIT		0
+#define FD_READ			(1 << FD_READ_BIT)
+#define FD_WRITE_BIT		1
+#define FD_WRITE		(1 << FD_WRITE_BIT)
+#define FD_OOB_BIT		2
+#define FD_OOB			(1 << FD_OOB_BIT)
+#define FD_ACCEPT_BIT		3
+#define FD_ACCEPT		(1 << FD_ACCEPT_BIT)
+#define FD_CONNECT_BIT		4
+#define FD_CONNECT		(1 << FD_CONNECT_BIT)
+#define FD_CLOSE_BIT		5
+#define FD_CLOSE		(1 << FD_CLOSE_BIT)
+#define FD_MAX_EVENTS		10
+#define FD_ALL_EVENTS		((1 << FD_MAX_EVENTS) - 1)
+
+typedef struct _WSANETWORKEVENTS {
+	long lNetworkEvents;
+	int iErrorCode[FD_MAX_EVENTS];
+} WSANETWORKEVENTS, *LPWSANETWORKEVENTS;
+
+int WSAAPI WSAEventSelect(SOCKET s, WSAEVENT hEventObject,
+			  long lNetworkEvents);
+int WSAAPI WSAEnumNetworkEvents(SOCKET s, WSAEVENT hEventObject,
+				LPWSANETWORKEVENTS lpNetworkEvents);
+
+/*
+ * recv() and accept() as Windows has them: after one, FD_READ or
+ * FD_ACCEPT is posted again while more is waiting (WSAEventSelect's
+ * re-enabling). A source's recv and accept come here.
+ */
+int WSAAPI lwfp_winsock_recv(SOCKET s, char *buf, int len, int flags);
+SOCKET WSAAPI lwfp_winsock_accept(SOCKET s, struct sockaddr *addr,
+				  int *addrlen);
+
 /* Events */
 WSAEVENT WSAAPI WSACreateEvent(void);
 BOOL WSAAPI WSACloseEvent(WSAEVENT hEvent);
@@ -411,12 +499,15 @@ DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents,
 }
 #endif
 
-#ifndef __cplusplus
+#ifdef LWFP_WINSOCK_POSIX_CALLS
+/* the library itself: the POSIX calls, as they are */
+#elif !defined(__cplusplus)
 /*
  * C: Windows declares these lengths int *, POSIX socklen_t * (the same
  * size): cast, as the source cannot, so that it compiles without warnings.
  */
-#define accept(s, a, l)		accept((int)(s), (a), (socklen_t *)(l))
+#define recv			lwfp_winsock_recv
+#define accept(s, a, l)		lwfp_winsock_accept((s), (a), (int *)(l))
 #define getsockname(s, a, l)	getsockname((int)(s), (a), (socklen_t *)(l))
 #define getpeername(s, a, l)	getpeername((int)(s), (a), (socklen_t *)(l))
 #define getsockopt(s, lv, n, v, l)					\
@@ -430,12 +521,22 @@ DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents,
  * Overloads taking Windows' types, so that the source compiles as
  * written; calls with POSIX types still reach the POSIX functions.
  */
-inline SOCKET accept(SOCKET s, struct sockaddr *addr, int *addrlen)
+/* Calls with other types (an int descriptor, a void * buffer, a size_t
+ * length, a socklen_t length): the same, converted. */
+template <typename S, typename L>
+inline SOCKET lwfp_winsock_accept(S s, struct sockaddr *addr, L *addrlen)
 {
-	int fd = ::accept((int)s, addr, (socklen_t *)addrlen);
-
-	return fd < 0 ? INVALID_SOCKET : (SOCKET)fd;
+	return lwfp_winsock_accept((SOCKET)s, addr, (int *)addrlen);
 }
+
+template <typename S, typename B, typename N>
+inline int lwfp_winsock_recv(S s, B *buf, N len, int flags)
+{
+	return lwfp_winsock_recv((SOCKET)s, (char *)buf, (int)len, flags);
+}
+
+#define accept lwfp_winsock_accept
+#define recv lwfp_winsock_recv
 
 inline int getsockname(SOCKET s, struct sockaddr *name, int *namelen)
 {

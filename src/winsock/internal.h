@@ -25,8 +25,9 @@
 #include <string.h>
 #include <time.h>
 
-/* The library calls the POSIX setsockopt(), never its own. */
-#define LWFP_WINSOCK_POSIX_SETSOCKOPT
+/* The library calls the POSIX setsockopt(), recv(), accept()..., never
+ * its own. */
+#define LWFP_WINSOCK_POSIX_CALLS
 #include <winsock2.h>
 #include <ws2spi.h>
 #include <mstcpip.h>

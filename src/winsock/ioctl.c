@@ -170,6 +170,40 @@ static int flush(const struct ioctl_args *a, const struct ws_op_args *op,
 	return overlapped ? ws_op_complete_now(op, 0, 0) : 0;
 }
 
+static int check_keepalive(const struct ioctl_args *a)
+{
+	if (a->in_len < sizeof(struct tcp_keepalive))
+		return WSAEFAULT;
+	return ws_mem_readable(a->in, sizeof(struct tcp_keepalive)) ? 0 :
+								      WSAEFAULT;
+}
+
+static int keepalive_secs(ULONG ms)
+{
+	return ms < 1000 ? 1 : ms > 32767000 ? 32767 : (int)(ms / 1000);
+}
+
+static int keepalive_vals(const struct ioctl_args *a,
+			  const struct ws_op_args *op, bool overlapped)
+{
+	struct tcp_keepalive k;
+	int on, idle, intvl, err = 0;
+
+	memcpy(&k, a->in, sizeof(k));
+	on = k.onoff != 0;
+	idle = keepalive_secs(k.keepalivetime);
+	intvl = keepalive_secs(k.keepaliveinterval);
+	if (setsockopt(op->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) ||
+	    (on && (setsockopt(op->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
+			       sizeof(idle)) ||
+		    setsockopt(op->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+			       sizeof(intvl)))))
+		err = ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+	if (!err)
+		ws_put_dword(a->bytes, 0);
+	return err || !overlapped ? err : ws_op_complete_now(op, 0, 0);
+}
+
 static int function_pointer(const struct ioctl_args *a,
 			    const struct ws_op_args *op, bool overlapped)
 {
@@ -201,6 +235,7 @@ static const struct ioctl_code {
 	{ SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, check_set, set_records,
 	  NULL },
 	{ SIO_FLUSH, NULL, NULL, flush },
+	{ SIO_KEEPALIVE_VALS, check_keepalive, NULL, keepalive_vals },
 	{ SIO_GET_EXTENSION_FUNCTION_POINTER, check_guid, NULL,
 	  function_pointer },
 };

@@ -96,6 +96,11 @@ void ws_aio_stop(void);
 /* In a child after fork() (lock held). */
 void ws_aio_atfork_child(void);
 
+/* ---- eventselect.c */
+
+/* fd is closed: no more network events (lock held). */
+void ws_es_forget(int fd);
+
 /* ---- iocp.c */
 
 /* Queue a completion packet if fd is associated with a port; false if it

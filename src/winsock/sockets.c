@@ -248,6 +248,7 @@ WS_EXPORT int WSAAPI closesocket(SOCKET s)
 		ws_lock();
 		forget_locked(fd);
 		ws_port_forget(fd);
+		ws_es_forget(fd);
 		ws_unlock();
 		if (close(fd) && errno != EINTR)
 			err = ws_from_errno(errno) ? ws_from_errno(errno) :
