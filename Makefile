@@ -76,7 +76,9 @@ UNINST_PC := $(BUILD)/pkgconfig/lwfp.pc \
 EXAMPLE_SRCS := $(filter-out examples/winsock-%.c,$(wildcard examples/*.c))
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 WS_EXAMPLE_SRCS := $(if $(WS_SRCS),$(wildcard examples/winsock-*.c))
-WS_EXAMPLES := $(WS_EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+WS_EXAMPLE_CXX_SRCS := $(if $(WS_SRCS),$(wildcard examples/winsock-*.cpp))
+WS_EXAMPLES := $(WS_EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%) \
+	       $(WS_EXAMPLE_CXX_SRCS:examples/%.cpp=$(BUILD)/examples/%)
 # Example helpers shared by the examples: examples/lib/*.c
 EXAMPLE_LIB_SRCS := $(wildcard examples/lib/*.c)
 EXAMPLE_LIB_OBJS := $(EXAMPLE_LIB_SRCS:examples/lib/%.c=$(BUILD)/obj/examples/%.o)
@@ -163,6 +165,10 @@ $(BUILD)/liblwfp-winsock.a: $(WS_OBJS)
 $(BUILD)/examples/winsock-%: examples/winsock-%.c $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
+
+$(BUILD)/examples/winsock-%: examples/winsock-%.cpp $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
+	@mkdir -p $(@D)
+	$(CXX) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
 
 $(BUILD)/obj/examples/%.o: examples/lib/%.c $(wildcard examples/lib/*.h) include/lwfp.h
 	@mkdir -p $(@D)

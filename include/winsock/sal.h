@@ -89,7 +89,9 @@
 #define _Strict_type_match_
 #define _Struct_size_bytes_(...)
 
-/* The older spelling (pre-2008 SAL) */
+/* The older spelling (pre-2008 SAL), in C only: the C++ library uses
+ * __in, __out... as names of its own. */
+#ifndef __cplusplus
 #define __in
 #define __in_opt
 #define __out
@@ -112,5 +114,6 @@
 #define __drv_allocatesMem(x)
 #define __drv_freesMem(x)
 #define __drv_aliasesMem
+#endif
 
 #endif /* LWFP_WINSOCK_SAL_H */

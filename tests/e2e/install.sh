@@ -29,6 +29,8 @@ check "minimal-proxy builds with pkg-config lwfp" \
 if [ -e "$r/lib/pkgconfig/lwfp-winsock.pc" ]; then
 	check "winsock-proxy builds unchanged with pkg-config lwfp-winsock" \
 		"cc -o '$tmp/wp' '$top/examples/winsock-proxy.c' \$(pkg-config --cflags --libs --static lwfp-winsock)"
+	check "winsock-thread-proxy (C++) builds unchanged with pkg-config lwfp-winsock" \
+		"c++ -o '$tmp/tp' '$top/examples/winsock-thread-proxy.cpp' \$(pkg-config --cflags --libs --static lwfp-winsock)"
 	check "a source spelling <Windows.h>, <WinSock2.h> builds with the installed headers" \
 		"cc -o '$tmp/sp' '$top/tests/e2e/windows/spelled.c' \$(pkg-config --cflags --libs --static lwfp-winsock)"
 fi

@@ -6,7 +6,10 @@
 #     destination with getsockopt(SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST),
 #     which the engine answers;
 #   redsocks (redirector = iptables, the same getsockopt) to a SOCKS5
-#     upstream, microsocks.
+#     upstream, microsocks;
+#   the Windows redirect services of examples/ (winsock-proxy, -iocp-,
+#     -eventselect-, -thread-proxy), built unchanged against lwfp-winsock,
+#     reading records and context with WSAIoctl.
 #
 # Usage: bash tests/e2e/proxies.sh PATH-TO-lwfp [DIR-OF-EXAMPLES]
 # Needs root and the packages scripts/deps.sh installs (squid, redsocks,
@@ -366,6 +369,51 @@ check_cmd "redsocks: no loop: microsocks' connect to the origin skipped redsocks
 	"$T/origin-rs.log"
 echo "# $(cat "$T/$n.curl" 2>/dev/null)"
 sed 's/^/# redsocks.log: /' "$RS/redsocks.log"
+
+# ---- Windows redirect services, built unchanged against lwfp-winsock ----
+# Each of the Winsock examples (select, IOCP, event select, C++ threads)
+# takes curl's flow from lwfp, reads its records and context with
+# WSAIoctl, and relays it to the origin, its own connect carrying the
+# records; not exempt, so only the records keep it from looping.
+
+EX=${2:-$(dirname "$LWFP")/examples}
+free_port() {
+	nsenter --net="$NSP" python3 -c 'import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$1"
+}
+P_ORIG_WS=$(free_port 127.0.0.4)
+origin origin-ws 127.0.0.4 "$P_ORIG_WS"
+ws_url="http://127.0.0.4:$P_ORIG_WS/hello.txt"
+for ws in winsock-proxy winsock-iocp-proxy winsock-eventselect-proxy \
+	winsock-thread-proxy; do
+	[ -x "$EX/$ws" ] || { check_cmd "$ws is built" false; continue; }
+	p=$(free_port 127.0.0.1)
+	mkdir "$CGDIR/scope/$ws" || bail "mkdir"
+	start "$ws" "scope/$ws" "$EX/$ws" --count 1 127.0.0.1 "$p"
+	ws_pid=$LAST_PID
+	wait_listen "$ws_pid" "$p" || { show "$T/$ws.out"; bail "$ws did not start"; }
+	lw service add "$ws" --netns "$NS" --listen "127.0.0.1:$p" || bail "service add $ws"
+	id=$(lw --json rule add --service "$ws" --dst 127.0.0.4/32 --dport "$P_ORIG_WS" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') ||
+		bail "rule add $ws"
+	snap
+	ok=1
+	check_cmd "$ws: curl (client cgroup) fetched $ws_url through it, exit 0" \
+		fetch "$ws" "$ws_url" || { ok=; show "$T/$ws.curl"; }
+	check_cmd "$ws: the body is the origin's file" \
+		cmp -s "$T/$ws.body" "$T/origin-ws/hello.txt" || ok=
+	for _ in $(seq 50); do running "$ws_pid" || break; sleep 0.1; done
+	check_cmd "$ws: it named curl and the original destination, and ended" \
+		log_has "$T/$ws.out" "flow 1: pid [0-9]+ comm \"curl\" uid 0 -> 127\.0\.0\.4:$P_ORIG_WS service $ws" || ok=
+	check_cmd "$ws: lwfp redirected curl's connect only (its own carried the records)" \
+		test "$(delta redirected)" = 1 -a "$(delta handed_off)" = 1 || ok=
+	[ -n "$ok" ] || show "$T/$ws.out"
+	grep 'flow 1' "$T/$ws.out" | sed 's/^/# /'
+	lw rule del "$id" >/dev/null
+	lw service del "$ws" >/dev/null
+done
+check_cmd "no loop through the Winsock services: the origin served one request each" \
+	test "$(lines "$T/origin-ws.log")" = 4
 
 # ---- what the client and squid see ----
 

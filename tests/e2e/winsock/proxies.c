@@ -153,6 +153,18 @@ void test_winsock_iocp_proxy(void)
 	relay_one_flow("winsock-iocp-proxy");
 }
 
+/* winsock-eventselect-proxy: WSAEventSelect, one thread. */
+void test_winsock_eventselect_proxy(void)
+{
+	relay_one_flow("winsock-eventselect-proxy");
+}
+
+/* And winsock-thread-proxy, C++, a thread per connection. */
+void test_winsock_thread_proxy(void)
+{
+	relay_one_flow("winsock-thread-proxy");
+}
+
 static void enter_app(void)
 {
 	cg_enter("app");

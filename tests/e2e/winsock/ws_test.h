@@ -184,6 +184,8 @@ bool read_line(int fd, char *buf, size_t len, int ms);
 void test_winsock_proxy(void);
 void test_winsock_proxy_concurrent(void);
 void test_winsock_iocp_proxy(void);
+void test_winsock_thread_proxy(void);
+void test_winsock_eventselect_proxy(void);
 void test_poll(void);
 void test_ioctlsocket(void);
 void test_select(void);
