@@ -54,6 +54,15 @@ const char *lwfp_pin_dir(const struct lwfp *engine);
  */
 int lwfp_query_records(struct lwfp *engine, int fd, void *buf, size_t *len);
 int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
+/*
+ * The redirect context as the rule's context layout lays it out (lwfp rule
+ * add --context-layout): the bytes a Windows callout would have attached,
+ * for services that read a struct of their own. On an accepted TCP socket;
+ * *len as for lwfp_query_context. -ENOMSG if the rule has no layout (the
+ * TLV of lwfp_query_context is always there).
+ */
+int lwfp_query_context_layout(struct lwfp *engine, int fd, void *buf,
+			      size_t *len);
 
 /*
  * Hand records to a socket that is not yet connected, so that its connect

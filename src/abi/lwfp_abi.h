@@ -24,7 +24,8 @@
  *    original destinations by connection (lwfp_mptcp)
  * 7: each uid's share of UDP flows, hand-offs and live flows
  *    (lwfp_shares, config pending_per_user, live_per_user); hand-offs
- *    reserved at connect in a hash that never evicts */
+ *    reserved at connect in a hash that never evicts; rules' context
+ *    layouts (lwfp_rule_ctx under LWFP_RULE_LAYOUT_KEY, LWFP_SO_RULE_LAYOUT) */
 #define LWFP_ABI_VERSION	7
 
 #define LWFP_MAX_SERVICES	64
@@ -149,6 +150,7 @@ enum lwfp_rule_flags {
 	LWFP_RULE_UID = 1 << 0,
 	LWFP_RULE_CGROUP = 1 << 1,
 	LWFP_RULE_HAS_CTX = 1 << 2,
+	LWFP_RULE_HAS_LAYOUT = 1 << 3,	/* a context layout (below) */
 	/* take a flow again that this service redirected before another */
 	LWFP_RULE_REINSPECT = 1 << 3,
 };
@@ -514,6 +516,9 @@ struct lwfp_udp_flow {
  * below); len becomes their number. ENOMSG if the rule has none (the
  * kernel does not hand back a length of 0).
  *
+ * getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_LAYOUT, buf, &len): the same for
+ * the rule's context layout (struct lwfp_layout).
+ *
  * setsockopt(fd, SOL_LWFP, LWFP_SO_RECORDS, &rec, sizeof(rec)) on a TCP
  * socket not yet connecting, or a UDP socket not connected: its connect
  * (each send) continues the flow. Refused unless the engine issued the
@@ -537,6 +542,7 @@ struct lwfp_udp_flow {
 #define LWFP_SO_HOP		2
 #define LWFP_SO_RULE_CONTEXT	3
 #define LWFP_SO_RECORDS		4
+#define LWFP_SO_RULE_LAYOUT	5
 
 struct lwfp_udp_answer {
 	struct lwfp_udp_key key;	/* the question, port filled in */
@@ -589,6 +595,60 @@ enum lwfp_ctx_type {
 struct lwfp_rule_ctx {
 	__u32 len;
 	__u8 data[LWFP_RULE_CTX_MAX];
+};
+
+/*
+ * A rule's context layout: what a Windows service's own context struct
+ * looks like, so that SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT returns
+ * exactly the bytes its callout would have attached. Kept in lwfp_rule_ctx
+ * under the rule's id with the top bit set; the engine only stores it.
+ * Compiled by the control plane from a layout file (src/common/layout.c);
+ * rendered per connection by the library: size bytes, zero but for the
+ * fields, each at its offset. Multi-byte integers in host order.
+ */
+#define LWFP_RULE_LAYOUT_KEY(id)	((id) | 0x80000000u)
+#define LWFP_LAYOUT_MAGIC	0x4c59744cu	/* "LtYL" */
+#define LWFP_LAYOUT_FIELDS_MAX	64
+
+enum lwfp_layout_what {
+	LWFP_LW_BYTES,		/* arg: offset of len bytes in data[] */
+	LWFP_LW_ORIG_DST,	/* the original destination */
+	LWFP_LW_LOCAL,		/* the client's own address */
+	LWFP_LW_PID,
+	LWFP_LW_UID,
+	LWFP_LW_GID,
+	LWFP_LW_RULE_ID,
+	LWFP_LW_PROTOCOL,	/* IPPROTO_TCP or IPPROTO_UDP */
+	LWFP_LW_RULE_CONTEXT,	/* the rule's context bytes, up to len */
+};
+
+enum lwfp_layout_format {
+	/* addresses */
+	LWFP_LF_SOCKADDR_STORAGE,	/* 128 bytes */
+	LWFP_LF_SOCKADDR_IN6,		/* 28: IPv4 as v4-mapped */
+	LWFP_LF_SOCKADDR_INET,		/* 28: a sockaddr_in or _in6 */
+	LWFP_LF_ADDR16,			/* 16: IPv4 as v4-mapped */
+	LWFP_LF_ADDR4,			/* 4: IPv6 as zeros */
+	LWFP_LF_PORT,			/* 2, network order */
+	/* integers: little or big endian */
+	LWFP_LF_LE,
+	LWFP_LF_BE,
+	LWFP_LF_RAW,			/* bytes as they are */
+};
+
+struct lwfp_layout_field {
+	__u16 offset;
+	__u16 len;
+	__u8 what;		/* enum lwfp_layout_what */
+	__u8 format;		/* enum lwfp_layout_format */
+	__u16 arg;
+};
+
+struct lwfp_layout {
+	__u32 magic;
+	__u16 size;		/* bytes the service gets */
+	__u16 nfields;
+	struct lwfp_layout_field field[];	/* then the fixed bytes */
 };
 
 #endif /* LWFP_ABI_H */

@@ -350,11 +350,15 @@ int lwfp_getsockopt(struct bpf_sockopt *ctx)
 
 	/* an engine over this one answered already (nested engines) */
 	if (ctx->level == SOL_LWFP && sk && ctx->retval != 0) {
-		switch (ctx->optname) {
+		int name = ctx->optname;
+
+		switch (name) {
 		case LWFP_SO_HOP:
 			return get_hop(ctx, sk);
 		case LWFP_SO_RULE_CONTEXT:
-			return get_rule_context(ctx, sk);
+		case LWFP_SO_RULE_LAYOUT:
+			return get_rule_context(ctx, sk,
+						name == LWFP_SO_RULE_LAYOUT);
 		case LWFP_SO_UDP_PEER:
 			return get_udp_answer(ctx, sk);
 		}

@@ -68,9 +68,10 @@ static __always_inline int get_udp_answer(struct bpf_sockopt *ctx,
 }
 
 /* LWFP_SO_RULE_CONTEXT: the rule bytes of that flow, copied whole (a
- * fixed size the verifier can check at once), their length in optlen. */
+ * fixed size the verifier can check at once), their length in optlen;
+ * LWFP_SO_RULE_LAYOUT (layout): the same for the rule's context layout. */
 static __always_inline int get_rule_context(struct bpf_sockopt *ctx,
-					    struct bpf_sock *sk)
+					    struct bpf_sock *sk, bool layout)
 {
 	const struct lwfp_rule_ctx *rc;
 	const struct lwfp_hop *st;
@@ -80,7 +81,7 @@ static __always_inline int get_rule_context(struct bpf_sockopt *ctx,
 	st = service_hop(sk);
 	if (!st)
 		return sockopt_answer(ctx, -ENODATA, 0);
-	rule_id = st->rule_id;
+	rule_id = layout ? LWFP_RULE_LAYOUT_KEY(st->rule_id) : st->rule_id;
 	rc = bpf_map_lookup_elem(&lwfp_rule_ctx, &rule_id);
 	if (!rc || !rc->len)	/* the kernel would not hand back optlen 0 */
 		return sockopt_answer(ctx, -ENOMSG, 0);

@@ -195,7 +195,11 @@ static int demo_setup(struct demo *d, const char *proxy, uint16_t origin_port,
 		memset(r.mask, 0xff, sizeof(r.mask));
 		r.prefix_len = 128;
 		r.dport_lo = r.dport_hi = origin_port;
-		ret = admin_rule_add(&a, &r, ctx, sizeof(ctx) - 1, err, errlen);
+		ret = admin_rule_add(&a, &r,
+				     &(struct rule_blobs){
+					     .ctx = ctx,
+					     .ctx_len = sizeof(ctx) - 1 },
+				     err, errlen);
 	}
 	admin_close(&a);
 	if (ret)

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "cli.h"
+#include "layout.h"
 #include "parse.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ struct rule_args {
 	const char *uid;
 	const char *context;
 	const char *context_file;
+	const char *layout_file;
 	bool reinspect;
 };
 
@@ -33,6 +35,7 @@ static int rule_opt(int c, const char *arg, void *data)
 		['s'] = &ra->service, ['p'] = &ra->proto, ['d'] = &ra->dst,
 		['o'] = &ra->dport,   ['c'] = &ra->cgroup, ['u'] = &ra->uid,
 		['x'] = &ra->context, ['f'] = &ra->context_file,
+		['L'] = &ra->layout_file,
 	};
 
 	if (c == 'r') {
@@ -48,39 +51,88 @@ static int rule_opt(int c, const char *arg, void *data)
 #define RULE_ADD_USAGE \
 	"lwfp rule add --service NAME [--proto tcp|udp] [--dst CIDR] " \
 	"[--dport N[-M]] [--cgroup PATH] [--uid N] " \
-	"[--context TEXT | --context-file FILE] [--reinspect]"
+	"[--context TEXT | --context-file FILE] [--context-layout FILE] " \
+	"[--reinspect]"
 
-/* Read at most LWFP_RULE_CTX_MAX + 1 bytes: one more tells "too large". */
-static int read_context_file(const char *path, __u8 *buf, size_t *len,
-			     char *err, size_t errlen)
+/* Read at most max + 1 bytes: one more tells "too large". */
+static int read_file(const char *path, void *out, size_t max, size_t *len,
+		     char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	__u8 *buf = out;
 	size_t got = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	while (got <= LWFP_RULE_CTX_MAX &&
-	       (n = read(fd, buf + got, LWFP_RULE_CTX_MAX + 1 - got)) > 0)
+	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) > 0)
 		got += n;
 	close(fd);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -EIO;
 	}
-	if (got > LWFP_RULE_CTX_MAX) {
-		snprintf(err, errlen, "context too large: %s is over %d bytes",
-			 path, LWFP_RULE_CTX_MAX);
+	if (got > max) {
+		snprintf(err, errlen, "too large: %s is over %zu bytes", path,
+			 max);
 		return -E2BIG;
 	}
 	*len = got;
 	return 0;
 }
 
+/* The layout file, compiled into layout (LAYOUT_BLOB_MAX bytes). */
+static int read_layout(const char *path, __u8 *layout, size_t *len,
+		       char *err, size_t errlen)
+{
+	static char text[LAYOUT_TEXT_MAX + 1];
+	char why[256];
+	size_t n;
+	int ret = read_file(path, text, LAYOUT_TEXT_MAX, &n, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = layout_compile(text, n, layout, len, why, sizeof(why));
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return ret;
+}
+
+/* The rule's context bytes (--context, --context-file) and layout. */
+static int blobs_from_args(const struct rule_args *ra, __u8 *ctx,
+			   size_t *ctx_len, __u8 *layout, size_t *layout_len,
+			   char *err, size_t errlen)
+{
+	*ctx_len = *layout_len = 0;
+	if (ra->context && ra->context_file) {
+		snprintf(err, errlen,
+			 "rule add: give --context or --context-file, not both");
+		return -EINVAL;
+	}
+	if (ra->context) {
+		*ctx_len = strlen(ra->context);
+		if (*ctx_len > LWFP_RULE_CTX_MAX) {
+			snprintf(err, errlen,
+				 "context too large: %zu bytes (max %d)",
+				 *ctx_len, LWFP_RULE_CTX_MAX);
+			return -E2BIG;
+		}
+		memcpy(ctx, ra->context, *ctx_len);
+	}
+	if (ra->context_file &&
+	    read_file(ra->context_file, ctx, LWFP_RULE_CTX_MAX, ctx_len, err,
+		      errlen))
+		return -EINVAL;
+	if (ra->layout_file)
+		return read_layout(ra->layout_file, layout, layout_len, err,
+				   errlen);
+	return 0;
+}
+
 static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
-			  __u8 *ctx, size_t *ctx_len, char *err, size_t errlen)
+			  char *err, size_t errlen)
 {
 	int ret = 0;
 
@@ -88,7 +140,6 @@ static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
 	r->proto = IPPROTO_TCP;
 	r->dport_lo = 1;
 	r->dport_hi = 65535;
-	*ctx_len = 0;
 	if (!ra->service) {
 		snprintf(err, errlen, "rule add: --service NAME is required");
 		return -EINVAL;
@@ -122,24 +173,6 @@ static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
 		return ret;
 	if (ra->reinspect)
 		r->flags |= LWFP_RULE_REINSPECT;
-	if (ra->context && ra->context_file) {
-		snprintf(err, errlen,
-			 "rule add: give --context or --context-file, not both");
-		return -EINVAL;
-	}
-	if (ra->context) {
-		*ctx_len = strlen(ra->context);
-		if (*ctx_len > LWFP_RULE_CTX_MAX) {
-			snprintf(err, errlen,
-				 "context too large: %zu bytes (max %d)",
-				 *ctx_len, LWFP_RULE_CTX_MAX);
-			return -E2BIG;
-		}
-		memcpy(ctx, ra->context, *ctx_len);
-	}
-	if (ra->context_file)
-		return read_context_file(ra->context_file, ctx, ctx_len, err,
-					 errlen);
 	return 0;
 }
 
@@ -154,15 +187,16 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "context", required_argument, NULL, 'x' },
 		{ "context-file", required_argument, NULL, 'f' },
+		{ "context-layout", required_argument, NULL, 'L' },
 		{ "reinspect", no_argument, NULL, 'r' },
 		CLI_COMMON_OPTS, {}
 	};
-	static __u8 ctx[LWFP_RULE_CTX_MAX + 1];
+	static __u8 ctx[LWFP_RULE_CTX_MAX + 1], layout[LAYOUT_BLOB_MAX];
+	struct rule_blobs b = { .ctx = ctx, .layout = layout };
 	struct rule_args ra = {};
 	struct lwfp_rule r;
 	struct lwfp_service svc;
 	struct admin a;
-	size_t ctx_len;
 	char err[512];
 	int i, ret;
 
@@ -172,7 +206,9 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 		return GETOPT_EXIT(i);
 	if (i != argc)
 		return cli_usage("rule add: unexpected argument '%s'", argv[i]);
-	if (rule_from_args(&ra, &r, ctx, &ctx_len, err, sizeof(err)))
+	if (rule_from_args(&ra, &r, err, sizeof(err)) ||
+	    blobs_from_args(&ra, ctx, &b.ctx_len, layout, &b.layout_len, err,
+			    sizeof(err)))
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
 		return 1;
@@ -188,7 +224,7 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 				 ra.service, r.proto == IPPROTO_UDP ? "udp" :
 								    "tcp");
 	}
-	ret = admin_rule_add(&a, &r, ctx, ctx_len, err, sizeof(err));
+	ret = admin_rule_add(&a, &r, &b, err, sizeof(err));
 	admin_close(&a);
 	if (ret)
 		return cli_error("%s", err);
@@ -249,10 +285,25 @@ static void format_ports(const struct lwfp_rule *r, char *out, size_t len)
 		snprintf(out, len, "%u-%u", r->dport_lo, r->dport_hi);
 }
 
+/* The size of the bytes a rule's context layout gives, or 0. */
+static unsigned int layout_size(struct admin *a, const struct lwfp_rule *r,
+				struct lwfp_rule_ctx *rc)
+{
+	struct lwfp_layout hdr;
+
+	if (!(r->flags & LWFP_RULE_HAS_LAYOUT) ||
+	    admin_rule_ctx(a, LWFP_RULE_LAYOUT_KEY(r->id), rc) ||
+	    rc->len < sizeof(hdr))
+		return 0;
+	memcpy(&hdr, rc->data, sizeof(hdr));
+	return hdr.size;
+}
+
 static struct json_object *rule_json(const struct lwfp_rule *r,
 				     const char *service, const char *dst,
 				     const char *ports, const char *cgroup,
-				     const struct lwfp_rule_ctx *rc)
+				     const struct lwfp_rule_ctx *rc,
+				     unsigned int layout)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -273,6 +324,8 @@ static struct json_object *rule_json(const struct lwfp_rule *r,
 	json_object_object_add(o, "context", rc ?
 			       json_object_new_string_len((char *)rc->data,
 							  rc->len) : NULL);
+	json_object_object_add(o, "context_layout_size", layout ?
+			       json_object_new_int64(layout) : NULL);
 	return o;
 }
 
@@ -318,6 +371,7 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 	for (__u32 k = 0; k < n; k++) {
 		const struct lwfp_rule *r = &rules[k];
 		const char *svc = svcs[r->service % LWFP_MAX_SERVICES].name;
+		unsigned int layout = layout_size(&a, r, rc);
 		bool has_ctx = (r->flags & LWFP_RULE_HAS_CTX) &&
 			       !admin_rule_ctx(&a, r->id, rc);
 
@@ -328,18 +382,21 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 		if (arr) {
 			json_object_array_add(arr, rule_json(r, svc, dst, ports,
 				r->flags & LWFP_RULE_CGROUP ? cg : NULL,
-				has_ctx ? rc : NULL));
+				has_ctx ? rc : NULL, layout));
 			continue;
 		}
 		if (r->flags & LWFP_RULE_UID)
 			snprintf(uid, sizeof(uid), "%u", r->uid);
 		else
 			snprintf(uid, sizeof(uid), "-");
-		printf("%-6u %-16s %-5s %-22s %-11s %-6s %-20s %u bytes\n",
+		printf("%-6u %-16s %-5s %-22s %-11s %-6s %-20s %u bytes",
 		       r->id, svc, r->proto == IPPROTO_UDP ? "udp" : "tcp", dst,
 		       ports, uid,
 		       r->flags & LWFP_RULE_CGROUP ? cg : "-",
 		       has_ctx ? rc->len : 0);
+		if (layout)
+			printf(", laid out in %u", layout);
+		printf("\n");
 	}
 	admin_close(&a);
 	free(rules);

@@ -558,7 +558,7 @@ static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
 			   __u32 nrules)
 {
 	struct lwfp_sk_dump *socks = NULL;
-	__u32 key, next, *stale = NULL;
+	__u32 key, next, id, *stale = NULL;
 	size_t nsocks = 0, nstale = 0;
 	void *prev = NULL;
 
@@ -570,9 +570,11 @@ static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
 
 		key = next;
 		prev = &key;
+		/* a rule's layout goes with its context (lwfp_abi.h) */
+		id = key & ~LWFP_RULE_LAYOUT_KEY(0);
 		for (__u32 i = 0; i < nrules && !live; i++)
-			live = rules[i].id == key;
-		if (live || rule_in_use(socks, nsocks, key))
+			live = rules[i].id == id;
+		if (live || rule_in_use(socks, nsocks, id))
 			continue;
 		grown = realloc(stale, (nstale + 1) * sizeof(*stale));
 		if (!grown)
@@ -617,18 +619,61 @@ static int rules_for_adding(struct admin *a, __u32 nadd,
 	return 0;
 }
 
-int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
-		   size_t ctx_len, char *err, size_t errlen)
+/* Keep len bytes of data under key in the rule context map. */
+static int rule_blob_put(struct admin *a, __u32 key, const void *data,
+			 size_t len)
 {
-	struct lwfp_rule_ctx *rc = NULL;
+	struct lwfp_rule_ctx *rc = calloc(1, sizeof(*rc));
+	int ret = 0;
+
+	if (!rc)
+		return -ENOMEM;
+	rc->len = len;
+	memcpy(rc->data, data, len);
+	if (bpf_map_update_elem(a->fd[MAP_RULE_CTX], &key, rc, BPF_NOEXIST))
+		ret = -errno;
+	free(rc);
+	return ret;
+}
+
+/* The rule's context bytes and layout, where flows find them by its id. */
+static int rule_blobs_put(struct admin *a, struct lwfp_rule *r,
+			  const struct rule_blobs *b)
+{
+	int ret = 0;
+
+	if (b->ctx_len) {
+		r->flags |= LWFP_RULE_HAS_CTX;
+		ret = rule_blob_put(a, r->id, b->ctx, b->ctx_len);
+	}
+	if (!ret && b->layout_len) {
+		r->flags |= LWFP_RULE_HAS_LAYOUT;
+		ret = rule_blob_put(a, LWFP_RULE_LAYOUT_KEY(r->id), b->layout,
+				    b->layout_len);
+	}
+	return ret;
+}
+
+static void rule_blobs_del(struct admin *a, __u32 id)
+{
+	__u32 layout = LWFP_RULE_LAYOUT_KEY(id);
+
+	bpf_map_delete_elem(a->fd[MAP_RULE_CTX], &id);
+	bpf_map_delete_elem(a->fd[MAP_RULE_CTX], &layout);
+}
+
+int admin_rule_add(struct admin *a, struct lwfp_rule *r,
+		   const struct rule_blobs *b, char *err, size_t errlen)
+{
 	struct lwfp_config cfg;
 	struct lwfp_rule *rules;
 	__u32 n;
 	int ret;
 
-	if (ctx_len > LWFP_RULE_CTX_MAX) {
+	if (b->ctx_len > LWFP_RULE_CTX_MAX || b->layout_len > LWFP_RULE_CTX_MAX) {
 		snprintf(err, errlen, "rule context too large: %zu bytes (max %d)",
-			 ctx_len, LWFP_RULE_CTX_MAX);
+			 b->ctx_len > LWFP_RULE_CTX_MAX ? b->ctx_len :
+			 b->layout_len, LWFP_RULE_CTX_MAX);
 		return -E2BIG;
 	}
 	ret = rules_for_adding(a, 1, &cfg, &rules, &n, err, errlen);
@@ -637,30 +682,20 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
 	r->id = cfg.next_rule_id++;
 	/* ids are never reused, so a flow's rule id names its context */
 	ret = config_write(a, &cfg);
-	if (!ret && ctx_len) {
-		rc = calloc(1, sizeof(*rc));
-		ret = rc ? 0 : -ENOMEM;
-	}
-	if (!ret && ctx_len) {
-		rc->len = ctx_len;
-		memcpy(rc->data, ctx, ctx_len);
-		r->flags |= LWFP_RULE_HAS_CTX;
-		if (bpf_map_update_elem(a->fd[MAP_RULE_CTX], &r->id, rc,
-					BPF_NOEXIST))
-			ret = -errno;
-	}
+	if (!ret)
+		ret = rule_blobs_put(a, r, b);
 	if (ret) {
+		rule_blobs_del(a, r->id);
 		snprintf(err, errlen, "cannot add the rule: %s", strerror(-ret));
 		goto out;
 	}
 	rules[n] = *r;
 	ret = rules_commit(a, rules, n + 1, err, errlen);
-	if (ret && ctx_len)
-		bpf_map_delete_elem(a->fd[MAP_RULE_CTX], &r->id);
-	if (!ret)
+	if (ret)
+		rule_blobs_del(a, r->id);
+	else
 		rule_ctx_sweep(a, rules, n + 1);
 out:
-	free(rc);
 	free(rules);
 	return ret;
 }

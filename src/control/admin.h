@@ -54,8 +54,17 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 
 /* The live rule table, in arbitration order; *rules is malloc'ed. */
 int admin_rules(struct admin *a, struct lwfp_rule **rules, __u32 *count);
-int admin_rule_add(struct admin *a, struct lwfp_rule *r, const void *ctx,
-		   size_t ctx_len, char *err, size_t errlen);
+/* What a rule carries besides its match: context bytes and a context
+ * layout (compiled, src/common/layout.h); lengths 0 for none. */
+struct rule_blobs {
+	const void *ctx;
+	size_t ctx_len;
+	const void *layout;
+	size_t layout_len;
+};
+
+int admin_rule_add(struct admin *a, struct lwfp_rule *r,
+		   const struct rule_blobs *b, char *err, size_t errlen);
 int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen);
 /* Append rules (without context) in one commit; ids are assigned. */
 int admin_rules_append(struct admin *a, struct lwfp_rule *rules, __u32 n,

@@ -25,6 +25,7 @@ static const struct {
 	{ ENAMETOOLONG, "pin directory path too long" },
 	{ ENOMEM, "out of memory" },
 	{ ESRCH, "no service with that name" },
+	{ ENOMSG, "the flow's rule has no context layout" },
 };
 
 LWFP_EXPORT const char *lwfp_strerror(int err)

@@ -11,6 +11,7 @@
 #include "lwfp_abi.h"
 #include "engine.h"
 #include "hop.h"
+#include "layout.h"
 
 int copy_out(const void *src, size_t n, void *buf, size_t *len)
 {
@@ -91,6 +92,37 @@ static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
 	*len = n;
 	cache_rule_ctx_put(e, st->rule_id, out, n);
 	return 0;
+}
+
+int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
+	       size_t *len)
+{
+	unsigned char blob[LWFP_RULE_CTX_MAX], rule_ctx[LWFP_RULE_CTX_MAX];
+	socklen_t n = sizeof(blob), slen = sizeof(struct sockaddr_storage);
+	struct layout_values v = {
+		.pid = st->pid, .uid = st->uid, .gid = st->gid,
+		.rule_id = st->rule_id, .protocol = st->orig.proto,
+	};
+	int err;
+
+	if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_LAYOUT, blob, &n))
+		return -errno;	/* ENOMSG: the rule has no layout */
+	endpoint_to_sockaddr(&st->orig, &v.orig_dst, &slen);
+	slen = sizeof(v.local);
+	if (getpeername(fd, (struct sockaddr *)&v.local, &slen))
+		memset(&v.local, 0, sizeof(v.local));
+	err = rule_context(e, fd, st, rule_ctx, &v.rule_context_len);
+	if (err)
+		return err;
+	v.rule_context = v.rule_context_len ? rule_ctx : NULL;
+	if (!buf) {	/* a size query: nothing is written */
+		size_t need = 0;
+
+		err = layout_render(blob, n, &v, NULL, &need);
+		*len = need;
+		return err;
+	}
+	return layout_render(blob, n, &v, buf, len);
 }
 
 int hop_context(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,

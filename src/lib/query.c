@@ -122,6 +122,20 @@ LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 	return hop_context(e, fd, &st, buf, len);
 }
 
+LWFP_EXPORT int lwfp_query_context_layout(struct lwfp *e, int fd, void *buf,
+					  size_t *len)
+{
+	struct lwfp_hop st;
+	int err;
+
+	if (!len)
+		return -EINVAL;
+	err = engine_resolve(&e);
+	if (!err)
+		err = accepted_hop(e, fd, &st);
+	return err ? err : hop_layout(e, fd, &st, buf, len);
+}
+
 LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,
 					struct sockaddr_storage *dst,
 					socklen_t *len)

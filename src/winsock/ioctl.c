@@ -146,13 +146,20 @@ static int query_records(struct lwfp *l, int fd, const void *in,
 	return done(err, out_len, bytes);
 }
 
+/* The rule's context layout if it has one (the bytes the service's own
+ * callout would have attached), lwfp's TLV otherwise. */
 static int query_context(struct lwfp *l, int fd, const void *in,
 			 size_t in_len, void *out, size_t out_len,
 			 DWORD *bytes)
 {
-	int err = lwfp_query_context(l, fd, out, &out_len);
+	size_t len = out_len;
+	int err = lwfp_query_context_layout(l, fd, out, &len);
 
-	return done(err, out_len, bytes);
+	if (err == -ENOMSG) {
+		len = out_len;
+		err = lwfp_query_context(l, fd, out, &len);
+	}
+	return done(err, len, bytes);
 }
 
 static int set_records(struct lwfp *l, int fd, const void *in, size_t in_len,

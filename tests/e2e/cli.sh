@@ -707,6 +707,16 @@ t_rule_fail "rule add: --context-file is a directory" nz "cannot read" \
 	lw rule add --service web4 --context-file "$T"
 t_rule_fail "rule add: --context and --context-file together" nz "not both" \
 	lw rule add --service web4 --context hi --context-file "$T/ctx4096"
+printf 'at 0 pid u32le\nat 2 uid u32le\n' >"$T/overlap.layout"
+printf 'at 0 colour red\n' >"$T/unknown.layout"
+t_rule_fail "rule add: a context layout with overlapping fields" nz \
+	"overlap.layout: line 2: overlaps the field of line 1" \
+	lw rule add --service web4 --context-layout "$T/overlap.layout"
+t_rule_fail "rule add: a context layout with an unknown field" nz \
+	"unknown.layout: line 1: no field 'colour'" \
+	lw rule add --service web4 --context-layout "$T/unknown.layout"
+t_rule_fail "rule add: missing --context-layout file" nz "cannot read $T/missing" \
+	lw rule add --service web4 --context-layout "$T/missing"
 t_rule_fail "rule add: missing --cgroup path" nz "no such cgroup" \
 	lw rule add --service web4 --cgroup "$CG/missing"
 t_rule_fail "rule add: --cgroup naming a file, not a cgroup" nz "cgroup" \

@@ -60,6 +60,8 @@ struct res query(SOCKET s, DWORD code, void *out, DWORD out_len)
 	return ioctl_(s, code, NULL, 0, out, out_len, NULL, NULL);
 }
 
+const char *flow_layout;
+
 bool flow_setup(struct flow *f)
 {
 	char listen[32], dport[8];
@@ -79,6 +81,7 @@ bool flow_setup(struct flow *f)
 	if (lwfp_run("service", "add", "svc", "--listen", listen, NULL) ||
 	    lwfp_run("rule", "add", "--service", "svc", "--dst",
 		     "127.0.0.1/32", "--dport", dport, "--context", rule_ctx,
+		     flow_layout ? "--context-layout" : NULL, flow_layout,
 		     NULL))
 		return false;
 	c.port = f->orig_port;

@@ -130,6 +130,8 @@ struct res ioctl_(SOCKET s, DWORD code, void *in, DWORD in_len,
 			 void *out, DWORD out_len, LPWSAOVERLAPPED ov,
 			 LPWSAOVERLAPPED_COMPLETION_ROUTINE cr);
 struct res query(SOCKET s, DWORD code, void *out, DWORD out_len);
+/* A context layout file the next flow's rule gets, or NULL. */
+extern const char *flow_layout;
 bool flow_setup(struct flow *f);
 void flow_abort(struct flow *f);
 bool flow_open(struct flow *f);
@@ -189,6 +191,7 @@ void test_winsock_eventselect_proxy(void);
 void test_poll(void);
 void test_ioctlsocket(void);
 void test_select(void);
+void test_context_layout(void);
 void echo_client_main(const struct sockaddr_storage *dst,
 			     socklen_t dst_len);
 void test_winsock_udp_proxy(void);
