@@ -349,7 +349,11 @@ int main(int argc, char **argv)
 	rule("S", V_SPLICE);
 	rule("S", V_SPLICE2);
 	rule("T", V_SPLICE2);
-	rule("W", V_IOCP);
+	/* winsock-iocp-proxy reads its own context struct */
+	if (lwfp_run("rule", "add", "--service", "W", "--dst", "127.0.0.1/32",
+		     "--dport", fmt("%u", port[V_IOCP]), "--context-layout",
+		     "examples/winsock-iocp-proxy.layout", NULL))
+		die("rule add W");
 
 	/* warm-up, and the path each variant takes */
 	for (int v = 0; v < NV; v++) {

@@ -10,7 +10,9 @@
  *
  * For each redirected connection it reads the redirect records and
  * context, sets the records on its own socket before connecting to the
- * original destination, and relays both ways. One wait covers at most
+ * original destination, and relays both ways. The context is this
+ * service's own FLOW_CONTEXT, as its callout lays it out (on Linux:
+ * lwfp rule add ... --context-layout winsock-eventselect-proxy.layout). One wait covers at most
  * WSA_MAXIMUM_WAIT_EVENTS (64) events: the listener and two per flow, so
  * at most 31 flows at once; more wait in the listen backlog.
  *
@@ -24,7 +26,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lwfp.h>
+/* The redirect context this service's callout attaches. */
+#pragma pack(push, 1)
+typedef struct FLOW_CONTEXT {
+	SOCKADDR_INET destination;	/* 0 */
+	SOCKADDR_INET source;		/* 28 */
+	UINT64 processId;		/* 56 */
+	UINT32 userId;			/* 64 */
+	UINT32 filterId;		/* 68 */
+	char image[16];			/* 72 */
+} FLOW_CONTEXT;
+#pragma pack(pop)
 
 #define MAX_FLOWS	((WSA_MAXIMUM_WAIT_EVENTS - 1) / 2)
 #define RELAY_BUFFER	65536
@@ -45,7 +57,7 @@ typedef struct {
 	PIPE pipe[2];		/* [0]: client to server, [1]: back */
 	int number;
 	DWORD recordsSize, contextSize;
-	struct lwfp_context info;
+	FLOW_CONTEXT info;
 	char destination[80];
 } FLOW;
 
@@ -54,11 +66,11 @@ static int g_started, g_ended, g_count;
 
 static void FlowEnd(FLOW *f, const char *why)
 {
-	char comm[4 * sizeof(f->info.comm) + 1];
+	char comm[4 * sizeof(f->info.image) + 1];
 	size_t o = 0;
 
-	for (size_t i = 0; i < sizeof(f->info.comm) && f->info.comm[i]; i++) {
-		unsigned char c = (unsigned char)f->info.comm[i];
+	for (size_t i = 0; i < sizeof(f->info.image) && f->info.image[i]; i++) {
+		unsigned char c = (unsigned char)f->info.image[i];
 
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
 			comm[o++] = (char)c;
@@ -72,11 +84,11 @@ static void FlowEnd(FLOW *f, const char *why)
 		       f->number, why, WSAGetLastError());
 	else
 		printf("winsock-eventselect-proxy: flow %d: pid %lu comm \"%s\" "
-		       "uid %lu -> %s service %s rule %lu, %lu bytes of "
-		       "records, %lu bytes of context, %llu bytes up, %llu "
-		       "bytes down\n", f->number, (unsigned long)f->info.pid,
-		       comm, (unsigned long)f->info.uid, f->destination,
-		       f->info.service, (unsigned long)f->info.rule_id,
+		       "uid %lu -> %s rule %lu, %lu bytes of records, %lu "
+		       "bytes of context, %llu bytes up, %llu bytes down\n",
+		       f->number, (unsigned long)f->info.processId, comm,
+		       (unsigned long)f->info.userId, f->destination,
+		       (unsigned long)f->info.filterId,
 		       (unsigned long)f->recordsSize,
 		       (unsigned long)f->contextSize, f->pipe[0].bytes,
 		       f->pipe[1].bytes);
@@ -93,41 +105,33 @@ static void FlowEnd(FLOW *f, const char *why)
 /* Records, context, our own socket with the records, connecting. */
 static const char *FlowStart(FLOW *f)
 {
-	BYTE records[1024], *context;
+	BYTE records[1024];
 	DWORD recordsSize = 0, contextSize = 0, bytes = 0;
-	int len, ok;
+	int len;
 
 	if (WSAIoctl(f->s[0], SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS, NULL, 0,
 		     records, sizeof(records), &recordsSize, NULL,
 		     NULL) == SOCKET_ERROR)
 		return "no redirect records";
 	if (WSAIoctl(f->s[0], SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, NULL, 0,
-		     NULL, 0, &contextSize, NULL, NULL) != SOCKET_ERROR ||
-	    WSAGetLastError() != ERROR_INSUFFICIENT_BUFFER ||
-	    (context = (BYTE *)malloc(contextSize)) == NULL)
-		return "context size query failed";
-	ok = WSAIoctl(f->s[0], SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, NULL,
-		      0, context, contextSize, &contextSize, NULL,
-		      NULL) != SOCKET_ERROR &&
-	     lwfp_context_decode(context, contextSize, &f->info) == 0;
-	free(context);
-	if (!ok)
-		return "no redirect context";
+		     &f->info, sizeof(f->info), &contextSize, NULL,
+		     NULL) == SOCKET_ERROR || contextSize != sizeof(f->info))
+		return "no redirect context of ours";
 	f->recordsSize = recordsSize;
 	f->contextSize = contextSize;
-	len = f->info.orig_dst.ss_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
+	len = f->info.destination.si_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
 						      (int)sizeof(SOCKADDR_IN6);
 	bytes = sizeof(f->destination);
-	WSAAddressToString((LPSOCKADDR)&f->info.orig_dst, (DWORD)len, NULL,
+	WSAAddressToString((LPSOCKADDR)&f->info.destination, (DWORD)len, NULL,
 			   f->destination, &bytes);
-	f->s[1] = socket(f->info.orig_dst.ss_family, SOCK_STREAM, IPPROTO_TCP);
+	f->s[1] = socket(f->info.destination.si_family, SOCK_STREAM, IPPROTO_TCP);
 	if (f->s[1] == INVALID_SOCKET ||
 	    WSAIoctl(f->s[1], SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, records,
 		     recordsSize, NULL, 0, &bytes, NULL, NULL) == SOCKET_ERROR ||
 	    WSAEventSelect(f->s[1], f->ev[1], FD_CONNECT | FD_READ | FD_WRITE |
 						 FD_CLOSE) == SOCKET_ERROR)
 		return "setting up the outbound socket failed";
-	if (connect(f->s[1], (SOCKADDR *)&f->info.orig_dst, len) == 0 ||
+	if (connect(f->s[1], (SOCKADDR *)&f->info.destination, len) == 0 ||
 	    WSAGetLastError() == WSAEWOULDBLOCK)
 		return NULL;
 	return "connect failed";

@@ -14,6 +14,11 @@
  * connects to the original destination named in the context and relays
  * both ways until both sides have closed.
  *
+ * The context is this service's own REDIRECT_CONTEXT, as its callout lays
+ * it out: on Linux the rule that redirects to it says so with
+ *
+ *   lwfp rule add --service NAME ... --context-layout winsock-iocp-proxy.layout
+ *
  *   winsock-iocp-proxy [--workers N] [--count N] ADDR PORT
  *
  * PORT 0 lets the system choose; the line "listening on ADDR:PORT" names
@@ -28,9 +33,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The callout's redirect context format. A Windows redirect service
- * parses its own callout's context the same way. */
-#include <lwfp.h>
+/* The redirect context this service's callout attaches. */
+#pragma pack(push, 1)
+typedef struct REDIRECT_CONTEXT {
+	SOCKADDR_STORAGE originalDestination;	/* 0 */
+	SOCKADDR_STORAGE clientAddress;		/* 128 */
+	UINT32 processId;			/* 256 */
+	UINT32 userId;				/* 260 */
+	UINT32 ruleId;				/* 264 */
+	char processName[16];			/* 268 */
+} REDIRECT_CONTEXT;
+#pragma pack(pop)
 
 #define RELAY_BUFFER	65536
 #define RECORDS_BUFFER	1024
@@ -68,7 +81,7 @@ typedef struct CONNECTION {
 	LONG volatile refs;	/* operations outstanding, plus one */
 	LONG volatile failed;
 	int number;
-	struct lwfp_context info;
+	REDIRECT_CONTEXT info;
 	DWORD recordsSize, contextSize;
 	char destination[80];
 } CONNECTION;
@@ -123,20 +136,21 @@ static const char *Printable(const char *s, size_t n, char *out, size_t size)
 
 static void Release(CONNECTION *c)
 {
-	char comm[4 * sizeof(c->info.comm) + 1];
+	char comm[4 * sizeof(c->info.processName) + 1];
 
 	if (InterlockedDecrement(&c->refs) != 0)
 		return;
 	EnterCriticalSection(&g_print);
 	if (c->destination[0])
 		printf("winsock-iocp-proxy: flow %d: pid %lu comm \"%s\" uid %lu "
-		       "-> %s service %s rule %lu, %lu bytes of records, %lu "
-		       "bytes of context, %llu bytes up, %llu bytes down%s\n",
-		       c->number, (unsigned long)c->info.pid,
-		       Printable(c->info.comm, sizeof(c->info.comm), comm,
+		       "-> %s rule %lu, %lu bytes of records, %lu bytes of "
+		       "context, %llu bytes up, %llu bytes down%s\n",
+		       c->number, (unsigned long)c->info.processId,
+		       Printable(c->info.processName,
+				 sizeof(c->info.processName), comm,
 				 sizeof(comm)),
-		       (unsigned long)c->info.uid, c->destination,
-		       c->info.service, (unsigned long)c->info.rule_id,
+		       (unsigned long)c->info.userId, c->destination,
+		       (unsigned long)c->info.ruleId,
 		       (unsigned long)c->recordsSize,
 		       (unsigned long)c->contextSize, c->up.bytes,
 		       c->down.bytes, c->failed ? " (ended by an error)" : "");
@@ -224,29 +238,18 @@ static BOOL PostAccept(void)
 	return TRUE;
 }
 
-/* The redirect records and context, from the accepted socket. */
+/* The redirect records and our context struct, from the accepted
+ * socket. */
 static BOOL QueryRedirect(CONNECTION *c, BYTE *records)
 {
-	BYTE *context;
-	BOOL ok;
-
 	if (WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS, NULL,
 		     0, records, RECORDS_BUFFER, &c->recordsSize, NULL,
 		     NULL) == SOCKET_ERROR)
 		return FALSE;
-	if (WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, NULL,
-		     0, NULL, 0, &c->contextSize, NULL, NULL) != SOCKET_ERROR ||
-	    WSAGetLastError() != ERROR_INSUFFICIENT_BUFFER)
-		return FALSE;
-	context = (BYTE *)HeapAlloc(GetProcessHeap(), 0, c->contextSize);
-	if (context == NULL)
-		return FALSE;
-	ok = WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT,
-		      NULL, 0, context, c->contextSize, &c->contextSize, NULL,
-		      NULL) != SOCKET_ERROR &&
-	     lwfp_context_decode(context, c->contextSize, &c->info) == 0;
-	HeapFree(GetProcessHeap(), 0, context);
-	return ok;
+	return WSAIoctl(c->client, SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT,
+			NULL, 0, &c->info, sizeof(c->info), &c->contextSize,
+			NULL, NULL) != SOCKET_ERROR &&
+	       c->contextSize == sizeof(c->info);
 }
 
 /* Accepted: our own socket, with the records, connects out. */
@@ -266,11 +269,11 @@ static void OnAccept(CONNECTION *c)
 		Fail(c, "no redirect records or context", WSAGetLastError());
 		return;
 	}
-	AddressText(&c->info.orig_dst, c->destination, sizeof(c->destination));
-	len = c->info.orig_dst.ss_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
+	AddressText(&c->info.originalDestination, c->destination, sizeof(c->destination));
+	len = c->info.originalDestination.ss_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
 						      (int)sizeof(SOCKADDR_IN6);
 	ZeroMemory(&any, sizeof(any));
-	any.ss_family = c->info.orig_dst.ss_family;	/* ConnectEx binds */
+	any.ss_family = c->info.originalDestination.ss_family;	/* ConnectEx binds */
 	c->server = WSASocket(any.ss_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
 			      WSA_FLAG_OVERLAPPED);
 	if (c->server == INVALID_SOCKET ||
@@ -287,7 +290,7 @@ static void OnAccept(CONNECTION *c)
 	ZeroMemory(&c->accept.ov, sizeof(c->accept.ov));
 	c->accept.op = OP_CONNECT;
 	InterlockedIncrement(&c->refs);
-	if (!g_ConnectEx(c->server, (SOCKADDR *)&c->info.orig_dst, len, NULL, 0,
+	if (!g_ConnectEx(c->server, (SOCKADDR *)&c->info.originalDestination, len, NULL, 0,
 			 &bytes, &c->accept.ov) &&
 	    WSAGetLastError() != ERROR_IO_PENDING) {
 		Fail(c, "ConnectEx failed", WSAGetLastError());

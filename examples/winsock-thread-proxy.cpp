@@ -10,7 +10,9 @@
  * the accepted socket, opens its own socket, sets the records on it before
  * connect() (so that it is not redirected back here), connects to the
  * original destination and relays both ways with select() until both
- * sides have closed.
+ * sides have closed. The context is this service's own ConnectionContext,
+ * as its callout lays it out (on Linux: lwfp rule add ...
+ * --context-layout winsock-thread-proxy.layout).
  *
  *   winsock-thread-proxy [--count N] ADDR PORT
  */
@@ -25,9 +27,19 @@
 #include <string>
 #include <vector>
 
-// The callout's redirect context format, as a Windows service parses its
-// own callout's.
-#include <lwfp.h>
+// The redirect context this service's callout attaches.
+#pragma pack(push, 1)
+struct ConnectionContext {
+	IN6_ADDR destinationAddress;	// 0: IPv4 as v4-mapped
+	USHORT destinationPort;		// 16: network order
+	USHORT reserved;		// 18
+	UINT32 processId;		// 20
+	UINT32 userId;			// 24
+	UINT32 ruleId;			// 28
+	char processName[16];		// 32
+	UINT8 signature[4];		// 48: "THRD"
+};
+#pragma pack(pop)
 
 namespace {
 
@@ -128,13 +140,15 @@ public:
 			       number_, failure, WSAGetLastError());
 		else
 			printf("winsock-thread-proxy: flow %d: pid %lu comm "
-			       "\"%s\" uid %lu -> %s service %s rule %lu, %lu "
-			       "bytes of records, %lu bytes of context, %llu "
-			       "bytes up, %llu bytes down\n", number_,
-			       (unsigned long)info_.pid,
-			       Printable(info_.comm, sizeof(info_.comm)).c_str(),
-			       (unsigned long)info_.uid, destination_.c_str(),
-			       info_.service, (unsigned long)info_.rule_id,
+			       "\"%s\" uid %lu -> %s rule %lu, %lu bytes of "
+			       "records, %lu bytes of context, %llu bytes up, "
+			       "%llu bytes down\n", number_,
+			       (unsigned long)info_.processId,
+			       Printable(info_.processName,
+					 sizeof(info_.processName)).c_str(),
+			       (unsigned long)info_.userId,
+			       destination_.c_str(),
+			       (unsigned long)info_.ruleId,
 			       (unsigned long)recordsSize_,
 			       (unsigned long)contextSize_, up_, down_);
 		fflush(stdout);
@@ -145,7 +159,6 @@ private:
 	const char *Query(std::vector<char> &records)
 	{
 		DWORD size = 0;
-		std::vector<char> context;
 
 		records.resize(1024);
 		if (WSAIoctl(client_.get(),
@@ -157,41 +170,54 @@ private:
 		recordsSize_ = size;
 		if (WSAIoctl(client_.get(),
 			     SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, NULL, 0,
-			     NULL, 0, &size, NULL, NULL) != SOCKET_ERROR ||
-		    WSAGetLastError() != ERROR_INSUFFICIENT_BUFFER)
-			return "context size query failed";
-		context.resize(size);
-		if (WSAIoctl(client_.get(),
-			     SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT, NULL, 0,
-			     context.data(), size, &size, NULL,
-			     NULL) == SOCKET_ERROR ||
-		    lwfp_context_decode(context.data(), size, &info_) != 0)
-			return "no redirect context";
+			     &info_, sizeof(info_), &size, NULL,
+			     NULL) == SOCKET_ERROR || size != sizeof(info_) ||
+		    memcmp(info_.signature, "THRD", 4) != 0)
+			return "no redirect context of ours";
 		contextSize_ = size;
 		return NULL;
+	}
+
+	// The destination, as a socket address.
+	int Destination(SOCKADDR_STORAGE &ss) const
+	{
+		ZeroMemory(&ss, sizeof(ss));
+		if (IN6_IS_ADDR_V4MAPPED(&info_.destinationAddress)) {
+			SOCKADDR_IN *sin = (SOCKADDR_IN *)&ss;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = info_.destinationPort;
+			memcpy(&sin->sin_addr,
+			       &info_.destinationAddress.s6_addr[12], 4);
+			return (int)sizeof(*sin);
+		}
+		SOCKADDR_IN6 *sin6 = (SOCKADDR_IN6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = info_.destinationPort;
+		sin6->sin6_addr = info_.destinationAddress;
+		return (int)sizeof(*sin6);
 	}
 
 	const char *Relay()
 	{
 		std::vector<char> records, buf(kRelayBuffer);
+		SOCKADDR_STORAGE dst;
 		DWORD bytes = 0;
 		bool upOpen = true, downOpen = true;
 		int len;
 
 		if (const char *failure = Query(records))
 			return failure;
-		destination_ = AddressText(info_.orig_dst);
-		Socket server(socket(info_.orig_dst.ss_family, SOCK_STREAM,
-				     IPPROTO_TCP));
-		len = info_.orig_dst.ss_family == AF_INET ?
-			      (int)sizeof(SOCKADDR_IN) :
-			      (int)sizeof(SOCKADDR_IN6);
+		len = Destination(dst);
+		destination_ = AddressText(dst);
+		Socket server(socket(dst.ss_family, SOCK_STREAM, IPPROTO_TCP));
 		if (!server.valid() ||
 		    WSAIoctl(server.get(),
 			     SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS,
 			     records.data(), (DWORD)records.size(), NULL, 0,
 			     &bytes, NULL, NULL) == SOCKET_ERROR ||
-		    connect(server.get(), (SOCKADDR *)&info_.orig_dst, len) ==
+		    connect(server.get(), (SOCKADDR *)&dst, len) ==
 			    SOCKET_ERROR)
 			return "connecting to the destination failed";
 		while (upOpen || downOpen) {
@@ -218,7 +244,7 @@ private:
 
 	Socket client_;
 	int number_;
-	struct lwfp_context info_ = {};
+	ConnectionContext info_ = {};
 	std::string destination_;
 	unsigned long long up_ = 0, down_ = 0;
 	DWORD recordsSize_ = 0, contextSize_ = 0;

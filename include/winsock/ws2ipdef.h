@@ -18,6 +18,13 @@ typedef struct in6_addr IN6_ADDR;
 typedef struct in6_addr *PIN6_ADDR;
 typedef struct in6_addr *LPIN6_ADDR;
 
+/* An IPv4 or IPv6 address with its port, in 28 bytes. */
+typedef union _SOCKADDR_INET {
+	struct sockaddr_in Ipv4;
+	struct sockaddr_in6 Ipv6;
+	ADDRESS_FAMILY si_family;
+} SOCKADDR_INET, *PSOCKADDR_INET;
+
 /*
  * Options and control-message types of WFP redirect services (Windows
  * values), at level IPPROTO_IP or IPPROTO_IPV6. setsockopt() of a source

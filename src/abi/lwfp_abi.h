@@ -620,6 +620,7 @@ enum lwfp_layout_what {
 	LWFP_LW_RULE_ID,
 	LWFP_LW_PROTOCOL,	/* IPPROTO_TCP or IPPROTO_UDP */
 	LWFP_LW_RULE_CONTEXT,	/* the rule's context bytes, up to len */
+	LWFP_LW_COMM,		/* the process name, 16 bytes, NUL-padded */
 };
 
 enum lwfp_layout_format {

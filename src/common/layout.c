@@ -62,7 +62,7 @@ static const struct {
 	{ "pid", LWFP_LW_PID }, { "uid", LWFP_LW_UID },
 	{ "gid", LWFP_LW_GID }, { "rule_id", LWFP_LW_RULE_ID },
 	{ "protocol", LWFP_LW_PROTOCOL }, { "bytes", LWFP_LW_BYTES },
-	{ "rule_context", LWFP_LW_RULE_CONTEXT },
+	{ "rule_context", LWFP_LW_RULE_CONTEXT }, { "comm", LWFP_LW_COMM },
 };
 
 static const struct {
@@ -139,8 +139,13 @@ static int field_args(struct build *b, struct lwfp_layout_field *f,
 		f->len = (uint16_t)(b->ndata - f->arg);
 		return 0;
 	}
-	if (nw > 1)
-		return fail(b, "unexpected '%s'", w[1]);
+	if (nw > (f->what == LWFP_LW_COMM ? 0 : 1))
+		return fail(b, "unexpected '%s'", w[nw - 1]);
+	if (f->what == LWFP_LW_COMM) {
+		f->format = LWFP_LF_RAW;
+		f->len = 16;
+		return 0;
+	}
 	if (f->what == LWFP_LW_RULE_CONTEXT) {
 		if (!nw || !number(w[0], LWFP_RULE_CTX_MAX, &n) || !n)
 			return fail(b, "rule_context wants a length, 1 to %d",
@@ -183,7 +188,8 @@ static int statement_at(struct build *b, char **w, int nw)
 			break;
 	if (i == sizeof(whats) / sizeof(whats[0]))
 		return fail(b, "no field '%s' (orig_dst, local, pid, uid, gid, "
-			    "rule_id, protocol, bytes, rule_context)", w[2]);
+			    "rule_id, protocol, comm, bytes, rule_context)",
+			    w[2]);
 	f.what = whats[i].what;
 	f.offset = (uint16_t)off;
 	if (field_args(b, &f, w + 3, nw - 3))
@@ -313,7 +319,8 @@ static bool field_len_ok(const struct lwfp_layout_field *f)
 {
 	if (f->format == LWFP_LF_RAW)
 		return f->what == LWFP_LW_BYTES ||
-		       f->what == LWFP_LW_RULE_CONTEXT;
+		       f->what == LWFP_LW_RULE_CONTEXT ||
+		       (f->what == LWFP_LW_COMM && f->len == 16);
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (formats[i].format == f->format && formats[i].len == f->len)
 			return (f->what == LWFP_LW_ORIG_DST ||
@@ -345,7 +352,7 @@ static int check_aligned(const struct lwfp_layout *l, size_t len)
 		const struct lwfp_layout_field *f = &l->field[i];
 
 		if ((size_t)f->offset + f->len > l->size ||
-		    f->what > LWFP_LW_RULE_CONTEXT || !field_len_ok(f) ||
+		    f->what > LWFP_LW_COMM || !field_len_ok(f) ||
 		    (f->what == LWFP_LW_BYTES &&
 		     (size_t)f->arg + f->len > data))
 			return -EBADMSG;
@@ -452,6 +459,8 @@ static void render_aligned(const struct lwfp_layout *l,
 				       v->rule_context_len : f->len);
 		else if (f->what == LWFP_LW_RULE_CONTEXT)
 			continue;	/* the rule has none: zeros */
+		else if (f->what == LWFP_LW_COMM)
+			memcpy(at, v->comm, sizeof(v->comm));
 		else if (f->what == LWFP_LW_ORIG_DST)
 			put_addr(at, f, &v->orig_dst);
 		else if (f->what == LWFP_LW_LOCAL)

@@ -14,6 +14,7 @@
  *        TYPE: u8, u16le, u16be, u32le, u32be, u64le, u64be
  *   at OFFSET bytes HEX...      fixed bytes: de ad be ef, or 0xdeadbeef
  *   at OFFSET rule_context LEN  the rule's context bytes, up to LEN
+ *   at OFFSET comm              the process name (16 bytes, NUL-padded)
  *
  * Numbers are decimal or 0x hex. Fields may not overlap.
  */
@@ -44,6 +45,7 @@ struct layout_values {
 	struct sockaddr_storage orig_dst;
 	struct sockaddr_storage local;
 	uint32_t pid, uid, gid, rule_id, protocol;
+	char comm[16];
 	const uint8_t *rule_context;
 	size_t rule_context_len;
 };

@@ -108,6 +108,8 @@ int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
 	if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_LAYOUT, blob, &n))
 		return -errno;	/* ENOMSG: the rule has no layout */
 	endpoint_to_sockaddr(&st->orig, &v.orig_dst, &slen);
+	memcpy(v.comm, st->comm, sizeof(v.comm));
+	v.comm[sizeof(v.comm) - 1] = '\0';
 	slen = sizeof(v.local);
 	if (getpeername(fd, (struct sockaddr *)&v.local, &slen))
 		memset(&v.local, 0, sizeof(v.local));

@@ -49,6 +49,7 @@ static void values(struct layout_values *v, int family)
 	v->uid = 1000;
 	v->rule_id = 7;
 	v->protocol = 6;
+	memcpy(v->comm, "curl", 5);
 	v->rule_context = (const uint8_t *)"hello";
 	v->rule_context_len = 5;
 }
@@ -98,7 +99,8 @@ static void test_formats(void **state)
 				 "at 56 rule_id u64be\n"
 				 "at 64 bytes de ad 0xbeef\n"
 				 "at 68 rule_context 8\n"
-				 "at 76 protocol u8\n"), 0);
+				 "at 76 protocol u8\n"
+				 "at 78 comm\n"), 0);
 	values(&v, AF_INET);
 	assert_int_equal(layout_render(blob, blob_len, &v, out, &len), 0);
 	assert_int_equal(len, 96);
@@ -114,6 +116,7 @@ static void test_formats(void **state)
 	assert_memory_equal(out + 64, "\xde\xad\xbe\xef", 4);
 	assert_memory_equal(out + 68, "hello\0\0\0", 8);	/* padded */
 	assert_int_equal(out[76], 6);
+	assert_memory_equal(out + 78, "curl\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 	assert_int_equal(out[95], 0);
 }
 

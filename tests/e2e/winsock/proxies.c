@@ -65,19 +65,25 @@ static pid_t example_start(const char *name, const char *count, int *out,
 	return pid;
 }
 
-/* The proxy as service "wproxy" for connects to orig_port. Not exempt:
- * only the records keep its own connect from looping. */
-static void proxy_register(uint16_t proxy_port, uint16_t orig_port)
+/* The proxy as service "wproxy" for connects to orig_port, with the
+ * example's context layout if it has one (examples/NAME.layout). Not
+ * exempt: only the records keep its own connect from looping. */
+static void proxy_register(uint16_t proxy_port, uint16_t orig_port,
+			   const char *example)
 {
-	char listen[32], dport[8];
+	char listen[32], dport[8], layout[PATH_MAX];
+	bool has_layout;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", proxy_port);
 	snprintf(dport, sizeof(dport), "%u", orig_port);
 	CHECK(!lwfp_run("service", "add", "wproxy", "--listen", listen, NULL),
 	      "service add");
+	snprintf(layout, sizeof(layout), "examples/%s.layout", example);
+	has_layout = access(layout, R_OK) == 0;
 	CHECK(!lwfp_run("rule", "add", "--service", "wproxy", "--dst",
 			"127.0.0.1/32", "--dport", dport, "--context",
-			rule_ctx, NULL), "rule add");
+			rule_ctx, has_layout ? "--context-layout" : NULL,
+			layout, NULL), "rule add");
 }
 
 static void proxy_wait(pid_t pid, int out)
@@ -123,15 +129,16 @@ static void relay_one_flow(const char *example)
 	pid = example_start(example, "1", &out, &proxy_port);
 	if (pid < 0)
 		goto no_proxy;
-	proxy_register(proxy_port, c.port);
+	proxy_register(proxy_port, c.port, example);
 	cpid = client_start(&c);
 	origin_answer(origin);
 	rc = client_wait(cpid);
 	CHECK(rc == 0, "client exit %d", rc);
 	CHECK(read_line(out, line, sizeof(line), 10000), "flow line");
 	printf("# %s\n", line);
+	/* what the context said, in the example's own struct or the TLV */
 	snprintf(want, sizeof(want), "flow 1: pid %d comm \"ws-client\" uid 0 "
-		 "-> 127.0.0.1:%u service wproxy", cpid, c.port);
+		 "-> 127.0.0.1:%u ", cpid, c.port);
 	CHECK(strstr(line, want), "flow line names the client and "
 	      "destination: %s", line);
 	CHECK(strstr(line, " 40 bytes of records") &&
@@ -183,7 +190,7 @@ void test_winsock_proxy_concurrent(void)
 	pid = example_start("winsock-proxy", "2", &out, &proxy_port);
 	if (pid < 0)
 		goto no_proxy;
-	proxy_register(proxy_port, c.port);
+	proxy_register(proxy_port, c.port, "winsock-proxy");
 	silent = silent_client(c.port, enter_app);
 	held = accept_timeout(origin, 10000);
 	CHECK(held >= 0, "the silent client's flow reached the origin");
