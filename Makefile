@@ -282,6 +282,7 @@ install: all
 	install -m 0644 include/lwfp.h $(DESTDIR)$(INCLUDEDIR)/lwfp.h
 	install -m 0644 $(BUILD)/lwfp.pc $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc
 	install -m 0755 $(EXAMPLES) $(WS_EXAMPLES) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(wildcard examples/*.layout) $(DESTDIR)$(LIBEXECDIR)/
 	$(if $(WS_SRCS),$(MAKE) BUILD=$(BUILD) install-winsock)
 	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
 	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3

@@ -17,7 +17,8 @@ check "make install PREFIX=/usr DESTDIR=..." "[ $? = 0 ]" || tail "$tmp/log"
 r=$tmp/root/usr
 for f in bin/lwfp lib/liblwfp.so lib/liblwfp.so.0 lib/liblwfp.a \
 	include/lwfp.h lib/pkgconfig/lwfp.pc share/man/man8/lwfp.8 \
-	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy; do
+	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy \
+	libexec/lwfp/winsock-iocp-proxy.layout; do
 	check "installed $f" "[ -e '$r/$f' ]"
 done
 check "lwfp.pc names the prefix" "grep -q '^prefix=/usr$' '$r/lib/pkgconfig/lwfp.pc'"
