@@ -180,35 +180,55 @@ static void Fail(CONNECTION *c, const char *what, int error)
 		shutdown(c->server, SD_BOTH);
 }
 
-static void PostReceive(HALF *h)
+/*
+ * Start a receive (op OP_RECV) or a send of bytes (OP_SEND) on half h.
+ * TRUE if it completed at once, *bytes moved: the sockets skip the
+ * completion packet then (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), so the
+ * caller goes on itself. FALSE if it is under way (a packet will come) or
+ * failed.
+ */
+static BOOL Start(HALF *h, OPERATION op, DWORD *bytes)
 {
 	DWORD flags = 0;
+	int ret;
 
 	ZeroMemory(&h->io.ov, sizeof(h->io.ov));
-	h->io.op = OP_RECV;
+	h->io.op = op;
 	h->wsabuf.buf = h->buf;
-	h->wsabuf.len = sizeof(h->buf);
+	h->wsabuf.len = op == OP_RECV ? (ULONG)sizeof(h->buf) : *bytes;
 	InterlockedIncrement(&h->io.conn->refs);
-	if (WSARecv(*h->from, &h->wsabuf, 1, NULL, &flags, &h->io.ov, NULL) ==
-		    SOCKET_ERROR &&
-	    WSAGetLastError() != WSA_IO_PENDING) {
-		Fail(h->io.conn, "WSARecv failed", WSAGetLastError());
+	ret = op == OP_RECV ?
+		WSARecv(*h->from, &h->wsabuf, 1, bytes, &flags, &h->io.ov,
+			NULL) :
+		WSASend(*h->to, &h->wsabuf, 1, bytes, 0, &h->io.ov, NULL);
+	if (ret == 0) {
+		InterlockedDecrement(&h->io.conn->refs);	/* no packet */
+		return TRUE;
+	}
+	if (WSAGetLastError() != WSA_IO_PENDING) {
+		Fail(h->io.conn, op == OP_RECV ? "WSARecv failed" :
+						 "WSASend failed",
+		     WSAGetLastError());
 		Release(h->io.conn);
 	}
+	return FALSE;
 }
 
-static void PostSend(HALF *h, DWORD bytes)
+/* Half h's op has moved bytes: what comes next, for as long as each step
+ * completes at once. */
+static void Drive(HALF *h, OPERATION op, DWORD bytes)
 {
-	ZeroMemory(&h->io.ov, sizeof(h->io.ov));
-	h->io.op = OP_SEND;
-	h->wsabuf.buf = h->buf;
-	h->wsabuf.len = bytes;
-	InterlockedIncrement(&h->io.conn->refs);
-	if (WSASend(*h->to, &h->wsabuf, 1, NULL, 0, &h->io.ov, NULL) ==
-		    SOCKET_ERROR &&
-	    WSAGetLastError() != WSA_IO_PENDING) {
-		Fail(h->io.conn, "WSASend failed", WSAGetLastError());
-		Release(h->io.conn);
+	for (;;) {
+		if (op == OP_RECV && bytes == 0) {	/* its side closed */
+			h->done = TRUE;
+			shutdown(*h->to, SD_SEND);
+			return;
+		}
+		if (op == OP_RECV)
+			h->bytes += bytes;
+		op = op == OP_RECV ? OP_SEND : OP_RECV;
+		if (!Start(h, op, &bytes))
+			return;
 	}
 }
 
@@ -252,6 +272,8 @@ static BOOL QueryRedirect(CONNECTION *c, BYTE *records)
 	       c->contextSize == sizeof(c->info);
 }
 
+static void OnConnect(CONNECTION *c);
+
 /* Accepted: our own socket, with the records, connects out. */
 static void OnAccept(CONNECTION *c)
 {
@@ -282,7 +304,11 @@ static void OnAccept(CONNECTION *c)
 		     records, c->recordsSize, NULL, 0, &bytes, NULL,
 		     NULL) == SOCKET_ERROR ||
 	    CreateIoCompletionPort((HANDLE)c->server, g_port, 0, 0) == NULL ||
-	    CreateIoCompletionPort((HANDLE)c->client, g_port, 0, 0) == NULL) {
+	    CreateIoCompletionPort((HANDLE)c->client, g_port, 0, 0) == NULL ||
+	    !SetFileCompletionNotificationModes((HANDLE)c->server,
+					FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) ||
+	    !SetFileCompletionNotificationModes((HANDLE)c->client,
+					FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)) {
 		Fail(c, "setting up the outbound socket failed",
 		     WSAGetLastError());
 		return;
@@ -290,9 +316,12 @@ static void OnAccept(CONNECTION *c)
 	ZeroMemory(&c->accept.ov, sizeof(c->accept.ov));
 	c->accept.op = OP_CONNECT;
 	InterlockedIncrement(&c->refs);
-	if (!g_ConnectEx(c->server, (SOCKADDR *)&c->info.originalDestination, len, NULL, 0,
-			 &bytes, &c->accept.ov) &&
-	    WSAGetLastError() != ERROR_IO_PENDING) {
+	if (g_ConnectEx(c->server, (SOCKADDR *)&c->info.originalDestination,
+			len, NULL, 0, &bytes, &c->accept.ov)) {
+		/* connected at once: the socket skips the packet */
+		OnConnect(c);
+		Release(c);
+	} else if (WSAGetLastError() != ERROR_IO_PENDING) {
 		Fail(c, "ConnectEx failed", WSAGetLastError());
 		Release(c);
 	}
@@ -306,20 +335,8 @@ static void OnConnect(CONNECTION *c)
 	c->down.io.half = &c->down;
 	c->up.from = c->down.to = &c->client;
 	c->up.to = c->down.from = &c->server;
-	PostReceive(&c->up);
-	PostReceive(&c->down);
-}
-
-/* A half has read bytes (0: its side closed). */
-static void OnReceive(HALF *h, DWORD bytes)
-{
-	if (bytes == 0) {
-		h->done = TRUE;
-		shutdown(*h->to, SD_SEND);
-		return;
-	}
-	h->bytes += bytes;
-	PostSend(h, bytes);
+	Drive(&c->up, OP_SEND, 0);	/* as if a send had ended: receive */
+	Drive(&c->down, OP_SEND, 0);
 }
 
 static void Complete(IO_CONTEXT *io, BOOL ok, DWORD bytes)
@@ -336,10 +353,8 @@ static void Complete(IO_CONTEXT *io, BOOL ok, DWORD bytes)
 		OnAccept(c);
 	} else if (io->op == OP_CONNECT) {
 		OnConnect(c);
-	} else if (io->op == OP_RECV) {
-		OnReceive(io->half, bytes);
 	} else {
-		PostReceive(io->half);	/* sent: read more */
+		Drive(io->half, io->op, bytes);
 	}
 	Release(c);
 }

@@ -78,6 +78,12 @@ BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort,
 				       DWORD dwNumberOfBytesTransferred,
 				       ULONG_PTR dwCompletionKey,
 				       LPOVERLAPPED lpOverlapped);
+/* What an operation that completes at once (returns 0, TRUE) leaves out:
+ * its completion packet, its event. */
+#define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS	0x1
+#define FILE_SKIP_SET_EVENT_ON_HANDLE		0x2
+BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle,
+					       UCHAR Flags);
 /* End a socket's pending operations (all of them, or the one of
  * lpOverlapped) with ERROR_OPERATION_ABORTED. */
 BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);

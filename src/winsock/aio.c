@@ -220,6 +220,7 @@ int ws_aio_start(struct ws_op *op, DWORD *bytes)
 				ws_op_free(op);
 				return r;
 			}
+			op->at_once = true;
 			ws_op_finish(op, 0, *bytes);
 			ws_op_free(op);
 			return 0;

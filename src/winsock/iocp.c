@@ -30,6 +30,7 @@ struct ws_port {
 struct binding {
 	HANDLE port;		/* NULL: none */
 	ULONG_PTR key;
+	UCHAR modes;		/* FILE_SKIP_* */
 };
 
 static struct binding *bindings;
@@ -84,6 +85,11 @@ static int port_push(struct ws_port *p, const OVERLAPPED_ENTRY *e)
 	return 0;
 }
 
+bool ws_port_skips(int fd, UCHAR mode)
+{
+	return fd >= 0 && fd < nbindings && (bindings[fd].modes & mode);
+}
+
 bool ws_port_post_for(int fd, LPWSAOVERLAPPED ov, DWORD status, DWORD bytes)
 {
 	struct ws_port *p;
@@ -104,8 +110,36 @@ bool ws_port_post_for(int fd, LPWSAOVERLAPPED ov, DWORD status, DWORD bytes)
 
 void ws_port_forget(int fd)
 {
-	if (fd >= 0 && fd < nbindings)
+	if (fd >= 0 && fd < nbindings) {
 		bindings[fd].port = NULL;
+		bindings[fd].modes = 0;
+	}
+}
+
+/* An operation that completes at once (returns 0) queues no packet, or
+ * sets no event, as the socket's modes say: the caller handles it there
+ * and then, one thread hand-off less. */
+WS_EXPORT BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle,
+							 UCHAR Flags)
+{
+	int fd;
+
+	if (ws_socket_fd((SOCKET)(UINT_PTR)FileHandle, &fd) ||
+	    (Flags & ~(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS |
+		       FILE_SKIP_SET_EVENT_ON_HANDLE))) {
+		ws_set_error(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	ws_lock();
+	if (fd >= nbindings && !ws_by_fd_grow((void **)&bindings, &nbindings,
+					      fd, sizeof(*bindings))) {
+		ws_unlock();
+		ws_set_error(ERROR_NOT_ENOUGH_MEMORY);
+		return FALSE;
+	}
+	bindings[fd].modes = Flags;
+	ws_unlock();
+	return TRUE;
 }
 
 static int bind_fd(int fd, HANDLE port, ULONG_PTR key)

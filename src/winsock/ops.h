@@ -58,6 +58,7 @@ struct ws_op {
 	bool running;			/* the worker has it */
 	bool aborted;			/* ... and must drop it */
 	bool no_port;			/* no completion packet */
+	bool at_once;			/* completed in the call */
 	/* a socket I/O operation (aio.c); NULL: a control code */
 	ws_io_fn io;
 	enum ws_io_dir dir;
@@ -108,6 +109,8 @@ void ws_es_forget(int fd);
 bool ws_port_post_for(int fd, LPWSAOVERLAPPED ov, DWORD status, DWORD bytes);
 /* fd is closed: it belongs to no port any more (lock held). */
 void ws_port_forget(int fd);
+/* Does fd's SetFileCompletionNotificationModes include mode? */
+bool ws_port_skips(int fd, UCHAR mode);
 /* 1 port closed ... see iocp.c; for CloseHandle (lock held). */
 bool ws_port_close(HANDLE h);
 

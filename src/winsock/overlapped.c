@@ -90,10 +90,16 @@ void ws_op_finish(struct ws_op *op, DWORD status, DWORD bytes)
 		apc->overlapped = op->overlapped;
 		ws_apcq_push(op->thread, apc);
 	} else {
-		if (op->event)
+		bool at_once = op->at_once && !status;
+
+		if (op->event && !(at_once &&
+				   ws_port_skips(op->port_fd,
+						 FILE_SKIP_SET_EVENT_ON_HANDLE)))
 			ws_event_signal(op->event);
 		/* hEvent with its low bit set: no completion packet */
-		if (!op->no_port)
+		if (!op->no_port &&
+		    !(at_once && ws_port_skips(op->port_fd,
+					       FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)))
 			ws_port_post_for(op->port_fd, op->overlapped, status,
 					 bytes);
 	}

@@ -15,6 +15,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int waiting;	/* threads in ws_wait(): no one, no broadcast */
 
 void ws_lock(void)
 {
@@ -28,7 +29,8 @@ void ws_unlock(void)
 
 void ws_broadcast(void)
 {
-	pthread_cond_broadcast(&cond);
+	if (waiting)
+		pthread_cond_broadcast(&cond);
 }
 
 void ws_deadline(struct timespec *ts, DWORD ms)
@@ -44,12 +46,12 @@ void ws_deadline(struct timespec *ts, DWORD ms)
 
 bool ws_wait(const struct timespec *deadline)
 {
-	if (!deadline) {
-		pthread_cond_wait(&cond, &lock);
-		return true;
-	}
-	return pthread_cond_clockwait(&cond, &lock, CLOCK_MONOTONIC,
-				      deadline) != ETIMEDOUT;
+	bool woken;
+
+	waiting++;
+	woken = ws_wait_on(&cond, deadline);
+	waiting--;
+	return woken;
 }
 
 void ws_wait_cond(pthread_cond_t *c)

@@ -249,6 +249,33 @@ static void RoutineAndCancel(SOCKET c)
 	WSACloseEvent(ov.hEvent);
 }
 
+/* With FILE_SKIP_SET_EVENT_ON_HANDLE, a receive that completes at once
+ * returns 0 and leaves its event alone. */
+static void SkipOnSuccess(SOCKET c)
+{
+	char buf[16];
+	WSABUF b;
+	OVERLAPPED ov;
+	DWORD bytes = 0, flags = 0;
+	fd_set rd;
+	TIMEVAL tv = { 5, 0 };
+
+	CHECK(SetFileCompletionNotificationModes((HANDLE)c,
+						 FILE_SKIP_SET_EVENT_ON_HANDLE));
+	CHECK(send(c, "skip", 4, 0) == 4);
+	FD_ZERO(&rd);
+	FD_SET(c, &rd);
+	CHECK(select(0, &rd, NULL, NULL, &tv) == 1);	/* the echo is back */
+	b.buf = buf;
+	b.len = sizeof(buf);
+	ZeroMemory(&ov, sizeof(ov));
+	ov.hEvent = WSACreateEvent();
+	CHECK(WSARecv(c, &b, 1, &bytes, &flags, &ov, NULL) == 0 && bytes == 4);
+	CHECK(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 0, FALSE) ==
+	      WSA_WAIT_TIMEOUT);
+	WSACloseEvent(ov.hEvent);
+}
+
 int main(void)
 {
 	WSADATA wsa;
@@ -307,6 +334,7 @@ int main(void)
 	EchoReceive(&g_echo);
 	Bulk(client);
 	RoutineAndCancel(client);
+	SkipOnSuccess(client);
 	closesocket(client);
 	for (int i = 0; i < 200 && !g_done; i++)
 		Sleep(10);
