@@ -58,6 +58,7 @@ typedef struct {
 	int number;
 	DWORD recordsSize, contextSize;
 	FLOW_CONTEXT info;
+	SOCKADDR_INET dst;	/* info.destination, aligned */
 	char destination[80];
 } FLOW;
 
@@ -119,19 +120,21 @@ static const char *FlowStart(FLOW *f)
 		return "no redirect context of ours";
 	f->recordsSize = recordsSize;
 	f->contextSize = contextSize;
-	len = f->info.destination.si_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
-						      (int)sizeof(SOCKADDR_IN6);
+	/* the packed struct's address need not be aligned: copy it out */
+	CopyMemory(&f->dst, &f->info.destination, sizeof(f->dst));
+	len = f->dst.si_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
+					    (int)sizeof(SOCKADDR_IN6);
 	bytes = sizeof(f->destination);
-	WSAAddressToString((LPSOCKADDR)&f->info.destination, (DWORD)len, NULL,
+	WSAAddressToString((LPSOCKADDR)&f->dst, (DWORD)len, NULL,
 			   f->destination, &bytes);
-	f->s[1] = socket(f->info.destination.si_family, SOCK_STREAM, IPPROTO_TCP);
+	f->s[1] = socket(f->dst.si_family, SOCK_STREAM, IPPROTO_TCP);
 	if (f->s[1] == INVALID_SOCKET ||
 	    WSAIoctl(f->s[1], SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, records,
 		     recordsSize, NULL, 0, &bytes, NULL, NULL) == SOCKET_ERROR ||
 	    WSAEventSelect(f->s[1], f->ev[1], FD_CONNECT | FD_READ | FD_WRITE |
 						 FD_CLOSE) == SOCKET_ERROR)
 		return "setting up the outbound socket failed";
-	if (connect(f->s[1], (SOCKADDR *)&f->info.destination, len) == 0 ||
+	if (connect(f->s[1], (SOCKADDR *)&f->dst, len) == 0 ||
 	    WSAGetLastError() == WSAEWOULDBLOCK)
 		return NULL;
 	return "connect failed";

@@ -278,7 +278,7 @@ static void OnConnect(CONNECTION *c);
 static void OnAccept(CONNECTION *c)
 {
 	BYTE records[RECORDS_BUFFER];
-	SOCKADDR_STORAGE any;
+	SOCKADDR_STORAGE any, dst;
 	DWORD bytes = 0;
 	int len;
 
@@ -291,11 +291,13 @@ static void OnAccept(CONNECTION *c)
 		Fail(c, "no redirect records or context", WSAGetLastError());
 		return;
 	}
-	AddressText(&c->info.originalDestination, c->destination, sizeof(c->destination));
-	len = c->info.originalDestination.ss_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
-						      (int)sizeof(SOCKADDR_IN6);
+	/* the packed struct's addresses need not be aligned: copy out */
+	CopyMemory(&dst, &c->info.originalDestination, sizeof(dst));
+	AddressText(&dst, c->destination, sizeof(c->destination));
+	len = dst.ss_family == AF_INET ? (int)sizeof(SOCKADDR_IN) :
+					 (int)sizeof(SOCKADDR_IN6);
 	ZeroMemory(&any, sizeof(any));
-	any.ss_family = c->info.originalDestination.ss_family;	/* ConnectEx binds */
+	any.ss_family = dst.ss_family;	/* ConnectEx wants a bound socket */
 	c->server = WSASocket(any.ss_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
 			      WSA_FLAG_OVERLAPPED);
 	if (c->server == INVALID_SOCKET ||
@@ -316,8 +318,8 @@ static void OnAccept(CONNECTION *c)
 	ZeroMemory(&c->accept.ov, sizeof(c->accept.ov));
 	c->accept.op = OP_CONNECT;
 	InterlockedIncrement(&c->refs);
-	if (g_ConnectEx(c->server, (SOCKADDR *)&c->info.originalDestination,
-			len, NULL, 0, &bytes, &c->accept.ov)) {
+	if (g_ConnectEx(c->server, (SOCKADDR *)&dst, len, NULL, 0, &bytes,
+			&c->accept.ov)) {
 		/* connected at once: the socket skips the packet */
 		OnConnect(c);
 		Release(c);

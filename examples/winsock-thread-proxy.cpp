@@ -178,24 +178,28 @@ private:
 		return NULL;
 	}
 
-	// The destination, as a socket address.
+	// The destination, as a socket address. The packed struct's fields
+	// need not be aligned: copied out first.
 	int Destination(SOCKADDR_STORAGE &ss) const
 	{
+		IN6_ADDR addr;
+		USHORT port = info_.destinationPort;
+
+		memcpy(&addr, &info_.destinationAddress, sizeof(addr));
 		ZeroMemory(&ss, sizeof(ss));
-		if (IN6_IS_ADDR_V4MAPPED(&info_.destinationAddress)) {
+		if (IN6_IS_ADDR_V4MAPPED(&addr)) {
 			SOCKADDR_IN *sin = (SOCKADDR_IN *)&ss;
 
 			sin->sin_family = AF_INET;
-			sin->sin_port = info_.destinationPort;
-			memcpy(&sin->sin_addr,
-			       &info_.destinationAddress.s6_addr[12], 4);
+			sin->sin_port = port;
+			memcpy(&sin->sin_addr, &addr.s6_addr[12], 4);
 			return (int)sizeof(*sin);
 		}
 		SOCKADDR_IN6 *sin6 = (SOCKADDR_IN6 *)&ss;
 
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = info_.destinationPort;
-		sin6->sin6_addr = info_.destinationAddress;
+		sin6->sin6_port = port;
+		sin6->sin6_addr = addr;
 		return (int)sizeof(*sin6);
 	}
 

@@ -29,7 +29,7 @@ void test_context_layout(void)
 	char path[] = "/tmp/lwfp-layout-XXXXXX";
 	unsigned char tlv[LWFP_CONTEXT_MAX_LEN];
 	struct my_context got;
-	struct sockaddr_storage peer;
+	struct sockaddr_storage peer, orig, local;
 	socklen_t plen = sizeof(peer);
 	struct lwfp_context ref;
 	struct lwfp *native;
@@ -54,11 +54,13 @@ void test_context_layout(void)
 	CHECK(r.rc == 0 && r.bytes == sizeof(got), "the struct: rc %d err %d "
 	      "bytes %u", r.rc, r.err, r.bytes);
 	getpeername(f.a, (struct sockaddr *)&peer, &plen);
-	CHECK(got.original.ss_family == AF_INET &&
-	      addr_port((struct sockaddr_storage *)&got.original) ==
-		      f.orig_port, "the original destination");
-	CHECK(addr_port((struct sockaddr_storage *)&got.local) ==
-		      addr_port(&peer), "the client's own address");
+	/* the packed struct's members need not be aligned: copy them out */
+	memcpy(&orig, &got.original, sizeof(orig));
+	memcpy(&local, &got.local, sizeof(local));
+	CHECK(orig.ss_family == AF_INET && addr_port(&orig) == f.orig_port,
+	      "the original destination");
+	CHECK(addr_port(&local) == addr_port(&peer),
+	      "the client's own address");
 	CHECK(got.processId == (UINT32)f.client, "pid %u, client %d",
 	      got.processId, (int)f.client);
 	CHECK(!memcmp(got.magic, "WFP!", 4), "the fixed bytes");
