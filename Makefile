@@ -99,7 +99,7 @@ endif
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: FORCE soak install-winsock all deps check check-kernels check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: FORCE soak install-winsock all deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
 all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
@@ -260,6 +260,14 @@ check-kernels:
 check-unit:
 	$(MAKE) SANITIZE=1 BUILD=build/check all
 	./tests/run.sh build/check unit
+
+# lwfp-winsock against MinGW-w64 on public Windows Winsock samples
+# (docs/winsock.md): SAMPLES is a checkout of
+# github.com/microsoft/Windows-classic-samples at the commit
+# tests/mingw/samples.txt names.
+check-mingw: all
+	./scripts/deps.sh mingw
+	bash tests/mingw/check.sh $(BUILD) "$(SAMPLES)"
 
 fuzz: $(FUZZERS)
 

@@ -4,8 +4,9 @@
 # squid, redsocks and microsocks are the unmodified transparent proxies of
 # tests/e2e/proxies.sh (python3 serves its origin): the tests run them by
 # hand in cgroups of their own, so their system services are never started.
-#   scripts/deps.sh [kernels]
-# "kernels" adds what make check-kernels boots Debian's kernels with.
+#   scripts/deps.sh [kernels|mingw]
+# "kernels" adds what make check-kernels boots Debian's kernels with,
+# "mingw" the MinGW-w64 compiler make check-mingw compares with.
 set -eu
 
 pkgs="make gcc g++ binutils clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -13,6 +14,9 @@ pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
 nftables curl util-linux python3 squid redsocks microsocks dnsutils patch"
 if [ "${1:-}" = kernels ]; then
 	pkgs="$pkgs qemu-system-x86 busybox-static cpio"
+fi
+if [ "${1:-}" = mingw ]; then
+	pkgs="$pkgs g++-mingw-w64-x86-64"
 fi
 
 # packages that ship a daemon whose service must stay stopped

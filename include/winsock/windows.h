@@ -9,9 +9,12 @@
 #ifndef LWFP_WINSOCK_WINDOWS_H
 #define LWFP_WINSOCK_WINDOWS_H
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wchar.h>
 
 #include "sal.h"
@@ -156,6 +159,7 @@ typedef USHORT *PUSHORT;
 typedef ULONGLONG *PULONGLONG;
 typedef ULONG_PTR *PULONG_PTR;
 typedef HANDLE HMODULE;
+typedef HANDLE HWND;		/* declared by network code; no GUI here */
 typedef HANDLE HINSTANCE;
 typedef HANDLE HGLOBAL;
 typedef HANDLE HLOCAL;
@@ -181,6 +185,15 @@ typedef const TCHAR *PCTSTR;
 #ifndef FALSE
 #define FALSE 0
 #endif
+
+/* The C runtime's Microsoft names, which Windows sources use freely. */
+#define _stricmp		strcasecmp
+#define _strnicmp		strncasecmp
+#define stricmp			strcasecmp
+#define strnicmp		strncasecmp
+#define _strdup			strdup
+#define _snprintf		snprintf
+#define _vsnprintf		vsnprintf
 
 #define MAX_PATH		260
 #define INVALID_HANDLE_VALUE	((HANDLE)(LONG_PTR)-1)

@@ -131,6 +131,15 @@ static void CheckBasics(void)
 	CHECK(QueryPerformanceFrequency(&freq) && freq.QuadPart > 0);
 	SetLastError(ERROR_ACCESS_DENIED);
 	CHECK(GetLastError() == ERROR_ACCESS_DENIED);
+	/* the C runtime's Microsoft names, and what windows.h brings */
+	CHECK(_stricmp("WinSock", "winsock") == 0);
+	CHECK(_strnicmp("TCP:80", "tcp:81", 4) == 0 && tolower('A') == 'a');
+	CHECK(atoi("42") == 42);
+	{
+		HWND none = NULL;	/* declared, never a window here */
+
+		CHECK(none == NULL);
+	}
 }
 
 static void CheckEvents(void)
