@@ -33,13 +33,6 @@ static char *addr_in_block(char *block)
 	return block + ((p + 7) / 8 * 8 - (uintptr_t)block);
 }
 
-static int socket_error(void)
-{
-	int wsa = ws_from_errno(errno);
-
-	return wsa ? wsa : WSAEINVAL;
-}
-
 static void addr_block(char *block, int fd, bool peer)
 {
 	struct sockaddr_storage ss;
@@ -67,8 +60,7 @@ static int io_accept_data(struct ws_op *op, DWORD *bytes)
 		*bytes = (DWORD)n;
 		return 0;
 	}
-	return errno == EAGAIN || errno == EWOULDBLOCK ? EAGAIN :
-							 socket_error();
+	return ws_io_failed();
 }
 
 /* Stage 0: the connection, moved onto the caller's socket. */
@@ -78,12 +70,11 @@ static int io_accept(struct ws_op *op, DWORD *bytes)
 	char *blocks;
 
 	if (fd < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? EAGAIN :
-								 socket_error();
+		return ws_io_failed();
 	cloexec = fcntl(op->x.accept_fd, F_GETFD) & FD_CLOEXEC;
 	if (dup3(fd, op->x.accept_fd, cloexec ? O_CLOEXEC : 0) < 0) {
 		close(fd);
-		return socket_error();
+		return ws_socket_error();
 	}
 	close(fd);
 	blocks = op->x.buf + op->x.recv_len;
@@ -177,7 +168,7 @@ WS_EXPORT void WSAAPI GetAcceptExSockaddrs(PVOID buf, DWORD recv_len,
 }
 
 /* ConnectEx: stage 0 starts the connect (non-blocking for its while),
- * 1 waits for it, 2 sends the first data. */
+ * 1 waits for it; then its first data go as WSASend's do. */
 static int io_connect(struct ws_op *op, DWORD *bytes)
 {
 	int err = 0;
@@ -193,29 +184,18 @@ static int io_connect(struct ws_op *op, DWORD *bytes)
 		else if (errno == EINPROGRESS)
 			return EAGAIN;
 		else
-			err = socket_error();
-	} else if (op->x.stage == 1) {
+			err = ws_socket_error();
+	} else {
 		if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len))
 			err = errno;
-		err = err ? (ws_from_errno(err) ? ws_from_errno(err) :
-						  WSAECONNREFUSED) : 0;
+		err = err ? ws_from_errno_or(err, WSAECONNREFUSED) : 0;
 	}
-	if (!err && op->x.niov) {
-		struct msghdr m = { .msg_iov = op->x.iov,
-				    .msg_iovlen = (size_t)op->x.niov };
-		ssize_t n;
-
-		op->x.stage = 2;
-		n = sendmsg(op->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return EAGAIN;
-		if (n < 0)
-			err = socket_error();
-		else
-			*bytes = (DWORD)n;
-	}
-	fcntl(op->fd, F_SETFL, op->x.saved_fl);
-	return err;
+	fcntl(op->fd, F_SETFL, op->x.saved_fl);	/* its mode back */
+	if (err || !op->x.niov)
+		return err;
+	/* then the first data, sent as an overlapped WSASend sends */
+	op->io = ws_io_send;
+	return ws_io_send(op, bytes);
 }
 
 BOOL WSAAPI ws_connectex(SOCKET s, const struct sockaddr *name, int namelen,
@@ -254,7 +234,7 @@ BOOL WSAAPI ws_connectex(SOCKET s, const struct sockaddr *name, int namelen,
 static int io_disconnect(struct ws_op *op, DWORD *bytes)
 {
 	*bytes = 0;
-	return shutdown(op->fd, SHUT_WR) ? socket_error() : 0;
+	return shutdown(op->fd, SHUT_WR) ? ws_socket_error() : 0;
 }
 
 /* DisconnectEx: the send side shut; a socket is not reused here
@@ -270,7 +250,7 @@ BOOL WSAAPI ws_disconnectex(SOCKET s, LPOVERLAPPED ov, DWORD flags,
 	if (!err && (flags & TF_REUSE_SOCKET))
 		err = WSAEOPNOTSUPP;
 	if (!err && !ov) {
-		err = shutdown(a.fd, SHUT_WR) ? socket_error() : 0;
+		err = shutdown(a.fd, SHUT_WR) ? ws_socket_error() : 0;
 		if (!err)
 			return TRUE;
 	}

@@ -12,13 +12,6 @@
 
 #include "internal.h"
 
-static int socket_error(void)
-{
-	int wsa = ws_from_errno(errno);
-
-	return wsa ? wsa : WSAEINVAL;
-}
-
 static int failed(int err)
 {
 	ws_set_error(err);
@@ -39,7 +32,7 @@ WS_EXPORT int WSAAPI WSAConnect(SOCKET s, const struct sockaddr *name,
 		     (lpCalleeData && lpCalleeData->len)))
 		err = WSAEOPNOTSUPP;
 	if (!err && connect(fd, name, (socklen_t)namelen))
-		err = socket_error();
+		err = ws_socket_error();
 	return err ? failed(err) : 0;
 }
 
@@ -74,7 +67,7 @@ WS_EXPORT SOCKET WSAAPI WSAAccept(SOCKET s, struct sockaddr *addr,
 		err = WSAEFAULT;
 	if (!err && (c = accept4(fd, (struct sockaddr *)&peer, &len,
 				 SOCK_CLOEXEC)) < 0)
-		err = socket_error();
+		err = ws_socket_error();
 	if (!err && lpfnCondition &&
 	    ask(lpfnCondition, dwCallbackData, c, &peer, len) != CF_ACCEPT) {
 		close(c);	/* refused: the peer sees a reset */

@@ -14,14 +14,6 @@
 #include "internal.h"
 #include "ops.h"
 
-/* The WSA error of the socket call that just failed. */
-static int last_socket_error(void)
-{
-	int wsa = ws_from_errno(errno);
-
-	return wsa ? wsa : WSAEINVAL;
-}
-
 static int io_recv(struct ws_op *op, DWORD *bytes)
 {
 	struct msghdr m = { .msg_iov = op->x.iov,
@@ -32,8 +24,7 @@ static int io_recv(struct ws_op *op, DWORD *bytes)
 		*bytes = (DWORD)n;
 		return 0;
 	}
-	return errno == EAGAIN || errno == EWOULDBLOCK ? EAGAIN :
-							 last_socket_error();
+	return ws_io_failed();
 }
 
 /* Consume n bytes from the front of the iovecs. */
@@ -51,7 +42,7 @@ static void iov_advance(struct ws_io *x, size_t n)
 	x->niov -= i;
 }
 
-static int io_send(struct ws_op *op, DWORD *bytes)
+int ws_io_send(struct ws_op *op, DWORD *bytes)
 {
 	for (;;) {
 		struct msghdr m = { .msg_iov = op->x.iov,
@@ -65,8 +56,7 @@ static int io_send(struct ws_op *op, DWORD *bytes)
 		n = sendmsg(op->fd, &m,
 			    op->x.msg_flags | MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ?
-				EAGAIN : last_socket_error();
+			return ws_io_failed();
 		op->x.done += (size_t)n;
 		iov_advance(&op->x, (size_t)n);
 	}
@@ -97,7 +87,7 @@ static int plain_io(int fd, struct ws_io *x, bool send, DWORD *bytes)
 			   recvmsg(fd, &m, x->msg_flags);
 
 	if (n < 0)
-		return last_socket_error();
+		return ws_socket_error();
 	*bytes = (DWORD)n;
 	return 0;
 }
@@ -134,7 +124,7 @@ static int overlapped_io(int fd, const struct io_call *c, const struct ws_io *x)
 		ws_unlock();
 		return err;
 	}
-	op->io = c->send ? io_send : io_recv;
+	op->io = c->send ? ws_io_send : io_recv;
 	op->dir = c->send ? WS_IO_WRITE : WS_IO_READ;
 	op->x = *x;
 	err = ws_aio_start(op, &done);

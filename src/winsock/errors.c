@@ -83,6 +83,18 @@ int ws_from_errno(int err)
 	return 0;
 }
 
+int ws_from_errno_or(int err, int otherwise)
+{
+	int wsa = ws_from_errno(err);
+
+	return wsa ? wsa : otherwise;
+}
+
+int ws_socket_error(void)
+{
+	return ws_from_errno_or(errno, WSAEINVAL);
+}
+
 /* The errno a WSA code leaves: its POSIX twin (the first row naming
  * it), otherwise a private value. */
 static int to_errno(int code)

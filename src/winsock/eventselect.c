@@ -63,7 +63,7 @@ static int so_error(int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
 		return 0;
-	return ws_from_errno(err) ? ws_from_errno(err) : WSAECONNRESET;
+	return ws_from_errno_or(err, WSAECONNRESET);
 }
 
 /* A TCP socket's state (TCP_ESTABLISHED...), or TCP_ESTABLISHED for a
@@ -197,7 +197,7 @@ static int es_register(int fd, WSAEVENT ev, long mask)
 	if (epoll_ctl(esfd, had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) &&
 	    (errno != ENOENT || epoll_ctl(esfd, EPOLL_CTL_ADD, fd, &e))) {
 		memset(&table[fd], 0, sizeof(table[fd]));
-		return ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+		return ws_socket_error();
 	}
 	return 0;
 }

@@ -65,6 +65,10 @@ bool ws_by_fd_grow(void **array, int *n, int fd, size_t size);
 void ws_set_error(int code);
 /* A POSIX errno as a Winsock error; 0 when it has no Winsock meaning. */
 int ws_from_errno(int err);
+/* The same, or otherwise if it has none. */
+int ws_from_errno_or(int err, int otherwise);
+/* The Winsock error of the POSIX call that just failed (errno). */
+int ws_socket_error(void);
 /* A negative errno from liblwfp as the Winsock error of the ioctl. */
 int ws_from_lwfp(int err);
 

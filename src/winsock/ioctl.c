@@ -205,7 +205,7 @@ static int keepalive_vals(const struct ioctl_args *a,
 			       sizeof(idle)) ||
 		    setsockopt(op->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
 			       sizeof(intvl)))))
-		err = ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+		err = ws_socket_error();
 	if (!err)
 		ws_put_dword(a->bytes, 0);
 	return err || !overlapped ? err : ws_op_complete_now(op, 0, 0);

@@ -318,7 +318,7 @@ static int recv_msg(SOCKET s, LPWSAMSG m, LPDWORD bytes,
 		n = recvmsg(a.fd, &a.h, flags);
 	}
 	if (n < 0) {
-		err = ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+		err = ws_socket_error();
 		goto out;
 	}
 	if (!a.h.msg_control)
@@ -448,7 +448,7 @@ static int send_msg(SOCKET s, LPWSAMSG m, DWORD flags, LPDWORD bytes,
 	}
 	n = sendmsg(a.fd, &a.h, (int)flags | MSG_NOSIGNAL);
 	if (n < 0) {
-		err = ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+		err = ws_socket_error();
 		goto out;
 	}
 	ws_put_dword(bytes, (DWORD)n);

@@ -7,6 +7,7 @@
 #ifndef LWFP_WINSOCK_OPS_H
 #define LWFP_WINSOCK_OPS_H
 
+#include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -80,6 +81,19 @@ int ws_op_begin(const struct ws_op_args *a, struct ws_op **op);
 /* End fd's pending operations (only ov's, if not NULL) with
  * WSA_OPERATION_ABORTED; how many (lock held). */
 int ws_ops_cancel(int fd, LPWSAOVERLAPPED ov);
+
+/* What a non-blocking socket call that failed means for its operation:
+ * EAGAIN (not yet: wait for the socket), or its WSA error. */
+static inline int ws_io_failed(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK ? EAGAIN :
+							 ws_socket_error();
+}
+
+/* ---- datapath.c */
+
+/* An overlapped send of op's buffers: done when all of them are sent. */
+int ws_io_send(struct ws_op *op, DWORD *bytes);
 
 /* ---- aio.c */
 

@@ -83,8 +83,7 @@ WS_EXPORT int WSAAPI WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)
 	if (!err) {
 		n = poll(pfd, fds, timeout < 0 ? -1 : timeout);
 		if (n < 0)
-			err = ws_from_errno(errno) ? ws_from_errno(errno) :
-						     WSAEINVAL;
+			err = ws_socket_error();
 		for (ULONG i = 0; n >= 0 && i < fds; i++)
 			fdArray[i].revents = poll_seen(pfd[i].revents);
 	}
@@ -133,8 +132,7 @@ WS_EXPORT int WSAAPI ioctlsocket(SOCKET s, long cmd, u_long *argp)
 	if (!err) {
 		err = ioctl_socket_fd(fd, cmd, argp);
 		if (err)
-			err = ws_from_errno(err) ? ws_from_errno(err) :
-						   WSAEINVAL;
+			err = ws_from_errno_or(err, WSAEINVAL);
 	}
 	if (err)
 		ws_set_error(err);
@@ -257,7 +255,7 @@ WS_EXPORT int WSAAPI lwfp_winsock_select(int nfds, fd_set *readfds,
 	if (!err)
 		n = select_gather(sets, &p, &err);
 	if (!err && poll(p, (nfds_t)n, ms) < 0)
-		err = ws_from_errno(errno) ? ws_from_errno(errno) : WSAEINVAL;
+		err = ws_socket_error();
 	for (int j = 0; !err && j < n; j++)
 		if (p[j].revents & POLLNVAL)
 			err = WSAENOTSOCK;

@@ -197,8 +197,7 @@ static SOCKET make_socket(int af, int type, int protocol, const void *info,
 			type |= SOCK_CLOEXEC;
 		fd = socket(af, type, protocol);
 		if (fd < 0)
-			err = ws_from_errno(errno) ? ws_from_errno(errno) :
-						     WSAEINVAL;
+			err = ws_socket_error();
 	}
 	if (!err && !(flags & WSA_FLAG_OVERLAPPED)) {
 		err = ws_socket_set_flag(fd, WS_SOCK_PLAIN, true);
@@ -251,8 +250,7 @@ WS_EXPORT int WSAAPI closesocket(SOCKET s)
 		ws_es_forget(fd);
 		ws_unlock();
 		if (close(fd) && errno != EINTR)
-			err = ws_from_errno(errno) ? ws_from_errno(errno) :
-						     WSAENOTSOCK;
+			err = ws_from_errno_or(errno, WSAENOTSOCK);
 	}
 	if (err)
 		ws_set_error(err);
