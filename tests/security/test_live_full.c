@@ -11,23 +11,6 @@
 #include "harness.h"
 #include "attack.h"
 
-/* A client in scope that holds its connection open. */
-static pid_t holder(uint16_t port)
-{
-	pid_t pid = fork();
-	char c;
-	int fd;
-
-	if (pid)
-		return pid;
-	attacker_enter();
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect_loopback(fd, port))
-		_exit(4);
-	(void)!read(fd, &c, 1);
-	_exit(0);
-}
-
 static void test_live_full(void)
 {
 	uint16_t orig_port, svc_port;
@@ -47,9 +30,9 @@ static void test_live_full(void)
 	REQUIRE(redirect_port(svc_port, NULL, NULL, orig_port), "service, rule");
 	REQUIRE(!lwfp_open(env.pin_dir, &eng), "lwfp_open");
 
-	c1 = holder(orig_port);
+	c1 = silent_client(orig_port, attacker_enter);
 	a1 = accept_timeout(svc, 5000);
-	c2 = holder(orig_port);
+	c2 = silent_client(orig_port, attacker_enter);
 	a2 = accept_timeout(svc, 5000);
 	REQUIRE(a1 >= 0 && a2 >= 0, "both flows at the service");
 	CHECK(counter("records_table_full") == 1, "the second flow's records "
@@ -68,8 +51,8 @@ static void test_live_full(void)
 	close(out);
 	close(a1);
 	close(a2);
-	client_wait(c1);
-	client_wait(c2);
+	silent_client_end(c1);
+	silent_client_end(c2);
 	lwfp_close(eng);
 	close(origin);
 	close(svc);

@@ -48,6 +48,31 @@ static void mptcp_client(uint16_t orig_port, int report)
 	_exit(0);
 }
 
+/* An MPTCP client to orig_port that holds none of our descriptors (a
+ * flow the test closes closes), and its report in *r: its pid; 0 when
+ * the kernel has no MPTCP (the client is gone then); -1 if it did not
+ * report. */
+static pid_t mptcp_start(uint16_t orig_port, const int report[2],
+			 struct mptcp_result *r)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(report[1], 3);
+		close_range(4, ~0U, 0);
+		mptcp_client(orig_port, 3);
+	}
+	if (read(report[0], r, sizeof(*r)) != sizeof(*r))
+		return -1;
+	if (r->step == 4) {
+		printf("# no MPTCP on this kernel (net.mptcp.enabled=0?)\n");
+		kill(pid, SIGKILL);
+		client_wait(pid);
+		return 0;
+	}
+	return pid;
+}
+
 static void test_mptcp(void)
 {
 	uint16_t orig_port, svc_port;
@@ -61,16 +86,10 @@ static void test_mptcp(void)
 
 	REQUIRE(origin >= 0 && svc >= 0 && !pipe(report), "setup");
 	REQUIRE(redirect_port(svc_port, NULL, NULL, orig_port), "service, rule");
-	pid = fork();
-	if (pid == 0)
-		mptcp_client(orig_port, report[1]);
-	REQUIRE(read(report[0], &r, sizeof(r)) == sizeof(r), "client report");
-	if (r.step == 4) {
-		printf("# no MPTCP on this kernel (net.mptcp.enabled=0?)\n");
-		kill(pid, SIGKILL);
-		client_wait(pid);
+	pid = mptcp_start(orig_port, report, &r);
+	REQUIRE(pid >= 0, "client report");
+	if (!pid)
 		return;
-	}
 	CHECK(r.step == 0, "the MPTCP client failed at step %d", r.step);
 	a = accept_timeout(svc, 2000);
 	CHECK(a >= 0, "the MPTCP connect was not redirected");
@@ -110,21 +129,10 @@ static void test_mptcp_full(void)
 	REQUIRE(origin >= 0 && svc >= 0 && !pipe(report), "setup");
 	REQUIRE(redirect_port(svc_port, NULL, NULL, orig_port), "service, rule");
 	for (int i = 0; i < 2; i++) {
-		pid[i] = fork();
-		if (pid[i] == 0) {
-			/* holding none of ours: a flow the test closes closes */
-			dup2(report[1], 3);
-			close_range(4, ~0U, 0);
-			mptcp_client(orig_port, 3);
-		}
-		REQUIRE(read(report[0], &r[i], sizeof(r[i])) == sizeof(r[i]),
-			"client report");
-		if (r[i].step == 4) {
-			printf("# no MPTCP on this kernel\n");
-			kill(pid[i], SIGKILL);
-			client_wait(pid[i]);
+		pid[i] = mptcp_start(orig_port, report, &r[i]);
+		REQUIRE(pid[i] >= 0, "client report");
+		if (!pid[i])
 			goto out;
-		}
 		a[i] = accept_timeout(svc, 2000);
 		CHECK(r[i].step == 0 && a[i] >= 0, "MPTCP client %d was not "
 		      "redirected (step %d)", i + 1, r[i].step);
