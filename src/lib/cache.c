@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Caches for the context query: a service slot's name never changes under
- * its generation, a rule's context never changes under its id. After the
- * first query for a service and a rule, a context query is one syscall.
+ * its generation, a rule's context and layout never change under its id.
+ * After the first query for a service and a rule, a context query is one
+ * syscall.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,14 +41,23 @@ void cache_service_name(struct lwfp *e, __u32 slot, __u32 gen, char *out,
 	pthread_mutex_unlock(&e->lock);
 }
 
-bool cache_rule_ctx_get(struct lwfp *e, __u32 rule_id, unsigned char *out,
+/* A rule's context and its layout in neighbouring slots, so that the
+ * two do not evict each other. */
+static unsigned int rule_slot(__u32 key)
+{
+	__u32 layout = LWFP_RULE_LAYOUT_KEY(0);
+
+	return (key & ~layout) % (RULE_CACHE_SLOTS / 2) * 2 + !!(key & layout);
+}
+
+bool cache_rule_ctx_get(struct lwfp *e, __u32 key, unsigned char *out,
 			size_t *len)
 {
-	unsigned int i = rule_id % RULE_CACHE_SLOTS;
+	unsigned int i = rule_slot(key);
 	bool hit;
 
 	pthread_mutex_lock(&e->lock);
-	hit = e->rules[i].valid && e->rules[i].rule_id == rule_id;
+	hit = e->rules[i].valid && e->rules[i].key == key;
 	if (hit) {
 		*len = e->rules[i].len;
 		if (*len)
@@ -57,10 +67,10 @@ bool cache_rule_ctx_get(struct lwfp *e, __u32 rule_id, unsigned char *out,
 	return hit;
 }
 
-void cache_rule_ctx_put(struct lwfp *e, __u32 rule_id,
+void cache_rule_ctx_put(struct lwfp *e, __u32 key,
 			const unsigned char *data, size_t len)
 {
-	unsigned int i = rule_id % RULE_CACHE_SLOTS;
+	unsigned int i = rule_slot(key);
 	unsigned char *copy = len ? malloc(len) : NULL;
 
 	if (len && !copy)
@@ -70,7 +80,7 @@ void cache_rule_ctx_put(struct lwfp *e, __u32 rule_id,
 	pthread_mutex_lock(&e->lock);
 	free(e->rules[i].data);
 	e->rules[i].valid = true;
-	e->rules[i].rule_id = rule_id;
+	e->rules[i].key = key;
 	e->rules[i].len = len;
 	e->rules[i].data = copy;
 	pthread_mutex_unlock(&e->lock);

@@ -69,44 +69,57 @@ static bool still_answering(int fd, const struct lwfp_hop *st)
 	       ans.hop.rec.token == st->rec.token;
 }
 
-/* The context bytes of the rule that redirected a flow into out, asked
- * of the engine through the service's socket of that flow, and their
- * number in *len: 0, or -errno (-EAGAIN: the socket answered for another
- * flow meanwhile). */
-static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
-			unsigned char *out, size_t *len)
+/* Bytes of the rule that redirected a flow (optname: its context or its
+ * layout, key: theirs in lwfp_rule_ctx) into out, asked of the engine
+ * through the service's socket of that flow, and their number in *len
+ * (0: the rule has none): 0, or -errno (-EAGAIN: the socket answered for
+ * another flow meanwhile). */
+static int rule_blob(struct lwfp *e, int fd, const struct lwfp_hop *st,
+		     int optname, __u32 key, unsigned char *out, size_t *len)
 {
 	socklen_t n = LWFP_RULE_CTX_MAX;
 
-	if (cache_rule_ctx_get(e, st->rule_id, out, len))
+	if (cache_rule_ctx_get(e, key, out, len))
 		return 0;
-	if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_CONTEXT, out, &n)) {
+	if (getsockopt(fd, SOL_LWFP, optname, out, &n)) {
 		if (errno != ENOMSG)
 			return -errno;
-		n = 0;	/* the rule has no context bytes */
+		n = 0;	/* the rule has none */
 	}
 	/* threads of this process ask under one lock (udp.c); another
 	 * process asking through the same socket: ask again */
 	if (st->orig.proto == IPPROTO_UDP && !still_answering(fd, st))
 		return -EAGAIN;
 	*len = n;
-	cache_rule_ctx_put(e, st->rule_id, out, n);
+	cache_rule_ctx_put(e, key, out, n);
 	return 0;
+}
+
+static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
+			unsigned char *out, size_t *len)
+{
+	return rule_blob(e, fd, st, LWFP_SO_RULE_CONTEXT, st->rule_id, out,
+			 len);
 }
 
 int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
 	       size_t *len)
 {
 	unsigned char blob[LWFP_RULE_CTX_MAX], rule_ctx[LWFP_RULE_CTX_MAX];
-	socklen_t n = sizeof(blob), slen = sizeof(struct sockaddr_storage);
+	socklen_t slen = sizeof(struct sockaddr_storage);
 	struct layout_values v = {
 		.pid = st->pid, .uid = st->uid, .gid = st->gid,
 		.rule_id = st->rule_id, .protocol = st->orig.proto,
 	};
+	size_t n;
 	int err;
 
-	if (getsockopt(fd, SOL_LWFP, LWFP_SO_RULE_LAYOUT, blob, &n))
-		return -errno;	/* ENOMSG: the rule has no layout */
+	err = rule_blob(e, fd, st, LWFP_SO_RULE_LAYOUT,
+			LWFP_RULE_LAYOUT_KEY(st->rule_id), blob, &n);
+	if (err)
+		return err;
+	if (!n)
+		return -ENOMSG;	/* the rule has no layout */
 	endpoint_to_sockaddr(&st->orig, &v.orig_dst, &slen);
 	memcpy(v.comm, st->comm, sizeof(v.comm));
 	v.comm[sizeof(v.comm) - 1] = '\0';
