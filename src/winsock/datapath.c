@@ -62,13 +62,12 @@ int ws_io_send(struct ws_op *op, DWORD *bytes)
 	}
 }
 
-/* Copy the WSABUFs: 0 or a WSA error. Empty buffers are dropped. */
+/* Copy the WSABUFs (probed by the caller): 0 or a WSA error. Empty
+ * buffers are dropped. */
 static int bufs_copy(struct ws_io *x, const WSABUF *bufs, DWORD n)
 {
 	if (!n || n > WS_IO_IOV_MAX)
 		return n ? WSAENOBUFS : WSAEINVAL;
-	if (!ws_mem_readable(bufs, n * sizeof(*bufs)))
-		return WSAEFAULT;
 	x->niov = 0;
 	for (DWORD i = 0; i < n; i++) {
 		if (!bufs[i].len)
@@ -97,6 +96,7 @@ struct io_call {
 	const WSABUF *bufs;
 	DWORD nbufs;
 	LPDWORD bytes;
+	LPDWORD flags;		/* WSARecv's, in and out */
 	int msg_flags;
 	LPWSAOVERLAPPED ov;
 	LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
@@ -112,8 +112,6 @@ static int overlapped_io(int fd, const struct io_call *c, const struct ws_io *x)
 	DWORD done = 0;
 	int err;
 
-	if (!ws_mem_writable(c->ov, sizeof(*c->ov)))
-		return WSAEFAULT;
 	if (c->routine && !(a.thread = ws_apcq_self()))
 		return WSAENOBUFS;
 	err = ws_op_begin(&a, &op);
@@ -134,6 +132,22 @@ static int overlapped_io(int fd, const struct io_call *c, const struct ws_io *x)
 	return err;
 }
 
+/* The caller's memory the call reads and writes: WSAEFAULT if any of
+ * it is not, one probe for all of it. */
+static int io_mem_check(const struct io_call *c)
+{
+	struct ws_span s[4] = {
+		{ c->bufs, c->nbufs * sizeof(*c->bufs), false },
+		{ c->bytes, c->bytes ? sizeof(DWORD) : 0, true },
+		{ c->ov, c->ov ? sizeof(*c->ov) : 0, true },
+		{ c->flags, c->flags ? sizeof(DWORD) : 0, true },
+	};
+
+	if (c->nbufs > WS_IO_IOV_MAX)
+		return 0;	/* bufs_copy refuses it */
+	return ws_mem_ok(s, 4) ? 0 : WSAEFAULT;
+}
+
 static int io_call(const struct io_call *c)
 {
 	struct ws_io x = { .msg_flags = c->msg_flags };
@@ -143,11 +157,13 @@ static int io_call(const struct io_call *c)
 
 	if (!ws_call_begin(&call))
 		return SOCKET_ERROR;
-	err = ws_started() ? ws_socket_fd(c->s, &fd) : WSANOTINITIALISED;
+	err = ws_started() ? ws_socket_fd_io(c->s, &fd) : WSANOTINITIALISED;
+	if (!err)
+		err = io_mem_check(c);
+	if (!err && c->flags)
+		x.msg_flags = (int)*c->flags;
 	if (!err)
 		err = bufs_copy(&x, c->bufs, c->nbufs);
-	if (!err && c->bytes && !ws_mem_writable(c->bytes, sizeof(DWORD)))
-		err = WSAEFAULT;
 	if (!err && c->ov) {
 		err = overlapped_io(fd, c, &x);
 	} else if (!err) {
@@ -167,15 +183,14 @@ WS_EXPORT int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
 			     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
 	struct io_call c = { .s = s, .bufs = lpBuffers, .nbufs = dwBufferCount,
-			     .bytes = lpNumberOfBytesRecvd, .ov = lpOverlapped,
-			     .routine = routine };
+			     .bytes = lpNumberOfBytesRecvd, .flags = lpFlags,
+			     .ov = lpOverlapped, .routine = routine };
 	int ret;
 
-	if (!lpFlags || !ws_mem_writable(lpFlags, sizeof(*lpFlags))) {
+	if (!lpFlags) {
 		WSASetLastError(WSAEFAULT);
 		return SOCKET_ERROR;
 	}
-	c.msg_flags = (int)*lpFlags;
 	ret = io_call(&c);
 	if (!ret)
 		*lpFlags = 0;

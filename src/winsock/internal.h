@@ -39,12 +39,17 @@
 #define WS_TLS __thread __attribute__((tls_model("initial-exec")))
 #define WS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- sync.c: one lock for all shared state, one condition to wait on */
+/* ---- sync.c: one lock for all shared state, conditions to wait on */
 
 void ws_lock(void);
 void ws_unlock(void);
 /* Wake every thread in ws_wait() (lock held). */
 void ws_broadcast(void);
+/* An overlapped operation has ended: wake the threads in ws_wait_done()
+ * (lock held). */
+void ws_broadcast_done(void);
+/* Wait for an operation to end (lock held). */
+void ws_wait_done(void);
 /* now + ms on CLOCK_MONOTONIC */
 void ws_deadline(struct timespec *ts, DWORD ms);
 /* Wait for a broadcast (lock held). deadline NULL: no time-out. Returns
@@ -106,6 +111,14 @@ void ws_engine_put(struct ws_engine *e);
 
 bool ws_mem_readable(const void *p, size_t len);
 bool ws_mem_writable(void *p, size_t len);
+
+/* Several buffers at once: all valid (and writable where asked)? */
+struct ws_span {
+	const void *p;
+	size_t len;
+	bool write;
+};
+bool ws_mem_ok(const struct ws_span *spans, int n);
 
 /* Unaligned-safe stores and loads through user pointers. */
 static inline void ws_put_dword(void *p, DWORD v)
@@ -191,6 +204,8 @@ bool ws_apc_run(void);
 
 /* The descriptor a SOCKET names, or WSAENOTSOCK. */
 int ws_socket_fd(SOCKET s, int *fd);
+/* The same for WSARecv/WSASend, remembered until closesocket(). */
+int ws_socket_fd_io(SOCKET s, int *fd);
 /* Family, type and protocol of fd (0 or WSAENOTSOCK). */
 int ws_socket_kind(int fd, int *domain, int *type, int *protocol);
 /* Per-socket state, kept while the socket lives. */

@@ -106,7 +106,7 @@ void ws_op_finish(struct ws_op *op, DWORD status, DWORD bytes)
 	if (op->io)
 		ws_aio_unlink(op);
 	ws_op_list_del(op);
-	ws_broadcast();
+	ws_broadcast_done();
 }
 
 static void *worker_main(void *arg)
@@ -320,7 +320,7 @@ void ws_ops_end(void)
 		else
 			ws_op_free(op);
 	}
-	ws_broadcast();
+	ws_broadcast_done();
 	worker_stop = true;
 	pthread_cond_signal(&worker_cond);
 	join = worker_running;
@@ -389,7 +389,7 @@ WS_EXPORT BOOL WSAAPI WSAGetOverlappedResult(SOCKET s,
 				err = WSA_IO_INCOMPLETE;
 				break;
 			}
-			ws_wait(NULL);
+			ws_wait_done();
 		}
 		if (!err) {
 			ov_load(lpOverlapped, &status, &bytes);

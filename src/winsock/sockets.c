@@ -33,14 +33,53 @@ struct marked {
 static struct marked *marked;
 static size_t nmarked, cap;
 
+/*
+ * Descriptors WSARecv and WSASend have seen to be sockets, until
+ * closesocket(): they run for every buffer a relay moves, so the answer
+ * is remembered rather than asked of the kernel each time. A socket
+ * closed behind the layer's back (close()) stays marked; the call on it
+ * then fails in the kernel with EBADF or ENOTSOCK, WSAENOTSOCK all the
+ * same. Every other call asks the kernel.
+ */
+#define KNOWN_MAX 65536
+static unsigned char known[KNOWN_MAX / 8];
+
+static void mark_known(int fd, bool on)
+{
+	unsigned char bit = (unsigned char)(1u << fd % 8);
+
+	if (fd >= KNOWN_MAX)
+		return;
+	if (on)
+		__atomic_fetch_or(&known[fd / 8], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&known[fd / 8], (unsigned char)~bit,
+				   __ATOMIC_RELAXED);
+}
+
+int ws_socket_fd_io(SOCKET s, int *fd)
+{
+	int err;
+
+	if (s < KNOWN_MAX &&
+	    (__atomic_load_n(&known[s / 8], __ATOMIC_RELAXED) >> s % 8) & 1) {
+		*fd = (int)s;
+		return 0;
+	}
+	err = ws_socket_fd(s, fd);
+	if (!err)
+		mark_known(*fd, true);
+	return err;
+}
+
+/* fstat(), not getsockopt(): a getsockopt() inside an engine's scope runs
+ * the engine's getsockopt program. */
 int ws_socket_fd(SOCKET s, int *fd)
 {
-	socklen_t len = sizeof(int);
-	int type;
+	struct stat st;
 
-	if (s > INT_MAX ||
-	    getsockopt((int)s, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return WSAENOTSOCK;	/* EBADF or ENOTSOCK */
+	if (s > INT_MAX || fstat((int)s, &st) || !S_ISSOCK(st.st_mode))
+		return WSAENOTSOCK;	/* EBADF, or not a socket */
 	*fd = (int)s;
 	return 0;
 }
@@ -244,6 +283,7 @@ WS_EXPORT int WSAAPI closesocket(SOCKET s)
 	if (!err) {
 		/* pending operations end first, with WSA_OPERATION_ABORTED */
 		ws_ops_abort(fd);
+		mark_known(fd, false);
 		ws_lock();
 		forget_locked(fd);
 		ws_port_forget(fd);

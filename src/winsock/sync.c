@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The lock behind every piece of shared state of the Winsock layer, and
- * the one condition that event waits, alertable waits and overlapped
- * results sleep on. Any change a waiter may care about (an event set, an
- * APC queued, an operation completed) broadcasts; waiters re-check.
+ * The lock behind every piece of shared state of the Winsock layer, the
+ * condition that event waits and alertable waits sleep on, and the one
+ * WSAGetOverlappedResult sleeps on. Any change a waiter may care about
+ * (an event set, an APC queued) broadcasts; waiters re-check. An
+ * operation's end wakes only the threads waiting for operations: it
+ * happens on every WSARecv/WSASend, and waking an unrelated waiter (a
+ * main thread in WaitForSingleObject) each time costs the lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +19,8 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int waiting;	/* threads in ws_wait(): no one, no broadcast */
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+static int done_waiting;	/* ... in ws_wait_done() */
 
 void ws_lock(void)
 {
@@ -31,6 +36,19 @@ void ws_broadcast(void)
 {
 	if (waiting)
 		pthread_cond_broadcast(&cond);
+}
+
+void ws_broadcast_done(void)
+{
+	if (done_waiting)
+		pthread_cond_broadcast(&done_cond);
+}
+
+void ws_wait_done(void)
+{
+	done_waiting++;
+	pthread_cond_wait(&done_cond, &lock);
+	done_waiting--;
 }
 
 void ws_deadline(struct timespec *ts, DWORD ms)
