@@ -267,7 +267,7 @@ check-unit:
 # tests/mingw/samples.txt names.
 check-mingw: all
 	./scripts/deps.sh mingw
-	bash tests/mingw/check.sh $(BUILD) "$(SAMPLES)"
+	bash tests/mingw/check.sh $(BUILD) "$(SAMPLES)" "$(DOCS)"
 
 fuzz: $(FUZZERS)
 
