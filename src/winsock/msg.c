@@ -308,7 +308,8 @@ static int recv_msg(SOCKET s, LPWSAMSG m, LPDWORD bytes,
 	/* without an engine, datagrams come as any */
 	if ((ws_socket_flags(a.fd) & WS_SOCK_WFP_CONTEXT) &&
 	    !ws_engine_get(&e)) {
-		n = lwfp_recvmsg(ws_engine_lwfp(e), a.fd, &a.h, flags);
+		n = lwfp_recvmsg_layout(ws_engine_lwfp(e), a.fd, &a.h,
+					 flags);
 		ws_engine_put(e);
 		if (n < 0) {
 			errno = (int)-n;
