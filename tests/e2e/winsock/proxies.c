@@ -252,7 +252,9 @@ void echo_client_main(const struct sockaddr_storage *dst,
  * build/examples/winsock-udp-proxy (exempt by --pid) between a client and
  * an echo at 127.0.0.2: the echoes reach the client from 127.0.0.2, the
  * origin sees the proxy's outbound socket, and the proxy logs the flow
- * from its context, then its end (idle after 1 s) with the bytes.
+ * from its own context struct (examples/winsock-udp-proxy.layout, whose
+ * client it checks against the datagram's source), then its end (idle
+ * after 1 s) with the bytes.
  */
 void test_winsock_udp_proxy(void)
 {
@@ -303,10 +305,13 @@ void test_winsock_udp_proxy(void)
 	REQUIRE_OR(out, !lwfp_run("service", "add", "wudp", "--listen",
 				  listen, "--proto", "udp", "--pid", pid_s,
 				  NULL), "service add");
+	/* the example reads its own context struct */
 	REQUIRE_OR(out, !lwfp_run("rule", "add", "--service", "wudp",
 				  "--proto", "udp", "--dst", "127.0.0.2/32",
 				  "--dport", dport, "--context", rule_ctx,
-				  NULL), "rule add");
+				  "--context-layout",
+				  "examples/winsock-udp-proxy.layout", NULL),
+		   "rule add: %s", env.out);
 
 	/* a datagram sent to the proxy directly is no flow: dropped */
 	d = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -349,11 +354,10 @@ void test_winsock_udp_proxy(void)
 	CHECK(sscanf(line, "winsock-udp-proxy: flow 1: 127.0.0.1:%hu -> ",
 		     &client_port) == 1, "flow 1, its client: %s", line);
 	snprintf(want, sizeof(want), " -> 127.0.0.2:%u pid %d comm "
-		 "ws-udp-echo uid 0 service wudp rule ", orig_port,
-		 client_pid);
+		 "ws-udp-echo uid 0 rule ", orig_port, client_pid);
 	CHECK(strstr(line, want), "the destination and the client process "
-	      "from the context: %s", line);
-	CHECK(strstr(line, ", 40 bytes of records, ") &&
+	      "from its own context struct: %s", line);
+	CHECK(strstr(line, ", 40 bytes of records, 88 bytes of context") &&
 	      strstr(line, "first datagram 3 bytes"), "records: %s", line);
 	via = strstr(line, ", via port ");
 	CHECK(via && sscanf(via, ", via port %hu", &via_port) == 1 &&
