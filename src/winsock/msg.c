@@ -2,7 +2,8 @@
 /*
  * UDP redirect services: setsockopt() with the WFP options, WSARecvMsg
  * delivering the records and the context of a redirected flow as control
- * messages, and WSASendMsg taking the records as one.
+ * messages (the context as the rule's layout lays it out when it has one,
+ * lwfp's TLV otherwise), and WSASendMsg taking the records as one.
  *
  * setsockopt (the WFP options; every other goes to the POSIX function):
  *   in a call already (signal handler)         WSAEINPROGRESS
