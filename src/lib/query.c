@@ -118,7 +118,8 @@ static int query_context(struct lwfp *e, int fd, bool layout, void *buf,
 	 * asked together as the per-peer calls do */
 	if (err == -ENODATA && type == SOCK_DGRAM)
 		return udp_hop_context(e, fd, (struct sockaddr *)&peer, plen,
-				       layout, &st, buf, len);
+				       layout ? UDP_CTX_LAYOUT : UDP_CTX_TLV,
+				       &st, buf, len);
 	if (err)
 		return err;
 	return layout ? hop_layout(e, fd, &st, NULL, 0, buf, len) :

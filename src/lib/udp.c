@@ -115,8 +115,24 @@ int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 	return err;
 }
 
+/* The context of the flow the socket just answered for, as want says. */
+static int flow_context(struct lwfp *e, int fd, const struct sockaddr *peer,
+			socklen_t peerlen, enum udp_ctx want,
+			const struct lwfp_hop *st, void *buf, size_t *len)
+{
+	int err;
+
+	if (want == UDP_CTX_TLV)
+		return hop_context(e, fd, st, buf, len);
+	/* the layout's client is the peer that names the flow */
+	err = hop_layout(e, fd, st, peer, peerlen, buf, len);
+	if (err != -ENOMSG || want == UDP_CTX_LAYOUT)
+		return err;
+	return hop_context(e, fd, st, buf, len);	/* *len untouched */
+}
+
 int udp_hop_context(struct lwfp *e, int fd, const struct sockaddr *peer,
-		    socklen_t peerlen, bool layout, struct lwfp_hop *st,
+		    socklen_t peerlen, enum udp_ctx want, struct lwfp_hop *st,
 		    void *buf, size_t *len)
 {
 	int err = -EAGAIN;
@@ -124,11 +140,9 @@ int udp_hop_context(struct lwfp *e, int fd, const struct sockaddr *peer,
 	pthread_mutex_lock(&ask_lock);
 	for (int tries = 0; tries < 8 && err == -EAGAIN; tries++) {
 		err = udp_ask(e, fd, peer, peerlen, st);
-		/* the layout's client is the peer that names the flow */
-		if (!err && layout)
-			err = hop_layout(e, fd, st, peer, peerlen, buf, len);
-		else if (!err)
-			err = hop_context(e, fd, st, buf, len);
+		if (!err)
+			err = flow_context(e, fd, peer, peerlen, want, st, buf,
+					   len);
 	}
 	pthread_mutex_unlock(&ask_lock);
 	return err;
@@ -161,8 +175,8 @@ LWFP_EXPORT int lwfp_query_udp_context(struct lwfp *e, int fd,
 	struct lwfp_hop st;
 	int err = len ? engine_resolve(&e) : -EINVAL;
 
-	return err ? err : udp_hop_context(e, fd, peer, peerlen, false, &st,
-					   buf, len);
+	return err ? err : udp_hop_context(e, fd, peer, peerlen, UDP_CTX_TLV,
+					   &st, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_udp_context_layout(struct lwfp *e, int fd,
@@ -173,8 +187,8 @@ LWFP_EXPORT int lwfp_query_udp_context_layout(struct lwfp *e, int fd,
 	struct lwfp_hop st;
 	int err = len ? engine_resolve(&e) : -EINVAL;
 
-	return err ? err : udp_hop_context(e, fd, peer, peerlen, true, &st,
-					   buf, len);
+	return err ? err : udp_hop_context(e, fd, peer, peerlen,
+					   UDP_CTX_LAYOUT, &st, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_udp_original_dst(struct lwfp *e, int fd,
@@ -266,7 +280,7 @@ static void announce_flow(struct lwfp *e, int fd, struct msghdr *msg,
 	size_t ctx_len = sizeof(ctx);
 	struct lwfp_hop st;
 	bool seen;
-	int err, level;
+	int level;
 
 	if (udp_hop(e, fd, msg->msg_name, peerlen, &st))
 		return;		/* not a redirected flow: a datagram as any */
@@ -275,14 +289,9 @@ static void announce_flow(struct lwfp *e, int fd, struct msghdr *msg,
 	pthread_mutex_unlock(&e->lock);
 	if (seen)
 		return;
-	err = udp_hop_context(e, fd, msg->msg_name, peerlen, layout, &st,
-			      ctx, &ctx_len);
-	if (err == -ENOMSG) {	/* the rule has no layout: the TLV */
-		ctx_len = sizeof(ctx);
-		err = udp_hop_context(e, fd, msg->msg_name, peerlen, false,
-				      &st, ctx, &ctx_len);
-	}
-	if (err)
+	if (udp_hop_context(e, fd, msg->msg_name, peerlen,
+			    layout ? UDP_CTX_LAYOUT_OR_TLV : UDP_CTX_TLV, &st,
+			    ctx, &ctx_len))
 		return;
 	level = ((struct sockaddr *)msg->msg_name)->sa_family == AF_INET ?
 		IPPROTO_IP : IPPROTO_IPV6;
