@@ -248,6 +248,27 @@ void echo_client_main(const struct sockaddr_storage *dst,
 	_exit(CL_OK);
 }
 
+/* A flow whose rule has no layout brings lwfp's TLV: the UDP proxy,
+ * which reads its own struct, refuses it by its size (from socket s). */
+static void no_layout_refused(int out, int s)
+{
+	struct sockaddr_storage dst;
+	uint16_t port = unused_udp_port("127.0.0.2");
+	socklen_t len = make_addr(&dst, "127.0.0.2", port);
+	char dport[8], line[512];
+
+	snprintf(dport, sizeof(dport), "%u", port);
+	CHECK(!lwfp_run("rule", "add", "--service", "wudp", "--proto", "udp",
+			"--dst", "127.0.0.2/32", "--dport", dport, NULL),
+	      "rule add without a layout: %s", env.out);
+	CHECK(sendto(s, "tlv", 3, 0, (struct sockaddr *)&dst, len) == 3,
+	      "send");
+	CHECK(read_line(out, line, sizeof(line), 10000) &&
+	      strstr(line, "bytes is not ours (give the rule "
+		     "--context-layout winsock-udp-proxy.layout)"),
+	      "a TLV context refused: %s", line);
+}
+
 /*
  * build/examples/winsock-udp-proxy (exempt by --pid) between a client and
  * an echo at 127.0.0.2: the echoes reach the client from 127.0.0.2, the
@@ -321,6 +342,7 @@ void test_winsock_udp_proxy(void)
 	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
 	      strstr(line, ": not a redirected flow, 6 bytes dropped"),
 	      "direct datagram dropped: %s", line);
+	no_layout_refused(p[0], d);
 
 	cpid = fork();
 	if (cpid == 0)
