@@ -8,8 +8,15 @@
  * Every client's datagrams arrive on the one listening socket. With
  * IP_WFP_REDIRECT_CONTEXT set on it, WSARecvMsg delivers the first
  * datagram of each redirected flow with two control messages: the
- * redirect records and the redirect context (which names the original
- * destination). The service opens a socket of its own for the flow and
+ * redirect records and the redirect context, which is this service's own
+ * UDP_REDIRECT_CONTEXT (the original destination, the client, its
+ * process), as its callout lays it out; on Linux, the rules that redirect
+ * to the service are given that layout:
+ *
+ *   lwfp rule add --service NAME --proto udp ... \
+ *           --context-layout winsock-udp-proxy.layout
+ *
+ * The service opens a socket of its own for the flow and
  * sends the client's datagrams on to the original destination with
  * WSASendMsg, the first one carrying the records as a control message
  * so that they continue the flow instead of being redirected again. The
@@ -33,14 +40,23 @@
 #include <string.h>
 #include <time.h>
 
-/* The callout's redirect context format. A Windows redirect service
- * parses its own callout's context the same way. */
-#include <lwfp.h>
-
 #define DATAGRAM_BUFFER	65536
 #define RECORDS_BUFFER	1024
 #define CONTROL_BUFFER	8192	/* the records and the context */
 #define FLOW_TABLE	64
+
+/* The redirect context this service's callout attaches to a UDP flow. */
+#pragma pack(push, 1)
+typedef struct UDP_REDIRECT_CONTEXT {
+	SOCKADDR_INET originalDestination;
+	SOCKADDR_INET client;		/* as the service receives from it */
+	UINT32 processId;
+	UINT32 userId;
+	UINT32 ruleId;
+	char processName[16];
+	UINT8 signature[4];		/* "UDPR" */
+} UDP_REDIRECT_CONTEXT;
+#pragma pack(pop)
 
 struct flow {
 	SOCKET out;			/* INVALID_SOCKET: a free slot */
@@ -204,25 +220,63 @@ static int forward(struct flow *f, DWORD size, const BYTE *records,
 	return 0;
 }
 
+/* An address of the context as a SOCKADDR_STORAGE. */
+static void from_inet(const SOCKADDR_INET *in, SOCKADDR_STORAGE *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (in->si_family == AF_INET)
+		memcpy(ss, &in->Ipv4, sizeof(in->Ipv4));
+	else if (in->si_family == AF_INET6)
+		memcpy(ss, &in->Ipv6, sizeof(in->Ipv6));
+}
+
+/* Our context, for this client: copied out of the message (its members
+ * need not be aligned there). */
+static BOOL read_context(const SOCKADDR_STORAGE *client, const BYTE *context,
+			 DWORD contextSize, UDP_REDIRECT_CONTEXT *info,
+			 SOCKADDR_STORAGE *destination)
+{
+	SOCKADDR_STORAGE said;
+	char from[80];
+
+	address_text(client, from, sizeof(from));
+	if (contextSize != sizeof(*info)) {
+		printf("winsock-udp-proxy: %s: a redirect context of %lu "
+		       "bytes is not ours (give the rule --context-layout "
+		       "winsock-udp-proxy.layout)\n", from,
+		       (unsigned long)contextSize);
+		return FALSE;
+	}
+	memcpy(info, context, sizeof(*info));
+	from_inet(&info->client, &said);
+	from_inet(&info->originalDestination, destination);
+	if (memcmp(info->signature, "UDPR", 4) != 0 ||
+	    !same_address(&said, client) ||
+	    (destination->ss_family != AF_INET &&
+	     destination->ss_family != AF_INET6)) {
+		printf("winsock-udp-proxy: %s: malformed redirect context\n",
+		       from);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* A new flow: its own socket, the first datagram sent with the records. */
 static void start_flow(const SOCKADDR_STORAGE *client, DWORD size,
 		       const BYTE *records, DWORD recordsSize,
 		       const BYTE *context, DWORD contextSize)
 {
-	struct lwfp_context info;
-	SOCKADDR_STORAGE via;
+	UDP_REDIRECT_CONTEXT info;
+	SOCKADDR_STORAGE destination, via;
 	socklen_t viaLen = sizeof(via);	/* an int, on Windows */
 	char from[80], to[80];
 	struct flow *f;
 
-	address_text(client, from, sizeof(from));
-	if (lwfp_context_decode(context, contextSize, &info) != 0) {
-		printf("winsock-udp-proxy: %s: malformed redirect context\n",
-		       from);
+	if (!read_context(client, context, contextSize, &info, &destination))
 		return;
-	}
+	address_text(client, from, sizeof(from));
 	f = free_slot();
-	f->out = socket(info.orig_dst.ss_family, SOCK_DGRAM, IPPROTO_UDP);
+	f->out = socket(destination.ss_family, SOCK_DGRAM, IPPROTO_UDP);
 	if (f->out == INVALID_SOCKET) {
 		printf("winsock-udp-proxy: %s: socket failed (error %d)\n",
 		       from, WSAGetLastError());
@@ -230,8 +284,8 @@ static void start_flow(const SOCKADDR_STORAGE *client, DWORD size,
 	}
 	f->number = flowsStarted + 1;
 	f->client = *client;
-	f->destination = info.orig_dst;
-	f->destinationLen = address_length(&info.orig_dst);
+	f->destination = destination;
+	f->destinationLen = address_length(&destination);
 	f->up = 0;
 	f->down = 0;
 	address_text(&f->destination, to, sizeof(to));
@@ -246,13 +300,13 @@ static void start_flow(const SOCKADDR_STORAGE *client, DWORD size,
 	/* the port the destination sees (the socket is bound by now) */
 	memset(&via, 0, sizeof(via));
 	getsockname(f->out, (SOCKADDR *)&via, &viaLen);
-	printf("winsock-udp-proxy: flow %d: %s -> %s pid %lu comm %s uid %lu "
-	       "service %s rule %lu, %lu bytes of records, %lu bytes of "
-	       "context, first datagram %lu bytes, via port %u\n", f->number,
-	       from, to, (unsigned long)info.pid, info.comm,
-	       (unsigned long)info.uid, info.service,
-	       (unsigned long)info.rule_id, (unsigned long)recordsSize,
-	       (unsigned long)contextSize, (unsigned long)size,
+	printf("winsock-udp-proxy: flow %d: %s -> %s pid %lu comm %.16s uid "
+	       "%lu rule %lu, %lu bytes of records, %lu bytes of context, "
+	       "first datagram %lu bytes, via port %u\n", f->number, from, to,
+	       (unsigned long)info.processId, info.processName,
+	       (unsigned long)info.userId, (unsigned long)info.ruleId,
+	       (unsigned long)recordsSize, (unsigned long)contextSize,
+	       (unsigned long)size,
 	       via.ss_family == AF_INET6 ?
 	       ntohs(((SOCKADDR_IN6 *)&via)->sin6_port) :
 	       ntohs(((SOCKADDR_IN *)&via)->sin_port));

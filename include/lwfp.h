@@ -57,9 +57,10 @@ int lwfp_query_context(struct lwfp *engine, int fd, void *buf, size_t *len);
 /*
  * The redirect context as the rule's context layout lays it out (lwfp rule
  * add --context-layout): the bytes a Windows callout would have attached,
- * for services that read a struct of their own. On an accepted TCP socket;
- * *len as for lwfp_query_context. -ENOMSG if the rule has no layout (the
- * TLV of lwfp_query_context is always there).
+ * for services that read a struct of their own. On an accepted TCP socket
+ * (or a UDP socket connected to one client); *len as for
+ * lwfp_query_context. -ENOMSG if the rule has no layout (the TLV of
+ * lwfp_query_context is always there).
  */
 int lwfp_query_context_layout(struct lwfp *engine, int fd, void *buf,
 			      size_t *len);
@@ -125,6 +126,17 @@ int lwfp_query_udp_original_dst(struct lwfp *engine, int fd,
 				const struct sockaddr *peer,
 				socklen_t peerlen,
 				struct sockaddr_storage *dst, socklen_t *len);
+/*
+ * The UDP flow's context as its rule's layout lays it out, as
+ * lwfp_query_context_layout: -ENOMSG if the rule has no layout (the TLV of
+ * lwfp_query_udp_context is always there). The layout's "local" fields
+ * are peer, the client's address as the service receives it; pid, uid,
+ * gid and comm those of the process that sent the flow's first datagram;
+ * protocol IPPROTO_UDP.
+ */
+int lwfp_query_udp_context_layout(struct lwfp *engine, int fd,
+				  const struct sockaddr *peer,
+				  socklen_t peerlen, void *buf, size_t *len);
 
 /* Control message types lwfp_recvmsg() adds, at level IPPROTO_IP (IPv4
  * peer) or IPPROTO_IPV6: Windows' IP_WFP_REDIRECT_RECORDS and _CONTEXT. */
@@ -142,6 +154,15 @@ int lwfp_query_udp_original_dst(struct lwfp *engine, int fd,
  */
 ssize_t lwfp_recvmsg(struct lwfp *engine, int fd, struct msghdr *msg,
 		     int flags);
+/*
+ * lwfp_recvmsg(), but the LWFP_CMSG_CONTEXT message carries the rule's
+ * context layout when the flow's rule has one (what
+ * lwfp_query_udp_context_layout() returns), the TLV otherwise: what
+ * Windows' IP_WFP_REDIRECT_CONTEXT carries, and what lwfp-winsock's
+ * WSARecvMsg delivers.
+ */
+ssize_t lwfp_recvmsg_layout(struct lwfp *engine, int fd, struct msghdr *msg,
+			    int flags);
 
 /* A decoded redirect context. rule_context points into the buffer that was
  * decoded (keep it alive while you use it), or is NULL when the rule had

@@ -403,9 +403,9 @@ static void put_addr(uint8_t *out, const struct lwfp_layout_field *f,
 	case LWFP_LF_ADDR16:
 		memcpy(out, &m.sin6_addr, 16);
 		break;
-	case LWFP_LF_ADDR4:
-		if (v4)
-			memcpy(out, &in4->sin_addr, 4);
+	case LWFP_LF_ADDR4:	/* IPv4, v4-mapped too (a dual-stack socket's) */
+		if (v4 || IN6_IS_ADDR_V4MAPPED(&m.sin6_addr))
+			memcpy(out, &m.sin6_addr.s6_addr[12], 4);
 		break;
 	case LWFP_LF_PORT:
 		memcpy(out, &m.sin6_port, 2);

@@ -7,7 +7,8 @@
  *   size N                      the bytes the service gets (default: the
  *                               end of the last field); at most 4096
  *   at OFFSET orig_dst FORMAT   the original destination
- *   at OFFSET local FORMAT      the client's own address
+ *   at OFFSET local FORMAT      the client's own address (UDP: its
+ *                               datagrams' source, as the service sees it)
  *        FORMAT: sockaddr_storage (128 bytes), sockaddr_in6 (28),
  *                sockaddr_inet (28), addr16, addr4, port (network order)
  *   at OFFSET pid|uid|gid|rule_id|protocol TYPE

@@ -102,15 +102,36 @@ static int rule_context(struct lwfp *e, int fd, const struct lwfp_hop *st,
 			 len);
 }
 
-int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
-	       size_t *len)
+/* What a layout's fields take from a hop. The client is the flow's peer
+ * as the service sees it: a UDP datagram's source, or fd's peer. */
+static void layout_values_of(const struct lwfp_hop *st, int fd,
+			     const struct sockaddr *client, socklen_t clen,
+			     struct layout_values *v)
 {
-	unsigned char blob[LWFP_RULE_CTX_MAX], rule_ctx[LWFP_RULE_CTX_MAX];
-	socklen_t slen = sizeof(struct sockaddr_storage);
-	struct layout_values v = {
+	socklen_t slen = sizeof(v->orig_dst);
+
+	*v = (struct layout_values){
 		.pid = st->pid, .uid = st->uid, .gid = st->gid,
 		.rule_id = st->rule_id, .protocol = st->orig.proto,
 	};
+	endpoint_to_sockaddr(&st->orig, &v->orig_dst, &slen);
+	memcpy(v->comm, st->comm, sizeof(v->comm));
+	v->comm[sizeof(v->comm) - 1] = '\0';
+	if (client && clen <= sizeof(v->local)) {
+		memcpy(&v->local, client, clen);
+		return;
+	}
+	slen = sizeof(v->local);
+	if (client || getpeername(fd, (struct sockaddr *)&v->local, &slen))
+		memset(&v->local, 0, sizeof(v->local));
+}
+
+int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st,
+	       const struct sockaddr *client, socklen_t clen, void *buf,
+	       size_t *len)
+{
+	unsigned char blob[LWFP_RULE_CTX_MAX], rule_ctx[LWFP_RULE_CTX_MAX];
+	struct layout_values v;
 	size_t n;
 	int err;
 
@@ -120,12 +141,7 @@ int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
 		return err;
 	if (!n)
 		return -ENOMSG;	/* the rule has no layout */
-	endpoint_to_sockaddr(&st->orig, &v.orig_dst, &slen);
-	memcpy(v.comm, st->comm, sizeof(v.comm));
-	v.comm[sizeof(v.comm) - 1] = '\0';
-	slen = sizeof(v.local);
-	if (getpeername(fd, (struct sockaddr *)&v.local, &slen))
-		memset(&v.local, 0, sizeof(v.local));
+	layout_values_of(st, fd, client, clen, &v);
 	err = rule_context(e, fd, st, rule_ctx, &v.rule_context_len);
 	if (err)
 		return err;

@@ -17,11 +17,13 @@ void endpoint_to_sockaddr(const struct lwfp_endpoint *ep,
 			  struct sockaddr_storage *ss, socklen_t *len);
 /* The redirect context of a hop, encoded into buf (see copy_out); fd is
  * the service's socket of that flow, through which the engine is asked. */
-/* The context as the rule's layout lays it out: as lwfp_query_context
- * (*len, -ERANGE), -ENOMSG if the rule has no layout. */
-int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
-	       size_t *len);
 int hop_context(struct lwfp *e, int fd, const struct lwfp_hop *st, void *buf,
 		size_t *len);
+/* The context as the rule's layout lays it out: as hop_context (*len,
+ * -ERANGE), -ENOMSG if the rule has no layout. Its "local" fields are
+ * client (clen bytes: a UDP datagram's source), or fd's peer if NULL. */
+int hop_layout(struct lwfp *e, int fd, const struct lwfp_hop *st,
+	       const struct sockaddr *client, socklen_t clen, void *buf,
+	       size_t *len);
 
 #endif /* LWFP_HOP_H */

@@ -99,8 +99,10 @@ LWFP_EXPORT int lwfp_query_records(struct lwfp *e, int fd, void *buf,
 	return copy_out(&st.rec, sizeof(st.rec), buf, len);
 }
 
-LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
-				   size_t *len)
+/* The context of an accepted socket, or of a connected UDP socket's flow:
+ * lwfp's TLV, or with layout the rule's layout of it. */
+static int query_context(struct lwfp *e, int fd, bool layout, void *buf,
+			 size_t *len)
 {
 	struct sockaddr_storage peer;
 	struct lwfp_hop st;
@@ -116,24 +118,24 @@ LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
 	 * asked together as the per-peer calls do */
 	if (err == -ENODATA && type == SOCK_DGRAM)
 		return udp_hop_context(e, fd, (struct sockaddr *)&peer, plen,
+				       layout ? UDP_CTX_LAYOUT : UDP_CTX_TLV,
 				       &st, buf, len);
 	if (err)
 		return err;
-	return hop_context(e, fd, &st, buf, len);
+	return layout ? hop_layout(e, fd, &st, NULL, 0, buf, len) :
+			hop_context(e, fd, &st, buf, len);
+}
+
+LWFP_EXPORT int lwfp_query_context(struct lwfp *e, int fd, void *buf,
+				   size_t *len)
+{
+	return query_context(e, fd, false, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_context_layout(struct lwfp *e, int fd, void *buf,
 					  size_t *len)
 {
-	struct lwfp_hop st;
-	int err;
-
-	if (!len)
-		return -EINVAL;
-	err = engine_resolve(&e);
-	if (!err)
-		err = accepted_hop(e, fd, &st);
-	return err ? err : hop_layout(e, fd, &st, buf, len);
+	return query_context(e, fd, true, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_original_dst(struct lwfp *e, int fd,

@@ -115,9 +115,25 @@ int udp_hop(struct lwfp *e, int fd, const struct sockaddr *peer,
 	return err;
 }
 
+/* The context of the flow the socket just answered for, as want says. */
+static int flow_context(struct lwfp *e, int fd, const struct sockaddr *peer,
+			socklen_t peerlen, enum udp_ctx want,
+			const struct lwfp_hop *st, void *buf, size_t *len)
+{
+	int err;
+
+	if (want == UDP_CTX_TLV)
+		return hop_context(e, fd, st, buf, len);
+	/* the layout's client is the peer that names the flow */
+	err = hop_layout(e, fd, st, peer, peerlen, buf, len);
+	if (err != -ENOMSG || want == UDP_CTX_LAYOUT)
+		return err;
+	return hop_context(e, fd, st, buf, len);	/* *len untouched */
+}
+
 int udp_hop_context(struct lwfp *e, int fd, const struct sockaddr *peer,
-		    socklen_t peerlen, struct lwfp_hop *st, void *buf,
-		    size_t *len)
+		    socklen_t peerlen, enum udp_ctx want, struct lwfp_hop *st,
+		    void *buf, size_t *len)
 {
 	int err = -EAGAIN;
 
@@ -125,7 +141,8 @@ int udp_hop_context(struct lwfp *e, int fd, const struct sockaddr *peer,
 	for (int tries = 0; tries < 8 && err == -EAGAIN; tries++) {
 		err = udp_ask(e, fd, peer, peerlen, st);
 		if (!err)
-			err = hop_context(e, fd, st, buf, len);
+			err = flow_context(e, fd, peer, peerlen, want, st, buf,
+					   len);
 	}
 	pthread_mutex_unlock(&ask_lock);
 	return err;
@@ -158,8 +175,20 @@ LWFP_EXPORT int lwfp_query_udp_context(struct lwfp *e, int fd,
 	struct lwfp_hop st;
 	int err = len ? engine_resolve(&e) : -EINVAL;
 
-	return err ? err : udp_hop_context(e, fd, peer, peerlen, &st, buf,
-					   len);
+	return err ? err : udp_hop_context(e, fd, peer, peerlen, UDP_CTX_TLV,
+					   &st, buf, len);
+}
+
+LWFP_EXPORT int lwfp_query_udp_context_layout(struct lwfp *e, int fd,
+					      const struct sockaddr *peer,
+					      socklen_t peerlen, void *buf,
+					      size_t *len)
+{
+	struct lwfp_hop st;
+	int err = len ? engine_resolve(&e) : -EINVAL;
+
+	return err ? err : udp_hop_context(e, fd, peer, peerlen,
+					   UDP_CTX_LAYOUT, &st, buf, len);
 }
 
 LWFP_EXPORT int lwfp_query_udp_original_dst(struct lwfp *e, int fd,
@@ -237,16 +266,55 @@ static bool add_cmsgs(struct msghdr *msg, size_t cap, int level,
 	return true;
 }
 
-LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
-				 int flags)
+/*
+ * The records and context of the flow a datagram came from (peer), as
+ * control messages after the kernel's (cap: the room the caller gave),
+ * once per flow: the rule's layout if asked for and the rule has one,
+ * the TLV otherwise.
+ */
+static void announce_flow(struct lwfp *e, int fd, struct msghdr *msg,
+			  socklen_t peerlen, size_t cap, int flags,
+			  bool layout)
 {
 	unsigned char ctx[LWFP_CTX_MAX_LEN];
-	size_t cap, ctx_len = sizeof(ctx);
-	socklen_t namecap;
+	size_t ctx_len = sizeof(ctx);
 	struct lwfp_hop st;
+	bool seen;
+	int level;
+
+	if (udp_hop(e, fd, msg->msg_name, peerlen, &st))
+		return;		/* not a redirected flow: a datagram as any */
+	pthread_mutex_lock(&e->lock);
+	seen = announced(e, st.rec.token, false);
+	pthread_mutex_unlock(&e->lock);
+	if (seen)
+		return;
+	if (udp_hop_context(e, fd, msg->msg_name, peerlen,
+			    layout ? UDP_CTX_LAYOUT_OR_TLV : UDP_CTX_TLV, &st,
+			    ctx, &ctx_len))
+		return;
+	level = ((struct sockaddr *)msg->msg_name)->sa_family == AF_INET ?
+		IPPROTO_IP : IPPROTO_IPV6;
+	if (!add_cmsgs(msg, cap, level, &st.rec, ctx, ctx_len)) {
+		/* they come again with the flow's next datagram */
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	/* a peek leaves the datagram, and its announcement, for later */
+	if (flags & MSG_PEEK)
+		return;
+	pthread_mutex_lock(&e->lock);
+	announced(e, st.rec.token, true);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static ssize_t recvmsg_announcing(struct lwfp *e, int fd, struct msghdr *msg,
+				  int flags, bool layout)
+{
+	size_t cap;
+	socklen_t namecap;
 	ssize_t n;
-	bool fits, seen;
-	int err, level;
+	int err;
 
 	if (!msg || !msg->msg_name ||
 	    msg->msg_namelen < sizeof(struct sockaddr_in))
@@ -260,32 +328,19 @@ LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
 	if (n < 0)
 		return -errno;
 	/* msg_namelen is the address's full length, maybe more than fit */
-	if (udp_hop(e, fd, msg->msg_name,
-		    msg->msg_namelen < namecap ? msg->msg_namelen : namecap,
-		    &st))
-		return n;	/* not a redirected flow: a datagram as any */
-
-	pthread_mutex_lock(&e->lock);
-	seen = announced(e, st.rec.token, false);
-	pthread_mutex_unlock(&e->lock);
-	if (seen || udp_hop_context(e, fd, msg->msg_name,
-				    msg->msg_namelen < namecap ?
-				    msg->msg_namelen : namecap, &st, ctx,
-				    &ctx_len))
-		return n;
-	level = ((struct sockaddr *)msg->msg_name)->sa_family == AF_INET ?
-		IPPROTO_IP : IPPROTO_IPV6;
-	fits = add_cmsgs(msg, cap, level, &st.rec, ctx, ctx_len);
-	if (!fits) {
-		/* they come again with the flow's next datagram */
-		msg->msg_flags |= MSG_CTRUNC;
-		return n;
-	}
-	/* a peek leaves the datagram, and its announcement, for later */
-	if (flags & MSG_PEEK)
-		return n;
-	pthread_mutex_lock(&e->lock);
-	announced(e, st.rec.token, true);
-	pthread_mutex_unlock(&e->lock);
+	announce_flow(e, fd, msg, msg->msg_namelen < namecap ?
+		      msg->msg_namelen : namecap, cap, flags, layout);
 	return n;
+}
+
+LWFP_EXPORT ssize_t lwfp_recvmsg(struct lwfp *e, int fd, struct msghdr *msg,
+				 int flags)
+{
+	return recvmsg_announcing(e, fd, msg, flags, false);
+}
+
+LWFP_EXPORT ssize_t lwfp_recvmsg_layout(struct lwfp *e, int fd,
+					struct msghdr *msg, int flags)
+{
+	return recvmsg_announcing(e, fd, msg, flags, true);
 }

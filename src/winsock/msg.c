@@ -2,7 +2,8 @@
 /*
  * UDP redirect services: setsockopt() with the WFP options, WSARecvMsg
  * delivering the records and the context of a redirected flow as control
- * messages, and WSASendMsg taking the records as one.
+ * messages (the context as the rule's layout lays it out when it has one,
+ * lwfp's TLV otherwise), and WSASendMsg taking the records as one.
  *
  * setsockopt (the WFP options; every other goes to the POSIX function):
  *   in a call already (signal handler)         WSAEINPROGRESS
@@ -308,7 +309,8 @@ static int recv_msg(SOCKET s, LPWSAMSG m, LPDWORD bytes,
 	/* without an engine, datagrams come as any */
 	if ((ws_socket_flags(a.fd) & WS_SOCK_WFP_CONTEXT) &&
 	    !ws_engine_get(&e)) {
-		n = lwfp_recvmsg(ws_engine_lwfp(e), a.fd, &a.h, flags);
+		n = lwfp_recvmsg_layout(ws_engine_lwfp(e), a.fd, &a.h,
+					 flags);
 		ws_engine_put(e);
 		if (n < 0) {
 			errno = (int)-n;

@@ -18,7 +18,8 @@ r=$tmp/root/usr
 for f in bin/lwfp lib/liblwfp.so lib/liblwfp.so.0 lib/liblwfp.a \
 	include/lwfp.h lib/pkgconfig/lwfp.pc share/man/man8/lwfp.8 \
 	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy \
-	libexec/lwfp/winsock-iocp-proxy.layout; do
+	libexec/lwfp/winsock-iocp-proxy.layout \
+	libexec/lwfp/winsock-udp-proxy.layout; do
 	check "installed $f" "[ -e '$r/$f' ]"
 done
 check "lwfp.pc names the prefix" "grep -q '^prefix=/usr$' '$r/lib/pkgconfig/lwfp.pc'"
@@ -30,6 +31,8 @@ check "minimal-proxy builds with pkg-config lwfp" \
 if [ -e "$r/lib/pkgconfig/lwfp-winsock.pc" ]; then
 	check "winsock-proxy builds unchanged with pkg-config lwfp-winsock" \
 		"cc -o '$tmp/wp' '$top/examples/winsock-proxy.c' \$(pkg-config --cflags --libs --static lwfp-winsock)"
+	check "winsock-udp-proxy (its own context struct, no lwfp header) builds unchanged with pkg-config lwfp-winsock" \
+		"cc -o '$tmp/up' '$top/examples/winsock-udp-proxy.c' \$(pkg-config --cflags --libs --static lwfp-winsock)"
 	check "winsock-thread-proxy (C++) builds unchanged with pkg-config lwfp-winsock" \
 		"c++ -o '$tmp/tp' '$top/examples/winsock-thread-proxy.cpp' \$(pkg-config --cflags --libs --static lwfp-winsock)"
 	check "a source spelling <Windows.h>, <WinSock2.h> builds with the installed headers" \

@@ -459,6 +459,10 @@ static void t_queries_and_cmsgs(void)
 	CHECK(!strcmp(ctx.service, "dns"), "service %s", ctx.service);
 	CHECK(lwfp_redirect_state(eng, rec, rlen, "dns") ==
 	      LWFP_REDIRECTED_BY_SELF, "redirect state");
+	qlen = sizeof(ctxbuf);
+	CHECK(lwfp_query_udp_context_layout(eng, fd, (struct sockaddr *)&peer,
+					    msg.msg_namelen, ctxbuf, &qlen) ==
+	      -ENOMSG, "a rule without a layout: -ENOMSG");
 
 	/* a peer that sent nothing, and bad arguments */
 	make_addr(&want, "127.0.0.1", 9);
@@ -512,6 +516,131 @@ static void t_queries_and_cmsgs(void)
 		      "a process other than the service read the flow");
 	}
 	CHECK(held_end(&h) == CL_OK, "client");
+	close(fd);
+}
+
+/* A rule's context layout (laid out as below, 266 bytes). */
+static const char layout_text[] =
+	"at 0 orig_dst sockaddr_storage\n"
+	"at 128 local sockaddr_storage\n"
+	"at 256 pid u32le\n"
+	"at 260 protocol u16le\n"
+	"at 262 bytes 4c 57\n"
+	"at 264 uid u16be\n";
+#define LAYOUT_LEN 266
+
+/* One datagram of the held client h, read with lwfp_recvmsg() or
+ * lwfp_recvmsg_layout() and answered: its context message into ctx
+ * (*len: its length, 0 if none) and its source into peer. */
+static bool recv_context(struct held *h, int fd, bool layout,
+			 struct sockaddr_storage *peer, socklen_t *plen,
+			 unsigned char *ctx, size_t *len)
+{
+	union {
+		char buf[CMSG_SPACE(LWFP_RECORDS_LEN) +
+			 CMSG_SPACE(LWFP_CONTEXT_MAX_LEN)];
+		struct cmsghdr align;
+	} ctl;
+	char data[64], c = 's';
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr msg = {
+		.msg_name = peer, .msg_namelen = sizeof(*peer),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*len = 0;
+	if (write(h->cmd, &c, 1) != 1 || !readable(fd, 5000))
+		return false;
+	n = layout ? lwfp_recvmsg_layout(eng, fd, &msg, 0) :
+		     lwfp_recvmsg(eng, fd, &msg, 0);
+	if (n <= 0)
+		return false;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_type == LWFP_CMSG_CONTEXT) {
+			*len = cm->cmsg_len - CMSG_LEN(0);
+			memcpy(ctx, CMSG_DATA(cm), *len);
+		}
+	*plen = msg.msg_namelen;
+	sendto(fd, data, n, 0, (struct sockaddr *)peer, *plen);
+	return read(h->res, &c, 1) == 1 && c == CL_OK;
+}
+
+/* The layout of the flow from peer: what a service's struct reads. */
+static void check_layout(const unsigned char *b, const char *want_orig,
+			 const struct sockaddr_storage *peer, pid_t pid)
+{
+	struct sockaddr_storage orig, local;
+	uint32_t p = b[256] | b[257] << 8 | b[258] << 16 |
+		     (uint32_t)b[259] << 24;
+
+	memcpy(&orig, b, sizeof(orig));
+	memcpy(&local, b + 128, sizeof(local));
+	CHECK(!strcmp(addr_str(&orig), want_orig), "orig_dst %s, want %s",
+	      addr_str(&orig), want_orig);
+	CHECK(!strcmp(addr_str(&local), addr_str(peer)),
+	      "local %s, want the datagram's source %s", addr_str(&local),
+	      addr_str(peer));
+	CHECK(p == (uint32_t)pid && b[260] == IPPROTO_UDP && !b[261] &&
+	      !memcmp(b + 262, "LW", 2) && !b[264] && !b[265],
+	      "pid %u (want %d), protocol %u, uid %u", p, pid, b[260],
+	      b[264] << 8 | b[265]);
+}
+
+/* A UDP rule with a context layout: lwfp_recvmsg() and
+ * lwfp_query_udp_context() keep the TLV; lwfp_recvmsg_layout() and
+ * lwfp_query_udp_context_layout() give the layout, filled per flow. */
+static void t_layout(void)
+{
+	char path[] = "/tmp/lwfp-udp-layout-XXXXXX", listen[32], dport_s[8];
+	char pid_s[16], want[64];
+	unsigned char ctx[LWFP_CONTEXT_MAX_LEN], q[LWFP_CONTEXT_MAX_LEN];
+	struct sockaddr_storage peer;
+	struct lwfp_context tlv;
+	socklen_t plen;
+	size_t n, qn;
+	uint16_t port = 0, dport = unused_udp_port("127.0.0.2");
+	int fd = udp_bind("127.0.0.1", &port), lf = mkstemp(path);
+	struct held h1, h2;
+
+	REQUIRE(lf >= 0 && write(lf, layout_text, sizeof(layout_text) - 1) ==
+		(ssize_t)sizeof(layout_text) - 1, "layout file");
+	close(lf);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	snprintf(dport_s, sizeof(dport_s), "%u", dport);
+	snprintf(pid_s, sizeof(pid_s), "%d", getpid());
+	snprintf(want, sizeof(want), "127.0.0.2:%u", dport);
+	REQUIRE(!lwfp_run("service", "add", "dns", "--listen", listen, "--pid",
+			  pid_s, NULL) &&
+		!lwfp_run("rule", "add", "--service", "dns", "--proto", "udp",
+			  "--dst", "127.0.0.2", "--dport", dport_s,
+			  "--context-layout", path, NULL), "setup: %s", env.out);
+	unlink(path);
+	open_engine();
+
+	/* the plain calls: the TLV, as before */
+	h1 = held_start(AF_INET, "127.0.0.2", dport, false);
+	CHECK(recv_context(&h1, fd, false, &peer, &plen, ctx, &n) &&
+	      !lwfp_context_decode(ctx, n, &tlv) &&
+	      tlv.pid == (uint32_t)h1.pid, "lwfp_recvmsg: the TLV (%zu)", n);
+	qn = sizeof(q);
+	CHECK(!lwfp_query_udp_context_layout(eng, fd, (struct sockaddr *)&peer,
+					     plen, q, &qn) &&
+	      qn == LAYOUT_LEN, "lwfp_query_udp_context_layout: %zu", qn);
+	check_layout(q, want, &peer, h1.pid);
+
+	/* lwfp_recvmsg_layout: the layout, the same bytes as the query */
+	h2 = held_start(AF_INET, "127.0.0.2", dport, false);
+	CHECK(recv_context(&h2, fd, true, &peer, &plen, ctx, &n) &&
+	      n == LAYOUT_LEN, "lwfp_recvmsg_layout: %zu bytes", n);
+	check_layout(ctx, want, &peer, h2.pid);
+	qn = sizeof(q);
+	CHECK(!lwfp_query_udp_context_layout(eng, fd, (struct sockaddr *)&peer,
+					     plen, q, &qn) &&
+	      qn == n && !memcmp(q, ctx, n), "the query gives the same");
+	CHECK(held_end(&h1) == CL_OK && held_end(&h2) == CL_OK, "clients");
 	close(fd);
 }
 
@@ -974,6 +1103,7 @@ int main(int argc, char **argv)
 		"connected IPv6 client",
 		"v4-mapped destination on an IPv6 socket",
 		"per-peer queries; control messages on the first datagram",
+		"a rule's context layout: its own calls; the TLV stays",
 		"flow state ends when the client socket closes",
 		"idle timeout ends a flow; the next datagram starts a new one",
 		"1000 concurrent flows, each identified, all freed on exit",
@@ -986,7 +1116,7 @@ int main(int argc, char **argv)
 	};
 	static const test_fn fns[] = {
 		t_unconnected_v4, t_connected_v4, t_unconnected_v6,
-		t_connected_v6, t_v4_mapped, t_queries_and_cmsgs,
+		t_connected_v6, t_v4_mapped, t_queries_and_cmsgs, t_layout,
 		t_close_ends_flow, t_idle_timeout, t_thousand_flows, t_chain,
 		t_fail_modes, t_rule_change, t_service_gone,
 		t_v6_send_v4_service, t_clients_die,

@@ -55,6 +55,9 @@ int main(int argc, char **argv)
 		"UDP: SIO_QUERY_* on a per-flow connected socket",
 		"UDP: setsockopt, extension pointers, WSARecvMsg errors",
 		"winsock-udp-proxy relays a real UDP client's flow",
+		"UDP: a rule's layout is the context message (IPv4), natively too",
+		"UDP: a rule's layout is the context message (IPv6), natively too",
+		"UDP: a layout larger than the Control buffer: MSG_CTRUNC",
 	};
 	static const test_fn fns[] = {
 		test_startup, test_query_success, test_buffer_sizes,
@@ -73,7 +76,8 @@ int main(int argc, char **argv)
 		test_udp_recvmsg_v4, test_udp_recvmsg_v6,
 		test_udp_recvmsg_off, test_udp_recvmsg_ctrunc,
 		test_udp_sendmsg_records, test_udp_query_connected,
-		test_udp_errors, test_winsock_udp_proxy,
+		test_udp_errors, test_winsock_udp_proxy, test_udp_layout_v4,
+		test_udp_layout_v6, test_udp_layout_ctrunc,
 	};
 
 	env_init(argc, argv, "winsock");

@@ -143,6 +143,33 @@ static void test_v6_and_small_buffer(void **state)
 	}
 }
 
+/* A client seen through a dual-stack socket (v4-mapped, as a UDP
+ * datagram's source or an accepted socket's peer is): addr4 is its IPv4
+ * address, the sockaddrs keep the family the socket saw. */
+static void test_v4_mapped_client(void **state)
+{
+	static const uint8_t lo[4] = { 127, 0, 0, 1 };
+	struct sockaddr_in6 *l6;
+	struct layout_values v;
+	uint8_t out[34];
+	size_t len = sizeof(out);
+
+	assert_int_equal(compile("at 0 local addr4\n"
+				 "at 4 local sockaddr_inet\n"
+				 "at 32 local port\n"), 0);
+	values(&v, AF_INET);
+	l6 = (struct sockaddr_in6 *)&v.local;
+	memset(&v.local, 0, sizeof(v.local));
+	l6->sin6_family = AF_INET6;
+	l6->sin6_port = htons(40000);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &l6->sin6_addr);
+	assert_int_equal(layout_render(blob, blob_len, &v, out, &len), 0);
+	assert_memory_equal(out, lo, 4);
+	memcpy(l6, out + 4, sizeof(*l6));
+	assert_int_equal(l6->sin6_family, AF_INET6);
+	assert_int_equal(out[32] << 8 | out[33], 40000);
+}
+
 /* Each mistake is refused with its line named. */
 static void test_errors(void **state)
 {
@@ -193,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_two_storages),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_v6_and_small_buffer),
+		cmocka_unit_test(test_v4_mapped_client),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_check_refuses_garbage),
 	};

@@ -248,11 +248,34 @@ void echo_client_main(const struct sockaddr_storage *dst,
 	_exit(CL_OK);
 }
 
+/* A flow whose rule has no layout brings lwfp's TLV: the UDP proxy,
+ * which reads its own struct, refuses it by its size (from socket s). */
+static void no_layout_refused(int out, int s)
+{
+	struct sockaddr_storage dst;
+	uint16_t port = unused_udp_port("127.0.0.2");
+	socklen_t len = make_addr(&dst, "127.0.0.2", port);
+	char dport[8], line[512];
+
+	snprintf(dport, sizeof(dport), "%u", port);
+	CHECK(!lwfp_run("rule", "add", "--service", "wudp", "--proto", "udp",
+			"--dst", "127.0.0.2/32", "--dport", dport, NULL),
+	      "rule add without a layout: %s", env.out);
+	CHECK(sendto(s, "tlv", 3, 0, (struct sockaddr *)&dst, len) == 3,
+	      "send");
+	CHECK(read_line(out, line, sizeof(line), 10000) &&
+	      strstr(line, "bytes is not ours (give the rule "
+		     "--context-layout winsock-udp-proxy.layout)"),
+	      "a TLV context refused: %s", line);
+}
+
 /*
  * build/examples/winsock-udp-proxy (exempt by --pid) between a client and
  * an echo at 127.0.0.2: the echoes reach the client from 127.0.0.2, the
  * origin sees the proxy's outbound socket, and the proxy logs the flow
- * from its context, then its end (idle after 1 s) with the bytes.
+ * from its own context struct (examples/winsock-udp-proxy.layout, whose
+ * client it checks against the datagram's source), then its end (idle
+ * after 1 s) with the bytes.
  */
 void test_winsock_udp_proxy(void)
 {
@@ -303,10 +326,13 @@ void test_winsock_udp_proxy(void)
 	REQUIRE_OR(out, !lwfp_run("service", "add", "wudp", "--listen",
 				  listen, "--proto", "udp", "--pid", pid_s,
 				  NULL), "service add");
+	/* the example reads its own context struct */
 	REQUIRE_OR(out, !lwfp_run("rule", "add", "--service", "wudp",
 				  "--proto", "udp", "--dst", "127.0.0.2/32",
 				  "--dport", dport, "--context", rule_ctx,
-				  NULL), "rule add");
+				  "--context-layout",
+				  "examples/winsock-udp-proxy.layout", NULL),
+		   "rule add: %s", env.out);
 
 	/* a datagram sent to the proxy directly is no flow: dropped */
 	d = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -316,6 +342,7 @@ void test_winsock_udp_proxy(void)
 	CHECK(read_line(p[0], line, sizeof(line), 10000) &&
 	      strstr(line, ": not a redirected flow, 6 bytes dropped"),
 	      "direct datagram dropped: %s", line);
+	no_layout_refused(p[0], d);
 
 	cpid = fork();
 	if (cpid == 0)
@@ -349,11 +376,10 @@ void test_winsock_udp_proxy(void)
 	CHECK(sscanf(line, "winsock-udp-proxy: flow 1: 127.0.0.1:%hu -> ",
 		     &client_port) == 1, "flow 1, its client: %s", line);
 	snprintf(want, sizeof(want), " -> 127.0.0.2:%u pid %d comm "
-		 "ws-udp-echo uid 0 service wudp rule ", orig_port,
-		 client_pid);
+		 "ws-udp-echo uid 0 rule ", orig_port, client_pid);
 	CHECK(strstr(line, want), "the destination and the client process "
-	      "from the context: %s", line);
-	CHECK(strstr(line, ", 40 bytes of records, ") &&
+	      "from its own context struct: %s", line);
+	CHECK(strstr(line, ", 40 bytes of records, 88 bytes of context") &&
 	      strstr(line, "first datagram 3 bytes"), "records: %s", line);
 	via = strstr(line, ", via port ");
 	CHECK(via && sscanf(via, ", via port %hu", &via_port) == 1 &&

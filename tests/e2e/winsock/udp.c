@@ -87,7 +87,8 @@ bool uflow_setup(struct uflow *f, const char *svc_ip,
 	if (lwfp_run("service", "add", name, "--listen", listen, NULL) ||
 	    lwfp_run("rule", "add", "--service", name, "--proto", "udp",
 		     "--dst", orig_ip, "--dport", dport, "--context",
-		     rule_ctx, NULL))
+		     rule_ctx, flow_layout ? "--context-layout" : NULL,
+		     flow_layout, NULL))
 		return false;
 	if (WSAIoctl(f->svc, SIO_GET_EXTENSION_FUNCTION_POINTER, &id,
 		     sizeof(id), &f->recvmsg_fn, sizeof(f->recvmsg_fn), &n,

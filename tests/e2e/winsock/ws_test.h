@@ -130,7 +130,7 @@ struct res ioctl_(SOCKET s, DWORD code, void *in, DWORD in_len,
 			 void *out, DWORD out_len, LPWSAOVERLAPPED ov,
 			 LPWSAOVERLAPPED_COMPLETION_ROUTINE cr);
 struct res query(SOCKET s, DWORD code, void *out, DWORD out_len);
-/* A context layout file the next flow's rule gets, or NULL. */
+/* A context layout file the next flow's rule gets (TCP or UDP), or NULL. */
 extern const char *flow_layout;
 bool flow_setup(struct flow *f);
 void flow_abort(struct flow *f);
@@ -223,5 +223,8 @@ void test_udp_query_connected(void);
 int recvmsg_err(LPFN_WSARECVMSG fn, SOCKET s, LPWSAMSG m,
 		       LPDWORD n, LPWSAOVERLAPPED ov);
 void test_udp_errors(void);
+void test_udp_layout_v4(void);
+void test_udp_layout_v6(void);
+void test_udp_layout_ctrunc(void);
 
 #endif /* LWFP_WS_TEST_H */
