@@ -3,19 +3,19 @@
  * Is a buffer valid user memory? Winsock answers WSAEFAULT for a pointer
  * that is "not totally contained in a valid part of the user address
  * space", where dereferencing it here would crash. So it is asked of the
- * kernel instead: process_vm_readv() on ourselves fails with EFAULT for
- * memory that is not readable, process_vm_writev() for memory that is
- * not writable. Access rights are per page, so one byte of each page the
- * buffer touches is enough, and all the buffers of one call are probed
- * in one process_vm_readv() (and one process_vm_writev() if any must be
- * writable), as these syscalls sit on every overlapped WSARecv/WSASend.
+ * kernel instead, through a pipe of the layer's own: writev() of one byte
+ * of each page into the pipe fails (EFAULT, or a short count) where a
+ * page is not readable, and readv() of those bytes back to where they
+ * came from fails where a page is not writable; a read-only page's byte
+ * goes back to a scratch byte instead. Access rights are per page, so one
+ * byte of each page a buffer touches is enough, and all the buffers of
+ * one call take two syscalls: they sit on every overlapped
+ * WSARecv/WSASend. (process_vm_readv() on ourselves answers the same but
+ * pins the pages it reads: 1.7 us a call here, against 0.3-0.5 us for a
+ * pipe's read or write.)
  *
  * The write probe writes back the byte it just read. A buffer handed to
  * a call belongs to the call, so no other thread should be writing it.
- *
- * Where process_vm_* is not allowed (seccomp), readability is probed by
- * write()ing the byte into a pipe, and writable memory is taken to be
- * memory that is readable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +26,7 @@
 
 #include "internal.h"
 
-#define BATCH	64	/* pages per syscall */
+#define BATCH	64	/* pages per syscall: well under PIPE_BUF */
 
 static size_t page_size(void)
 {
@@ -40,48 +40,42 @@ static size_t page_size(void)
 	return s;
 }
 
-static bool probe_pipe(const struct iovec *remote, int n)
-{
-	int p[2];
-	bool ok = true;
-	char c;
+/* The pipe, shared by the process's threads one probe at a time; a
+ * fork()ed child makes its own, as its parent's bytes are not its own. */
+static pthread_mutex_t pipe_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t pipe_once = PTHREAD_ONCE_INIT;
+static int pipe_fd[2] = { -1, -1 };
 
-	if (pipe2(p, O_CLOEXEC))
-		return true;	/* cannot tell: let the call go on */
-	for (int i = 0; i < n && ok; i++) {
-		ok = write(p[1], remote[i].iov_base, 1) == 1;
-		if (ok && read(p[0], &c, 1) != 1)
-			ok = false;
+static void pipe_forget(void)
+{
+	if (pipe_fd[0] >= 0) {
+		close(pipe_fd[0]);
+		close(pipe_fd[1]);
 	}
-	close(p[0]);
-	close(p[1]);
-	return ok;
+	pipe_fd[0] = pipe_fd[1] = -1;
+	pthread_mutex_init(&pipe_lock, NULL);
 }
 
-/* Our pid, without a syscall per probe; a fork()ed child asks again. */
-static pid_t self_pid;
-static pthread_once_t self_once = PTHREAD_ONCE_INIT;
-
-static void self_forget(void)
+static void pipe_init(void)
 {
-	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+	pthread_atfork(NULL, NULL, pipe_forget);
 }
 
-static void self_init(void)
+/* Lock held: the pipe, made on first use; false if it cannot be. */
+static bool pipe_open(void)
 {
-	pthread_atfork(NULL, NULL, self_forget);
+	pthread_once(&pipe_once, pipe_init);
+	return pipe_fd[0] >= 0 ||
+	       !pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK);
 }
 
-static pid_t self(void)
+/* Lock held: empty the pipe of what a failed probe left in it. */
+static void pipe_drain(void)
 {
-	pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+	char junk[BATCH];
 
-	if (!pid) {
-		pthread_once(&self_once, self_init);
-		pid = getpid();
-		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
-	}
-	return pid;
+	while (read(pipe_fd[0], junk, sizeof(junk)) > 0)
+		;
 }
 
 /* One byte of each page to probe, and whether it must be writable. */
@@ -91,37 +85,29 @@ struct batch {
 	int n;
 };
 
-/* The pages of b: readable, and writable where asked? Two syscalls at
- * most for the whole batch. */
+/* The pages of b: readable, and writable where asked? */
 static bool probe_batch(const struct batch *b)
 {
-	static int vm_unavailable;
-	unsigned char bytes[BATCH];
-	struct iovec local[BATCH], wlocal[BATCH], wremote[BATCH];
-	int nw = 0;
-	ssize_t r;
+	unsigned char scratch[BATCH];
+	struct iovec back[BATCH];
+	bool ok;
 
-	if (__atomic_load_n(&vm_unavailable, __ATOMIC_RELAXED))
-		return probe_pipe(b->page, b->n);
 	for (int i = 0; i < b->n; i++) {
-		local[i].iov_base = &bytes[i];
-		local[i].iov_len = 1;
-	}
-	r = process_vm_readv(self(), local, b->n, b->page, b->n, 0);
-	if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
-		__atomic_store_n(&vm_unavailable, 1, __ATOMIC_RELAXED);
-		return probe_pipe(b->page, b->n);
-	}
-	if (r != b->n)
-		return false;
-	for (int i = 0; i < b->n; i++) {
+		back[i] = b->page[i];
 		if (!b->write[i])
-			continue;
-		wlocal[nw] = local[i];
-		wremote[nw++] = b->page[i];
+			back[i].iov_base = &scratch[i];
 	}
-	return !nw || process_vm_writev(self(), wlocal, nw, wremote, nw, 0) ==
-		      nw;
+	pthread_mutex_lock(&pipe_lock);
+	if (!pipe_open()) {
+		pthread_mutex_unlock(&pipe_lock);
+		return true;	/* cannot tell: let the call go on */
+	}
+	ok = writev(pipe_fd[1], b->page, b->n) == b->n &&
+	     readv(pipe_fd[0], back, b->n) == b->n;
+	if (!ok)
+		pipe_drain();
+	pthread_mutex_unlock(&pipe_lock);
+	return ok;
 }
 
 /* Add span s's pages to b, probing each full batch: false if one fails. */
