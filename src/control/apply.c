@@ -321,6 +321,7 @@ static void plan_free(struct plan *p)
 	free(p->rules);
 	free(p->fresh);
 	free(p->rc);
+	free(p);
 }
 
 /* Put back what was written before the flip. */

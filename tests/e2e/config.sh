@@ -34,9 +34,9 @@ T=$(mktemp -d)
 PEERS=
 CLIENT=
 fail=0
-# ports of our own: the connects' target, and three services
-BASE=$((20000 + $$ % 20000))
-PT=$BASE P1=$((BASE + 1)) P2=$((BASE + 2)) P3=$((BASE + 3))
+# ports: the connects' target and three services (the peers' own, below;
+# the files that only configure take any)
+PT=9 P1=10 P2=11 P3=12
 
 cleanup() {
 	trap - EXIT
@@ -148,22 +148,25 @@ check "an edit keeps the ids of the rules that stay" \
 
 # ---- atomic: a client connecting all along sees one configuration ----
 
-# A: a (on P1) outweighs b; B: b outweighs a (the weights change in
-# place); C: a moves to P3 (a changed service takes a new slot). The
-# target port answers "0": a connect that went unredirected.
-conf_abc() {	# WEIGHT_A WEIGHT_B PORT_A
+# One rule a configuration, and no other service to fall back on: a
+# connect that saw a mix (a rule naming a service slot not yet written,
+# or already freed) goes unredirected, to the target, which answers "0".
+# A: a on P1. B: a moves to P2 (a changed service takes a new slot).
+# C: c on P3 takes a's place (one added, one removed). D: a on P1 again,
+# c removed; then A: a's weight alone changes (written in place).
+conf_one() {	# NAME PORT WEIGHT
 	echo "load --cgroup /$TAG$GROUP"
-	echo "service add a --listen 127.0.0.1:$3 --weight $1"
-	echo "service add b --listen 127.0.0.1:$P2 --weight $2"
-	echo "rule add --service a --dst 127.0.0.1/32 --dport $PT --cgroup /$TAG/app"
-	echo "rule add --service b --dst 127.0.0.1/32 --dport $PT --cgroup /$TAG/app"
+	echo "service add $1 --listen 127.0.0.1:$2 --weight $3"
+	echo "rule add --service $1 --dst 127.0.0.1/32 --dport $PT --cgroup /$TAG/app"
 }
-conf_abc 10 5 "$P1" >"$T/A.conf"
-conf_abc 5 10 "$P1" >"$T/B.conf"
-conf_abc 10 5 "$P3" >"$T/C.conf"
-python3 "$HERE/config_peers.py" serve "$PT:0" "$P1:1" "$P2:2" "$P3:3" >"$T/peers" &
+python3 "$HERE/config_peers.py" serve 0 1 2 3 >"$T/peers" &
 PEERS=$!
 for _ in $(seq 50); do grep -q ready "$T/peers" 2>/dev/null && break; sleep 0.1; done
+read -r _ PT P1 P2 P3 <"$T/peers"
+conf_one a "$P1" 10 >"$T/A.conf"
+conf_one a "$P2" 10 >"$T/B.conf"
+conf_one c "$P3" 10 >"$T/C.conf"
+conf_one a "$P1" 20 >"$T/D.conf"
 lw apply "$T/A.conf" >/dev/null
 python3 -c 'import socket; print(socket.create_connection(("127.0.0.1", '"$PT"')).recv(4).decode())' >"$T/direct"
 (echo 0 >"$CGDIR/app/cgroup.procs" &&
@@ -171,7 +174,7 @@ python3 -c 'import socket; print(socket.create_connection(("127.0.0.1", '"$PT"')
 CLIENT=$!
 applied=0
 for i in $(seq 20); do
-	for c in B C A; do
+	for c in B C D A; do
 		lw apply "$T/$c.conf" >/dev/null && applied=$((applied + 1))
 	done
 done
@@ -180,7 +183,7 @@ wait "$CLIENT"
 CLIENT=
 echo "# $applied applies while connecting: $(cat "$T/seen")"
 check "the target answers 0 when not redirected" 'grep -qx 0 "$T/direct"'
-check "60 applies while a client connects" '[ "$applied" = 60 ]'
+check "80 applies while a client connects" '[ "$applied" = 80 ]'
 check "no connect went unredirected or failed during apply" \
 	'! grep -Eq "(^| )(0|E|empty)=" "$T/seen"'
 check "each configuration took the connects in its turn" \

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # The peers of tests/e2e/config.sh, on loopback only:
-#   config_peers.py serve PORT:LABEL...   each port answers its label, once
-#                                         a connection, and closes it
+#   config_peers.py serve LABEL...        a port a label, each answering
+#                                         its label once a connection; the
+#                                         ports the kernel chose go on the
+#                                         first line: "ready PORT..."
 #   config_peers.py client PORT STOPFILE  connects to 127.0.0.1:PORT again
 #                                         and again until STOPFILE exists;
 #                                         prints how often each label came
@@ -13,16 +15,16 @@ import socket
 import sys
 
 
-def serve(specs):
+def serve(labels):
     sel = selectors.DefaultSelector()
-    for spec in specs:
-        port, label = spec.split(":", 1)
+    ports = []
+    for label in labels:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", int(port)))
+        s.bind(("127.0.0.1", 0))
         s.listen(512)
+        ports.append(str(s.getsockname()[1]))
         sel.register(s, selectors.EVENT_READ, label.encode())
-    print("ready", flush=True)
+    print("ready " + " ".join(ports), flush=True)
     while True:
         for key, _ in sel.select():
             try:
