@@ -169,6 +169,23 @@ static void print_counts(struct cli *cli, const struct apply_counts *n)
 	cli_json_print(o);
 }
 
+static void print_checked(struct cli *cli, const char *path,
+			  const struct conf *c)
+{
+	struct json_object *o;
+
+	if (!cli->json) {
+		printf("lwfp: %s: %u services, %u rules: ok\n", path,
+		       c->ec.nsvcs, c->ec.nrules);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "services",
+			       json_object_new_int64(c->ec.nsvcs));
+	json_object_object_add(o, "rules", json_object_new_int64(c->ec.nrules));
+	cli_json_print(o);
+}
+
 static int check_opt(int c, const char *arg, void *data)
 {
 	*(bool *)data = true;
@@ -195,9 +212,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	if (conf_read(argv[i], &c, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (check) {
-		if (!cli->json)
-			printf("lwfp: %s: %u services, %u rules: ok\n", argv[i],
-			       c.ec.nsvcs, c.ec.nrules);
+		print_checked(cli, argv[i], &c);
 		conf_release(&c);
 		return 0;
 	}
