@@ -81,16 +81,22 @@ static int conf_read(const char *path, struct conf *c, char *err,
 	return ret;
 }
 
-/* No engine there: load one, as the file's load statement says. */
-static int load_for(struct cli *cli, const struct conf *c, char *err,
-		    size_t errlen)
+/* Load an engine (or upgrade the running one in place), as the file's
+ * load statement says. */
+static int load_for(struct cli *cli, const struct conf *c, bool running,
+		    char *err, size_t errlen)
 {
 	char notice[512];
 	int ret;
 
+	if (!c->load && running) {
+		snprintf(err, errlen, "--upgrade: the file has no load "
+			 "statement");
+		return -ENOENT;
+	}
 	if (!c->load) {
-		snprintf(err, errlen, "no engine is loaded at %.200s, and the file "
-			 "has no load statement to load one", cli->pin_dir);
+		snprintf(err, errlen, "no engine is loaded at %.200s, and the "
+			 "file has no load statement to load one", cli->pin_dir);
 		return -ENOENT;
 	}
 	ret = engine_load(cli->pin_dir, &c->cg, c->gid, &c->ec.set, notice,
@@ -100,9 +106,11 @@ static int load_for(struct cli *cli, const struct conf *c, char *err,
 	return ret < 0 ? ret : 0;
 }
 
-/* The engine at the pin directory made to hold c. */
-static int apply_to(struct cli *cli, struct conf *c, struct apply_counts *n,
-		    char *err, size_t errlen)
+/* The engine at the pin directory made to hold c; with upgrade, a
+ * running engine's programs are first upgraded in place, as lwfp load
+ * does (its maps, and so its flows and configuration, stay). */
+static int apply_to(struct cli *cli, struct conf *c, bool upgrade,
+		    struct apply_counts *n, char *err, size_t errlen)
 {
 	struct lwfp_config cfg;
 	bool loaded = false;
@@ -110,8 +118,13 @@ static int apply_to(struct cli *cli, struct conf *c, struct apply_counts *n,
 	char ignored[256];
 	int ret = admin_open(cli->pin_dir, &a, err, errlen);
 
-	if (ret == -ENOENT) {
-		ret = load_for(cli, c, err, errlen);
+	if (!ret && upgrade) {
+		admin_close(&a);
+		ret = load_for(cli, c, true, err, errlen);
+		if (!ret)
+			ret = admin_open(cli->pin_dir, &a, err, errlen);
+	} else if (ret == -ENOENT) {
+		ret = load_for(cli, c, false, err, errlen);
 		loaded = !ret;
 		if (!ret)
 			ret = admin_open(cli->pin_dir, &a, err, errlen);
@@ -186,37 +199,49 @@ static void print_checked(struct cli *cli, const char *path,
 	cli_json_print(o);
 }
 
-static int check_opt(int c, const char *arg, void *data)
+struct apply_args {
+	bool check, upgrade;
+};
+
+static int apply_opt(int c, const char *arg, void *data)
 {
-	*(bool *)data = true;
+	struct apply_args *aa = data;
+
+	if (c == 'k')
+		aa->check = true;
+	else
+		aa->upgrade = true;
 	return 0;
 }
+
+#define APPLY_USAGE "lwfp apply [--check] [--upgrade] FILE|-"
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "check", no_argument, NULL, 'k' }, CLI_COMMON_OPTS, {}
+		{ "check", no_argument, NULL, 'k' },
+		{ "upgrade", no_argument, NULL, 'U' }, CLI_COMMON_OPTS, {}
 	};
+	struct apply_args aa = {};
 	struct apply_counts n;
-	bool check = false;
 	struct conf c;
 	char err[1024];
 	int i, ret;
 
-	i = cli_getopt(cli, argc, argv, opts, "lwfp apply [--check] FILE|-",
-		       false, check_opt, &check);
+	i = cli_getopt(cli, argc, argv, opts, APPLY_USAGE, false, apply_opt,
+		       &aa);
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_usage("usage: lwfp apply [--check] FILE|-");
+		return cli_usage("usage: %s", APPLY_USAGE);
 	if (conf_read(argv[i], &c, err, sizeof(err)))
 		return cli_error("%s", err);
-	if (check) {
+	if (aa.check) {
 		print_checked(cli, argv[i], &c);
 		conf_release(&c);
 		return 0;
 	}
-	ret = apply_to(cli, &c, &n, err, sizeof(err));
+	ret = apply_to(cli, &c, aa.upgrade, &n, err, sizeof(err));
 	conf_release(&c);
 	if (ret)
 		return cli_error("%s", err);

@@ -124,6 +124,10 @@ check "save | apply - keeps every rule id" \
 	'diff -u "$T/ids.before" "$T/ids.after"'
 saved | lw apply - >/dev/null && saved >"$T/saved2"
 check "save | apply - | save is stable" 'diff -u "$T/saved" "$T/saved2"'
+lw save | lw apply --upgrade - >"$T/out" 2>/dev/null
+lw rule list >"$T/ids.upgraded"
+check "apply --upgrade upgrades in place and keeps everything" \
+	'grep -q "rules 3 kept, 0 added, 0 removed" "$T/out" && diff -u "$T/ids.before" "$T/ids.upgraded"'
 
 # an error on the last line: nothing changes
 { saved | sed 's/--weight 5/--weight 7/'; echo "rule add --service web --cgroup /$TAG/none"; } >"$T/late.conf"
