@@ -80,14 +80,14 @@ static int stmt_load(const struct where *w, struct conf *c)
 		return fail_at(w, w->s->argv[i], 0, "load: unexpected '%s'",
 			       w->s->argv[i]);
 	ret = load_from_args(&la, &c->ec.set, why, sizeof(why));
-	if (!ret)
-		ret = resolve_group((la.bad = la.group), &c->gid, why,
-				    sizeof(why));
-	if (!ret)
-		ret = cgroup_resolve((la.bad = la.cgroup), false, &c->cg, why,
-				     sizeof(why));
 	if (ret)
 		return fail_at(w, la.bad, ret, "%s", why);
+	ret = resolve_group(la.group, &c->gid, why, sizeof(why));
+	if (ret)
+		return fail_at(w, la.group, ret, "%s", why);
+	ret = cgroup_resolve(la.cgroup, false, &c->cg, why, sizeof(why));
+	if (ret)
+		return fail_at(w, la.cgroup, ret, "%s", why);
 	c->load = true;
 	return 0;
 }
