@@ -7,6 +7,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec/lwfp
 MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
 
@@ -101,7 +103,7 @@ FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 .SECONDARY:
 .PHONY: FORCE soak install-winsock all deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
-all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+all: $(BUILD)/lwfp $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
 	$(E2E_BINS) $(SEC_BINS)
 
@@ -138,10 +140,15 @@ PC_SUBST = sed -e 's|@PREFIX@|$(1)|;s|@LIBDIR@|$(2)|;s|@INCLUDEDIR@|$(3)|;s|@WSI
 # Paths baked into what is built: a change of PREFIX rebuilds those.
 $(BUILD)/paths.stamp: FORCE
 	@mkdir -p $(@D)
-	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' | cmp -s - $@ || \
-		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' > $@
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR) $(BINDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
+		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR) $(BINDIR) $(SYSCONFDIR)' > $@
 FORCE:
 $(BUILD)/obj/cli/cmd_demo.o: $(BUILD)/paths.stamp
+
+# The systemd unit names the installed lwfp and its configuration file.
+$(BUILD)/lwfp.service: lwfp.service.in Makefile $(BUILD)/paths.stamp
+	@mkdir -p $(@D)
+	sed -e 's|@BINDIR@|$(BINDIR)|g;s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 
 $(BUILD)/%.pc: %.pc.in Makefile $(BUILD)/paths.stamp
 	$(call PC_SUBST,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(INCLUDEDIR)/lwfp-winsock) $< > $@
@@ -281,8 +288,10 @@ demo: deps all
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LIBEXECDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BUILD)/lwfp $(DESTDIR)$(BINDIR)/lwfp
+	install -m 0644 $(BUILD)/lwfp.service $(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service
 	install -m 0755 $(BUILD)/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
 	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.$(SOVERSION)
 	ln -sf liblwfp.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so
@@ -310,7 +319,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lwfp $(DESTDIR)$(LIBDIR)/liblwfp.* \
 		$(DESTDIR)$(INCLUDEDIR)/lwfp.h $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc \
 		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
-		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc
+		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 
 clean:

@@ -150,7 +150,7 @@ enum lwfp_rule_flags {
 	LWFP_RULE_UID = 1 << 0,
 	LWFP_RULE_CGROUP = 1 << 1,
 	LWFP_RULE_HAS_CTX = 1 << 2,
-	LWFP_RULE_HAS_LAYOUT = 1 << 3,	/* a context layout (below) */
+	LWFP_RULE_HAS_LAYOUT = 1 << 4,	/* a context layout (below) */
 	/* take a flow again that this service redirected before another */
 	LWFP_RULE_REINSPECT = 1 << 3,
 };

@@ -67,6 +67,13 @@ int cmd_flows(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
+int cmd_save(struct cli *cli, int argc, char **argv);
+
+/* A rule's destination ("10.0.0.0/8", "::/0") and ports ("any", "80",
+ * "80-90"), as rule list and save write them. */
+void format_dst(const struct lwfp_rule *r, char *out, size_t len);
+void format_ports(const struct lwfp_rule *r, char *out, size_t len);
 
 /* The name lwfp status gives a counter (enum lwfp_stat). */
 const char *stat_name(unsigned int counter);

@@ -11,74 +11,91 @@
 #include <sys/stat.h>
 #include <stdint.h>
 
+#include "args.h"
 #include "cgroup.h"
 #include "parse.h"
 #include "cli.h"
 #include "loader.h"
 #include "util.h"
 
-struct load_args {
-	const char *cgroup;
-	const char *group;
-	struct engine_settings set;
-};
-
-/* The per-user limits `load` sets: option letter, name, field, most. */
+/* The per-user limits `load` sets: name, field, most. */
 static const struct limit_opt {
-	int c;
 	const char *name;
 	size_t off;
 	__u32 max;
 } limit_opts[] = {
-	{ 'q', "udp-flows-per-user",
+	{ "udp-flows-per-user",
 	  offsetof(struct engine_settings, udp_flows_per_user),
 	  LWFP_UDP_FLOWS_MAX },
-	{ 'p', "pending-per-user",
+	{ "pending-per-user",
 	  offsetof(struct engine_settings, pending_per_user),
 	  LWFP_PENDING_MAX },
-	{ 'l', "live-per-user", offsetof(struct engine_settings, live_per_user),
+	{ "live-per-user", offsetof(struct engine_settings, live_per_user),
 	  LWFP_LIVE_MAX },
 };
 
-static int limit_opt(struct load_args *la, const struct limit_opt *o,
-		     const char *arg)
-{
-	__u32 *v = (__u32 *)((char *)&la->set + o->off);
-	char err[128];
-
-	if (parse_u32(arg, v, err, sizeof(err)) || !*v || *v > o->max)
-		return cli_usage("load: --%s takes 1 to %u, not '%s'", o->name,
-				 o->max, arg);
-	return 0;
-}
-
-static int load_opt(int c, const char *arg, void *data)
+int load_opt(int c, const char *arg, void *data)
 {
 	struct load_args *la = data;
-	char err[128];
 
-	for (size_t i = 0; i < ARRAY_SIZE(limit_opts); i++)
-		if (c == limit_opts[i].c)
-			return limit_opt(la, &limit_opts[i], arg);
-	if (c == 'g') {
+	switch (c) {
+	case 'q':
+		la->limit[0] = arg;
+		break;
+	case 'p':
+		la->limit[1] = arg;
+		break;
+	case 'l':
+		la->limit[2] = arg;
+		break;
+	case 'g':
 		la->group = arg;
-	} else if (c == 'u') {
-		if (parse_u32(arg, &la->set.udp_idle_s, err, sizeof(err)) ||
-		    !la->set.udp_idle_s || la->set.udp_idle_s > 86400)
-			return cli_usage("load: --udp-timeout takes seconds, "
-					 "1 to 86400, not '%s'", arg);
-	} else {
+		break;
+	case 'u':
+		la->udp_timeout = arg;
+		break;
+	default:
 		la->cgroup = arg;
 	}
 	return 0;
 }
 
-/* --group NAME|GID; without it the group "lwfp" if there is one. */
-static int resolve_group(const char *name, int *gid)
+int load_from_args(struct load_args *la, struct engine_settings *set,
+		   char *err, size_t errlen)
+{
+	char why[128];
+
+	memset(set, 0, sizeof(*set));
+	for (size_t i = 0; i < ARRAY_SIZE(limit_opts); i++) {
+		const struct limit_opt *o = &limit_opts[i];
+		__u32 *v = (__u32 *)((char *)set + o->off);
+
+		if (!la->limit[i])
+			continue;
+		if (parse_u32(la->limit[i], v, why, sizeof(why)) || !*v ||
+		    *v > o->max) {
+			la->bad = la->limit[i];
+			snprintf(err, errlen, "load: --%s takes 1 to %u, not "
+				 "'%.32s'", o->name, o->max, la->limit[i]);
+			return -EINVAL;
+		}
+	}
+	if (la->udp_timeout &&
+	    (parse_u32(la->udp_timeout, &set->udp_idle_s, why, sizeof(why)) ||
+	     !set->udp_idle_s || set->udp_idle_s > 86400)) {
+		la->bad = la->udp_timeout;
+		snprintf(err, errlen, "load: --udp-timeout takes seconds, 1 to "
+			 "86400, not '%.32s'", la->udp_timeout);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int resolve_group(const char *name, int *gid, char *err, size_t errlen)
 {
 	struct group *gr;
 	uint32_t n;
-	char err[128];
+	char why[128];
 
 	*gid = -1;
 	if (!name) {
@@ -87,13 +104,15 @@ static int resolve_group(const char *name, int *gid)
 			*gid = gr->gr_gid;
 		return 0;
 	}
-	if (!parse_u32(name, &n, err, sizeof(err)) && n <= INT32_MAX) {
+	if (!parse_u32(name, &n, why, sizeof(why)) && n <= INT32_MAX) {
 		*gid = n;
 		return 0;
 	}
 	gr = getgrnam(name);
-	if (!gr)
-		return cli_error("no group named '%s'", name);
+	if (!gr) {
+		snprintf(err, errlen, "no group named '%.64s'", name);
+		return -ENOENT;
+	}
 	*gid = gr->gr_gid;
 	return 0;
 }
@@ -101,15 +120,10 @@ static int resolve_group(const char *name, int *gid)
 int cmd_load(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "udp-timeout", required_argument, NULL, 'u' },
-		{ "udp-flows-per-user", required_argument, NULL, 'q' },
-		{ "pending-per-user", required_argument, NULL, 'p' },
-		{ "live-per-user", required_argument, NULL, 'l' },
-		CLI_COMMON_OPTS, {}
+		LOAD_OPTIONS, CLI_COMMON_OPTS, {}
 	};
 	struct load_args la = { .cgroup = "/" };
+	struct engine_settings set;
 	struct cgroup_ref cg;
 	char err[512], notice[512];
 	int i, gid, ret;
@@ -123,11 +137,13 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return GETOPT_EXIT(i);
 	if (i != argc)
 		return cli_usage("load: unexpected argument '%s'", argv[i]);
-	if (resolve_group(la.group, &gid))
-		return 1;
+	if (load_from_args(&la, &set, err, sizeof(err)))
+		return cli_usage("%s", err);
+	if (resolve_group(la.group, &gid, err, sizeof(err)))
+		return cli_error("%s", err);
 	if (cgroup_resolve(la.cgroup, false, &cg, err, sizeof(err)))
 		return cli_error("%s", err);
-	ret = engine_load(cli->pin_dir, &cg, gid, &la.set, notice,
+	ret = engine_load(cli->pin_dir, &cg, gid, &set, notice,
 			  sizeof(notice), err, sizeof(err));
 	if (ret < 0)
 		return cli_error("%s", err);

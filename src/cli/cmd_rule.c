@@ -9,33 +9,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "layout.h"
 #include "parse.h"
 #include "util.h"
 
-struct rule_args {
-	const char *service;
-	const char *proto;
-	const char *dst;
-	const char *dport;
-	const char *cgroup;
-	const char *uid;
-	const char *context;
-	const char *context_file;
-	const char *layout_file;
-	bool reinspect;
-};
-
-static int rule_opt(int c, const char *arg, void *data)
+int rule_opt(int c, const char *arg, void *data)
 {
 	struct rule_args *ra = data;
 	const char **slot[] = {
 		['s'] = &ra->service, ['p'] = &ra->proto, ['d'] = &ra->dst,
 		['o'] = &ra->dport,   ['c'] = &ra->cgroup, ['u'] = &ra->uid,
 		['x'] = &ra->context, ['f'] = &ra->context_file,
-		['L'] = &ra->layout_file,
+		['L'] = &ra->layout_file, ['Y'] = &ra->layout_text,
 	};
 
 	if (c == 'r') {
@@ -51,7 +39,8 @@ static int rule_opt(int c, const char *arg, void *data)
 #define RULE_ADD_USAGE \
 	"lwfp rule add --service NAME [--proto tcp|udp] [--dst CIDR] " \
 	"[--dport N[-M]] [--cgroup PATH] [--uid N] " \
-	"[--context TEXT | --context-file FILE] [--context-layout FILE] " \
+	"[--context TEXT | --context-file FILE] " \
+	"[--context-layout FILE | --context-layout-text TEXT] " \
 	"[--reinspect]"
 
 /* Read at most max + 1 bytes: one more tells "too large". */
@@ -100,19 +89,49 @@ static int read_layout(const char *path, __u8 *layout, size_t *len,
 	return ret;
 }
 
+/* --context-layout-text: the file's lines on one, apart by ';'. */
+static int inline_layout(const char *text, __u8 *layout, size_t *len,
+			 char *err, size_t errlen)
+{
+	size_t n = strlen(text);
+	char *copy = strdup(text), why[256];
+	int ret;
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (char *p = copy; (p = strchr(p, ';')); p++)
+		*p = '\n';
+	ret = layout_compile(copy, n, layout, len, why, sizeof(why));
+	free(copy);
+	if (ret)
+		snprintf(err, errlen, "--context-layout-text: %s (a line is a "
+			 "statement)", why);
+	return ret;
+}
+
 /* The rule's context bytes (--context, --context-file) and layout. */
-static int blobs_from_args(const struct rule_args *ra, __u8 *ctx,
-			   size_t *ctx_len, __u8 *layout, size_t *layout_len,
-			   char *err, size_t errlen)
+int blobs_from_args(struct rule_args *ra, __u8 *ctx, size_t *ctx_len,
+		    __u8 *layout, size_t *layout_len, char *err, size_t errlen)
 {
 	*ctx_len = *layout_len = 0;
+	ra->bad = ra->context_file;
 	if (ra->context && ra->context_file) {
 		snprintf(err, errlen,
 			 "rule add: give --context or --context-file, not both");
 		return -EINVAL;
 	}
+	ra->bad = ra->layout_text;
+	if (ra->layout_file && ra->layout_text) {
+		snprintf(err, errlen, "rule add: give --context-layout or "
+			 "--context-layout-text, not both");
+		return -EINVAL;
+	}
+	ra->bad = ra->context;
 	if (ra->context) {
-		*ctx_len = strlen(ra->context);
+		*ctx_len = ra->context_len == (size_t)-1 ? strlen(ra->context) :
+							    ra->context_len;
 		if (*ctx_len > LWFP_RULE_CTX_MAX) {
 			snprintf(err, errlen,
 				 "context too large: %zu bytes (max %d)",
@@ -121,18 +140,24 @@ static int blobs_from_args(const struct rule_args *ra, __u8 *ctx,
 		}
 		memcpy(ctx, ra->context, *ctx_len);
 	}
+	ra->bad = ra->context_file;
 	if (ra->context_file &&
 	    read_file(ra->context_file, ctx, LWFP_RULE_CTX_MAX, ctx_len, err,
 		      errlen))
 		return -EINVAL;
+	ra->bad = ra->layout_text;
+	if (ra->layout_text)
+		return inline_layout(ra->layout_text, layout, layout_len, err,
+				     errlen);
+	ra->bad = ra->layout_file;
 	if (ra->layout_file)
 		return read_layout(ra->layout_file, layout, layout_len, err,
 				   errlen);
 	return 0;
 }
 
-static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
-			  char *err, size_t errlen)
+int rule_from_args(struct rule_args *ra, struct lwfp_rule *r, char *err,
+		   size_t errlen)
 {
 	int ret = 0;
 
@@ -144,26 +169,32 @@ static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
 		snprintf(err, errlen, "rule add: --service NAME is required");
 		return -EINVAL;
 	}
+	ra->bad = ra->proto;
 	if (ra->proto)
 		ret = parse_proto(ra->proto, &r->proto, err, errlen);
 	if (!ret && ra->dst) {
 		struct lwfp_cidr cidr;
 
+		ra->bad = ra->dst;
 		ret = parse_cidr(ra->dst, &cidr, err, errlen);
 		memcpy(r->dst, cidr.net, 16);
 		memcpy(r->mask, cidr.mask, 16);
 		r->prefix_len = cidr.prefix_len;
 	}
-	if (!ret && ra->dport)
+	if (!ret && ra->dport) {
+		ra->bad = ra->dport;
 		ret = parse_port_range(ra->dport, &r->dport_lo, &r->dport_hi,
 				       err, errlen);
+	}
 	if (!ret && ra->uid) {
+		ra->bad = ra->uid;
 		ret = parse_uid(ra->uid, &r->uid, err, errlen);
 		r->flags |= LWFP_RULE_UID;
 	}
 	if (!ret && ra->cgroup) {
 		struct cgroup_ref cg;
 
+		ra->bad = ra->cgroup;
 		ret = cgroup_resolve(ra->cgroup, false, &cg, err, errlen);
 		r->cgroup_id = cg.id;
 		r->cgroup_level = cg.level;
@@ -179,21 +210,11 @@ static int rule_from_args(const struct rule_args *ra, struct lwfp_rule *r,
 static int rule_add(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "service", required_argument, NULL, 's' },
-		{ "proto", required_argument, NULL, 'p' },
-		{ "dst", required_argument, NULL, 'd' },
-		{ "dport", required_argument, NULL, 'o' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "uid", required_argument, NULL, 'u' },
-		{ "context", required_argument, NULL, 'x' },
-		{ "context-file", required_argument, NULL, 'f' },
-		{ "context-layout", required_argument, NULL, 'L' },
-		{ "reinspect", no_argument, NULL, 'r' },
-		CLI_COMMON_OPTS, {}
+		RULE_ADD_OPTIONS, CLI_COMMON_OPTS, {}
 	};
 	static __u8 ctx[LWFP_RULE_CTX_MAX + 1], layout[LAYOUT_BLOB_MAX];
 	struct rule_blobs b = { .ctx = ctx, .layout = layout };
-	struct rule_args ra = {};
+	struct rule_args ra = { .context_len = (size_t)-1 };
 	struct lwfp_rule r;
 	struct lwfp_service svc;
 	struct admin a;
@@ -262,7 +283,7 @@ static int rule_del(struct cli *cli, int argc, char **argv)
 	return ret ? cli_error("%s", err) : 0;
 }
 
-static void format_dst(const struct lwfp_rule *r, char *out, size_t len)
+void format_dst(const struct lwfp_rule *r, char *out, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
 
@@ -275,7 +296,7 @@ static void format_dst(const struct lwfp_rule *r, char *out, size_t len)
 	}
 }
 
-static void format_ports(const struct lwfp_rule *r, char *out, size_t len)
+void format_ports(const struct lwfp_rule *r, char *out, size_t len)
 {
 	if (r->dport_lo == 1 && r->dport_hi == 65535)
 		snprintf(out, len, "any");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cgroup.h"
 #include "netns.h"
 #include "cli.h"
@@ -13,17 +14,7 @@
 #include "proc.h"
 #include "util.h"
 
-struct service_args {
-	const char *listen;
-	const char *pid;
-	const char *cgroup;
-	const char *weight;
-	const char *fail;
-	const char *proto;
-	const char *netns;
-};
-
-static int service_opt(int c, const char *arg, void *data)
+int service_opt(int c, const char *arg, void *data)
 {
 	struct service_args *sa = data;
 
@@ -58,18 +49,20 @@ static int service_opt(int c, const char *arg, void *data)
 	"[--weight N] [--fail open|closed] [--proto tcp|udp] [--netns NAME|PATH]"
 
 /* Who the service is: its process (--pid) or its cgroup, if given. */
-static int service_identity(const struct service_args *sa,
+static int service_identity(struct service_args *sa,
 			    struct lwfp_service *svc, char *err, size_t errlen)
 {
 	int ret;
 
 	if (sa->pid && sa->cgroup) {
+		sa->bad = sa->cgroup;
 		snprintf(err, errlen, "service add: give --pid or --cgroup, not both");
 		return -EINVAL;
 	}
 	if (sa->pid) {
 		pid_t pid;
 
+		sa->bad = sa->pid;
 		ret = parse_pid(sa->pid, &pid, err, errlen);
 		if (ret)
 			return ret;
@@ -97,6 +90,7 @@ static int service_identity(const struct service_args *sa,
 	if (sa->cgroup) {
 		struct cgroup_ref cg;
 
+		sa->bad = sa->cgroup;
 		ret = cgroup_resolve(sa->cgroup, false, &cg, err, errlen);
 		if (ret)
 			return ret;
@@ -115,11 +109,12 @@ static int service_identity(const struct service_args *sa,
 /* Where it listens: --netns, or the namespace `service add` runs in. A
  * client in another namespace cannot reach it, and a listener there is
  * not it. */
-static int service_netns(const struct service_args *sa,
+static int service_netns(struct service_args *sa,
 			 struct lwfp_service *svc, char *err, size_t errlen)
 {
 	int ret;
 
+	sa->bad = sa->netns;
 	if (sa->netns) {
 		ret = netns_cookie_of(sa->netns, &svc->netns);
 		if (ret)
@@ -139,8 +134,8 @@ static int service_netns(const struct service_args *sa,
 }
 
 /* Turn arguments into a service; one message on the first bad one. */
-static int service_from_args(const char *name, const struct service_args *sa,
-			     struct lwfp_service *svc, char *err, size_t errlen)
+int service_from_args(const char *name, struct service_args *sa,
+		      struct lwfp_service *svc, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -155,6 +150,7 @@ static int service_from_args(const char *name, const struct service_args *sa,
 		snprintf(err, errlen, "service add: --listen ADDR:PORT is required");
 		return -EINVAL;
 	}
+	sa->bad = sa->listen;
 	ret = parse_endpoint(sa->listen, &ss, &sslen, err, errlen);
 	if (ret)
 		return ret;
@@ -165,6 +161,7 @@ static int service_from_args(const char *name, const struct service_args *sa,
 	ret = service_netns(sa, svc, err, errlen);
 	if (ret)
 		return ret;
+	sa->bad = sa->fail;
 	if (sa->fail && !strcmp(sa->fail, "closed")) {
 		svc->flags |= LWFP_SVC_FAIL_CLOSED;
 	} else if (sa->fail && strcmp(sa->fail, "open")) {
@@ -176,12 +173,14 @@ static int service_from_args(const char *name, const struct service_args *sa,
 	if (sa->proto) {
 		uint8_t proto;
 
+		sa->bad = sa->proto;
 		ret = parse_proto(sa->proto, &proto, err, errlen);
 		if (ret)
 			return ret;
 		svc->flags |= proto == IPPROTO_TCP ? LWFP_SVC_NO_UDP :
 						     LWFP_SVC_NO_TCP;
 	}
+	sa->bad = sa->weight;
 	if (sa->weight)
 		return parse_weight(sa->weight, &svc->weight, err, errlen);
 	return 0;
@@ -190,14 +189,7 @@ static int service_from_args(const char *name, const struct service_args *sa,
 static int service_add(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "weight", required_argument, NULL, 'w' },
-		{ "fail", required_argument, NULL, 'f' },
-		{ "proto", required_argument, NULL, 'T' },
-		{ "netns", required_argument, NULL, 'n' },
-		CLI_COMMON_OPTS, {}
+		SERVICE_ADD_OPTIONS, CLI_COMMON_OPTS, {}
 	};
 	struct service_args sa = {};
 	struct lwfp_service svc;

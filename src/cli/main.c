@@ -18,6 +18,8 @@ static const struct {
 	{ "status", cmd_status, "show the engine, its counters and its size" },
 	{ "service", cmd_service, "add, delete or list redirect services" },
 	{ "rule", cmd_rule, "add, delete or list redirect rules" },
+	{ "apply", cmd_apply, "make the engine hold a configuration file" },
+	{ "save", cmd_save, "print the engine's configuration as a file" },
 	{ "flows", cmd_flows, "list redirected flows" },
 	{ "events", cmd_events, "show connects and sends the engine refused" },
 	{ "exec", cmd_exec, "run a command inside a cgroup" },

@@ -312,6 +312,74 @@ int layout_compile(const char *text, size_t len, void *out, size_t *out_len,
 	return ret;
 }
 
+/* ---- describing ---- */
+
+struct text {
+	char *out;
+	size_t len, n;
+};
+
+static void say(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(t->n < t->len ? t->out + t->n : NULL,
+		      t->n < t->len ? t->len - t->n : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->n += (size_t)n;
+}
+
+/* The words after "at OFFSET": the field's name and its arguments. */
+static void describe_field(struct text *t, const struct lwfp_layout_field *f,
+			   const uint8_t *data)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
+		if (whats[i].what == f->what)
+			say(t, "at %u %s", f->offset, whats[i].name);
+	if (f->what == LWFP_LW_BYTES) {
+		say(t, " ");
+		for (i = 0; i < f->len; i++)
+			say(t, "%02x", data[f->arg + i]);
+	} else if (f->what == LWFP_LW_RULE_CONTEXT) {
+		say(t, " %u", f->len);
+	} else if (f->what != LWFP_LW_COMM) {
+		for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+			if (formats[i].format == f->format &&
+			    formats[i].len == f->len)
+				break;
+		if (i < sizeof(formats) / sizeof(formats[0]))
+			say(t, " %s", formats[i].name);
+	}
+}
+
+int layout_describe(const void *blob, size_t len, char *out, size_t outlen)
+{
+	struct lwfp_layout hdr;
+	const struct lwfp_layout_field *f;
+	struct text t = { .out = out, .len = outlen };
+
+	if (layout_check(blob, len))
+		return -EBADMSG;
+	memcpy(&hdr, blob, sizeof(hdr));
+	f = (const void *)((const char *)blob + sizeof(hdr));
+	say(&t, "size %u", hdr.size);
+	for (unsigned int i = 0; i < hdr.nfields; i++) {
+		struct lwfp_layout_field one;
+
+		memcpy(&one, &f[i], sizeof(one));
+		say(&t, "; ");
+		describe_field(&t, &one, (const uint8_t *)&f[hdr.nfields]);
+	}
+	if (outlen)
+		out[t.n < outlen ? t.n : outlen - 1] = '\0';
+	return (int)t.n;
+}
+
 /* ---- rendering ---- */
 
 /* Is the field's length the one its format writes? */

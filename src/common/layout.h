@@ -38,6 +38,13 @@
 int layout_compile(const char *text, size_t len, void *out, size_t *out_len,
 		   char *err, size_t errlen);
 
+/*
+ * A compiled layout as text layout_compile reads back into the same
+ * blob, its statements on one line, apart by "; " (lwfp rule add
+ * --context-layout-text). The length it needs, as snprintf, or -EBADMSG.
+ */
+int layout_describe(const void *blob, size_t len, char *out, size_t outlen);
+
 /* Is blob a well-formed compiled layout? 0 or -EBADMSG. */
 int layout_check(const void *blob, size_t len);
 

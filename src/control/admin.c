@@ -104,7 +104,7 @@ int admin_config(struct admin *a, struct lwfp_config *cfg)
 	return bpf_map_lookup_elem(a->fd[MAP_CONFIG], &zero, cfg) ? -errno : 0;
 }
 
-static int config_write(struct admin *a, const struct lwfp_config *cfg)
+int admin_config_write(struct admin *a, const struct lwfp_config *cfg)
 {
 	__u32 zero = 0;
 
@@ -133,7 +133,7 @@ int admin_set(struct admin *a, const struct engine_settings *set)
 		cfg.pending_per_user = set->pending_per_user;
 	if (set->live_per_user)
 		cfg.live_per_user = set->live_per_user;
-	return config_write(a, &cfg);
+	return admin_config_write(a, &cfg);
 }
 
 int admin_stats(struct admin *a, __u64 out[LWFP_STAT_MAX])
@@ -251,6 +251,12 @@ static unsigned int served_protos(const struct lwfp_service *svc)
 	       (svc->flags & LWFP_SVC_NO_UDP ? 0 : 2);
 }
 
+bool services_clash(const struct lwfp_service *a, const struct lwfp_service *b)
+{
+	return a->port_be == b->port_be && listens_overlap(a->listen, b->listen) &&
+	       (served_protos(a) & served_protos(b));
+}
+
 int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 		      char *err, size_t errlen)
 {
@@ -270,9 +276,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 			}
 			/* a TCP-only and a UDP-only service may share one;
 			 * an address and the wildcard overlap */
-			if (all[i].port_be == svc->port_be &&
-			    listens_overlap(all[i].listen, svc->listen) &&
-			    (served_protos(&all[i]) & served_protos(svc))) {
+			if (services_clash(&all[i], svc)) {
 				snprintf(err, errlen,
 					 "service '%s' already listens there",
 					 all[i].name);
@@ -495,10 +499,12 @@ static int half_write(struct admin *a, __u32 half, struct lwfp_rule *rules,
 
 /*
  * Write the table and its classifier into the idle half, then flip:
- * connects see the old table or the new one, never a mix.
+ * connects see the old table or the new one, never a mix. The flip is
+ * one write of the config: with want, its settings go in the same write.
  */
-static int rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
-			char *err, size_t errlen)
+int admin_rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
+		       const struct lwfp_config *want, char *err,
+		       size_t errlen)
 {
 	struct lwfp_service svcs[LWFP_MAX_SERVICES];
 	struct lwfp_config cfg;
@@ -506,6 +512,8 @@ static int rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
 	__u32 half;
 	int ret = admin_config(a, &cfg);
 
+	if (!ret && want)
+		cfg = *want;
 	if (!ret)
 		ret = admin_services(a, svcs);
 	if (ret) {
@@ -522,7 +530,7 @@ static int rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
 	cls_free(&t);
 	if (!ret) {
 		cfg.table = ((__u64)half << 32) | n;
-		ret = config_write(a, &cfg);
+		ret = admin_config_write(a, &cfg);
 	}
 	if (ret)
 		snprintf(err, errlen, "cannot write the rules: %s",
@@ -554,7 +562,7 @@ static bool rule_in_use(const struct lwfp_sk_dump *socks, size_t n, __u32 id)
 }
 
 /* Drop the context of deleted rules no socket refers to any more. */
-static void rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
+void admin_rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
 			   __u32 nrules)
 {
 	struct lwfp_sk_dump *socks = NULL;
@@ -637,7 +645,7 @@ static int rule_blob_put(struct admin *a, __u32 key, const void *data,
 }
 
 /* The rule's context bytes and layout, where flows find them by its id. */
-static int rule_blobs_put(struct admin *a, struct lwfp_rule *r,
+int admin_rule_blobs_put(struct admin *a, struct lwfp_rule *r,
 			  const struct rule_blobs *b)
 {
 	int ret = 0;
@@ -654,7 +662,7 @@ static int rule_blobs_put(struct admin *a, struct lwfp_rule *r,
 	return ret;
 }
 
-static void rule_blobs_del(struct admin *a, __u32 id)
+void admin_rule_blobs_del(struct admin *a, __u32 id)
 {
 	__u32 layout = LWFP_RULE_LAYOUT_KEY(id);
 
@@ -681,20 +689,20 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r,
 		return ret;
 	r->id = cfg.next_rule_id++;
 	/* ids are never reused, so a flow's rule id names its context */
-	ret = config_write(a, &cfg);
+	ret = admin_config_write(a, &cfg);
 	if (!ret)
-		ret = rule_blobs_put(a, r, b);
+		ret = admin_rule_blobs_put(a, r, b);
 	if (ret) {
-		rule_blobs_del(a, r->id);
+		admin_rule_blobs_del(a, r->id);
 		snprintf(err, errlen, "cannot add the rule: %s", strerror(-ret));
 		goto out;
 	}
 	rules[n] = *r;
-	ret = rules_commit(a, rules, n + 1, err, errlen);
+	ret = admin_rules_commit(a, rules, n + 1, NULL, err, errlen);
 	if (ret)
-		rule_blobs_del(a, r->id);
+		admin_rule_blobs_del(a, r->id);
 	else
-		rule_ctx_sweep(a, rules, n + 1);
+		admin_rule_ctx_sweep(a, rules, n + 1);
 out:
 	free(rules);
 	return ret;
@@ -715,9 +723,9 @@ int admin_rules_append(struct admin *a, struct lwfp_rule *add, __u32 nadd,
 		all[n + i].id = cfg.next_rule_id++;
 		all[n + i].flags &= ~LWFP_RULE_HAS_CTX;
 	}
-	ret = config_write(a, &cfg);
+	ret = admin_config_write(a, &cfg);
 	if (!ret)
-		ret = rules_commit(a, all, n + nadd, err, errlen);
+		ret = admin_rules_commit(a, all, n + nadd, NULL, err, errlen);
 	else
 		snprintf(err, errlen, "cannot write the engine: %s",
 			 strerror(-ret));
@@ -743,9 +751,9 @@ int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
 		snprintf(err, errlen, "no rule with id %u", id);
 		ret = -ENOENT;
 	} else {
-		ret = rules_commit(a, rules, kept, err, errlen);
+		ret = admin_rules_commit(a, rules, kept, NULL, err, errlen);
 		if (!ret)
-			rule_ctx_sweep(a, rules, kept);
+			admin_rule_ctx_sweep(a, rules, kept);
 	}
 	free(rules);
 	return ret;
@@ -918,4 +926,31 @@ int admin_udp_flows(struct admin *a, struct lwfp_udp_flow **out, size_t *n)
 	*out = flows;
 	*n = have;
 	return 0;
+}
+
+/* ---- waiting for programs ---- */
+
+/* Replacing an element of a map of maps from user space returns only once
+ * every program then running has returned (the kernel waits an RCU grace
+ * period so that none still holds the old inner map; its own selftests
+ * wait the same way). A map of maps of our own, that no program uses,
+ * gives that wait. */
+int admin_wait_programs(void)
+{
+	int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .inner_map_fd = inner);
+	int outer, ret = 0;
+	__u32 zero = 0;
+
+	if (inner < 0)
+		return -errno;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, 4, 4, 1,
+			       &opts);
+	if (outer < 0 ||
+	    bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
+		ret = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(inner);
+	return ret;
 }

@@ -26,6 +26,7 @@ void admin_close(struct admin *a);
 int admin_events_open(const char *pin_dir, char *err, size_t errlen);
 
 int admin_config(struct admin *a, struct lwfp_config *cfg);
+int admin_config_write(struct admin *a, const struct lwfp_config *cfg);
 /* What `lwfp load` may set (lwfp_config); 0: keep, or the default. */
 struct engine_settings {
 	__u32 udp_idle_s;		/* idle timeout of UDP flows */
@@ -47,6 +48,8 @@ int admin_service_find(struct admin *a, const char *name, __u32 *slot,
 /* Fill a service's target addresses from the address it listens on. */
 int service_set_listen(struct lwfp_service *svc,
 		       const struct sockaddr_storage *ss);
+/* Would the two take the same connects (port, address, protocol)? */
+bool services_clash(const struct lwfp_service *a, const struct lwfp_service *b);
 int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 		      char *err, size_t errlen);
 int admin_service_del(struct admin *a, const char *name, char *err,
@@ -70,6 +73,21 @@ int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen);
 int admin_rules_append(struct admin *a, struct lwfp_rule *rules, __u32 n,
 		       char *err, size_t errlen);
 int admin_rule_ctx(struct admin *a, __u32 id, struct lwfp_rule_ctx *rc);
+/* Write rules (n, any order) into the idle half and flip to it in one
+ * write of the config: want's (settings, next rule id) if not NULL. */
+int admin_rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
+		       const struct lwfp_config *want, char *err,
+		       size_t errlen);
+/* A rule's blobs under its id (sets its HAS_CTX, HAS_LAYOUT), or gone. */
+int admin_rule_blobs_put(struct admin *a, struct lwfp_rule *r,
+			 const struct rule_blobs *b);
+void admin_rule_blobs_del(struct admin *a, __u32 id);
+/* Drop the blobs of rules not in rules[] that no socket names. */
+void admin_rule_ctx_sweep(struct admin *a, const struct lwfp_rule *rules,
+			  __u32 nrules);
+/* Return once every engine program running now has returned: those that
+ * read the table before a flip are done with what it named. */
+int admin_wait_programs(void);
 /* The live table half's classifier header. */
 int admin_cls_hdr(struct admin *a, struct lwfp_cls_hdr *h);
 

@@ -558,7 +558,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 /* What a service needs, for the engine's group (the modes in pins.h): the
  * library opens the sk storage read-write (set records), some others
  * read-only, and the group may enter the pin directory. */
-static int grant_group(const char *pin_dir, int gid)
+int engine_grant_group(const char *pin_dir, int gid)
 {
 	static const struct {
 		const char *name;
@@ -668,7 +668,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 				      errlen);
 		/* the group named now applies to the running engine too */
 		if (ret > 0 && gid >= 0) {
-			int g = grant_group(pin_dir, gid);
+			int g = engine_grant_group(pin_dir, gid);
 
 			if (g < 0) {
 				snprintf(err, errlen, "cannot give group %d "
@@ -702,7 +702,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 	if (!ret)
 		ret = attach_all(&o, pin_dir, cg_fd, err, errlen);
 	if (!ret && gid >= 0) {
-		ret = grant_group(pin_dir, gid);
+		ret = engine_grant_group(pin_dir, gid);
 		if (ret)
 			snprintf(err, errlen, "cannot give group %d access: %s",
 				 gid, strerror(-ret));

@@ -43,6 +43,10 @@ bool engine_prog_is_cgroup(const struct bpf_program *prog);
 int engine_prog_verified(const char *pin_dir, const char *prog,
 			 __u32 *insns);
 
+/* Let group gid use the engine at pin_dir (services: query sockets, set
+ * records). 0 or -errno. */
+int engine_grant_group(const char *pin_dir, int gid);
+
 /* Unpin everything: links go (detaching the programs), then maps. */
 int engine_unload(const char *pin_dir, char *err, size_t errlen);
 

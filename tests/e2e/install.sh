@@ -19,11 +19,13 @@ for f in bin/lwfp lib/liblwfp.so lib/liblwfp.so.0 lib/liblwfp.a \
 	include/lwfp.h lib/pkgconfig/lwfp.pc share/man/man8/lwfp.8 \
 	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy \
 	libexec/lwfp/winsock-iocp-proxy.layout \
-	libexec/lwfp/winsock-udp-proxy.layout; do
+	libexec/lwfp/winsock-udp-proxy.layout lib/systemd/system/lwfp.service; do
 	check "installed $f" "[ -e '$r/$f' ]"
 done
 check "lwfp.pc names the prefix" "grep -q '^prefix=/usr$' '$r/lib/pkgconfig/lwfp.pc'"
 check "the installed lwfp runs" "'$r/bin/lwfp' --version | grep -q lwfp"
+check "the installed unit runs the installed lwfp on /etc/lwfp/lwfp.conf" \
+	"grep -qx 'ExecStart=/usr/bin/lwfp apply --upgrade /etc/lwfp/lwfp.conf' '$r/lib/systemd/system/lwfp.service'"
 
 export PKG_CONFIG_SYSROOT_DIR=$tmp/root PKG_CONFIG_PATH=$r/lib/pkgconfig
 check "minimal-proxy builds with pkg-config lwfp" \

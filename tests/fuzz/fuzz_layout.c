@@ -42,6 +42,22 @@ static void render_both(const void *blob, size_t len, int must)
 	free(out);
 }
 
+/* Described, with "; " as lines, it compiles to the same blob. */
+static void describe_again(const uint8_t *blob, size_t len)
+{
+	static char text[LAYOUT_BLOB_MAX * 3 + 64];
+	static uint8_t again[LAYOUT_BLOB_MAX];
+	char err[256];
+	size_t len2 = 0;
+	int n = layout_describe(blob, len, text, sizeof(text));
+
+	CHECK(n > 0 && (size_t)n < sizeof(text));
+	for (char *p = text; (p = strchr(p, ';')); p++)
+		*p = '\n';
+	CHECK(!layout_compile(text, n, again, &len2, err, sizeof(err)));
+	CHECK(len2 == len && !memcmp(again, blob, len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t blob[LAYOUT_BLOB_MAX];
@@ -59,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(len >= sizeof(struct lwfp_layout) && len <= sizeof(blob));
 		CHECK(!layout_check(blob, len));
 		render_both(blob, len, 1);
+		describe_again(blob, len);
 	}
 	if (size <= LAYOUT_BLOB_MAX && !layout_check(data, size))
 		render_both(data, size, 1);

@@ -214,6 +214,52 @@ static void test_check_refuses_garbage(void **state)
 	assert_int_equal(layout_check(blob, blob_len), -EBADMSG);
 }
 
+/* A layout described compiles back to the same blob. */
+static void describe_round_trip(const char *text)
+{
+	static uint8_t blob[LAYOUT_BLOB_MAX], again[LAYOUT_BLOB_MAX];
+	static char desc[20000];
+	size_t len, len2;
+	int n;
+
+	assert_int_equal(layout_compile(text, strlen(text), blob, &len, err,
+					sizeof(err)), 0);
+	n = layout_describe(blob, len, desc, sizeof(desc));
+	assert_true(n > 0 && (size_t)n == strlen(desc));
+	assert_null(strchr(desc, '\n'));
+	for (char *p = desc; (p = strchr(p, ';')); p++)
+		*p = '\n';
+	assert_int_equal(layout_compile(desc, strlen(desc), again, &len2, err,
+					sizeof(err)), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(again, blob, len);
+}
+
+static void test_describe(void **state)
+{
+	char small[8];
+	uint8_t blob[LAYOUT_BLOB_MAX];
+	size_t len;
+
+	describe_round_trip("at 0 orig_dst sockaddr_storage\nat 128 local "
+			    "sockaddr_in6\nat 160 pid u32le\nat 164 uid u16be\n"
+			    "at 166 gid u8\nat 168 rule_id u64be\n"
+			    "at 176 protocol u64le\nat 184 comm\n");
+	describe_round_trip("size 300\nat 0 bytes de ad 0xbeef\nat 8 rule_context 12\n"
+			    "at 20 orig_dst addr4\nat 24 orig_dst port\n"
+			    "at 30 local addr16\nat 50 local sockaddr_inet\n"
+			    "at 100 bytes 00ff\n");
+	assert_int_equal(layout_compile("at 0 pid u32le", 14, blob, &len, err,
+					sizeof(err)), 0);
+	/* too small: the length needed, cut and terminated */
+	assert_int_equal(layout_describe(blob, len, small, sizeof(small)),
+			 strlen("size 4; at 0 pid u32le"));
+	assert_string_equal(small, "size 4;");
+	blob[0] ^= 1;
+	assert_int_equal(layout_describe(blob, len, small, sizeof(small)),
+			 -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_v4_mapped_client),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_check_refuses_garbage),
+		cmocka_unit_test(test_describe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
