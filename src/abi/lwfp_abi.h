@@ -25,8 +25,11 @@
  * 7: each uid's share of UDP flows, hand-offs and live flows
  *    (lwfp_shares, config pending_per_user, live_per_user); hand-offs
  *    reserved at connect in a hash that never evicts; rules' context
- *    layouts (lwfp_rule_ctx under LWFP_RULE_LAYOUT_KEY, LWFP_SO_RULE_LAYOUT) */
-#define LWFP_ABI_VERSION	7
+ *    layouts (lwfp_rule_ctx under LWFP_RULE_LAYOUT_KEY, LWFP_SO_RULE_LAYOUT)
+ * 8: LWFP_RULE_HAS_LAYOUT is bit 4 (it shared bit 3 with
+ *    LWFP_RULE_REINSPECT): an engine of 7 cannot be upgraded in place, as
+ *    its layout rules would read as re-inspecting ones */
+#define LWFP_ABI_VERSION	8
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
