@@ -16,6 +16,7 @@ SOVERSION := 0
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 BUILD ?= build
 
 # SANITIZE=1 builds user space with ASan and UBSan (what `make check` uses).
@@ -36,7 +37,13 @@ LIBS_JSON := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) \
+# The kernel's types come from src/bpf/kernel.bpf.h and the UAPI headers
+# (never from the running kernel): <linux/types.h> needs the multiarch
+# <asm/types.h>, which -target bpf does not look for by itself.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	      -fdebug-prefix-map=$(CURDIR)=. \
+	      $(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH)) \
 	      -Isrc/abi -Isrc/bpf -Wall -Werror
 
 # The layers (docs/hacking.md), each compiled with the headers it may use:
@@ -105,12 +112,13 @@ all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
 	$(E2E_BINS) $(SEC_BINS)
 
-$(BUILD)/vmlinux.h:
+# DWARF goes (it names the build directory; libbpf reads only BTF, which
+# stays): the object, and the skeleton that embeds it, are the same
+# wherever they are built.
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BPF_HDRS) Makefile
 	@mkdir -p $(@D)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h Makefile
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
