@@ -6,6 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec/lwfp
+DATADIR ?= $(PREFIX)/share/lwfp
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
@@ -27,6 +28,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+# the Windows-source examples get only the caller's flags, not the project's
+WS_EXAMPLE_CFLAGS := $(CFLAGS)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -fvisibility=hidden -fPIC -D_GNU_SOURCE -Iinclude \
 	  -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
@@ -106,11 +110,13 @@ endif
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: FORCE soak install-winsock all deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: FORCE soak install-winsock all programs deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
-all: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
-	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
-	$(E2E_BINS) $(SEC_BINS)
+all: programs $(UNIT_TESTS) $(E2E_BINS) $(SEC_BINS)
+
+# What make install installs (no test: a package build needs no cmocka).
+programs: $(BUILD)/lwfp $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES)
 
 # DWARF goes (it names the build directory; libbpf reads only BTF, which
 # stays): the object, and the skeleton that embeds it, are the same
@@ -126,8 +132,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # the layer is the first folder of the stem: obj/lib/engine.o is lib's
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h) include/lwfp.h $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) $(JSON_CFLAGS) \
-		-c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) \
+		$(JSON_CFLAGS) -c $< -o $@
 
 # The SONAME links let programs linked against the build tree run from it.
 $(BUILD)/liblwfp.so: $(LIB_OBJS)
@@ -160,7 +166,7 @@ $(BUILD)/pkgconfig/%.pc: %.pc.in Makefile
 
 $(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS) include/lwfp.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INC_winsock) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_winsock) -c $< -o $@
 
 $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -Wl,-rpath,'$$ORIGIN' -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
@@ -169,22 +175,31 @@ $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 $(BUILD)/liblwfp-winsock.a: $(WS_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-# Exactly what a Windows developer would type, against the build tree.
+# Exactly what a Windows developer would type, against the build tree;
+# but for the run path: the build tree's, an absolute path, becomes
+# $ORIGIN/.. (the same directory from build/examples/; from where make
+# install puts them, nothing: installed, they find the libraries on the
+# system's path).
+WS_EXAMPLE_LINK = $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static \
+	--cflags --libs lwfp-winsock | \
+	sed 's|-Wl,-rpath,$(abspath $(BUILD))|-Wl,-rpath,$$ORIGIN/..|')
 $(BUILD)/examples/winsock-%: examples/winsock-%.c $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
+	$(CC) $(CPPFLAGS) $(WS_EXAMPLE_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(WS_EXAMPLE_LINK)
 
 $(BUILD)/examples/winsock-%: examples/winsock-%.cpp $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CXX) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< \
+		$(WS_EXAMPLE_LINK)
 
 $(BUILD)/obj/examples/%.o: examples/lib/%.c $(wildcard examples/lib/*.h) include/lwfp.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iexamples/lib -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iexamples/lib -c $< -o $@
 
 $(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iexamples/lib -o $@ $< $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iexamples/lib -o $@ $< $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
 
 # Unit tests link the objects they test; cmocka provides the harness.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_OBJS) $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
@@ -286,9 +301,9 @@ soak: deps all
 demo: deps all
 	./$(BUILD)/lwfp demo --proxy ./$(BUILD)/examples/relay-proxy
 
-install: all
+install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
 	install -m 0755 $(BUILD)/lwfp $(DESTDIR)$(BINDIR)/lwfp
 	install -m 0755 $(BUILD)/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
@@ -298,7 +313,7 @@ install: all
 	install -m 0644 include/lwfp.h $(DESTDIR)$(INCLUDEDIR)/lwfp.h
 	install -m 0644 $(BUILD)/lwfp.pc $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc
 	install -m 0755 $(EXAMPLES) $(WS_EXAMPLES) $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0644 $(wildcard examples/*.layout) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(wildcard examples/*.layout) $(DESTDIR)$(DATADIR)/
 	$(if $(WS_SRCS),$(MAKE) BUILD=$(BUILD) install-winsock)
 	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
 	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3
@@ -319,7 +334,8 @@ uninstall:
 		$(DESTDIR)$(INCLUDEDIR)/lwfp.h $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc \
 		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
 		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc
-	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 
 clean:
 	rm -rf build

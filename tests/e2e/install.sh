@@ -18,7 +18,7 @@ r=$tmp/root/usr
 for f in bin/lwfp lib/liblwfp.so lib/liblwfp.so.0 lib/liblwfp.a \
 	include/lwfp.h lib/pkgconfig/lwfp.pc share/man/man8/lwfp.8 \
 	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy \
-	libexec/lwfp/winsock-iocp-proxy.layout; do
+	share/lwfp/winsock-iocp-proxy.layout; do
 	check "installed $f" "[ -e '$r/$f' ]"
 done
 check "lwfp.pc names the prefix" "grep -q '^prefix=/usr$' '$r/lib/pkgconfig/lwfp.pc'"
