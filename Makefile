@@ -168,6 +168,9 @@ $(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_winsock) -c $< -o $@
 
+# Run path $ORIGIN: liblwfp-winsock finds the liblwfp beside it, in the
+# build tree, in a DESTDIR or unpacked package, and installed (there the
+# system's library directory, which it searches anyway).
 $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -Wl,-rpath,'$$ORIGIN' -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
 	ln -sf liblwfp-winsock.so $(@D)/liblwfp-winsock.so.$(SOVERSION)
