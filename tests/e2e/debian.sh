@@ -11,7 +11,7 @@
 # and builds and runs programs against the root's -dev packages through
 # their pkg-config files. Needs root, debhelper and lintian
 # (scripts/deps.sh). Prints TAP; removes everything, also on failure.
-# Takes about two minutes.
+# Takes about a minute (two builds of about 25 s each).
 # shellcheck disable=SC2016,SC2317 # check strings (and the functions they
 # call) run when evaluated, cleanup from the trap
 set -u
@@ -48,7 +48,7 @@ cleanup() {
 		stop_pid "$p"
 	done
 	remove_cgroups || echo "# could not remove $CGDIR" >&2
-	[ -n "$LWFP" ] && remove_pin_dir
+	[ -n "$LWFP" ] && remove_pin_dir "$PIN"
 	rm -rf "$T"
 }
 trap cleanup EXIT
