@@ -6,6 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec/lwfp
+DATADIR ?= $(PREFIX)/share/lwfp
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -18,6 +19,7 @@ SOVERSION := 0
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 BUILD ?= build
 
 # SANITIZE=1 builds user space with ASan and UBSan (what `make check` uses).
@@ -28,6 +30,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+# the Windows-source examples get only the caller's flags, not the project's
+WS_EXAMPLE_CFLAGS := $(CFLAGS)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -fvisibility=hidden -fPIC -D_GNU_SOURCE -Iinclude \
 	  -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
@@ -38,7 +43,13 @@ LIBS_JSON := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) \
+# The kernel's types come from src/bpf/kernel.bpf.h and the UAPI headers
+# (never from the running kernel): <linux/types.h> needs the multiarch
+# <asm/types.h>, which -target bpf does not look for by itself.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	      -fdebug-prefix-map=$(CURDIR)=. \
+	      $(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH)) \
 	      -Isrc/abi -Isrc/bpf -Wall -Werror
 
 # The layers (docs/hacking.md), each compiled with the headers it may use:
@@ -101,18 +112,21 @@ endif
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: FORCE soak install-winsock all deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: FORCE soak install-winsock all programs deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
-all: $(BUILD)/lwfp $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
-	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES) $(UNIT_TESTS) \
-	$(E2E_BINS) $(SEC_BINS)
+all: programs $(UNIT_TESTS) $(E2E_BINS) $(SEC_BINS)
 
-$(BUILD)/vmlinux.h:
+# What make install installs (no test: a package build needs no cmocka).
+programs: $(BUILD)/lwfp $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES)
+
+# DWARF goes (it names the build directory; libbpf reads only BTF, which
+# stays): the object, and the skeleton that embeds it, are the same
+# wherever they are built.
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BPF_HDRS) Makefile
 	@mkdir -p $(@D)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h Makefile
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
@@ -120,8 +134,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # the layer is the first folder of the stem: obj/lib/engine.o is lib's
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h) include/lwfp.h $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) $(JSON_CFLAGS) \
-		-c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) \
+		$(JSON_CFLAGS) -c $< -o $@
 
 # The SONAME links let programs linked against the build tree run from it.
 $(BUILD)/liblwfp.so: $(LIB_OBJS)
@@ -159,8 +173,11 @@ $(BUILD)/pkgconfig/%.pc: %.pc.in Makefile
 
 $(BUILD)/obj/winsock/%.o: src/winsock/%.c $(wildcard src/winsock/*.h) $(WS_HDRS) include/lwfp.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INC_winsock) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_winsock) -c $< -o $@
 
+# Run path $ORIGIN: liblwfp-winsock finds the liblwfp beside it, in the
+# build tree, in a DESTDIR or unpacked package, and installed (there the
+# system's library directory, which it searches anyway).
 $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblwfp-winsock.so.$(SOVERSION) -Wl,-rpath,'$$ORIGIN' -o $@ $(WS_OBJS) -L$(BUILD) -llwfp -lpthread
 	ln -sf liblwfp-winsock.so $(@D)/liblwfp-winsock.so.$(SOVERSION)
@@ -168,22 +185,31 @@ $(BUILD)/liblwfp-winsock.so: $(WS_OBJS) $(BUILD)/liblwfp.so
 $(BUILD)/liblwfp-winsock.a: $(WS_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-# Exactly what a Windows developer would type, against the build tree.
+# Exactly what a Windows developer would type, against the build tree;
+# but for the run path: the build tree's, an absolute path, becomes
+# $ORIGIN/.. (the same directory from build/examples/; from where make
+# install puts them, nothing: installed, they find the libraries on the
+# system's path).
+WS_EXAMPLE_LINK = $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static \
+	--cflags --libs lwfp-winsock | \
+	sed 's|-Wl,-rpath,$(abspath $(BUILD))|-Wl,-rpath,$$ORIGIN/..|')
 $(BUILD)/examples/winsock-%: examples/winsock-%.c $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
+	$(CC) $(CPPFLAGS) $(WS_EXAMPLE_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(WS_EXAMPLE_LINK)
 
 $(BUILD)/examples/winsock-%: examples/winsock-%.cpp $(WS_LIBS) $(UNINST_PC) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CXX) $(SAN_FLAGS) -o $@ $< $$(PKG_CONFIG_PATH=$(BUILD)/pkgconfig pkg-config --static --cflags --libs lwfp-winsock)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< \
+		$(WS_EXAMPLE_LINK)
 
 $(BUILD)/obj/examples/%.o: examples/lib/%.c $(wildcard examples/lib/*.h) include/lwfp.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iexamples/lib -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iexamples/lib -c $< -o $@
 
 $(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iexamples/lib -o $@ $< $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iexamples/lib -o $@ $< $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread $(LDFLAGS)
 
 # Unit tests link the objects they test; cmocka provides the harness.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_OBJS) $(EXAMPLE_LIB_OBJS) $(BUILD)/liblwfp.a
@@ -285,9 +311,9 @@ soak: deps all
 demo: deps all
 	./$(BUILD)/lwfp demo --proxy ./$(BUILD)/examples/relay-proxy
 
-install: all
+install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BUILD)/lwfp $(DESTDIR)$(BINDIR)/lwfp
@@ -299,7 +325,7 @@ install: all
 	install -m 0644 include/lwfp.h $(DESTDIR)$(INCLUDEDIR)/lwfp.h
 	install -m 0644 $(BUILD)/lwfp.pc $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc
 	install -m 0755 $(EXAMPLES) $(WS_EXAMPLES) $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0644 $(wildcard examples/*.layout) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(wildcard examples/*.layout) $(DESTDIR)$(DATADIR)/
 	$(if $(WS_SRCS),$(MAKE) BUILD=$(BUILD) install-winsock)
 	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
 	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3
@@ -321,7 +347,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
 		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service
-	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 
 clean:
 	rm -rf build

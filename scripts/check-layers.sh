@@ -19,13 +19,13 @@ may_use() {
 }
 
 # The layer that holds a header, "public" for include/, "built" for what
-# the build generates (the skeleton, vmlinux.h).
+# the build generates (the skeleton).
 owner() {
 	for d in src/*/; do
 		[ -f "$d$1" ] && { basename "$d"; return; }
 	done
 	[ -f "include/$1" ] || [ -f "include/winsock/$1" ] && { echo public; return; }
-	case $1 in *.skel.h | vmlinux.h) echo built; return ;; esac
+	case $1 in *.skel.h) echo built; return ;; esac
 	echo unknown
 }
 

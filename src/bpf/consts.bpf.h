@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
-/* Constants vmlinux.h does not carry (they are #defines in the kernel). */
+/* Constants kernel.bpf.h does not carry (the kernel #defines them in
+ * headers outside its UAPI). */
 #ifndef LWFP_CONSTS_BPF_H
 #define LWFP_CONSTS_BPF_H
 

@@ -5,7 +5,7 @@
  * service accepts (or, for UDP, to the flow it receives), and keep
  * getpeername() and UDP reply sources truthful for the client.
  */
-#include "vmlinux.h"
+#include "kernel.bpf.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 

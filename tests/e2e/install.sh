@@ -18,8 +18,8 @@ r=$tmp/root/usr
 for f in bin/lwfp lib/liblwfp.so lib/liblwfp.so.0 lib/liblwfp.a \
 	include/lwfp.h lib/pkgconfig/lwfp.pc share/man/man8/lwfp.8 \
 	share/man/man3/lwfp.3 libexec/lwfp/relay-proxy \
-	libexec/lwfp/winsock-iocp-proxy.layout \
-	libexec/lwfp/winsock-udp-proxy.layout lib/systemd/system/lwfp.service; do
+	share/lwfp/winsock-iocp-proxy.layout \
+	share/lwfp/winsock-udp-proxy.layout lib/systemd/system/lwfp.service; do
 	check "installed $f" "[ -e '$r/$f' ]"
 done
 check "lwfp.pc names the prefix" "grep -q '^prefix=/usr$' '$r/lib/pkgconfig/lwfp.pc'"
