@@ -95,8 +95,9 @@ holds() {
 		grep -qx "./$p" "$T/list" || { echo "# $pkg lacks $p"; return 1; }
 	done
 }
-check "lwfp: the CLI, its page, the examples, their layouts" \
+check "lwfp: the CLI, its page, its unit, the examples, their layouts" \
 	'holds lwfp usr/bin/lwfp usr/share/man/man8/lwfp.8.gz \
+		lib/systemd/system/lwfp.service \
 		usr/libexec/lwfp/relay-proxy usr/libexec/lwfp/winsock-proxy \
 		usr/share/lwfp/winsock-iocp-proxy.layout \
 		usr/share/doc/lwfp/copyright'
