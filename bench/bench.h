@@ -145,6 +145,30 @@ uint16_t local_port(int fd);
 /* Close with RST: no TIME_WAIT piles up across millions of connections. */
 void close_rst(int fd);
 
+/* ---- section 3's bulk client and origin (bench_bulk, bench_offload) ---- */
+
+/*
+ * The machine's limit, with the same code at both ends of every path:
+ * 1 MiB writes (fewer syscalls and sk_stream_wait_memory round trips than
+ * 128 KiB) and an origin that receives with MSG_TRUNC, so TCP frees what
+ * arrived without copying it to user space (the origin's copy is not a
+ * relay's cost). Socket buffers stay autotuned: SO_SNDBUF/SO_RCVBUF of
+ * 4 MiB measured no faster, and setting them turns autotuning off;
+ * sendfile() from a memfd at the client was no faster than write().
+ */
+#define BULK_CHUNK (1024 * 1024)
+
+/* Write a numbered stream (byte i is i % 251) for secs seconds, then
+ * shut down the write side; the bytes sent. Safe in children. */
+uint64_t bulk_send(int fd, double secs);
+
+/*
+ * Receive to EOF: the bytes received, *ns from the first byte to EOF.
+ * check: copy the bytes and count those out of numbering in *bad (a
+ * correctness pass); otherwise MSG_TRUNC.
+ */
+uint64_t bulk_receive(int fd, uint64_t *ns, bool check, uint64_t *bad);
+
 /* ---- the network namespace for nftables REDIRECT ---- */
 
 extern char bench_ns[64];
