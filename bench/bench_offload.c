@@ -1,0 +1,793 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Issue 15's prototype: a relay that inspects the first bytes of a flow in
+ * user space and then hands both sockets to the kernel (sockmap), against
+ * a direct connection and a user-space relay, in the same run.
+ *
+ *   client -> origin                               direct
+ *   client -> relay -> origin                      read()/write() relay
+ *   client -> relay -> relay -> origin             two of them
+ *   client -> offload -> origin                    sockmap, verdict only
+ *   client -> offload -> origin                    sockmap, parser + verdict
+ *   client -> offload -> offload -> origin         two, verdict only
+ *
+ * No engine: the relays listen on ports of their own and know their next
+ * hop (bench_bulk measures the engine's relays). Client and origin are
+ * section 3's (bulk_send, bulk_receive); every variant's bytes are counted
+ * at both ends, and a first pass per variant checks their numbering.
+ * Short flows: the client sends a 16-byte request, the relay reads it,
+ * connects, writes it on and relays (or offloads), the origin answers
+ * 64 KiB and closes; flows per second, one at a time.
+ *
+ * Throwaway quality, loopback only, no cgroup: sockmap programs attach to
+ * their map. Not in `make bench`'s default list:
+ *   make build/bench/bench_offload && BENCH_ONLY=bench_offload \
+ *       ./bench/run.sh build
+ * Knobs: BENCH_ROUNDS, BENCH_T, OFFLOAD_SECTIONS ("bulk short slow").
+ */
+#include <dirent.h>
+#include <sys/wait.h>
+#include <linux/sockios.h>
+#include <bpf/libbpf.h>
+
+#include "bench.h"
+#include "bench/offload_proto.skel.h"
+
+enum mode { M_USER, M_VERD, M_STRP };
+
+struct shared {
+	uint64_t bytes, ns, sent, bad;
+	int done;
+	int check;		/* a correctness pass: origins copy and check */
+	/* per relay process, summed: what the prototype saw */
+	uint64_t user_bytes;	/* read in user space after the offload */
+	uint64_t drain_waits;	/* EOFs that waited for queued bytes */
+	uint64_t flows;
+	/* the slow reader: what the path held while the origin slept */
+	long long held_kb, slab_kb, sockmem_kb, avail_kb;
+};
+
+/* the BPF side's value in `peers` */
+struct offload_peer {
+	uint64_t peer, bytes, drops;
+};
+
+static struct shared *sh;
+static struct offload_proto_bpf *skel;
+
+/* ---- the relay ---- */
+
+struct flow {
+	int fd[2];		/* accepted, outbound */
+	uint64_t cookie[2];
+	uint64_t written[2];	/* by user space into fd[i], before/after */
+	bool eof[2];		/* fd[i] has seen EOF, passed on */
+};
+
+static uint64_t cookie_of(int fd)
+{
+	uint64_t c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
+		CFAIL("SO_COOKIE");
+	return c;
+}
+
+/* Bytes written into fd's TCP stream so far: acked + still queued. Read
+ * in this order it can only fall short, never run ahead. */
+static uint64_t stream_written(int fd)
+{
+	struct {	/* the kernel's tcp_info goes on past glibc's */
+		struct tcp_info base;
+		uint64_t pacing_rate, max_pacing_rate, bytes_acked;
+	} ti;
+	socklen_t len = sizeof(ti);
+	int outq = 0;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < sizeof(ti) || ioctl(fd, SIOCOUTQ, &outq))
+		return 0;
+	return ti.bytes_acked + (uint64_t)outq;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t m = write(fd, p, n);
+
+		if (m <= 0)
+			return -1;
+		p += m;
+		n -= m;
+	}
+	return 0;
+}
+
+/* Pair the flow's sockets in the kernel: both become redirect targets,
+ * then each joins the map with the verdict program. */
+static void offload(struct flow *f, enum mode m)
+{
+	int tgt = bpf_map__fd(skel->maps.targets);
+	int src = bpf_map__fd(m == M_STRP ? skel->maps.socks_strp :
+			      skel->maps.socks_verd);
+	int peers = bpf_map__fd(skel->maps.peers);
+
+	int sndbuf = env_int("OFFLOAD_SNDBUF", 0) * 1024;
+
+	for (int i = 0; i < 2; i++) {
+		f->cookie[i] = cookie_of(f->fd[i]);
+		if (sndbuf && setsockopt(f->fd[i], SOL_SOCKET, SO_SNDBUFFORCE,
+					 &sndbuf, sizeof(sndbuf)))
+			CFAIL("SO_SNDBUFFORCE");
+	}
+	for (int i = 0; i < 2; i++) {
+		struct offload_peer p = { .peer = f->cookie[!i] };
+		uint64_t fd = f->fd[i];
+
+		if (bpf_map_update_elem(peers, &f->cookie[i], &p, BPF_ANY) ||
+		    bpf_map_update_elem(tgt, &f->cookie[i], &fd, BPF_NOEXIST))
+			CFAIL("peers, targets");
+	}
+	for (int i = 0; i < 2; i++) {
+		uint64_t fd = f->fd[i];
+
+		f->written[i] = stream_written(f->fd[i]);
+		if (bpf_map_update_elem(src, &f->cookie[i], &fd, BPF_NOEXIST))
+			CFAIL("sources");
+	}
+}
+
+static uint64_t redirected_from(struct flow *f, int i)
+{
+	struct offload_peer p = { 0 };
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.peers), &f->cookie[i], &p);
+	return p.bytes;
+}
+
+/*
+ * fd[i] saw EOF. Whatever it still had was redirected to fd[!i]'s psock
+ * queue, which a kernel worker drains into fd[!i]: only once it has, may
+ * the FIN follow (shutdown now would drop the rest).
+ */
+static void pass_eof(struct flow *f, int i, bool offloaded)
+{
+	if (offloaded) {
+		uint64_t want = f->written[!i] + redirected_from(f, i);
+		bool waited = false;
+
+		for (int n = 0; stream_written(f->fd[!i]) < want; n++) {
+			if (n > 200000)
+				CFAIL("drain: %llu of %llu",
+				      (unsigned long long)stream_written(f->fd[!i]),
+				      (unsigned long long)want);
+			waited = true;
+			if (n < 100)
+				sched_yield();
+			else
+				usleep(20);
+		}
+		if (waited)
+			__atomic_add_fetch(&sh->drain_waits, 1, __ATOMIC_RELAXED);
+	}
+	shutdown(f->fd[!i], SHUT_WR);
+	f->eof[i] = true;
+}
+
+/* Offloaded: only EOFs (and anything user space still gets) reach us. */
+static void relay_offloaded(struct flow *f)
+{
+	static char buf[65536];
+	const char *kick = getenv("OFFLOAD_KICK");
+
+	/*
+	 * What arrived before a socket joined the map waits in its receive
+	 * queue until something runs the psock's data_ready again: a new
+	 * skb, or (6.4+, tcp_bpf_recvmsg_parser) a read.
+	 */
+	for (int i = 0; (!kick || *kick != '0') && i < 2; i++) {
+		ssize_t n = recv(f->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0) {
+			__atomic_add_fetch(&sh->user_bytes, n,
+					   __ATOMIC_RELAXED);
+			f->written[!i] += n;
+			if (write_all(f->fd[!i], buf, n))
+				CFAIL("write");
+		}
+	}
+	while (!f->eof[0] || !f->eof[1]) {
+		struct pollfd p[2];
+
+		for (int i = 0; i < 2; i++) {
+			p[i].fd = f->eof[i] ? -1 : f->fd[i];
+			p[i].events = POLLRDHUP;
+		}
+		if (poll(p, 2, -1) < 0)
+			CFAIL("poll");
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (!p[i].revents)
+				continue;
+			n = recv(f->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
+			if (n > 0) {	/* not relayed by the kernel */
+				__atomic_add_fetch(&sh->user_bytes, n,
+						   __ATOMIC_RELAXED);
+				f->written[!i] += n;
+				if (write_all(f->fd[!i], buf, n))
+					CFAIL("write");
+			} else if (n == 0 || errno != EAGAIN) {
+				if (n < 0)	/* e.g. the psock's hard error */
+					fprintf(stderr, "# relay: %s side: %s\n",
+						i ? "outbound" : "accepted",
+						strerror(errno));
+				pass_eof(f, i, true);
+			}
+		}
+	}
+}
+
+/* User space: read what arrives, write it on (relay-proxy's loop). */
+static void relay_user(struct flow *f)
+{
+	static char buf[65536];
+
+	while (!f->eof[0] || !f->eof[1]) {
+		struct pollfd p[2];
+
+		for (int i = 0; i < 2; i++) {
+			p[i].fd = f->eof[i] ? -1 : f->fd[i];
+			p[i].events = POLLIN;
+		}
+		if (poll(p, 2, -1) < 0)
+			CFAIL("poll");
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (!p[i].revents)
+				continue;
+			n = read(f->fd[i], buf, sizeof(buf));
+			if (n > 0) {
+				if (write_all(f->fd[!i], buf, n))
+					CFAIL("write");
+			} else {
+				pass_eof(f, i, false);
+			}
+		}
+	}
+}
+
+/*
+ * One flow: inspect the first bytes, connect on, relay. The user relay
+ * reads them and writes them on. An offloading relay peeks at them and
+ * leaves them to the kernel (OFFLOAD_PEEK=0: reads and writes them on as
+ * well: then the verdict-only psock sends them a second time, see
+ * docs/performance.md).
+ */
+static void relay_flow(int c, uint16_t next, enum mode m)
+{
+	const char *peek = getenv("OFFLOAD_PEEK");
+	bool peeked = m != M_USER && (!peek || *peek != '0');
+	struct flow f = { .fd = { c, -1 } };
+	char first[16];
+	ssize_t n = recv(c, first, sizeof(first),
+			 MSG_WAITALL | (peeked ? MSG_PEEK : 0));
+
+	if (n <= 0)
+		CFAIL("first bytes");
+	f.fd[1] = connect_to(AF_INET, "127.0.0.1", next);
+	if (f.fd[1] < 0 || (!peeked && write_all(f.fd[1], first, n)))
+		CFAIL("connect on");
+	if (m == M_USER) {
+		relay_user(&f);
+	} else {
+		offload(&f, m);
+		relay_offloaded(&f);
+		for (int i = 0; i < 2; i++)
+			bpf_map_delete_elem(bpf_map__fd(skel->maps.peers),
+					    &f.cookie[i]);
+	}
+	__atomic_add_fetch(&sh->flows, 1, __ATOMIC_RELAXED);
+	close(f.fd[0]);
+	close(f.fd[1]);
+}
+
+static pid_t relay_start(int lfd, uint16_t next, enum mode m)
+{
+	pid_t pid = bench_fork();
+
+	if (pid)
+		return pid;
+	child_enter("off");
+	for (;;) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			CFAIL("accept");
+		}
+		relay_flow(c, next, m);
+	}
+}
+
+/* ---- origins and clients ---- */
+
+#define SHORT_REQ 16
+#define SHORT_RESP (64 * 1024)
+
+static void bulk_origin(int lfd)
+{
+	for (;;) {
+		uint64_t ns, bad = 0;
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
+			continue;
+		sh->bytes = bulk_receive(c, &ns, sh->check, &bad);
+		sh->ns = ns;
+		sh->bad = bad;
+		__atomic_store_n(&sh->done, 1, __ATOMIC_RELEASE);
+		close(c);
+	}
+}
+
+static void short_origin(int lfd)
+{
+	static char resp[SHORT_RESP];
+	char req[SHORT_REQ];
+
+	for (size_t i = 0; i < sizeof(resp); i++)
+		resp[i] = (char)(i % 251);
+	for (;;) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
+			continue;
+		if (recv(c, req, sizeof(req), MSG_WAITALL) == SHORT_REQ)
+			write_all(c, resp, sizeof(resp));
+		close(c);
+	}
+}
+
+static void bulk_client(uint16_t port, double secs)
+{
+	int fd = connect_to(AF_INET, "127.0.0.1", port);
+	char c;
+
+	if (fd < 0)
+		CFAIL("connect");
+	sh->sent = bulk_send(fd, secs);
+	while (read(fd, &c, 1) > 0)	/* the origin closes after EOF */
+		;
+	_exit(0);
+}
+
+/* Flows one after the other for secs; a short response is a failure. */
+static void short_client(uint16_t port, double secs)
+{
+	static char buf[SHORT_RESP + 1];
+	uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)(secs * 1e9);
+	uint64_t flows = 0;
+
+	memset(buf, 'r', SHORT_REQ);
+	while (now_ns() < deadline) {
+		int fd = connect_to(AF_INET, "127.0.0.1", port);
+		size_t got = 0;
+		ssize_t n;
+
+		if (fd < 0 || write_all(fd, buf, SHORT_REQ))
+			CFAIL("short connect");
+		while ((n = read(fd, buf + got, sizeof(buf) - got)) > 0)
+			got += n;
+		if (got != SHORT_RESP)
+			CFAIL("short response: %zu bytes", got);
+		for (size_t i = 0; sh->check && i < got; i++)
+			if ((unsigned char)buf[i] != i % 251)
+				sh->bad++;
+		close(fd);
+		flows++;
+	}
+	sh->bytes = flows;
+	sh->ns = now_ns() - t0;
+	_exit(0);
+}
+
+/* The slow reader: sleeps 2 s after accepting, then reads to EOF. */
+static void slow_origin(int lfd)
+{
+	for (;;) {
+		uint64_t ns, bad = 0;
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
+			continue;
+		usleep(2000000);
+		sh->bytes = bulk_receive(c, &ns, false, &bad);
+		__atomic_store_n(&sh->done, 1, __ATOMIC_RELEASE);
+		close(c);
+	}
+}
+
+/* TCP's memory in pages, as /proc/net/sockstat counts it */
+static long long sockstat_tcp_kb(void)
+{
+	char line[256];
+	long long pages = -1;
+	FILE *f = fopen("/proc/net/sockstat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TCP:", 4) && strstr(line, " mem "))
+			sscanf(strstr(line, " mem ") + 5, "%lld", &pages);
+	if (f)
+		fclose(f);
+	return pages * (getpagesize() / 1024);
+}
+
+/*
+ * Write without blocking for 1.5 s to an origin that does not read: what
+ * the path takes in is what the kernel holds for it (and the memory it
+ * grew by), then hand over to the origin and check every byte arrives.
+ */
+#define SLOW_CAP (256ull << 20)
+
+static void slow_client(uint16_t port)
+{
+	static char buf[BULK_CHUNK];
+	long long slab0 = meminfo_kb("Slab"), sock0 = sockstat_tcp_kb();
+	long long avail0 = meminfo_kb("MemAvailable");
+	uint64_t deadline = now_ns() + 1500000000ull, sent = 0;
+	int fd = connect_to(AF_INET, "127.0.0.1", port);
+	char c;
+
+	if (fd < 0)
+		CFAIL("connect");
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	/* capped: an unbounded path would take in GBs */
+	while (now_ns() < deadline && sent < SLOW_CAP) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t n = write(fd, buf, sizeof(buf));
+
+		if (n > 0)
+			sent += n;
+		else if (errno == EAGAIN)
+			poll(&p, 1, 100);
+		else
+			CFAIL("write");
+	}
+	sh->held_kb = sent / 1024;
+	sh->slab_kb = meminfo_kb("Slab") - slab0;
+	sh->sockmem_kb = sockstat_tcp_kb() - sock0;
+	sh->avail_kb = avail0 - meminfo_kb("MemAvailable");
+	sh->sent = sent;
+	fcntl(fd, F_SETFL, 0);
+	shutdown(fd, SHUT_WR);
+	while (read(fd, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+static void slow_trial(const char *name, uint16_t port)
+{
+	pid_t pid;
+
+	sh->done = 0;
+	sh->bytes = sh->sent = 0;
+	pid = bench_fork();
+	if (pid == 0) {
+		child_enter("off");
+		slow_client(port);
+	}
+	if (bench_wait(pid) || !sh->done || sh->bytes != sh->sent)
+		die("slow reader, %s: sent %llu, got %llu", name,
+		    (unsigned long long)sh->sent,
+		    (unsigned long long)sh->bytes);
+	printf("# slow reader, %-26s took in %lld KiB%s; MemAvailable "
+	       "%+lld KiB, Slab %+lld KiB, TCP mem %+lld KiB; all arrived\n",
+	       name, sh->held_kb, sh->sent >= SLOW_CAP ? " (the cap)" : "",
+	       -sh->avail_kb, sh->slab_kb, sh->sockmem_kb);
+}
+
+/* ---- the paths ---- */
+
+enum { V_DIRECT, V_USER, V_USER2, V_VERD, V_STRP, V_VERD2, NV };
+static const char *const vname[NV] = {
+	"direct", "user relay", "2 user relays", "offload (verdict)",
+	"offload (parser+verdict)", "2 offloads (verdict)"
+};
+
+static int listen_any(uint16_t *port)
+{
+	int l = tcp_listen("127.0.0.1", 0, 128);
+
+	if (l < 0)
+		die("listen: %s", strerror(errno));
+	*port = local_port(l);
+	return l;
+}
+
+static uint16_t relay_to(uint16_t next, enum mode m)
+{
+	uint16_t p;
+	int l = listen_any(&p);
+
+	relay_start(l, next, m);
+	close(l);
+	return p;
+}
+
+/* The entry port of every variant, towards one origin. */
+static void paths(uint16_t origin, uint16_t *entry)
+{
+	entry[V_DIRECT] = origin;
+	entry[V_USER] = relay_to(origin, M_USER);
+	entry[V_USER2] = relay_to(relay_to(origin, M_USER), M_USER);
+	entry[V_VERD] = relay_to(origin, M_VERD);
+	entry[V_STRP] = relay_to(origin, M_STRP);
+	entry[V_VERD2] = relay_to(relay_to(origin, M_VERD), M_VERD);
+}
+
+/* CPU seconds of kernel threads (kworker, ksoftirqd): the psock's
+ * backlog work runs in a kworker, outside any cgroup of ours. */
+static double kthreads_cpu_s(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	unsigned long long sum = 0;
+
+	while (d && (de = readdir(d))) {
+		char p[300], comm[64];
+		unsigned long long ut, st;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%*d (%63[^)]) %*c %*d %*d %*d %*d %*d %*u %*u "
+			   "%*u %*u %*u %llu %llu", comm, &ut, &st) == 3 &&
+		    (!strncmp(comm, "kworker", 7) ||
+		     !strncmp(comm, "ksoftirqd", 9)))
+			sum += ut + st;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return (double)sum / sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * CPU time spent for our flows: every process of ours (the cgroup "off":
+ * clients, relays, origins, with the softirq work they run inline) plus
+ * the kernel threads'. Unlike bench_bulk's machine-wide figure it leaves
+ * out other load, which on this shared machine inflates a slow variant's
+ * CPU per GB (it runs longer beside the same background).
+ */
+static double own_cpu_s(void)
+{
+	char p[PATH_MAX], line[128];
+	unsigned long long us = 0;
+	FILE *f;
+
+	cg_path(p, sizeof(p) - 16, "off");
+	strcat(p, "/cpu.stat");
+	f = fopen(p, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "usage_usec %llu", &us) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return us / 1e6 + kthreads_cpu_s();
+}
+
+/* One trial: GB/s (bulk) or flows/s (short); *cpu: CPU-s per GB. */
+static double trial(bool bulk, int v, uint16_t port, double secs,
+		    double *cpu)
+{
+	double c0 = own_cpu_s(), rate;
+	pid_t pid;
+
+	sh->done = 0;
+	sh->bytes = sh->ns = sh->sent = sh->bad = 0;
+	pid = bench_fork();
+	if (pid == 0) {
+		child_enter("off");
+		if (bulk)
+			bulk_client(port, secs);
+		short_client(port, secs);
+	}
+	if (bench_wait(pid))
+		die("%s: client failed", vname[v]);
+	if (!bulk) {
+		if (sh->bad)
+			die("%s: %llu bytes out of order", vname[v],
+			    (unsigned long long)sh->bad);
+		return sh->bytes / (sh->ns / 1e9);
+	}
+	for (int i = 0; i < 5000 && !__atomic_load_n(&sh->done,
+						     __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	if (!sh->done || sh->bytes != sh->sent || sh->bad)
+		die("%s: sent %llu, the origin got %llu, %llu out of order",
+		    vname[v], (unsigned long long)sh->sent,
+		    (unsigned long long)sh->bytes, (unsigned long long)sh->bad);
+	rate = sh->ns ? sh->bytes / (double)sh->ns : 0;
+	if (cpu)
+		*cpu = (own_cpu_s() - c0) / (sh->bytes / 1e9);
+	return rate;
+}
+
+/* ---- main ---- */
+
+static void load_programs(void)
+{
+	struct {
+		struct bpf_program *p;
+		struct bpf_map *m;
+		int type;
+	} at[3];
+
+	skel = offload_proto_bpf__open();
+	if (skel)
+		skel->rodata->ZERO_LEN_PASS = env_int("OFFLOAD_FIN_PASS", 1);
+	if (!skel || offload_proto_bpf__load(skel))
+		die("offload_proto: load failed (sockmap support?)");
+	at[0].p = skel->progs.relay_parser;
+	at[0].m = skel->maps.socks_strp;
+	at[1].p = skel->progs.relay_strp;
+	at[1].m = skel->maps.socks_strp;
+	at[2].p = skel->progs.relay_verd;
+	at[2].m = skel->maps.socks_verd;
+	at[0].type = BPF_SK_SKB_STREAM_PARSER;
+	at[1].type = BPF_SK_SKB_STREAM_VERDICT;
+	at[2].type = BPF_SK_SKB_VERDICT;
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int pfd = bpf_program__fd(at[i].p);
+
+		if (bpf_prog_attach(pfd, bpf_map__fd(at[i].m), at[i].type, 0))
+			die("attach %s: %s", bpf_program__name(at[i].p),
+			    strerror(errno));
+		bpf_obj_get_info_by_fd(pfd, &info, &len);
+		printf("# %s: %u verified insns\n", bpf_program__name(at[i].p),
+		       info.verified_insns);
+	}
+}
+
+static pid_t origin_start(void (*fn)(int), uint16_t *port)
+{
+	int l = listen_any(port);
+	pid_t pid = bench_fork();
+
+	if (pid == 0) {
+		child_enter("off");
+		fn(l);
+	}
+	close(l);
+	return pid;
+}
+
+/* Interleaved, rotated rounds of every variant: one section. */
+static void measure(bool bulk, const uint16_t *entry, int rounds,
+		    double secs, double val[NV][32], double cpu[NV][32])
+{
+	for (int k = 0; k < rounds; k++) {
+		printf("# %s round %d:", bulk ? "bulk" : "short", k + 1);
+		for (int j = 0; j < NV; j++) {
+			int v = (j + k) % NV;
+
+			val[v][k] = trial(bulk, v, entry[v], secs, &cpu[v][k]);
+			printf(" %s %.2f%s,", vname[v], val[v][k] /
+			       (bulk ? 1 : 1000), bulk ? " GB/s" : "k/s");
+		}
+		printf("\n");
+	}
+}
+
+static void ratio_row(const char *what, double *a, double *b, int n,
+		      const char *unit, enum cmp cmp, double target)
+{
+	double r[32];
+
+	ratios(a, b, n, r);
+	row("15", what, fmt(unit, median(b, n)), fmt(unit, median(a, n)),
+	    median(r, n), vmin(r, n), vmax(r, n), cmp, target, "x");
+}
+
+static void check_paths(const uint16_t *bulk, const uint16_t *brief)
+{
+	sh->check = 1;
+	for (int v = env_int("OFFLOAD_CHECK_FROM", 0); v < NV; v++) {
+		double g = trial(true, v, bulk[v], 0.3, NULL);
+		double f = trial(false, v, brief[v], 0.2, NULL);
+
+		printf("# check %-26s bulk %.2f GB/s numbered bytes ok, "
+		       "short %.0f flows/s ok\n", vname[v], g, f);
+	}
+	sh->check = 0;
+}
+
+static bool section(const char *name)
+{
+	const char *s = getenv("OFFLOAD_SECTIONS");
+
+	return !s || strstr(s, name);
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = env_int("BENCH_ROUNDS", 5);
+	double secs = env_double("BENCH_T", 1.0);
+	static double g[NV][32], c[NV][32], f[NV][32], fc[NV][32];
+	uint16_t ob, os, bulk[NV], brief[NV];
+
+	bench_init(argc, argv, "boffload");
+	if (rounds > 32)
+		rounds = 32;
+	sh = shared_mem(sizeof(*sh));
+	load_programs();
+	origin_start(bulk_origin, &ob);
+	origin_start(short_origin, &os);
+	paths(ob, bulk);
+	paths(os, brief);
+	if (getenv("OFFLOAD_PROFILE")) {	/* one variant, for perf */
+		int v = env_int("OFFLOAD_PROFILE", 0);
+
+		printf("# %s: %.2f GB/s\n", vname[v],
+		       trial(true, v, bulk[v], secs, NULL));
+		return 0;
+	}
+	check_paths(bulk, brief);
+	if (section("bulk")) {
+		measure(true, bulk, rounds, secs, g, c);
+		ratio_row("bulk GB/s, offload (verdict) / direct", g[V_VERD],
+			  g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST, 0.9);
+		ratio_row("bulk GB/s, offload (parser+verdict) / direct",
+			  g[V_STRP], g[V_DIRECT], rounds, "%.2f GB/s",
+			  AT_LEAST, 0.9);
+		ratio_row("bulk GB/s, 2 offloads / direct", g[V_VERD2],
+			  g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST, 0.8);
+		ratio_row("bulk GB/s, user relay / direct", g[V_USER],
+			  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
+		ratio_row("bulk GB/s, 2 user relays / direct", g[V_USER2],
+			  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
+		ratio_row("CPU-s per GB, offload (verdict) / direct", c[V_VERD],
+			  c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
+		ratio_row("CPU-s per GB, 2 offloads / direct", c[V_VERD2],
+			  c[V_DIRECT], rounds, "%.2f", INFO, 0);
+		ratio_row("CPU-s per GB, user relay / direct", c[V_USER],
+			  c[V_DIRECT], rounds, "%.2f", INFO, 0);
+	}
+	if (section("short")) {
+		measure(false, brief, rounds, secs, f, fc);
+		ratio_row("short flows/s, offload (verdict) / user relay",
+			  f[V_VERD], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
+		ratio_row("short flows/s, offload (parser+verdict) / user "
+			  "relay", f[V_STRP], f[V_USER], rounds, "%.0f/s",
+			  AT_LEAST, 1);
+		ratio_row("short flows/s, 2 offloads / 2 user relays",
+			  f[V_VERD2], f[V_USER2], rounds, "%.0f/s", INFO, 0);
+		ratio_row("short flows/s, user relay / direct", f[V_USER],
+			  f[V_DIRECT], rounds, "%.0f/s", INFO, 0);
+	}
+	if (section("slow")) {
+		uint16_t o, slow[NV];
+
+		origin_start(slow_origin, &o);
+		paths(o, slow);
+		for (int v = 0; v < NV; v++)
+			slow_trial(vname[v], slow[v]);
+	}
+	printf("# relays: %llu flows, %llu bytes read in user space after "
+	       "an offload, %llu EOFs waited for queued bytes\n",
+	       (unsigned long long)sh->flows,
+	       (unsigned long long)sh->user_bytes,
+	       (unsigned long long)sh->drain_waits);
+	offload_proto_bpf__destroy(skel);
+	return 0;
+}
