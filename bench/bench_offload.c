@@ -34,7 +34,7 @@
 #include "bench/offload_proto.skel.h"
 
 /* M_BIG: verdict only, both sockets' buffers forced to BIG_BUF */
-enum mode { M_USER, M_VERD, M_STRP, M_BIG };
+enum mode { M_USER, M_VERD, M_STRP, M_BIG, M_LOCAL };
 
 #define BIG_BUF (16 << 20)
 
@@ -245,8 +245,9 @@ static void relay_offloaded(struct flow *f)
 	}
 }
 
-/* User space: read what arrives, write it on (relay-proxy's loop). */
-static void relay_user(struct flow *f)
+/* User space: read what arrives, write it on (relay-proxy's loop).
+ * counted: the flow is bypassed, nothing should come this way. */
+static void relay_user(struct flow *f, bool counted)
 {
 	static char buf[65536];
 
@@ -265,6 +266,9 @@ static void relay_user(struct flow *f)
 			if (!p[i].revents)
 				continue;
 			n = read(f->fd[i], buf, sizeof(buf));
+			if (n > 0 && counted)
+				__atomic_add_fetch(&sh->user_bytes, n,
+						   __ATOMIC_RELAXED);
 			if (n > 0) {
 				if (write_all(f->fd[!i], buf, n))
 					CFAIL("write");
@@ -273,6 +277,47 @@ static void relay_user(struct flow *f)
 			}
 		}
 	}
+}
+
+/* ---- the local bypass (sk_msg): see offload_proto.bpf.c ---- */
+
+struct tuple {
+	uint32_t lip, rip;	/* network order */
+	uint32_t lport, rport;	/* host order */
+};
+
+static struct tuple tuple_of(int fd)
+{
+	struct sockaddr_in l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl))
+		CFAIL("tuple");
+	return (struct tuple){ l.sin_addr.s_addr, r.sin_addr.s_addr,
+			       ntohs(l.sin_port), ntohs(r.sin_port) };
+}
+
+/*
+ * The request went on the usual way; the origin's one-byte answer tells
+ * that the client now waits (a quiet point: nothing of the client's is in
+ * flight), so the sockets can be joined; then the answer goes back and the
+ * client's bulk bypasses both connections. The relay only passes EOFs on.
+ */
+static void bypass_flow(struct flow *f)
+{
+	int by = bpf_map__fd(skel->maps.bypass);
+	struct tuple c = tuple_of(f->fd[0]), o = tuple_of(f->fd[1]);
+	char go;
+
+	if (recv(f->fd[1], &go, 1, MSG_WAITALL) != 1 ||
+	    bpf_map_update_elem(by, &c, &o, BPF_ANY) ||
+	    bpf_map_update_elem(by, &o, &c, BPF_ANY) ||
+	    write_all(f->fd[0], &go, 1))
+		CFAIL("bypass");
+	relay_user(f, true);
+	bpf_map_delete_elem(by, &c);
+	bpf_map_delete_elem(by, &o);
 }
 
 /*
@@ -285,7 +330,7 @@ static void relay_user(struct flow *f)
 static void relay_flow(int c, uint16_t next, enum mode m)
 {
 	const char *peek = getenv("OFFLOAD_PEEK");
-	bool peeked = m != M_USER && (!peek || *peek != '0');
+	bool peeked = m != M_USER && m != M_LOCAL && (!peek || *peek != '0');
 	struct flow f = { .fd = { c, -1 } };
 	char first[16];
 	ssize_t n = recv(c, first, sizeof(first),
@@ -297,7 +342,9 @@ static void relay_flow(int c, uint16_t next, enum mode m)
 	if (f.fd[1] < 0 || (!peeked && write_all(f.fd[1], first, n)))
 		CFAIL("connect on");
 	if (m == M_USER) {
-		relay_user(&f);
+		relay_user(&f, false);
+	} else if (m == M_LOCAL) {
+		bypass_flow(&f);
 	} else {
 		offload(&f, m);
 		relay_offloaded(&f);
@@ -384,6 +431,42 @@ static void bulk_client(uint16_t port, double secs)
 				    : 0;
 	sh->retrans = ti.base.tcpi_total_retrans;
 	while (read(fd, &c, 1) > 0)	/* the origin closes after EOF */
+		;
+	_exit(0);
+}
+
+/* The bypass's client and origin: a 16-byte request and a 1-byte answer
+ * first, then section 3's bulk (timed from its first byte). */
+static void hs_origin(int lfd)
+{
+	for (;;) {
+		uint64_t ns, bad = 0;
+		char req[SHORT_REQ];
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
+			continue;
+		if (recv(c, req, sizeof(req), MSG_WAITALL) != SHORT_REQ ||
+		    write(c, "g", 1) != 1)
+			CFAIL("hs origin");
+		sh->bytes = bulk_receive(c, &ns, sh->check, &bad);
+		sh->ns = ns;
+		sh->bad = bad;
+		__atomic_store_n(&sh->done, 1, __ATOMIC_RELEASE);
+		close(c);
+	}
+}
+
+static void hs_client(uint16_t port, double secs)
+{
+	int fd = connect_to(AF_INET, "127.0.0.1", port);
+	char req[SHORT_REQ] = { 0 }, c;
+
+	if (fd < 0 || write_all(fd, req, sizeof(req)) ||
+	    recv(fd, &c, 1, MSG_WAITALL) != 1)
+		CFAIL("hs client");
+	sh->sent = bulk_send(fd, secs);
+	while (read(fd, &c, 1) > 0)
 		;
 	_exit(0);
 }
@@ -516,11 +599,13 @@ static void slow_trial(const char *name, uint16_t port)
 /* ---- the paths ---- */
 
 enum { V_DIRECT, V_USER, V_USER2, V_VERD, V_STRP, V_VERD2, V_BIG, V_BIG2,
-       NV };
+       V_HSDIRECT, V_BYPASS, NV };
+#define NV_SHORT V_HSDIRECT	/* the last two are bulk only */
 static const char *const vname[NV] = {
 	"direct", "user relay", "2 user relays", "offload (verdict)",
 	"offload (parser+verdict)", "2 offloads (verdict)",
-	"offload, 16M buffers", "2 offloads, 16M buffers"
+	"offload, 16M buffers", "2 offloads, 16M buffers",
+	"direct, request first", "bypass (sk_msg)"
 };
 
 static int listen_any(uint16_t *port)
@@ -611,19 +696,25 @@ static double kthreads_cpu_s(void)
  */
 static double own_cpu_s(void)
 {
-	char p[PATH_MAX], line[128];
-	unsigned long long us = 0;
-	FILE *f;
+	static const char *const cgs[] = { "off", "local" };
+	unsigned long long sum = 0;
 
-	cg_path(p, sizeof(p) - 16, "off");
-	strcat(p, "/cpu.stat");
-	f = fopen(p, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "usage_usec %llu", &us) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return us / 1e6 + kthreads_cpu_s();
+	for (int i = 0; i < 2; i++) {
+		char p[PATH_MAX], line[128];
+		unsigned long long us = 0;
+		FILE *f;
+
+		cg_path(p, sizeof(p) - 16, cgs[i]);
+		strcat(p, "/cpu.stat");
+		f = fopen(p, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "usage_usec %llu", &us) == 1)
+				break;
+		if (f)
+			fclose(f);
+		sum += us;
+	}
+	return sum / 1e6 + kthreads_cpu_s();
 }
 
 /* One trial: GB/s (bulk) or flows/s (short); *cpu: CPU-s per GB. */
@@ -637,7 +728,9 @@ static double trial(bool bulk, int v, uint16_t port, double secs,
 	sh->bytes = sh->ns = sh->sent = sh->bad = 0;
 	pid = bench_fork();
 	if (pid == 0) {
-		child_enter("off");
+		child_enter(v == V_BYPASS ? "local" : "off");
+		if (v >= V_HSDIRECT)
+			hs_client(port, secs);
 		if (bulk)
 			bulk_client(port, secs);
 		short_client(port, secs);
@@ -705,17 +798,63 @@ static void load_programs(void)
 	}
 }
 
-static pid_t origin_start(void (*fn)(int), uint16_t *port)
+/* The listener is made in the child, after it entered cg: an accepted
+ * socket belongs to its listener's cgroup (the sockops of "local"). */
+static pid_t origin_start(void (*fn)(int), uint16_t *port, const char *cg)
 {
-	int l = listen_any(port);
-	pid_t pid = bench_fork();
+	int p[2];
+	pid_t pid;
 
+	if (pipe(p))
+		die("pipe");
+	pid = bench_fork();
 	if (pid == 0) {
-		child_enter("off");
+		int l;
+
+		child_enter(cg);
+		l = tcp_listen("127.0.0.1", 0, 128);
+		*port = l < 0 ? 0 : local_port(l);
+		if (l < 0 || write(p[1], port, sizeof(*port)) != sizeof(*port))
+			CFAIL("origin listen");
 		fn(l);
 	}
-	close(l);
+	close(p[1]);
+	if (read(p[0], port, sizeof(*port)) != sizeof(*port))
+		die("origin did not start");
+	close(p[0]);
 	return pid;
+}
+
+static int local_cg = -1;
+
+/* The bypass: sockops on our cgroup "local" (its client and origin only),
+ * sk_msg on local_socks; and the direct variant with the same protocol. */
+static void bypass_paths(uint16_t *entry)
+{
+	char p[PATH_MAX];
+	uint16_t o;
+
+	cg_path(p, sizeof(p), "local");
+	mkdir(p, 0755);
+	local_cg = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (local_cg < 0 ||
+	    bpf_prog_attach(bpf_program__fd(skel->progs.local_ops), local_cg,
+			    BPF_CGROUP_SOCK_OPS, 0) ||
+	    bpf_prog_attach(bpf_program__fd(skel->progs.local_msg),
+			    bpf_map__fd(skel->maps.local_socks),
+			    BPF_SK_MSG_VERDICT, 0))
+		die("bypass: attach: %s", strerror(errno));
+	origin_start(hs_origin, &o, "off");
+	entry[V_HSDIRECT] = o;
+	origin_start(hs_origin, &o, "local");
+	entry[V_BYPASS] = relay_to(o, M_LOCAL);
+}
+
+static void bypass_detach(void)
+{
+	if (local_cg >= 0)
+		bpf_prog_detach2(bpf_program__fd(skel->progs.local_ops),
+				 local_cg, BPF_CGROUP_SOCK_OPS);
 }
 
 /* Interleaved, rotated rounds of every variant: one section. */
@@ -724,8 +863,10 @@ static void measure(bool bulk, const uint16_t *entry, int rounds,
 {
 	for (int k = 0; k < rounds; k++) {
 		printf("# %s round %d:", bulk ? "bulk" : "short", k + 1);
-		for (int j = 0; j < NV; j++) {
-			int v = (j + k) % NV;
+		int nv = bulk ? NV : NV_SHORT;
+
+		for (int j = 0; j < nv; j++) {
+			int v = (j + k) % nv;
 
 			val[v][k] = trial(bulk, v, entry[v], secs, &cpu[v][k]);
 			printf(" %s %.2f%s,", vname[v], val[v][k] /
@@ -750,7 +891,8 @@ static void check_paths(const uint16_t *bulk, const uint16_t *brief)
 	sh->check = 1;
 	for (int v = env_int("OFFLOAD_CHECK_FROM", 0); v < NV; v++) {
 		double g = trial(true, v, bulk[v], 0.3, NULL);
-		double f = trial(false, v, brief[v], 0.2, NULL);
+		double f = v < NV_SHORT ? trial(false, v, brief[v], 0.2, NULL)
+					: 0;
 
 		printf("# check %-26s bulk %.2f GB/s numbered bytes ok, "
 		       "short %.0f flows/s ok\n", vname[v], g, f);
@@ -777,15 +919,19 @@ int main(int argc, char **argv)
 		rounds = 32;
 	sh = shared_mem(sizeof(*sh));
 	load_programs();
-	origin_start(bulk_origin, &ob);
-	origin_start(short_origin, &os);
+	origin_start(bulk_origin, &ob, "off");
+	origin_start(short_origin, &os, "off");
 	paths(ob, bulk);
 	paths(os, brief);
+	bypass_paths(bulk);
 	if (getenv("OFFLOAD_PROFILE")) {	/* one variant, for perf */
+		atexit(bypass_detach);
 		int v = env_int("OFFLOAD_PROFILE", 0);
 
-		printf("# %s: %.2f GB/s\n", vname[v],
-		       trial(true, v, bulk[v], secs, NULL));
+		double r = trial(true, v, bulk[v], secs, NULL);
+
+		printf("# %s: %.2f GB/s, %llu bytes, %.3f s\n", vname[v], r,
+		       (unsigned long long)sh->bytes, sh->ns / 1e9);
 		return 0;
 	}
 	check_paths(bulk, brief);
@@ -804,6 +950,9 @@ int main(int argc, char **argv)
 		ratio_row("bulk GB/s, 2 offloads, 16 MiB buffers / direct",
 			  g[V_BIG2], g[V_DIRECT], rounds, "%.2f GB/s",
 			  AT_LEAST, 0.8);
+		ratio_row("bulk GB/s, bypass (sk_msg) / direct, request first",
+			  g[V_BYPASS], g[V_HSDIRECT], rounds, "%.2f GB/s",
+			  AT_LEAST, 0.9);
 		ratio_row("bulk GB/s, user relay / direct", g[V_USER],
 			  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
 		ratio_row("bulk GB/s, 2 user relays / direct", g[V_USER2],
@@ -812,6 +961,9 @@ int main(int argc, char **argv)
 			  c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
 		ratio_row("CPU-s per GB, offload, 16 MiB buffers / direct",
 			  c[V_BIG], c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
+		ratio_row("CPU-s per GB, bypass (sk_msg) / direct, request "
+			  "first", c[V_BYPASS], c[V_HSDIRECT], rounds, "%.2f",
+			  AT_MOST, 1.2);
 		ratio_row("CPU-s per GB, 2 offloads / direct", c[V_VERD2],
 			  c[V_DIRECT], rounds, "%.2f", INFO, 0);
 		ratio_row("CPU-s per GB, user relay / direct", c[V_USER],
@@ -834,9 +986,9 @@ int main(int argc, char **argv)
 	if (section("slow")) {
 		uint16_t o, slow[NV];
 
-		origin_start(slow_origin, &o);
+		origin_start(slow_origin, &o, "off");
 		paths(o, slow);
-		for (int v = 0; v < NV; v++)
+		for (int v = 0; v < NV_SHORT; v++)
 			slow_trial(vname[v], slow[v]);
 	}
 	printf("# relays: %llu flows, %llu bytes read in user space after "
@@ -844,6 +996,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)sh->flows,
 	       (unsigned long long)sh->user_bytes,
 	       (unsigned long long)sh->drain_waits);
+	printf("# bypass: %llu bytes went the sk_msg way\n",
+	       (unsigned long long)skel->bss->bypassed_bytes);
+	bypass_detach();
 	offload_proto_bpf__destroy(skel);
 	return 0;
 }

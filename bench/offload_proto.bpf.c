@@ -27,6 +27,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 struct peer {
 	__u64 peer;	/* the peer's cookie: its key in the sockhash */
@@ -100,6 +101,74 @@ SEC("sk_skb")	/* attached as BPF_SK_SKB_VERDICT: libbpf 1.1 has no section name 
 int relay_verd(struct __sk_buff *skb)
 {
 	return relay(skb);
+}
+
+/*
+ * The local bypass (variant "bypass"): when the client and the origin are
+ * both on this host, their own sockets can be joined and neither TCP
+ * connection carries the bytes. A sockops program (attached to the
+ * benchmark's cgroup "local" only) puts every established socket there
+ * into `local_socks`, keyed by its 4-tuple as seen from it. The relay
+ * fills `bypass`: its accepted socket's tuple -> its outbound socket's
+ * tuple and back. On a sendmsg() of the client (K), the sk_msg program
+ * finds the relay's accepted socket C (K's tuple reversed), C's outbound
+ * socket O, and the origin's socket A (O's tuple reversed), and puts the
+ * bytes straight on A's receive side (BPF_F_INGRESS).
+ */
+struct tuple {
+	__u32 lip, rip;		/* network order */
+	__u32 lport, rport;	/* host order */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tuple);
+	__type(value, __u64);
+} local_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tuple);
+	__type(value, struct tuple);
+} bypass SEC(".maps");
+
+__u64 bypassed_bytes;
+
+SEC("sockops")
+int local_ops(struct bpf_sock_ops *s)
+{
+	struct tuple t;
+
+	if (s->family != 2 /* AF_INET */ ||
+	    (s->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB &&
+	     s->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB))
+		return 1;
+	t.lip = s->local_ip4;
+	t.rip = s->remote_ip4;
+	t.lport = s->local_port;
+	t.rport = bpf_ntohl(s->remote_port);
+	bpf_sock_hash_update(s, &local_socks, &t, BPF_ANY);
+	return 1;
+}
+
+SEC("sk_msg")
+int local_msg(struct sk_msg_md *m)
+{
+	struct tuple c = { m->remote_ip4, m->local_ip4,
+			   bpf_ntohl(m->remote_port), m->local_port };
+	struct tuple *o = bpf_map_lookup_elem(&bypass, &c);
+	struct tuple a;
+
+	if (!o)
+		return SK_PASS;
+	a.lip = o->rip;
+	a.rip = o->lip;
+	a.lport = o->rport;
+	a.rport = o->lport;
+	__sync_fetch_and_add(&bypassed_bytes, m->size);
+	return bpf_msg_redirect_hash(m, &local_socks, &a, BPF_F_INGRESS);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
