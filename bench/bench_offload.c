@@ -42,6 +42,8 @@ struct shared {
 	uint64_t bytes, ns, sent, bad;
 	int done;
 	int check;		/* a correctness pass: origins copy and check */
+	int hs_sleep;		/* the request-first origin sleeps 2 s first */
+	uint64_t eagain;	/* blocking reads that failed with EAGAIN */
 	/* per relay process, summed: what the prototype saw */
 	uint64_t user_bytes;	/* read in user space after the offload */
 	uint64_t drain_waits;	/* EOFs that waited for queued bytes */
@@ -435,6 +437,26 @@ static void bulk_client(uint16_t port, double secs)
 	_exit(0);
 }
 
+/*
+ * Read to EOF. A blocking read() on a socket in a sockmap with an sk_msg
+ * program can fail with EAGAIN (tcp_bpf_recvmsg() woken with nothing on
+ * the psock's queue): the bypass's client sees it, so wait and retry.
+ */
+static void wait_eof(int fd)
+{
+	ssize_t n;
+	char c;
+
+	while ((n = read(fd, &c, 1)) > 0 || (n < 0 && errno == EAGAIN)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+		if (n < 0) {
+			__atomic_add_fetch(&sh->eagain, 1, __ATOMIC_RELAXED);
+			poll(&p, 1, 10);
+		}
+	}
+}
+
 /* The bypass's client and origin: a 16-byte request and a 1-byte answer
  * first, then section 3's bulk (timed from its first byte). */
 static void hs_origin(int lfd)
@@ -449,7 +471,13 @@ static void hs_origin(int lfd)
 		if (recv(c, req, sizeof(req), MSG_WAITALL) != SHORT_REQ ||
 		    write(c, "g", 1) != 1)
 			CFAIL("hs origin");
+		if (sh->hs_sleep)
+			usleep(2000000);
+		errno = 0;
 		sh->bytes = bulk_receive(c, &ns, sh->check, &bad);
+		if (!sh->bytes)
+			fprintf(stderr, "# request-first origin: nothing (%s)\n",
+				strerror(errno));
 		sh->ns = ns;
 		sh->bad = bad;
 		__atomic_store_n(&sh->done, 1, __ATOMIC_RELEASE);
@@ -466,8 +494,7 @@ static void hs_client(uint16_t port, double secs)
 	    recv(fd, &c, 1, MSG_WAITALL) != 1)
 		CFAIL("hs client");
 	sh->sent = bulk_send(fd, secs);
-	while (read(fd, &c, 1) > 0)
-		;
+	wait_eof(fd);
 	_exit(0);
 }
 
@@ -539,22 +566,27 @@ static long long sockstat_tcp_kb(void)
  */
 #define SLOW_CAP (256ull << 20)
 
-static void slow_client(uint16_t port)
+static void slow_client(uint16_t port, bool hs)
 {
 	static char buf[BULK_CHUNK];
 	long long slab0 = meminfo_kb("Slab"), sock0 = sockstat_tcp_kb();
 	long long avail0 = meminfo_kb("MemAvailable");
 	uint64_t deadline = now_ns() + 1500000000ull, sent = 0;
 	int fd = connect_to(AF_INET, "127.0.0.1", port);
+	ssize_t n;
 	char c;
 
 	if (fd < 0)
 		CFAIL("connect");
+	if (hs && (write_all(fd, buf, SHORT_REQ) ||
+		   recv(fd, &c, 1, MSG_WAITALL) != 1))
+		CFAIL("request");
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	/* capped: an unbounded path would take in GBs */
 	while (now_ns() < deadline && sent < SLOW_CAP) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		ssize_t n = write(fd, buf, sizeof(buf));
+
+		n = write(fd, buf, sizeof(buf));
 
 		if (n > 0)
 			sent += n;
@@ -570,12 +602,12 @@ static void slow_client(uint16_t port)
 	sh->sent = sent;
 	fcntl(fd, F_SETFL, 0);
 	shutdown(fd, SHUT_WR);
-	while (read(fd, &c, 1) > 0)
-		;
+	wait_eof(fd);
 	_exit(0);
 }
 
-static void slow_trial(const char *name, uint16_t port)
+static void slow_trial(const char *name, uint16_t port, const char *cg,
+		       bool hs)
 {
 	pid_t pid;
 
@@ -583,8 +615,8 @@ static void slow_trial(const char *name, uint16_t port)
 	sh->bytes = sh->sent = 0;
 	pid = bench_fork();
 	if (pid == 0) {
-		child_enter("off");
-		slow_client(port);
+		child_enter(cg);
+		slow_client(port, hs);
 	}
 	if (bench_wait(pid) || !sh->done || sh->bytes != sh->sent)
 		die("slow reader, %s: sent %llu, got %llu", name,
@@ -989,15 +1021,21 @@ int main(int argc, char **argv)
 		origin_start(slow_origin, &o, "off");
 		paths(o, slow);
 		for (int v = 0; v < NV_SHORT; v++)
-			slow_trial(vname[v], slow[v]);
+			slow_trial(vname[v], slow[v], "off", false);
+		sh->hs_sleep = 1;
+		slow_trial(vname[V_HSDIRECT], bulk[V_HSDIRECT], "off", true);
+		slow_trial(vname[V_BYPASS], bulk[V_BYPASS], "local", true);
+		sh->hs_sleep = 0;
 	}
 	printf("# relays: %llu flows, %llu bytes read in user space after "
 	       "an offload, %llu EOFs waited for queued bytes\n",
 	       (unsigned long long)sh->flows,
 	       (unsigned long long)sh->user_bytes,
 	       (unsigned long long)sh->drain_waits);
-	printf("# bypass: %llu bytes went the sk_msg way\n",
-	       (unsigned long long)skel->bss->bypassed_bytes);
+	printf("# bypass: %llu bytes went the sk_msg way; %llu blocking "
+	       "reads failed with EAGAIN\n",
+	       (unsigned long long)skel->bss->bypassed_bytes,
+	       (unsigned long long)sh->eagain);
 	bypass_detach();
 	offload_proto_bpf__destroy(skel);
 	return 0;
