@@ -10,6 +10,10 @@
  *   client -> offload -> origin                    sockmap, verdict only
  *   client -> offload -> origin                    sockmap, parser + verdict
  *   client -> offload -> offload -> origin         two, verdict only
+ *   the same two with 16 MiB socket buffers on the offloaded sockets
+ *   client -(relay joins the ends)-> origin         bypass: sk_msg moves
+ *                                   the client's sendmsg() to the origin
+ *   client -> origin, a request and an answer first: the bypass's direct
  *
  * No engine: the relays listen on ports of their own and know their next
  * hop (bench_bulk measures the engine's relays). Client and origin are
@@ -17,13 +21,21 @@
  * at both ends, and a first pass per variant checks their numbering.
  * Short flows: the client sends a 16-byte request, the relay reads it,
  * connects, writes it on and relays (or offloads), the origin answers
- * 64 KiB and closes; flows per second, one at a time.
+ * 64 KiB and closes; flows per second, one at a time. Slow reader: the
+ * origin sleeps 2 s while the client writes without blocking.
  *
- * Throwaway quality, loopback only, no cgroup: sockmap programs attach to
- * their map. Not in `make bench`'s default list:
+ * Throwaway quality, loopback only. Sockmap programs attach to their map;
+ * the bypass's sockops program to our own cgroup "local" (its client and
+ * origin only), detached at the end. Not in `make bench`'s default list:
  *   make build/bench/bench_offload && BENCH_ONLY=bench_offload \
  *       ./bench/run.sh build
- * Knobs: BENCH_ROUNDS, BENCH_T, OFFLOAD_SECTIONS ("bulk short slow").
+ * docs/performance.md (section 3, issue 15's prototype) has the findings.
+ * Knobs: BENCH_ROUNDS, BENCH_T, OFFLOAD_SECTIONS ("bulk short slow"),
+ * OFFLOAD_PEEK=0 (read the first bytes: see them sent twice),
+ * OFFLOAD_KICK=0 (no read after pairing: see queued bytes stall),
+ * OFFLOAD_FIN_PASS=0 (redirect bare FINs: see EPIPE), OFFLOAD_SNDBUF and
+ * OFFLOAD_RCVBUF (KiB), OFFLOAD_PROFILE=V (one variant, for perf),
+ * OFFLOAD_VERBOSE=1.
  */
 #include <dirent.h>
 #include <sys/wait.h>
@@ -939,6 +951,70 @@ static bool section(const char *name)
 	return !s || strstr(s, name);
 }
 
+static void bulk_rows(double g[NV][32], double c[NV][32], int rounds)
+{
+	ratio_row("bulk GB/s, offload (verdict) / direct", g[V_VERD],
+		  g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST, 0.9);
+	ratio_row("bulk GB/s, offload (parser+verdict) / direct",
+		  g[V_STRP], g[V_DIRECT], rounds, "%.2f GB/s",
+		  AT_LEAST, 0.9);
+	ratio_row("bulk GB/s, 2 offloads / direct", g[V_VERD2],
+		  g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST, 0.8);
+	ratio_row("bulk GB/s, offload, 16 MiB buffers / direct",
+		  g[V_BIG], g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST,
+		  0.9);
+	ratio_row("bulk GB/s, 2 offloads, 16 MiB buffers / direct",
+		  g[V_BIG2], g[V_DIRECT], rounds, "%.2f GB/s",
+		  AT_LEAST, 0.8);
+	ratio_row("bulk GB/s, bypass (sk_msg) / direct, request first",
+		  g[V_BYPASS], g[V_HSDIRECT], rounds, "%.2f GB/s",
+		  AT_LEAST, 0.9);
+	ratio_row("bulk GB/s, user relay / direct", g[V_USER],
+		  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
+	ratio_row("bulk GB/s, 2 user relays / direct", g[V_USER2],
+		  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
+	ratio_row("CPU-s per GB, offload (verdict) / direct", c[V_VERD],
+		  c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
+	ratio_row("CPU-s per GB, offload, 16 MiB buffers / direct",
+		  c[V_BIG], c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
+	ratio_row("CPU-s per GB, bypass (sk_msg) / direct, request "
+		  "first", c[V_BYPASS], c[V_HSDIRECT], rounds, "%.2f",
+		  AT_MOST, 1.2);
+	ratio_row("CPU-s per GB, 2 offloads / direct", c[V_VERD2],
+		  c[V_DIRECT], rounds, "%.2f", INFO, 0);
+	ratio_row("CPU-s per GB, user relay / direct", c[V_USER],
+		  c[V_DIRECT], rounds, "%.2f", INFO, 0);
+}
+
+static void short_rows(double f[NV][32], int rounds)
+{
+	ratio_row("short flows/s, offload (verdict) / user relay",
+		  f[V_VERD], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
+	ratio_row("short flows/s, offload (parser+verdict) / user "
+		  "relay", f[V_STRP], f[V_USER], rounds, "%.0f/s",
+		  AT_LEAST, 1);
+	ratio_row("short flows/s, offload, 16 MiB buffers / user relay",
+		  f[V_BIG], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
+	ratio_row("short flows/s, 2 offloads / 2 user relays",
+		  f[V_VERD2], f[V_USER2], rounds, "%.0f/s", INFO, 0);
+	ratio_row("short flows/s, user relay / direct", f[V_USER],
+		  f[V_DIRECT], rounds, "%.0f/s", INFO, 0);
+}
+
+static void slow_section(const uint16_t *bulk)
+{
+	uint16_t o, slow[NV];
+
+	origin_start(slow_origin, &o, "off");
+	paths(o, slow);
+	for (int v = 0; v < NV_SHORT; v++)
+		slow_trial(vname[v], slow[v], "off", false);
+	sh->hs_sleep = 1;
+	slow_trial(vname[V_HSDIRECT], bulk[V_HSDIRECT], "off", true);
+	slow_trial(vname[V_BYPASS], bulk[V_BYPASS], "local", true);
+	sh->hs_sleep = 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = env_int("BENCH_ROUNDS", 5);
@@ -951,15 +1027,14 @@ int main(int argc, char **argv)
 		rounds = 32;
 	sh = shared_mem(sizeof(*sh));
 	load_programs();
+	atexit(bypass_detach);
 	origin_start(bulk_origin, &ob, "off");
 	origin_start(short_origin, &os, "off");
 	paths(ob, bulk);
 	paths(os, brief);
 	bypass_paths(bulk);
 	if (getenv("OFFLOAD_PROFILE")) {	/* one variant, for perf */
-		atexit(bypass_detach);
 		int v = env_int("OFFLOAD_PROFILE", 0);
-
 		double r = trial(true, v, bulk[v], secs, NULL);
 
 		printf("# %s: %.2f GB/s, %llu bytes, %.3f s\n", vname[v], r,
@@ -969,64 +1044,14 @@ int main(int argc, char **argv)
 	check_paths(bulk, brief);
 	if (section("bulk")) {
 		measure(true, bulk, rounds, secs, g, c);
-		ratio_row("bulk GB/s, offload (verdict) / direct", g[V_VERD],
-			  g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST, 0.9);
-		ratio_row("bulk GB/s, offload (parser+verdict) / direct",
-			  g[V_STRP], g[V_DIRECT], rounds, "%.2f GB/s",
-			  AT_LEAST, 0.9);
-		ratio_row("bulk GB/s, 2 offloads / direct", g[V_VERD2],
-			  g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST, 0.8);
-		ratio_row("bulk GB/s, offload, 16 MiB buffers / direct",
-			  g[V_BIG], g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST,
-			  0.9);
-		ratio_row("bulk GB/s, 2 offloads, 16 MiB buffers / direct",
-			  g[V_BIG2], g[V_DIRECT], rounds, "%.2f GB/s",
-			  AT_LEAST, 0.8);
-		ratio_row("bulk GB/s, bypass (sk_msg) / direct, request first",
-			  g[V_BYPASS], g[V_HSDIRECT], rounds, "%.2f GB/s",
-			  AT_LEAST, 0.9);
-		ratio_row("bulk GB/s, user relay / direct", g[V_USER],
-			  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
-		ratio_row("bulk GB/s, 2 user relays / direct", g[V_USER2],
-			  g[V_DIRECT], rounds, "%.2f GB/s", INFO, 0);
-		ratio_row("CPU-s per GB, offload (verdict) / direct", c[V_VERD],
-			  c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
-		ratio_row("CPU-s per GB, offload, 16 MiB buffers / direct",
-			  c[V_BIG], c[V_DIRECT], rounds, "%.2f", AT_MOST, 1.2);
-		ratio_row("CPU-s per GB, bypass (sk_msg) / direct, request "
-			  "first", c[V_BYPASS], c[V_HSDIRECT], rounds, "%.2f",
-			  AT_MOST, 1.2);
-		ratio_row("CPU-s per GB, 2 offloads / direct", c[V_VERD2],
-			  c[V_DIRECT], rounds, "%.2f", INFO, 0);
-		ratio_row("CPU-s per GB, user relay / direct", c[V_USER],
-			  c[V_DIRECT], rounds, "%.2f", INFO, 0);
+		bulk_rows(g, c, rounds);
 	}
 	if (section("short")) {
 		measure(false, brief, rounds, secs, f, fc);
-		ratio_row("short flows/s, offload (verdict) / user relay",
-			  f[V_VERD], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
-		ratio_row("short flows/s, offload (parser+verdict) / user "
-			  "relay", f[V_STRP], f[V_USER], rounds, "%.0f/s",
-			  AT_LEAST, 1);
-		ratio_row("short flows/s, offload, 16 MiB buffers / user relay",
-			  f[V_BIG], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
-		ratio_row("short flows/s, 2 offloads / 2 user relays",
-			  f[V_VERD2], f[V_USER2], rounds, "%.0f/s", INFO, 0);
-		ratio_row("short flows/s, user relay / direct", f[V_USER],
-			  f[V_DIRECT], rounds, "%.0f/s", INFO, 0);
+		short_rows(f, rounds);
 	}
-	if (section("slow")) {
-		uint16_t o, slow[NV];
-
-		origin_start(slow_origin, &o, "off");
-		paths(o, slow);
-		for (int v = 0; v < NV_SHORT; v++)
-			slow_trial(vname[v], slow[v], "off", false);
-		sh->hs_sleep = 1;
-		slow_trial(vname[V_HSDIRECT], bulk[V_HSDIRECT], "off", true);
-		slow_trial(vname[V_BYPASS], bulk[V_BYPASS], "local", true);
-		sh->hs_sleep = 0;
-	}
+	if (section("slow"))
+		slow_section(bulk);
 	printf("# relays: %llu flows, %llu bytes read in user space after "
 	       "an offload, %llu EOFs waited for queued bytes\n",
 	       (unsigned long long)sh->flows,
@@ -1036,7 +1061,5 @@ int main(int argc, char **argv)
 	       "reads failed with EAGAIN\n",
 	       (unsigned long long)skel->bss->bypassed_bytes,
 	       (unsigned long long)sh->eagain);
-	bypass_detach();
-	offload_proto_bpf__destroy(skel);
 	return 0;
 }
