@@ -46,7 +46,11 @@
 #include "bench/offload_proto.skel.h"
 
 /* M_BIG: verdict only, both sockets' buffers forced to BIG_BUF */
-enum mode { M_USER, M_VERD, M_STRP, M_BIG, M_LOCAL };
+/* M_BOUND: verdict only, and a socket leaves the verdict map while more
+ * than BOUND bytes from it wait for its peer (the memory bound) */
+enum mode { M_USER, M_VERD, M_STRP, M_BIG, M_LOCAL, M_BOUND };
+
+#define BOUND (4 << 20)
 
 #define BIG_BUF (16 << 20)
 
@@ -60,6 +64,7 @@ struct shared {
 	uint64_t user_bytes;	/* read in user space after the offload */
 	uint64_t drain_waits;	/* EOFs that waited for queued bytes */
 	uint64_t flows;
+	uint64_t pauses;	/* M_BOUND: sockets taken out of the map */
 	/* the slow reader: what the path held while the origin slept */
 	long long held_kb, slab_kb, sockmem_kb, avail_kb;
 	double rwnd_pct;	/* the bulk client: share of its busy time */
@@ -81,6 +86,8 @@ struct flow {
 	uint64_t cookie[2];
 	uint64_t written[2];	/* by user space into fd[i], before/after */
 	bool eof[2];		/* fd[i] has seen EOF, passed on */
+	bool paused[2];		/* fd[i] is out of the verdict map */
+	int src;		/* the verdict map */
 };
 
 static uint64_t cookie_of(int fd)
@@ -159,6 +166,7 @@ static void offload(struct flow *f, enum mode m)
 		    bpf_map_update_elem(tgt, &f->cookie[i], &fd, BPF_NOEXIST))
 			CFAIL("peers, targets");
 	}
+	f->src = src;
 	for (int i = 0; i < 2; i++) {
 		uint64_t fd = f->fd[i];
 
@@ -205,28 +213,65 @@ static void pass_eof(struct flow *f, int i, bool offloaded)
 	f->eof[i] = true;
 }
 
-/* Offloaded: only EOFs (and anything user space still gets) reach us. */
-static void relay_offloaded(struct flow *f)
+/*
+ * What arrived before a socket joined the verdict map waits in its
+ * receive queue until something runs the psock's data_ready again: a new
+ * skb, or (tcp_bpf_recvmsg_parser) a read, which then returns EAGAIN.
+ */
+static void kick(struct flow *f, int i)
 {
 	static char buf[65536];
-	const char *kick = getenv("OFFLOAD_KICK");
+	const char *env = getenv("OFFLOAD_KICK");
+	ssize_t n;
 
-	/*
-	 * What arrived before a socket joined the map waits in its receive
-	 * queue until something runs the psock's data_ready again: a new
-	 * skb, or (6.4+, tcp_bpf_recvmsg_parser) a read.
-	 */
-	for (int i = 0; (!kick || *kick != '0') && i < 2; i++) {
-		ssize_t n = recv(f->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
+	if (env && *env == '0')
+		return;
+	n = recv(f->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
+	if (n > 0) {		/* not relayed by the kernel */
+		__atomic_add_fetch(&sh->user_bytes, n, __ATOMIC_RELAXED);
+		f->written[!i] += n;
+		if (write_all(f->fd[!i], buf, n))
+			CFAIL("write");
+	}
+}
 
-		if (n > 0) {
-			__atomic_add_fetch(&sh->user_bytes, n,
-					   __ATOMIC_RELAXED);
-			f->written[!i] += n;
-			if (write_all(f->fd[!i], buf, n))
-				CFAIL("write");
+/*
+ * The memory bound: bytes redirected from fd[i] that have not reached
+ * fd[!i]'s write queue wait on fd[!i]'s psock, charged to nothing. Above
+ * BOUND, fd[i] leaves the verdict map (it stays a target), so its bytes
+ * stay in TCP's receive queue and its window closes; below BOUND / 2 it
+ * joins again, and a read runs what waited.
+ */
+static void bound_step(struct flow *f)
+{
+	for (int i = 0; i < 2; i++) {
+		uint64_t fd = f->fd[i];
+		uint64_t sent = stream_written(f->fd[!i]) - f->written[!i];
+		uint64_t away = redirected_from(f, i);
+		uint64_t held = away > sent ? away - sent : 0;
+
+		if (!f->paused[i] && !f->eof[i] && held > BOUND) {
+			if (bpf_map_delete_elem(f->src, &f->cookie[i]))
+				CFAIL("pause");
+			f->paused[i] = true;
+			__atomic_add_fetch(&sh->pauses, 1, __ATOMIC_RELAXED);
+		} else if (f->paused[i] && held < BOUND / 2) {
+			if (bpf_map_update_elem(f->src, &f->cookie[i], &fd,
+						BPF_NOEXIST))
+				CFAIL("resume");
+			f->paused[i] = false;
+			kick(f, i);
 		}
 	}
+}
+
+/* Offloaded: only EOFs (and anything user space still gets) reach us. */
+static void relay_offloaded(struct flow *f, bool bounded)
+{
+	static char buf[65536];
+
+	for (int i = 0; i < 2; i++)
+		kick(f, i);
 	while (!f->eof[0] || !f->eof[1]) {
 		struct pollfd p[2];
 
@@ -234,12 +279,15 @@ static void relay_offloaded(struct flow *f)
 			p[i].fd = f->eof[i] ? -1 : f->fd[i];
 			p[i].events = POLLRDHUP;
 		}
-		if (poll(p, 2, -1) < 0)
+		if (poll(p, 2, bounded ? 1 : -1) < 0)
 			CFAIL("poll");
+		if (bounded)
+			bound_step(f);
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
 
-			if (!p[i].revents)
+			/* paused: its EOF waits until it is relayed again */
+			if (!p[i].revents || f->paused[i])
 				continue;
 			n = recv(f->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
 			if (n > 0) {	/* not relayed by the kernel */
@@ -361,7 +409,7 @@ static void relay_flow(int c, uint16_t next, enum mode m)
 		bypass_flow(&f);
 	} else {
 		offload(&f, m);
-		relay_offloaded(&f);
+		relay_offloaded(&f, m == M_BOUND);
 		for (int i = 0; i < 2; i++)
 			bpf_map_delete_elem(bpf_map__fd(skel->maps.peers),
 					    &f.cookie[i]);
@@ -643,12 +691,13 @@ static void slow_trial(const char *name, uint16_t port, const char *cg,
 /* ---- the paths ---- */
 
 enum { V_DIRECT, V_USER, V_USER2, V_VERD, V_STRP, V_VERD2, V_BIG, V_BIG2,
-       V_HSDIRECT, V_BYPASS, NV };
+       V_BOUND, V_HSDIRECT, V_BYPASS, NV };
 #define NV_SHORT V_HSDIRECT	/* the last two are bulk only */
 static const char *const vname[NV] = {
 	"direct", "user relay", "2 user relays", "offload (verdict)",
 	"offload (parser+verdict)", "2 offloads (verdict)",
 	"offload, 16M buffers", "2 offloads, 16M buffers",
+	"offload, paused at 4M",
 	"direct, request first", "bypass (sk_msg)"
 };
 
@@ -683,6 +732,7 @@ static void paths(uint16_t origin, uint16_t *entry)
 	entry[V_VERD2] = relay_to(relay_to(origin, M_VERD), M_VERD);
 	entry[V_BIG] = relay_to(origin, M_BIG);
 	entry[V_BIG2] = relay_to(relay_to(origin, M_BIG), M_BIG);
+	entry[V_BOUND] = relay_to(origin, M_BOUND);
 }
 
 /*
@@ -966,6 +1016,9 @@ static void bulk_rows(double g[NV][32], double c[NV][32], int rounds)
 	ratio_row("bulk GB/s, 2 offloads, 16 MiB buffers / direct",
 		  g[V_BIG2], g[V_DIRECT], rounds, "%.2f GB/s",
 		  AT_LEAST, 0.8);
+	ratio_row("bulk GB/s, offload paused above 4 MiB / direct",
+		  g[V_BOUND], g[V_DIRECT], rounds, "%.2f GB/s", AT_LEAST,
+		  0.9);
 	ratio_row("bulk GB/s, bypass (sk_msg) / direct, request first",
 		  g[V_BYPASS], g[V_HSDIRECT], rounds, "%.2f GB/s",
 		  AT_LEAST, 0.9);
@@ -995,6 +1048,8 @@ static void short_rows(double f[NV][32], int rounds)
 		  AT_LEAST, 1);
 	ratio_row("short flows/s, offload, 16 MiB buffers / user relay",
 		  f[V_BIG], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
+	ratio_row("short flows/s, offload paused above 4 MiB / user relay",
+		  f[V_BOUND], f[V_USER], rounds, "%.0f/s", AT_LEAST, 1);
 	ratio_row("short flows/s, 2 offloads / 2 user relays",
 		  f[V_VERD2], f[V_USER2], rounds, "%.0f/s", INFO, 0);
 	ratio_row("short flows/s, user relay / direct", f[V_USER],
@@ -1053,10 +1108,12 @@ int main(int argc, char **argv)
 	if (section("slow"))
 		slow_section(bulk);
 	printf("# relays: %llu flows, %llu bytes read in user space after "
-	       "an offload, %llu EOFs waited for queued bytes\n",
+	       "an offload, %llu EOFs waited for queued bytes, %llu pauses "
+	       "for the memory bound\n",
 	       (unsigned long long)sh->flows,
 	       (unsigned long long)sh->user_bytes,
-	       (unsigned long long)sh->drain_waits);
+	       (unsigned long long)sh->drain_waits,
+	       (unsigned long long)sh->pauses);
 	printf("# bypass: %llu bytes went the sk_msg way; %llu blocking "
 	       "reads failed with EAGAIN\n",
 	       (unsigned long long)skel->bss->bypassed_bytes,
