@@ -276,6 +276,13 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/l
 		$(BENCH_OBJ) $(HARNESS_OBJ) \
 		$(BUILD)/liblwfp.a $(LIBS_BPF) -lpthread -lm $(LDFLAGS)
 
+# Issue 15's sockmap prototype (bench_offload, not in run.sh's default
+# list): its own BPF object and skeleton, beside the benchmark.
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h Makefile
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bench/bench_offload: $(BUILD)/bench/offload_proto.skel.h
+
 bench: deps all $(BENCH_BINS)
 	./bench/run.sh $(BUILD)
 

@@ -698,3 +698,43 @@ rlim_t nofile_max(rlim_t n)
 	}
 	return rl.rlim_max;
 }
+
+/* ---- section 3's bulk client and origin ---- */
+
+#define BULK_PERIOD 251	/* prime: a stream offset shows in every byte */
+
+uint64_t bulk_send(int fd, double secs)
+{
+	static char buf[BULK_CHUNK + BULK_PERIOD];
+	uint64_t deadline = now_ns() + (uint64_t)(secs * 1e9), sent = 0;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i % BULK_PERIOD);
+	while (now_ns() < deadline) {
+		ssize_t n = write(fd, buf + sent % BULK_PERIOD, BULK_CHUNK);
+
+		if (n <= 0)
+			break;
+		sent += n;
+	}
+	shutdown(fd, SHUT_WR);
+	return sent;
+}
+
+uint64_t bulk_receive(int fd, uint64_t *ns, bool check, uint64_t *bad)
+{
+	static char buf[BULK_CHUNK];
+	uint64_t t0 = 0, bytes = 0;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), check ? 0 : MSG_TRUNC)) > 0) {
+		if (!t0)
+			t0 = now_ns();
+		for (ssize_t i = 0; check && i < n; i++)
+			if ((unsigned char)buf[i] != (bytes + i) % BULK_PERIOD)
+				(*bad)++;
+		bytes += n;
+	}
+	*ns = t0 ? now_ns() - t0 : 0;
+	return bytes;
+}

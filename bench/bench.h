@@ -145,6 +145,31 @@ uint16_t local_port(int fd);
 /* Close with RST: no TIME_WAIT piles up across millions of connections. */
 void close_rst(int fd);
 
+/* ---- section 3's bulk client and origin (bench_bulk, bench_offload) ---- */
+
+/*
+ * The machine's limit, with the same code at both ends of every path: an
+ * origin that receives with MSG_TRUNC, so TCP frees what arrived without
+ * copying it to user space (the origin's copy is not a relay's cost:
+ * 1.4x on its own), and 1 MiB writes (a little ahead of 128 KiB: fewer
+ * syscalls and send-buffer waits). Socket buffers stay autotuned:
+ * SO_SNDBUF/SO_RCVBUF of 4 MiB measured the same, and setting them turns
+ * autotuning off; sendfile() from a memfd at the client was slower than
+ * write(). docs/performance.md has the measurement.
+ */
+#define BULK_CHUNK (1024 * 1024)
+
+/* Write a numbered stream (byte i is i % 251) for secs seconds, then
+ * shut down the write side; the bytes sent. Safe in children. */
+uint64_t bulk_send(int fd, double secs);
+
+/*
+ * Receive to EOF: the bytes received, *ns from the first byte to EOF.
+ * check: copy the bytes and count those out of numbering in *bad (a
+ * correctness pass); otherwise MSG_TRUNC.
+ */
+uint64_t bulk_receive(int fd, uint64_t *ns, bool check, uint64_t *bad);
+
 /* ---- the network namespace for nftables REDIRECT ---- */
 
 extern char bench_ns[64];
