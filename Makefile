@@ -278,7 +278,7 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) tests/e2e/harness.h $(BUILD)/l
 
 # Issue 15's sockmap prototype (bench_offload, not in run.sh's default
 # list): its own BPF object and skeleton, beside the benchmark.
-$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h Makefile
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c src/bpf/kernel.bpf.h Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/bench/bench_offload: $(BUILD)/bench/offload_proto.skel.h

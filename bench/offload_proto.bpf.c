@@ -25,7 +25,7 @@
  * Not the engine: a prototype, throwaway quality, loaded by the
  * benchmark only.
  */
-#include "vmlinux.h"
+#include "kernel.bpf.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
