@@ -10,7 +10,7 @@
  * to the original destination and relays both ways, logging what the
  * client said first (an HTTP request line or a TLS SNI).
  *
- * One thread, one level-triggered epoll loop, 64 KiB per direction. Written
+ * One thread, one level-triggered epoll loop, 128 KiB per direction. Written
  * to survive hostile clients: it holds at most --max-flows flows (the next
  * connections wait in the listen backlog), ends flows idle for --idle
  * seconds, backs off instead of spinning when descriptors or memory run
@@ -43,7 +43,8 @@
 #include "lwfp.h"
 #include "sniff.h"
 
-#define BUF_SIZE	(64 * 1024)
+/* a loopback window's worth in one read (docs/performance.md, section 3) */
+#define BUF_SIZE	(128 * 1024)
 #define SNIFF_WINDOW	4096	/* first client bytes looked at */
 #define MAX_EVENTS	64
 #define TICK_MS		250	/* idle sweeps, accept back-off */
