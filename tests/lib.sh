@@ -8,6 +8,24 @@ cgroup2_mount() {
 		/proc/self/mountinfo
 }
 
+# need_root_and_lwfp USAGE-ARGS "$@": a test's preamble. Exits with its
+# usage unless $1 is the lwfp binary, bails out unless run as root; sets
+# LWFP to the binary's full path.
+need_root_and_lwfp() {
+	local usage=$1
+
+	shift
+	if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+		echo "usage: $0 $usage" >&2
+		exit 2
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "Bail out! $0 needs root" >&2
+		exit 1
+	fi
+	LWFP=$(readlink -f "$1")
+}
+
 # check NAME SHELL-CONDITION: one TAP line; sets fail=1 when it fails.
 check() {
 	if eval "$2"; then

@@ -34,15 +34,7 @@ set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-if [ $# -lt 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 path/to/lwfp [examples-dir]" >&2
-	exit 2
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "Bail out! $0 needs root" >&2
-	exit 1
-fi
-LWFP=$(readlink -f "$1")
+need_root_and_lwfp "path/to/lwfp [examples-dir]" "$@"
 
 TAG=lwfp-proxies-$$
 BPFFS=/sys/fs/bpf
