@@ -122,6 +122,13 @@ check "(a) pod2's app reaches pod2's proxy" '[ "$(ask pod2 "$PT2")" = proxy2 ]'
 check "(a) each on its own: no service was down" \
 	'[ "$(stat service_down_refused)" = 0 ] && [ "$(stat service_down_passed_over)" = 0 ]'
 
+lw save >"$T/saved" 2>"$T/err"
+check "(a) save names each proxy's namespace as ip netns does" \
+	'grep -q -- "--netns $TAG-pod1\$" "$T/saved" && grep -q -- "--netns $TAG-pod2\$" "$T/saved" && [ ! -s "$T/err" ]'
+lw apply - <"$T/saved" >"$T/out" 2>&1
+check "(a) save | apply - keeps them" \
+	'grep -q "services 2 kept, 0 added, 0 changed, 0 removed; rules 2 kept" "$T/out"'
+
 # (a) what is not the pod's proxy: a listener on its address in its
 # namespace, bound from outside its cgroup
 kill -TERM "${PEERS[3]}"; wait "${PEERS[3]}" 2>/dev/null
