@@ -43,6 +43,7 @@ struct watcher {
 	char *last;		/* the text tried last (NULL: unreadable) */
 	size_t last_len;
 	bool tried;
+	char last_err[1024];	/* why it failed, "" if it applied */
 	__u32 prog_id;		/* OWN_PROG's id when we loaded/upgraded */
 };
 
@@ -65,16 +66,18 @@ static bool same_text(const struct watcher *w, const char *text, size_t len)
 	return !text || (len == w->last_len && !memcmp(text, w->last, len));
 }
 
-/* Apply the file if its text is not the one tried last (or force). An
- * error changes nothing: the engine keeps what it holds. */
+/* Apply the file if its text is not the one applied last (or force);
+ * text that failed is tried again (what failed may have been the
+ * engine's or the system's), its error told again only if it changed.
+ * An error changes nothing: the engine keeps what it holds. */
 static void try_apply(struct watcher *w, bool upgrade, bool force)
 {
-	char err[1024];
+	char err[sizeof(w->last_err)];
 	size_t len = 0;
 	char *text = apply_slurp(w->path, &len, err, sizeof(err));
 	int ret;
 
-	if (!force && same_text(w, text, len)) {
+	if (!force && !w->last_err[0] && same_text(w, text, len)) {
 		free(text);
 		return;
 	}
@@ -84,10 +87,11 @@ static void try_apply(struct watcher *w, bool upgrade, bool force)
 	w->tried = true;
 	ret = text ? apply_text(w->cli, w->path, text, len, upgrade, err,
 				sizeof(err)) : -EIO;
-	if (ret < 0)
+	if (ret < 0 && (force || strcmp(err, w->last_err)))
 		fprintf(stderr, "lwfp: %s; the engine keeps the configuration "
 			"it holds\n", err);
-	else if (ret > 0 && engine_prog_id(w->cli->pin_dir, OWN_PROG,
+	snprintf(w->last_err, sizeof(w->last_err), "%s", ret < 0 ? err : "");
+	if (ret > 0 && engine_prog_id(w->cli->pin_dir, OWN_PROG,
 					   &w->prog_id))
 		w->prog_id = 0;
 	if (ret >= 0 && w->wa->ready_file) {

@@ -105,6 +105,18 @@ check "each good version was applied once, the broken one refused once" \
 	'[ "$(grep -c "^lwfp: applied" "$T/w1.out")" = 5 ] &&
 	 [ "$(grep -c "unterminated" "$T/w1.err")" = 1 ]'
 
+# what failed because of the system is tried again at the next event,
+# and told once
+# (the file is a file of its own since the rename over it)
+{ conf 88; echo "rule add --service web --dport 89 --cgroup /$TAG/later"; } >"$CM/lwfp.conf"
+until_ok grep -q "cm/lwfp.conf:4:.*later" "$T/w1.err"
+touch "$CM/.unrelated"
+until_ok test "$(grep -c later "$T/w1.err")" = 1
+mkdir "$CGDIR/later"
+touch "$CM/.unrelated"
+check "a version that failed for want of a cgroup applies once it is there" \
+	'until_ok holds 88 && [ "$(grep -c later "$T/w1.err")" = 1 ]'
+
 # the next pod of a DaemonSet starts before this one stops: it upgrades
 # the engine in place, so the first one must not unload it on its way out
 "$LWFP" --pin-dir "$PIN" apply --watch --upgrade --unload-on-exit --ready-file "$T/ready2" \
@@ -118,7 +130,7 @@ W1=
 check "SIGTERM ends the watcher cleanly" \
 	'[ $st = 0 ] && [ ! -e "$T/ready1" ]'
 check "it leaves an engine another watcher upgraded since" \
-	'grep -q "another loader has upgraded" "$T/w1.out" && holds 86'
+	'grep -q "another loader has upgraded" "$T/w1.out" && holds 88'
 conf 87 >"$CM/lwfp.conf"
 check "the other watcher goes on applying" 'until_ok holds 87'
 kill -INT "$W2"
