@@ -11,7 +11,7 @@
 # Everything it creates is named lwfp-podtest-$$ (cgroups, pin directory,
 # namespaces) and removed on exit, also when it fails. Every address is
 # 127.0.0.1, inside a namespace the script made.
-# shellcheck disable=SC2016 # check strings expand when evaluated
+# shellcheck disable=SC2016,SC2034 # check strings expand when evaluated
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh

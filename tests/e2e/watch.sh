@@ -30,7 +30,8 @@ unset LWFP_DEBUG
 CGDIR=$(cgroup2_mount)/$TAG
 T=$(mktemp -d)
 CM=$T/cm	# the ConfigMap volume
-W1= W2=
+W1=
+W2=
 fail=0
 
 cleanup() {
