@@ -134,6 +134,10 @@ check "it leaves an engine another watcher upgraded since" \
 	'grep -q "another loader has upgraded" "$T/w1.out" && holds 88'
 conf 87 >"$CM/lwfp.conf"
 check "the other watcher goes on applying" 'until_ok holds 87'
+n=$(grep -c "^lwfp: applied" "$T/w2.out")
+kill -HUP "$W2"
+check "SIGHUP applies the file again, unchanged" \
+	'until_ok test "$(grep -c "^lwfp: applied.*rules 1 kept, 0 added, 0 removed" "$T/w2.out")" -gt 1 && [ "$(grep -c "^lwfp: applied" "$T/w2.out")" = $((n + 1)) ]'
 kill -INT "$W2"
 wait "$W2"
 st=$?
