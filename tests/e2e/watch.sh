@@ -56,6 +56,8 @@ until_ok() {
 	done
 	return 1
 }
+# count_is N PATTERN FILE: FILE has N lines matching PATTERN
+count_is() { [ "$(grep -c "$2" "$3")" = "$1" ]; }
 # holds PORT: the engine's configuration has the rule for PORT
 holds() { lw save 2>/dev/null | grep -q -- "--dport $1\$"; }
 conf() {	# PORT: a configuration with one rule
@@ -112,7 +114,7 @@ check "each good version was applied once, the broken one refused once" \
 { conf 88; echo "rule add --service web --dport 89 --cgroup /$TAG/later"; } >"$CM/lwfp.conf"
 until_ok grep -q "cm/lwfp.conf:4:.*later" "$T/w1.err"
 touch "$CM/.unrelated"
-until_ok test "$(grep -c later "$T/w1.err")" = 1
+until_ok count_is 1 later "$T/w1.err"
 mkdir "$CGDIR/later"
 touch "$CM/.unrelated"
 check "a version that failed for want of a cgroup applies once it is there" \
@@ -135,11 +137,10 @@ check "it leaves an engine another watcher upgraded since" \
 conf 87 >"$CM/lwfp.conf"
 check "the other watcher goes on applying" 'until_ok holds 87'
 # its start and 87 (printed just after the engine holds it)
-until_ok test "$(grep -c "^lwfp: applied" "$T/w2.out")" = 2
-n=2
+until_ok count_is 2 "^lwfp: applied" "$T/w2.out"
 kill -HUP "$W2"
 check "SIGHUP applies the file again, unchanged" \
-	'until_ok test "$(grep -c "^lwfp: applied" "$T/w2.out")" = $((n + 1)) &&
+	'until_ok count_is 3 "^lwfp: applied" "$T/w2.out" &&
 	 grep "^lwfp: applied" "$T/w2.out" | tail -n 1 | grep -q "rules 1 kept, 0 added, 0 removed"'
 kill -INT "$W2"
 wait "$W2"
