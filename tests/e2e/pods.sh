@@ -152,6 +152,19 @@ lw apply "$T/b.conf" >"$T/out" 2>&1 || show "$T/out"
 r=$(ask pod1 "$PT1")
 check "(b) a node proxy, --fail closed: the pod's connect is refused" \
 	'[ "${r#E:}" != "$r" ] && [ "$(stat service_down_refused)" = 2 ]'
+# even a listener at the node proxy's address in the pod's namespace,
+# bound from the node proxy's own cgroup, is not the node's service
+"$LWFP" exec --cgroup "$CGDIR/node/proxy" -- ip netns exec "$TAG-pod1" \
+	python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", '"$PN"')); s.listen(8); print("ready", flush=True)
+while True: s.accept()[0].sendall(b"lookalike")' >"$T/lookalike" 2>&1 &
+PEERS+=($!)
+until grep -q ready "$T/lookalike" 2>/dev/null; do sleep 0.1; done
+r=$(ask pod1 "$PT1")
+check "(b) a lookalike in the pod's namespace does not make it alive" \
+	'[ "${r#E:}" != "$r" ] && [ "$(stat service_down_refused)" = 3 ]'
 sed -i "/^service add node/s/--fail closed/--fail open/" "$T/b.conf"
 lw apply "$T/b.conf" >"$T/out" 2>&1 || show "$T/out"
 r=$(ask pod1 "$PT1")
