@@ -66,7 +66,17 @@ static bool same_text(const struct watcher *w, const char *text, size_t len)
 	return !text || (len == w->last_len && !memcmp(text, w->last, len));
 }
 
-/* Apply the file if its text is not the one applied last (or force);
+/* Is an engine loaded at the pin directory? One unloaded behind the
+ * watcher's back is loaded again, as the file says. */
+static bool engine_running(const struct watcher *w)
+{
+	__u32 id;
+
+	return !engine_prog_id(w->cli->pin_dir, OWN_PROG, &id);
+}
+
+/* Apply the file if its text is not the one applied last, or the engine
+ * is gone (or force);
  * text that failed is tried again (what failed may have been the
  * engine's or the system's), its error told again only if it changed.
  * An error changes nothing: the engine keeps what it holds. */
@@ -77,7 +87,8 @@ static void try_apply(struct watcher *w, bool upgrade, bool force)
 	char *text = apply_slurp(w->path, &len, err, sizeof(err));
 	int ret;
 
-	if (!force && !w->last_err[0] && same_text(w, text, len)) {
+	if (!force && !w->last_err[0] && same_text(w, text, len) &&
+	    engine_running(w)) {
 		free(text);
 		return;
 	}

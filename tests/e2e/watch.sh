@@ -153,6 +153,9 @@ check "SIGINT ends it cleanly, and it unloads the engine it upgraded" \
 "$LWFP" --pin-dir "$PIN" apply --watch "$CM/lwfp.conf" >"$T/w3.out" 2>&1 &
 W1=$!
 until_ok holds 87
+lw unload >/dev/null
+touch "$CM/.unrelated"
+check "an engine unloaded behind its back is loaded again" 'until_ok holds 87'
 kill -TERM "$W1"
 wait "$W1"
 st=$?
