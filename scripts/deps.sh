@@ -12,7 +12,7 @@ set -eu
 pkgs="make gcc g++ binutils clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
 dpkg-dev debhelper lintian \
-nftables curl util-linux python3 squid redsocks microsocks dnsutils patch"
+nftables curl util-linux python3 python3-yaml squid redsocks microsocks dnsutils patch"
 if [ "${1:-}" = kernels ]; then
 	pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 fi

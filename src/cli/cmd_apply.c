@@ -12,11 +12,12 @@
 #include "cli.h"
 #include "conf.h"
 #include "loader.h"
+#include "watch.h"
 
 #define CONF_FILE_MAX	(16 << 20)
 
 /* The whole file, or standard input for "-". */
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+char *apply_slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
 	size_t cap = 65536, n = 0;
@@ -55,21 +56,17 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-/* Read, parse and check the file into c; nothing touches the engine. */
-static int conf_read(const char *path, struct conf *c, char *err,
-		     size_t errlen)
+/* Parse and check text, read from path, into c; nothing touches the
+ * engine. */
+static int conf_text(const char *path, const char *text, size_t len,
+		     struct conf *c, char *err, size_t errlen)
 {
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	struct conf_file f;
 	char dir[PATH_MAX], why[512];
-	size_t len;
-	char *text = slurp(path, &len, err, errlen);
 	int ret;
 
-	if (!text)
-		return -EIO;
 	ret = conf_parse(text, len, &f, why, sizeof(why));
-	free(text);
 	if (ret) {
 		snprintf(err, errlen, "%s:%s", name, why);
 		return ret;
@@ -78,6 +75,21 @@ static int conf_read(const char *path, struct conf *c, char *err,
 	ret = conf_build(&f, name, strcmp(path, "-") ? dirname(dir) : NULL, c,
 			 err, errlen);
 	conf_free(&f);
+	return ret;
+}
+
+/* Read, parse and check the file into c. */
+static int conf_read(const char *path, struct conf *c, char *err,
+		     size_t errlen)
+{
+	size_t len;
+	char *text = apply_slurp(path, &len, err, errlen);
+	int ret;
+
+	if (!text)
+		return -EIO;
+	ret = conf_text(path, text, len, c, err, errlen);
+	free(text);
 	return ret;
 }
 
@@ -108,7 +120,8 @@ static int load_for(struct cli *cli, const struct conf *c, bool running,
 
 /* The engine at the pin directory made to hold c; with upgrade, a
  * running engine's programs are first upgraded in place, as lwfp load
- * does (its maps, and so its flows and configuration, stay). */
+ * does (its maps, and so its flows and configuration, stay). 1 when it
+ * loaded or upgraded the engine's programs, 0 when it only applied. */
 static int apply_to(struct cli *cli, struct conf *c, bool upgrade,
 		    struct apply_counts *n, char *err, size_t errlen)
 {
@@ -155,7 +168,7 @@ out:
 	/* on any error nothing changes: not even an engine of ours */
 	if (ret && loaded)
 		engine_unload(cli->pin_dir, ignored, sizeof(ignored));
-	return ret;
+	return ret ? ret : loaded || upgrade;
 }
 
 static void print_counts(struct cli *cli, const struct apply_counts *n)
@@ -199,51 +212,78 @@ static void print_checked(struct cli *cli, const char *path,
 	cli_json_print(o);
 }
 
-struct apply_args {
-	bool check, upgrade;
-};
+int apply_text(struct cli *cli, const char *path, const char *text,
+	       size_t len, bool upgrade, char *err, size_t errlen)
+{
+	struct apply_counts n;
+	struct conf c;
+	int ret = conf_text(path, text, len, &c, err, errlen);
+
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	ret = apply_to(cli, &c, upgrade, &n, err, errlen);
+	conf_release(&c);
+	if (ret >= 0)
+		print_counts(cli, &n);
+	return ret;
+}
 
 static int apply_opt(int c, const char *arg, void *data)
 {
-	struct apply_args *aa = data;
+	struct watch_args *wa = data;
 
 	if (c == 'k')
-		aa->check = true;
+		wa->check = true;
+	else if (c == 'w')
+		wa->watch = true;
+	else if (c == 'X')
+		wa->unload_on_exit = true;
+	else if (c == 'R')
+		wa->ready_file = arg;
 	else
-		aa->upgrade = true;
+		wa->upgrade = true;
 	return 0;
 }
 
-#define APPLY_USAGE "lwfp apply [--check] [--upgrade] FILE|-"
+#define APPLY_USAGE "lwfp apply [--check] [--upgrade] FILE|-\n" \
+	"       lwfp apply --watch [--upgrade] [--unload-on-exit] " \
+	"[--ready-file PATH] FILE"
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, 'k' },
-		{ "upgrade", no_argument, NULL, 'U' }, CLI_COMMON_OPTS, {}
+		{ "upgrade", no_argument, NULL, 'U' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "unload-on-exit", no_argument, NULL, 'X' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		CLI_COMMON_OPTS, {}
 	};
-	struct apply_args aa = {};
+	struct watch_args wa = {};
 	struct apply_counts n;
 	struct conf c;
 	char err[1024];
 	int i, ret;
 
 	i = cli_getopt(cli, argc, argv, opts, APPLY_USAGE, false, apply_opt,
-		       &aa);
+		       &wa);
 	if (i < 0)
 		return GETOPT_EXIT(i);
-	if (argc - i != 1)
+	if (argc - i != 1 || (wa.watch && (wa.check || !strcmp(argv[i], "-")))
+	    || ((wa.unload_on_exit || wa.ready_file) && !wa.watch))
 		return cli_usage("usage: %s", APPLY_USAGE);
+	if (wa.watch)
+		return apply_watch(cli, argv[i], &wa);
 	if (conf_read(argv[i], &c, err, sizeof(err)))
 		return cli_error("%s", err);
-	if (aa.check) {
+	if (wa.check) {
 		print_checked(cli, argv[i], &c);
 		conf_release(&c);
 		return 0;
 	}
-	ret = apply_to(cli, &c, aa.upgrade, &n, err, sizeof(err));
+	ret = apply_to(cli, &c, wa.upgrade, &n, err, sizeof(err));
 	conf_release(&c);
-	if (ret)
+	if (ret < 0)
 		return cli_error("%s", err);
 	print_counts(cli, &n);
 	return 0;

@@ -65,23 +65,37 @@ static void save_load(struct cli *cli, const struct lwfp_config *cfg)
 }
 
 /* What the file cannot say the same way: told on stderr. */
-static void save_warn(const struct lwfp_service *svc)
+static void save_warn(const struct lwfp_service *svc, bool netns_unnamed)
 {
-	__u64 here = 0;
-
 	if (svc->pid)
 		fprintf(stderr, "lwfp: service '%s' is registered by --pid, "
 			"which lwfp apply refuses: name its cgroup instead\n",
 			svc->name);
-	if (svc->netns && !netns_cookie(&here) && svc->netns != here)
+	if (netns_unnamed)
 		fprintf(stderr, "lwfp: service '%s' listens in another network "
-			"namespace, which the file cannot name: apply would "
-			"register it in its own\n", svc->name);
+			"namespace, which has no name in /run/netns: apply "
+			"would register it in its own\n", svc->name);
+}
+
+/* --netns NAME for a service of another namespace that ip netns named;
+ * false if it has none. */
+static bool save_netns(const struct lwfp_service *svc)
+{
+	char name[256];
+	__u64 here = 0;
+
+	if (!svc->netns || netns_cookie(&here) || svc->netns == here)
+		return true;
+	if (netns_name_of(svc->netns, name, sizeof(name)))
+		return false;
+	opt_str("netns", name);
+	return true;
 }
 
 static void save_service(const struct lwfp_service *svc)
 {
 	char listen[64], cg[512];
+	bool named;
 
 	format_endpoint(svc->listen, svc->port_be,
 			!(svc->flags & LWFP_SVC_HAS_V4), listen,
@@ -103,8 +117,9 @@ static void save_service(const struct lwfp_service *svc)
 		opt_u32("weight", svc->weight);
 	if (svc->flags & LWFP_SVC_FAIL_CLOSED)
 		opt_str("fail", "closed");
+	named = save_netns(svc);
 	printf("\n");
-	save_warn(svc);
+	save_warn(svc, !named);
 }
 
 /* The rule's layout, as --context-layout-text. */

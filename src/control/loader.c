@@ -163,11 +163,12 @@ int engine_prog_pin_name(const char *prog, char *out, size_t len)
 		       -ENAMETOOLONG : 0;
 }
 
-int engine_prog_verified(const char *pin_dir, const char *prog,
-			 __u32 *insns)
+/* What the kernel says of the program prog of the engine at pin_dir
+ * (through its link for a cgroup program). */
+static int prog_info(const char *pin_dir, const char *prog,
+		     struct bpf_prog_info *info)
 {
 	struct bpf_link_info link = {};
-	struct bpf_prog_info info = {};
 	__u32 len = sizeof(link);
 	char name[128];
 	int fd, ret = engine_prog_pin_name(prog, name, sizeof(name));
@@ -184,10 +185,29 @@ int engine_prog_verified(const char *pin_dir, const char *prog,
 		if (fd < 0)
 			return ret ? ret : -errno;
 	}
-	len = sizeof(info);
-	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	memset(info, 0, sizeof(*info));
+	len = sizeof(*info);
+	ret = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
 	close(fd);
-	*insns = info.verified_insns;
+	return ret;
+}
+
+int engine_prog_verified(const char *pin_dir, const char *prog,
+			 __u32 *insns)
+{
+	struct bpf_prog_info info;
+	int ret = prog_info(pin_dir, prog, &info);
+
+	*insns = ret ? 0 : info.verified_insns;
+	return ret;
+}
+
+int engine_prog_id(const char *pin_dir, const char *prog, __u32 *id)
+{
+	struct bpf_prog_info info;
+	int ret = prog_info(pin_dir, prog, &info);
+
+	*id = ret ? 0 : info.id;
 	return ret;
 }
 

@@ -42,6 +42,8 @@ bool engine_prog_is_cgroup(const struct bpf_program *prog);
  * -ENOENT if it is not loaded. */
 int engine_prog_verified(const char *pin_dir, const char *prog,
 			 __u32 *insns);
+/* The kernel's id of that program: an upgrade in place changes it. */
+int engine_prog_id(const char *pin_dir, const char *prog, __u32 *id);
 
 /* Let group gid use the engine at pin_dir (services: query sockets, set
  * records). 0 or -errno. */

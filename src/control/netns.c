@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* See netns.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -63,5 +64,25 @@ out:
 		close(here);
 	if (there >= 0)
 		close(there);
+	return ret;
+}
+
+int netns_name_of(__u64 cookie, char *out, size_t len)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *e;
+	__u64 c;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -ENOENT;
+	while (ret && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= len ||
+		    netns_cookie_of(e->d_name, &c) || c != cookie)
+			continue;
+		snprintf(out, len, "%s", e->d_name);
+		ret = 0;
+	}
+	closedir(d);
 	return ret;
 }
