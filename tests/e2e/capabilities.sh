@@ -13,17 +13,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
 
-if [ $# -lt 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 path/to/lwfp" >&2
-	exit 2
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "Bail out! $0 needs root" >&2
-	exit 1
-fi
+need_root_and_lwfp "path/to/lwfp" "$@"
 command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 0; }
 command -v ip >/dev/null || { echo "1..0 # SKIP no ip(8)"; exit 0; }
-LWFP=$(readlink -f "$1")
 TAG=lwfp-captest-$$
 PIN=/sys/fs/bpf/$TAG
 export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none	# never created

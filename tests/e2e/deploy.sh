@@ -11,18 +11,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
 
-if [ $# -lt 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 path/to/lwfp" >&2
-	exit 2
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "Bail out! $0 needs root" >&2
-	exit 1
-fi
+need_root_and_lwfp "path/to/lwfp" "$@"
 python3 -c 'import yaml' 2>/dev/null ||
 	{ echo "1..0 # SKIP no python3-yaml"; exit 0; }
 TAG=lwfp-deploytest-$$
 CGDIR=$(cgroup2_mount)/$TAG
 trap 'remove_cgroups' EXIT
 mkdir -p "$CGDIR" || bail "no cgroup"
-python3 "$HERE/deploy_check.py" "$HERE/../.." "$(readlink -f "$1")" "/$TAG"
+python3 "$HERE/deploy_check.py" "$HERE/../.." "$LWFP" "/$TAG"

@@ -17,15 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
 
-if [ $# -lt 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 path/to/lwfp" >&2
-	exit 2
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "Bail out! $0 needs root" >&2
-	exit 1
-fi
-LWFP=$(readlink -f "$1")
+need_root_and_lwfp "path/to/lwfp" "$@"
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 command -v ip >/dev/null || { echo "1..0 # SKIP no ip(8)"; exit 0; }
 TAG=lwfp-podtest-$$

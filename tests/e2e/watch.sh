@@ -14,15 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
 
-if [ $# -lt 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 path/to/lwfp" >&2
-	exit 2
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "Bail out! $0 needs root" >&2
-	exit 1
-fi
-LWFP=$(readlink -f "$1")
+need_root_and_lwfp "path/to/lwfp" "$@"
 TAG=lwfp-watchtest-$$
 PIN=/sys/fs/bpf/$TAG
 export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none	# never created
