@@ -86,8 +86,14 @@ run_exec ExecStart >"$T/out" 2>/dev/null
 "$LWFP" rule list >"$T/ids.after"
 check "a restart's start upgrades in place and keeps the rules" \
 	'grep -q "rules 2 kept, 0 added, 0 removed" "$T/out" && diff -u "$T/ids.before" "$T/ids.after"'
+"$LWFP" save >"$T/saved.before"
 run_exec ExecStop
 check "an explicit stop unloads" '[ ! -e "$LWFP_PIN_DIR" ]'
+run_exec ExecStart >/dev/null 2>&1
+"$LWFP" save >"$T/saved.after"
+check "start after an unload gives the same engine (lwfp save)" \
+	'[ -s "$T/saved.after" ] && diff -u "$T/saved.before" "$T/saved.after"'
+run_exec ExecStop
 remove_cgroups
 check "no cgroup is left" '[ ! -e "$CGDIR" ]'
 exit $fail
