@@ -8,6 +8,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec/lwfp
 DATADIR ?= $(PREFIX)/share/lwfp
 MANDIR ?= $(PREFIX)/share/man
+LOCALEDIR ?= $(PREFIX)/share/locale
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -33,7 +34,7 @@ CFLAGS ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 # the Windows-source examples get only the caller's flags, not the project's
 WS_EXAMPLE_CFLAGS := $(CFLAGS)
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+CFLAGS += -DLWFP_LOCALEDIR='"$(LOCALEDIR)"' -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -fvisibility=hidden -fPIC -D_GNU_SOURCE -Iinclude \
 	  -DLWFP_VERSION='"$(VERSION)"' -DLWFP_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	  $(SAN_FLAGS)

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
+#include "i18n.h"
+#include "util.h"
 #include "cli.h"
 #include "parse.h"
 #include "cgroup_path.h"
@@ -27,7 +30,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 		switch (c) {
 		case 'P':
 			if (!*optarg) {
-				cli_error("option '--pin-dir' needs a value");
+				cli_error(_("option '--pin-dir' needs a value"));
 				return -1;
 			}
 			cli->pin_dir = optarg;
@@ -39,13 +42,13 @@ int cli_getopt(struct cli *cli, int argc, char **argv,
 			if (cli->help)
 				cli->help(usage);
 			else
-				printf("Usage: %s\n", usage);
+				printf(_("Usage: %s\n"), usage);
 			return -2;
 		case ':':
-			cli_error("option '%s' needs a value", argv[optind - 1]);
+			cli_error(_("option '%s' needs a value"), argv[optind - 1]);
 			return -1;
 		case '?':
-			cli_error("unknown option '%s' (usage: %s)",
+			cli_error(_("unknown option '%s' (usage: %s)"),
 				  argv[optind - 1], usage);
 			return -1;
 		default:
@@ -100,11 +103,11 @@ int cli_dispatch(struct cli *cli, int argc, char **argv, const char *group,
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i == argc)
-		return cli_usage("usage: lwfp %s %s ...", group, names);
+		return cli_usage(_("usage: lwfp %s %s ..."), group, names);
 	for (size_t v = 0; v < nverbs; v++)
 		if (!strcmp(argv[i], verbs[v].name))
 			return verbs[v].run(cli, argc - i, argv + i);
-	return cli_usage("%s: unknown subcommand '%s' (%s)", group, argv[i],
+	return cli_usage(_("%s: unknown subcommand '%s' (%s)"), group, argv[i],
 			 names);
 }
 
@@ -173,4 +176,44 @@ void format_cgroup(__u64 id, char *out, size_t outlen)
 		close(fd);
 	if (mfd >= 0)
 		close(mfd);
+}
+
+/* Columns in display cells, not bytes: a Cyrillic letter is two bytes
+ * and one cell. Falls back to bytes when s is not valid in the locale. */
+int display_width(const char *s)
+{
+	wchar_t wide[256];
+	size_t n = mbstowcs(wide, s, ARRAY_SIZE(wide) - 1);
+	int w;
+
+	if (n == (size_t)-1)
+		return (int)strlen(s);
+	wide[n] = L'\0';
+	w = wcswidth(wide, n);
+	return w < 0 ? (int)strlen(s) : w;
+}
+
+void print_padded(const char *s, int width)
+{
+	int pad = width - display_width(s);
+
+	fputs(s, stdout);
+	if (pad > 0)
+		printf("%*s", pad, "");
+}
+
+void print_headings(const char *const *names, const int *widths, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		int pad = -widths[i] - display_width(names[i]);
+
+		if (widths[i] >= 0) {
+			print_padded(names[i], widths[i]);
+		} else {	/* right-aligned */
+			printf("%*s%s", pad > 0 ? pad : 0, "", names[i]);
+		}
+		putchar(' ');
+	}
+	if (n)
+		puts(names[n - 1]);
 }

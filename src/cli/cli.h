@@ -78,6 +78,14 @@ void format_ports(const struct lwfp_rule *r, char *out, size_t len);
 /* The name lwfp status gives a counter (enum lwfp_stat). */
 const char *stat_name(unsigned int counter);
 
+/* The cells s takes on a terminal (wcswidth), and s printed left in
+ * width cells: columns line up whatever the language of the headings. */
+int display_width(const char *s);
+void print_padded(const char *s, int width);
+/* A listing's headings: each in its column's width (negative: aligned
+ * right) but the last, then a newline. */
+void print_headings(const char *const *names, const int *widths, size_t n);
+
 /* Print engine_load()'s notice: one line per optional program refused. */
 void print_notice(const char *notice);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "cli.h"
 #include "conf.h"
 #include "loader.h"
@@ -25,7 +26,7 @@ char *apply_slurp(const char *path, size_t *len, char *err, size_t errlen)
 	ssize_t got = 1;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
+		snprintf(err, errlen, _("cannot read %s: %s"), path,
 			 strerror(errno));
 		return NULL;
 	}
@@ -46,9 +47,9 @@ char *apply_slurp(const char *path, size_t *len, char *err, size_t errlen)
 	if (fd)
 		close(fd);
 	if (got != 0 || n > CONF_FILE_MAX) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
-			 n > CONF_FILE_MAX ? "larger than 16 MiB" :
-			 got < 0 ? strerror(errno) : "out of memory");
+		snprintf(err, errlen, _("cannot read %s: %s"), path,
+			 n > CONF_FILE_MAX ? _("larger than 16 MiB") :
+			 got < 0 ? strerror(errno) : _("out of memory"));
 		free(buf);
 		return NULL;
 	}
@@ -68,7 +69,7 @@ static int conf_text(const char *path, const char *text, size_t len,
 
 	ret = conf_parse(text, len, &f, why, sizeof(why));
 	if (ret) {
-		snprintf(err, errlen, "%s:%s", name, why);
+		snprintf(err, errlen, _("%s:%s"), name, why);
 		return ret;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -102,13 +103,13 @@ static int load_for(struct cli *cli, const struct conf *c, bool running,
 	int ret;
 
 	if (!c->load && running) {
-		snprintf(err, errlen, "--upgrade: the file has no load "
-			 "statement");
+		snprintf(err, errlen, _("--upgrade: the file has no load "
+			 "statement"));
 		return -ENOENT;
 	}
 	if (!c->load) {
-		snprintf(err, errlen, "no engine is loaded at %.200s, and the "
-			 "file has no load statement to load one", cli->pin_dir);
+		snprintf(err, errlen, _("no engine is loaded at %.200s, and the "
+			 "file has no load statement to load one"), cli->pin_dir);
 		return -ENOENT;
 	}
 	ret = engine_load(cli->pin_dir, &c->cg, c->gid, &c->ec.set, notice,
@@ -146,12 +147,12 @@ static int apply_to(struct cli *cli, struct conf *c, bool upgrade,
 		goto out;
 	ret = admin_config(&a, &cfg);
 	if (ret)
-		snprintf(err, errlen, "cannot read the engine: %s",
+		snprintf(err, errlen, _("cannot read the engine: %s"),
 			 strerror(-ret));
 	if (!ret && c->load && cfg.cgroup_id != c->cg.id) {
-		snprintf(err, errlen, "the engine at %.200s is attached to "
+		snprintf(err, errlen, _("the engine at %.200s is attached to "
 			 "%.200s, the file names %.200s: lwfp unload first to "
-			 "move it",
+			 "move it"),
 			 cli->pin_dir, cfg.cgroup_path, c->cg.rel);
 		ret = -EEXIST;
 	}
@@ -161,8 +162,8 @@ static int apply_to(struct cli *cli, struct conf *c, bool upgrade,
 	if (!ret && !loaded && c->load && c->gid >= 0) {
 		ret = engine_grant_group(cli->pin_dir, c->gid);
 		if (ret)
-			snprintf(err, errlen, "applied, but cannot give group "
-				 "%d access: %s", c->gid, strerror(-ret));
+			snprintf(err, errlen, _("applied, but cannot give group "
+				 "%d access: %s"), c->gid, strerror(-ret));
 	}
 out:
 	/* on any error nothing changes: not even an engine of ours */
@@ -176,8 +177,8 @@ static void print_counts(struct cli *cli, const struct apply_counts *n)
 	struct json_object *o;
 
 	if (!cli->json) {
-		printf("lwfp: applied: services %u kept, %u added, %u changed, "
-		       "%u removed; rules %u kept, %u added, %u removed\n",
+		printf(_("lwfp: applied: services %u kept, %u added, %u changed, "
+			 "%u removed; rules %u kept, %u added, %u removed\n"),
 		       n->svc_kept, n->svc_added, n->svc_moved, n->svc_removed,
 		       n->rules_kept, n->rules_added, n->rules_removed);
 		return;
@@ -198,11 +199,16 @@ static void print_counts(struct cli *cli, const struct apply_counts *n)
 static void print_checked(struct cli *cli, const char *path,
 			  const struct conf *c)
 {
+	char svcs[64], rules[64];
 	struct json_object *o;
 
 	if (!cli->json) {
-		printf("lwfp: %s: %u services, %u rules: ok\n", path,
-		       c->ec.nsvcs, c->ec.nrules);
+		snprintf(svcs, sizeof(svcs), P_("%u service", "%u services",
+						c->ec.nsvcs), c->ec.nsvcs);
+		snprintf(rules, sizeof(rules), P_("%u rule", "%u rules",
+						  c->ec.nrules), c->ec.nrules);
+		/* TRANSLATORS: the file, "N services", "N rules" */
+		printf(_("lwfp: %s: %s, %s: ok\n"), path, svcs, rules);
 		return;
 	}
 	o = json_object_new_object();
@@ -271,7 +277,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1 || (wa.watch && (wa.check || !strcmp(argv[i], "-")))
 	    || ((wa.unload_on_exit || wa.ready_file) && !wa.watch))
-		return cli_usage("usage: %s", APPLY_USAGE);
+		return cli_usage(_("usage: %s"), APPLY_USAGE);
 	if (wa.watch)
 		return apply_watch(cli, argv[i], &wa);
 	if (conf_read(argv[i], &c, err, sizeof(err)))

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "loader.h"
@@ -111,7 +112,7 @@ static pid_t spawn(const struct cgroup_ref *cg, char *const argv[], int *out)
 			_exit(126);
 		}
 		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		fprintf(stderr, _("cannot run %s: %s\n"), argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
@@ -206,12 +207,12 @@ static int demo_setup(struct demo *d, const char *proxy, uint16_t origin_port,
 		return ret;
 	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", proxy_port);
 	snprintf(dst, sizeof(dst), "127.0.0.1:%u", origin_port);
-	printf("1. engine loaded at %s, attached to cgroup %s\n", d->pin_dir,
+	printf(_("1. engine loaded at %s, attached to cgroup %s\n"), d->pin_dir,
 	       d->base.rel);
-	printf("2. origin server listening on %s\n", dst);
-	printf("3. service 'demo-proxy' = %s (%s) on %s, exempt cgroup %s\n",
+	printf(_("2. origin server listening on %s\n"), dst);
+	printf(_("3. service 'demo-proxy' = %s (%s) on %s, exempt cgroup %s\n"),
 	       basename((char *)proxy), proxy, listen_arg, d->proxy_cg.rel);
-	printf("4. rule %u: tcp to %s from %s -> demo-proxy, context \"%s\"\n",
+	printf(_("4. rule %u: tcp to %s from %s -> demo-proxy, context \"%s\"\n"),
 	       r.id, dst, d->base.rel, ctx);
 	return 0;
 }
@@ -229,7 +230,7 @@ static void demo_cleanup(struct demo *d)
 		waitpid(d->origin, NULL, 0);
 	}
 	if (d->loaded && engine_unload(d->pin_dir, err, sizeof(err)))
-		fprintf(stderr, "lwfp: demo cleanup: %s\n", err);
+		fprintf(stderr, _("lwfp: demo cleanup: %s\n"), err);
 	rmdir(d->client_cg.path);
 	rmdir(d->proxy_cg.path);
 	rmdir(d->base.path);
@@ -246,7 +247,7 @@ static int demo_run(struct demo *d, const char *proxy, char *err, size_t errlen)
 	d->origin_fd = listen_loopback(&origin_port);
 	fd = listen_loopback(&proxy_port);	/* a free port for the proxy */
 	if (d->origin_fd < 0 || fd < 0) {
-		snprintf(err, errlen, "cannot listen on loopback");
+		snprintf(err, errlen, _("cannot listen on loopback"));
 		return -EADDRNOTAVAIL;
 	}
 	close(fd);
@@ -263,12 +264,12 @@ static int demo_run(struct demo *d, const char *proxy, char *err, size_t errlen)
 		proxy_listen, "--pin-dir", pin_arg, "--count", "1", NULL },
 		&proxy_out);
 	if (d->proxy < 0 || !relay_lines(proxy_out, "proxy", "listening", 10000)) {
-		snprintf(err, errlen, "the proxy did not start");
+		snprintf(err, errlen, _("the proxy did not start"));
 		return -1;
 	}
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", origin_port);
-	printf("5. curl %s, from cgroup %s:\n", url, d->client_cg.rel);
+	printf(_("5. curl %s, from cgroup %s:\n"), url, d->client_cg.rel);
 	curl = spawn(&d->client_cg, (char *[]){ "curl", "-sS", "--max-time",
 		"10", url, NULL }, &curl_out);
 	relay_lines(curl_out, "curl ", NULL, 15000);
@@ -277,11 +278,11 @@ static int demo_run(struct demo *d, const char *proxy, char *err, size_t errlen)
 	flow_logged = relay_lines(proxy_out, "proxy", "relay-proxy: flow", 10000);
 	close(proxy_out);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) || !flow_logged) {
-		snprintf(err, errlen, "the flow did not go through the proxy");
+		snprintf(err, errlen, _("the flow did not go through the proxy"));
 		return -1;
 	}
-	printf("6. the connect to %s went to the proxy, which read the "
-	       "context and relayed both ways.\n", url);
+	printf(_("6. the connect to %s went to the proxy, which read the "
+	       "context and relayed both ways.\n"), url);
 	return 0;
 }
 
@@ -306,15 +307,15 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("demo: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("demo: unexpected argument '%s'"), argv[i]);
 	if (geteuid() != 0)
-		return cli_error("demo: run as root (it loads BPF programs)");
+		return cli_error(_("demo: run as root (it loads BPF programs)"));
 	if (find_proxy(proxy_arg, proxy, sizeof(proxy)))
-		return cli_error("demo: cannot find the example proxy%s%s "
-				 "(build it with make, or give --proxy PATH)",
+		return cli_error(_("demo: cannot find the example proxy%s%s "
+				 "(build it with make, or give --proxy PATH)"),
 				 proxy_arg ? " " : "", proxy_arg ? proxy_arg : "");
 	if (system("command -v curl >/dev/null 2>&1"))
-		return cli_error("demo: curl is not installed (apt-get install curl)");
+		return cli_error(_("demo: curl is not installed (apt-get install curl)"));
 
 	snprintf(d.pin_dir, sizeof(d.pin_dir), "/sys/fs/bpf/lwfp-demo-%d",
 		 getpid());
@@ -332,7 +333,7 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 	fflush(stdout);
 	demo_cleanup(&d);
 	if (ret)
-		return cli_error("demo: %s", err);
-	printf("7. cleaned up: engine unloaded, cgroups removed.\n");
+		return cli_error(_("demo: %s"), err);
+	printf(_("7. cleaned up: engine unloaded, cgroups removed.\n"));
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "i18n.h"
+#include "util.h"
 #include "cli.h"
 
 #define EVENTS_USAGE "lwfp events [--follow] [--json]"
@@ -97,6 +99,18 @@ static int follow_opt(int c, const char *arg, void *data)
 	return 0;
 }
 
+/* TRANSLATORS: the column headings of lwfp events fit 19, 7, 6, 15, 24
+ * and 26 cells */
+static void events_headings(void)
+{
+	const char *names[] = { _("TIME"), _("PID"), _("UID"), _("COMM"),
+				_("DESTINATION"), "", _("CAUSE"),
+				_("CGROUP") };
+	static const int widths[] = { 19, 7, 6, 15, 24, 3, 26, 0 };
+
+	print_headings(names, widths, ARRAY_SIZE(names));
+}
+
 int cmd_events(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -113,21 +127,19 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("events: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("events: unexpected argument '%s'"), argv[i]);
 	fd = admin_events_open(cli->pin_dir, err, sizeof(err));
 	if (fd < 0)
 		return cli_error("%s", err);
 	rb = ring_buffer__new(fd, on_event, &out, NULL);
 	if (!rb) {
 		close(fd);
-		return cli_error("cannot read the events: %s", strerror(errno));
+		return cli_error(_("cannot read the events: %s"), strerror(errno));
 	}
 	if (cli->json && !follow)
 		out.arr = json_object_new_array();
 	else if (!cli->json)
-		printf("%-19s %-7s %-6s %-15s %-24s %-3s %-26s %s\n", "TIME",
-		       "PID", "UID", "COMM", "DESTINATION", "", "CAUSE",
-		       "CGROUP");
+		events_headings();
 	if (follow) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
@@ -143,6 +155,6 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	if (out.arr)
 		cli_json_print(out.arr);
 	if (ret < 0)
-		return cli_error("cannot read the events: %s", strerror(-ret));
+		return cli_error(_("cannot read the events: %s"), strerror(-ret));
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "cgroup.h"
 #include "cli.h"
 
@@ -30,15 +31,15 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (!path)
-		return cli_usage("exec: --cgroup PATH is required (usage: %s)",
+		return cli_usage(_("exec: --cgroup PATH is required (usage: %s)"),
 				 EXEC_USAGE);
 	if (i == argc)
-		return cli_usage("exec: no command given (usage: %s)",
+		return cli_usage(_("exec: no command given (usage: %s)"),
 				 EXEC_USAGE);
 	if (cgroup_resolve(path, true, &cg, err, sizeof(err)) ||
 	    cgroup_enter(&cg, err, sizeof(err)))
 		return cli_error("%s", err);
 	execvp(argv[i], argv + i);
-	cli_error("cannot run %s: %s", argv[i], strerror(errno));
+	cli_error(_("cannot run %s: %s"), argv[i], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
+#include "util.h"
 #include "cli.h"
 
 /* One flow, gathered from the sockets that carry its id. */
@@ -98,21 +100,37 @@ static int by_token(const void *pa, const void *pb)
 }
 
 /* A UDP client socket's state: its live flow, if any (uf sorted by
- * token). */
+ * token); in the reader's language for the text listing, English in
+ * --json. */
 static void udp_state(const struct lwfp_hop *sk, const struct lwfp_udp_flow *uf,
-		      size_t nuf, char *out, size_t len)
+		      size_t nuf, bool text, char *out, size_t len)
 {
 	struct lwfp_udp_flow want = { .hop.rec.token = sk->rec.token };
 	const struct lwfp_udp_flow *f = nuf ?
 		bsearch(&want, uf, nuf, sizeof(*uf), by_token) : NULL;
 
 	if (!f) {
-		snprintf(out, len, "udp no live flow");
+		snprintf(out, len, "%s", text ? _("udp no live flow") :
+						 "udp no live flow");
 		return;
 	}
-	snprintf(out, len, "udp %llu datagrams, idle %.1fs",
+	snprintf(out, len, !text ? "udp %llu datagrams, idle %.1fs" :
+		 P_("udp %llu datagram, idle %.1fs",
+		    "udp %llu datagrams, idle %.1fs", f->datagrams),
 		 (unsigned long long)f->datagrams,
 		 (now_boot_ns() - f->last_ns) / 1e9);
+}
+
+/* TRANSLATORS: the column headings of lwfp flows fit 16, 7, 15, 24, 34
+ * and 9 cells */
+static void flows_headings(void)
+{
+	const char *names[] = { _("FLOW"), _("PID"), _("COMM"),
+				_("ORIGINAL DST"), _("CHAIN"), _("AGE"),
+				_("STATE") };
+	static const int widths[] = { 16, 7, 15, 24, 34, -9, 0 };
+
+	print_headings(names, widths, ARRAY_SIZE(names));
 }
 
 static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
@@ -125,13 +143,14 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 	const char *names[LWFP_MAX_CHAIN + 1];
 	char dst[64], chain[512] = "", id[20], udp[64];
 	double age = (now_boot_ns() - c->sk.start_ns) / 1e9;
-	const char *state = c->state == LWFP_SK_STATE_UNKNOWN ? "open" :
-			    f->client ? tcp_state(c->state) : "client closed";
+	const char *state = c->state == LWFP_SK_STATE_UNKNOWN ? N_("open") :
+			    f->client ? tcp_state(c->state) :
+			    N_("client closed");
 	bool is_udp = c->sk.orig.proto == IPPROTO_UDP;
 	int n;
 
 	if (is_udp && f->client) {
-		udp_state(&c->sk, uf, nuf, udp, sizeof(udp));
+		udp_state(&c->sk, uf, nuf, !arr, udp, sizeof(udp));
 		state = udp;
 	}
 
@@ -144,7 +163,8 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 			snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain),
 				 "%s%s", i ? " -> " : "", names[i]);
 		printf("%-16s %-7u %-15s %-24s %-34s %8.1fs %s\n", id,
-		       c->sk.pid, c->sk.comm, dst, chain, age, state);
+		       c->sk.pid, c->sk.comm, dst, chain, age,
+		       state == udp ? state : _(state));
 		return;
 	}
 	struct json_object *o = json_object_new_object();
@@ -181,7 +201,7 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("flows: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("flows: unexpected argument '%s'"), argv[i]);
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_services(&a, svcs);
@@ -192,13 +212,13 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	admin_close(&a);
 	if (ret) {
 		free(socks);
-		return cli_error("cannot list flows: %s", strerror(-ret));
+		return cli_error(_("cannot list flows: %s"), strerror(-ret));
 	}
 	flows = calloc(n + 1, sizeof(*flows));
 	if (!flows) {
 		free(socks);
 		free(uf);
-		return cli_error("out of memory");
+		return cli_error(_("out of memory"));
 	}
 	qsort(socks, n, sizeof(*socks), by_flow);
 	if (nuf)
@@ -207,8 +227,7 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-16s %-7s %-15s %-24s %-34s %9s %s\n", "FLOW", "PID",
-		       "COMM", "ORIGINAL DST", "CHAIN", "AGE", "STATE");
+		flows_headings();
 	for (size_t k = 0; k < nf; k++)
 		print_flow(&flows[k], svcs, uf, nuf, arr);
 	if (arr)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <stdint.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "cgroup.h"
 #include "parse.h"
@@ -75,8 +76,8 @@ int load_from_args(struct load_args *la, struct engine_settings *set,
 		if (parse_u32(la->limit[i], v, why, sizeof(why)) || !*v ||
 		    *v > o->max) {
 			la->bad = la->limit[i];
-			snprintf(err, errlen, "load: --%s takes 1 to %u, not "
-				 "'%.32s'", o->name, o->max, la->limit[i]);
+			snprintf(err, errlen, _("load: --%s takes 1 to %u, not "
+				 "'%.32s'"), o->name, o->max, la->limit[i]);
 			return -EINVAL;
 		}
 	}
@@ -84,8 +85,8 @@ int load_from_args(struct load_args *la, struct engine_settings *set,
 	    (parse_u32(la->udp_timeout, &set->udp_idle_s, why, sizeof(why)) ||
 	     !set->udp_idle_s || set->udp_idle_s > 86400)) {
 		la->bad = la->udp_timeout;
-		snprintf(err, errlen, "load: --udp-timeout takes seconds, 1 to "
-			 "86400, not '%.32s'", la->udp_timeout);
+		snprintf(err, errlen, _("load: --udp-timeout takes seconds, 1 to "
+			 "86400, not '%.32s'"), la->udp_timeout);
 		return -EINVAL;
 	}
 	return 0;
@@ -110,7 +111,7 @@ int resolve_group(const char *name, int *gid, char *err, size_t errlen)
 	}
 	gr = getgrnam(name);
 	if (!gr) {
-		snprintf(err, errlen, "no group named '%.64s'", name);
+		snprintf(err, errlen, _("no group named '%.64s'"), name);
 		return -ENOENT;
 	}
 	*gid = gr->gr_gid;
@@ -136,7 +137,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("load: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("load: unexpected argument '%s'"), argv[i]);
 	if (load_from_args(&la, &set, err, sizeof(err)))
 		return cli_usage("%s", err);
 	if (resolve_group(la.group, &gid, err, sizeof(err)))
@@ -149,8 +150,10 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_error("%s", err);
 	print_notice(notice);
 	if (!cli->json)
-		printf("lwfp: engine %s at %s, attached to cgroup %s\n",
-		       ret ? "upgraded" : "loaded", cli->pin_dir, cg.rel);
+		printf(ret ? _("lwfp: engine upgraded at %s, attached to "
+			       "cgroup %s\n") :
+			     _("lwfp: engine loaded at %s, attached to cgroup "
+			       "%s\n"), cli->pin_dir, cg.rel);
 	return 0;
 }
 
@@ -164,7 +167,7 @@ int cmd_unload(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("unload: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("unload: unexpected argument '%s'"), argv[i]);
 	if (engine_unload(cli->pin_dir, err, sizeof(err)))
 		return cli_error("%s", err);
 	return 0;

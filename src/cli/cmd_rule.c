@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "cgroup.h"
 #include "cli.h"
@@ -53,18 +54,18 @@ static int read_file(const char *path, void *out, size_t max, size_t *len,
 	ssize_t n = 0;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		snprintf(err, errlen, _("cannot read %s: %s"), path, strerror(errno));
 		return -errno;
 	}
 	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) > 0)
 		got += n;
 	close(fd);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		snprintf(err, errlen, _("cannot read %s: %s"), path, strerror(errno));
 		return -EIO;
 	}
 	if (got > max) {
-		snprintf(err, errlen, "too large: %s is over %zu bytes", path,
+		snprintf(err, errlen, _("too large: %s is over %zu bytes"), path,
 			 max);
 		return -E2BIG;
 	}
@@ -85,7 +86,7 @@ static int read_layout(const char *path, __u8 *layout, size_t *len,
 		return ret;
 	ret = layout_compile(text, n, layout, len, why, sizeof(why));
 	if (ret)
-		snprintf(err, errlen, "%s: %s", path, why);
+		snprintf(err, errlen, _("%s: %s"), path, why);
 	return ret;
 }
 
@@ -98,7 +99,7 @@ static int inline_layout(const char *text, __u8 *layout, size_t *len,
 	int ret;
 
 	if (!copy) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return -ENOMEM;
 	}
 	for (char *p = copy; (p = strchr(p, ';')); p++)
@@ -106,8 +107,8 @@ static int inline_layout(const char *text, __u8 *layout, size_t *len,
 	ret = layout_compile(copy, n, layout, len, why, sizeof(why));
 	free(copy);
 	if (ret)
-		snprintf(err, errlen, "--context-layout-text: %s (a line is a "
-			 "statement)", why);
+		snprintf(err, errlen, _("--context-layout-text: %s (a line is a "
+			 "statement)"), why);
 	return ret;
 }
 
@@ -119,13 +120,13 @@ int blobs_from_args(struct rule_args *ra, __u8 *ctx, size_t *ctx_len,
 	ra->bad = ra->context_file;
 	if (ra->context && ra->context_file) {
 		snprintf(err, errlen,
-			 "rule add: give --context or --context-file, not both");
+			 _("rule add: give --context or --context-file, not both"));
 		return -EINVAL;
 	}
 	ra->bad = ra->layout_text;
 	if (ra->layout_file && ra->layout_text) {
-		snprintf(err, errlen, "rule add: give --context-layout or "
-			 "--context-layout-text, not both");
+		snprintf(err, errlen, _("rule add: give --context-layout or "
+			 "--context-layout-text, not both"));
 		return -EINVAL;
 	}
 	ra->bad = ra->context;
@@ -134,7 +135,7 @@ int blobs_from_args(struct rule_args *ra, __u8 *ctx, size_t *ctx_len,
 							    ra->context_len;
 		if (*ctx_len > LWFP_RULE_CTX_MAX) {
 			snprintf(err, errlen,
-				 "context too large: %zu bytes (max %d)",
+				 _("context too large: %zu bytes (max %d)"),
 				 *ctx_len, LWFP_RULE_CTX_MAX);
 			return -E2BIG;
 		}
@@ -166,7 +167,7 @@ int rule_from_args(struct rule_args *ra, struct lwfp_rule *r, char *err,
 	r->dport_lo = 1;
 	r->dport_hi = 65535;
 	if (!ra->service) {
-		snprintf(err, errlen, "rule add: --service NAME is required");
+		snprintf(err, errlen, _("rule add: --service NAME is required"));
 		return -EINVAL;
 	}
 	ra->bad = ra->proto;
@@ -226,7 +227,7 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("rule add: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("rule add: unexpected argument '%s'"), argv[i]);
 	if (rule_from_args(&ra, &r, err, sizeof(err)) ||
 	    blobs_from_args(&ra, ctx, &b.ctx_len, layout, &b.layout_len, err,
 			    sizeof(err)))
@@ -235,13 +236,13 @@ static int rule_add(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (admin_service_find(&a, ra.service, &r.service, &svc)) {
 		admin_close(&a);
-		return cli_error("no service named '%s' (lwfp service list)",
+		return cli_error(_("no service named '%s' (lwfp service list)"),
 				 ra.service);
 	}
 	if (svc.flags & (r.proto == IPPROTO_UDP ? LWFP_SVC_NO_UDP :
 						  LWFP_SVC_NO_TCP)) {
 		admin_close(&a);
-		return cli_error("service '%s' does not serve %s",
+		return cli_error(_("service '%s' does not serve %s"),
 				 ra.service, r.proto == IPPROTO_UDP ? "udp" :
 								    "tcp");
 	}
@@ -273,7 +274,7 @@ static int rule_del(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_usage("usage: lwfp rule del ID");
+		return cli_usage(_("usage: lwfp rule del ID"));
 	if (parse_u32(argv[i], &id, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
@@ -350,6 +351,18 @@ static struct json_object *rule_json(const struct lwfp_rule *r,
 	return o;
 }
 
+/* TRANSLATORS: the column headings of lwfp rule list fit 6, 16, 5, 22,
+ * 11, 6 and 20 cells */
+static void rules_headings(void)
+{
+	const char *names[] = { _("ID"), _("SERVICE"), _("PROTO"), _("DST"),
+				_("DPORT"), _("UID"), _("CGROUP"),
+				_("CONTEXT") };
+	static const int widths[] = { 6, 16, 5, 22, 11, 6, 20, 0 };
+
+	print_headings(names, widths, ARRAY_SIZE(names));
+}
+
 static int rule_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTS, {} };
@@ -359,6 +372,7 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 	struct lwfp_rule_ctx *rc;
 	char dst[64], ports[16], cg[512], uid[16];
 	struct admin a;
+	unsigned int ctx_len;
 	__u32 n = 0;
 	int i, ret;
 
@@ -367,10 +381,10 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("rule list: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("rule list: unexpected argument '%s'"), argv[i]);
 	rc = malloc(sizeof(*rc));
 	if (!rc)
-		return cli_error("out of memory");
+		return cli_error(_("out of memory"));
 	if (cli_admin_open(cli, &a)) {
 		free(rc);
 		return 1;
@@ -381,14 +395,12 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 	if (ret) {
 		admin_close(&a);
 		free(rc);
-		return cli_error("cannot read the rules: %s", strerror(-ret));
+		return cli_error(_("cannot read the rules: %s"), strerror(-ret));
 	}
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-6s %-16s %-5s %-22s %-11s %-6s %-20s %s\n", "ID",
-		       "SERVICE", "PROTO", "DST", "DPORT", "UID", "CGROUP",
-		       "CONTEXT");
+		rules_headings();
 	for (__u32 k = 0; k < n; k++) {
 		const struct lwfp_rule *r = &rules[k];
 		const char *svc = svcs[r->service % LWFP_MAX_SERVICES].name;
@@ -410,13 +422,13 @@ static int rule_list(struct cli *cli, int argc, char **argv)
 			snprintf(uid, sizeof(uid), "%u", r->uid);
 		else
 			snprintf(uid, sizeof(uid), "-");
-		printf("%-6u %-16s %-5s %-22s %-11s %-6s %-20s %u bytes",
+		printf("%-6u %-16s %-5s %-22s %-11s %-6s %-20s ",
 		       r->id, svc, r->proto == IPPROTO_UDP ? "udp" : "tcp", dst,
-		       ports, uid,
-		       r->flags & LWFP_RULE_CGROUP ? cg : "-",
-		       has_ctx ? rc->len : 0);
+		       ports, uid, r->flags & LWFP_RULE_CGROUP ? cg : "-");
+		ctx_len = has_ctx ? rc->len : 0;
+		printf(P_("%u byte", "%u bytes", ctx_len), ctx_len);
 		if (layout)
-			printf(", laid out in %u", layout);
+			printf(_(", laid out in %u"), layout);
 		printf("\n");
 	}
 	admin_close(&a);

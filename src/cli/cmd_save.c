@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "i18n.h"
 #include "cli.h"
 #include "conf_parse.h"
 #include "layout.h"
@@ -68,13 +69,13 @@ static void save_load(struct cli *cli, const struct lwfp_config *cfg)
 static void save_warn(const struct lwfp_service *svc, bool netns_unnamed)
 {
 	if (svc->pid)
-		fprintf(stderr, "lwfp: service '%s' is registered by --pid, "
-			"which lwfp apply refuses: name its cgroup instead\n",
+		fprintf(stderr, _("lwfp: service '%s' is registered by --pid, "
+			"which lwfp apply refuses: name its cgroup instead\n"),
 			svc->name);
 	if (netns_unnamed)
-		fprintf(stderr, "lwfp: service '%s' listens in another network "
+		fprintf(stderr, _("lwfp: service '%s' listens in another network "
 			"namespace, which has no name in /run/netns: apply "
-			"would register it in its own\n", svc->name);
+			"would register it in its own\n"), svc->name);
 }
 
 /* --netns NAME for a service of another namespace that ip netns named;
@@ -186,7 +187,7 @@ static int save_all(struct cli *cli, struct admin *a)
 		ret = admin_rules(a, &rules, &n);
 	if (ret) {
 		free(rc);
-		return cli_error("cannot read the engine: %s", strerror(-ret));
+		return cli_error(_("cannot read the engine: %s"), strerror(-ret));
 	}
 	printf("# lwfp save: the engine at %s (lwfp apply reads it back)\n",
 	       cli->pin_dir);
@@ -200,7 +201,7 @@ static int save_all(struct cli *cli, struct admin *a)
 					     LWFP_MAX_SERVICES].name, rc);
 	free(rules);
 	free(rc);
-	return fflush(stdout) ? cli_error("cannot write: %s",
+	return fflush(stdout) ? cli_error(_("cannot write: %s"),
 					  strerror(errno)) : 0;
 }
 
@@ -214,7 +215,7 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("save: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("save: unexpected argument '%s'"), argv[i]);
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = save_all(cli, &a);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "cgroup.h"
 #include "netns.h"
@@ -56,7 +57,7 @@ static int service_identity(struct service_args *sa,
 
 	if (sa->pid && sa->cgroup) {
 		sa->bad = sa->cgroup;
-		snprintf(err, errlen, "service add: give --pid or --cgroup, not both");
+		snprintf(err, errlen, _("service add: give --pid or --cgroup, not both"));
 		return -EINVAL;
 	}
 	if (sa->pid) {
@@ -70,19 +71,19 @@ static int service_identity(struct service_args *sa,
 		 * process, not a later one that gets the pid */
 		ret = proc_start_ticks(pid, &svc->pid_start);
 		if (ret == -ENOENT) {
-			snprintf(err, errlen, "no process with pid %d", pid);
+			snprintf(err, errlen, _("no process with pid %d"), pid);
 			return -ESRCH;
 		}
 		if (ret) {
-			snprintf(err, errlen, "cannot read when process %d "
-				 "started: %s", pid, strerror(-ret));
+			snprintf(err, errlen, _("cannot read when process %d "
+				 "started: %s"), pid, strerror(-ret));
 			return ret;
 		}
 		/* its user's sockets are the service's listeners */
 		ret = proc_uid(pid, &svc->uid);
 		if (ret) {
-			snprintf(err, errlen, "cannot read whose process %d "
-				 "is: %s", pid, strerror(-ret));
+			snprintf(err, errlen, _("cannot read whose process %d "
+				 "is: %s"), pid, strerror(-ret));
 			return ret;
 		}
 		svc->pid = pid;
@@ -95,8 +96,8 @@ static int service_identity(struct service_args *sa,
 		if (ret)
 			return ret;
 		if (cg.level >= LWFP_BINDER_LEVELS) {
-			snprintf(err, errlen, "cgroup %s is %d levels deep: a "
-				 "service's cgroup may be at most %d deep",
+			snprintf(err, errlen, _("cgroup %s is %d levels deep: a "
+				 "service's cgroup may be at most %d deep"),
 				 sa->cgroup, cg.level, LWFP_BINDER_LEVELS - 1);
 			return -EINVAL;
 		}
@@ -118,15 +119,15 @@ static int service_netns(struct service_args *sa,
 	if (sa->netns) {
 		ret = netns_cookie_of(sa->netns, &svc->netns);
 		if (ret)
-			snprintf(err, errlen, "--netns %.200s: %s", sa->netns,
-				 ret == -ENOTDIR ? "not a network namespace" :
-				 ret == -ENOPROTOOPT ? "this kernel cannot tell "
-				 "namespaces apart" : strerror(-ret));
+			snprintf(err, errlen, _("--netns %.200s: %s"), sa->netns,
+				 ret == -ENOTDIR ? _("not a network namespace") :
+				 ret == -ENOPROTOOPT ? _("this kernel cannot tell "
+				 "namespaces apart") : strerror(-ret));
 		return ret;
 	}
 	ret = netns_cookie(&svc->netns);
 	if (ret && ret != -ENOPROTOOPT) {
-		snprintf(err, errlen, "cannot tell this network namespace: %s",
+		snprintf(err, errlen, _("cannot tell this network namespace: %s"),
 			 strerror(-ret));
 		return ret;
 	}
@@ -147,7 +148,7 @@ int service_from_args(const char *name, struct service_args *sa,
 		return ret;
 	snprintf(svc->name, sizeof(svc->name), "%s", name);
 	if (!sa->listen) {
-		snprintf(err, errlen, "service add: --listen ADDR:PORT is required");
+		snprintf(err, errlen, _("service add: --listen ADDR:PORT is required"));
 		return -EINVAL;
 	}
 	sa->bad = sa->listen;
@@ -165,7 +166,7 @@ int service_from_args(const char *name, struct service_args *sa,
 	if (sa->fail && !strcmp(sa->fail, "closed")) {
 		svc->flags |= LWFP_SVC_FAIL_CLOSED;
 	} else if (sa->fail && strcmp(sa->fail, "open")) {
-		snprintf(err, errlen, "bad --fail '%.32s': open or closed",
+		snprintf(err, errlen, _("bad --fail '%.32s': open or closed"),
 			 sa->fail);
 		return -EINVAL;
 	}
@@ -203,7 +204,7 @@ static int service_add(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_usage("usage: %s", SERVICE_ADD_USAGE);
+		return cli_usage(_("usage: %s"), SERVICE_ADD_USAGE);
 	if (service_from_args(argv[i], &sa, &svc, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (cli_admin_open(cli, &a))
@@ -225,12 +226,23 @@ static int service_del(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (argc - i != 1)
-		return cli_usage("usage: lwfp service del NAME");
+		return cli_usage(_("usage: lwfp service del NAME"));
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_service_del(&a, argv[i], err, sizeof(err));
 	admin_close(&a);
 	return ret ? cli_error("%s", err) : 0;
+}
+
+/* TRANSLATORS: the column headings of lwfp service list fit 16, 24, 8,
+ * 28 and 7 cells */
+static void services_headings(int name_width)
+{
+	const char *names[] = { _("NAME"), _("LISTEN"), _("PROTO"),
+				_("EXEMPT"), _("WEIGHT"), _("FAIL") };
+	const int widths[] = { name_width, 24, 8, 28, 7, 0 };
+
+	print_headings(names, widths, ARRAY_SIZE(names));
 }
 
 static void exempt_text(const struct lwfp_service *svc, char *out, size_t len)
@@ -274,13 +286,13 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("service list: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("service list: unexpected argument '%s'"), argv[i]);
 	if (cli_admin_open(cli, &a))
 		return 1;
 	ret = admin_services(&a, svcs);
 	admin_close(&a);
 	if (ret)
-		return cli_error("cannot read the services: %s", strerror(-ret));
+		return cli_error(_("cannot read the services: %s"), strerror(-ret));
 
 	/* the name column fits the longest name */
 	for (int s = 0; s < LWFP_MAX_SERVICES; s++)
@@ -290,8 +302,7 @@ static int service_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-*s %-24s %-8s %-28s %-7s %s\n", width, "NAME",
-		       "LISTEN", "PROTO", "EXEMPT", "WEIGHT", "FAIL");
+		services_headings(width);
 	for (int s = 0; s < LWFP_MAX_SERVICES; s++) {
 		const struct lwfp_service *svc = &svcs[s];
 		bool v6 = !(svc->flags & LWFP_SVC_HAS_V4);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "i18n.h"
 #include "cli.h"
 #include "loader.h"
 
@@ -56,14 +57,14 @@ static void access_text(const char *pin_dir, char *out, size_t len)
 	struct stat st;
 
 	if (stat(pin_dir, &st) || !(st.st_mode & 0050)) {
-		snprintf(out, len, "root");
+		snprintf(out, len, "%s", _("root"));
 		return;
 	}
 	gr = getgrgid(st.st_gid);
 	if (gr)
-		snprintf(out, len, "root and group %s", gr->gr_name);
+		snprintf(out, len, _("root and group %s"), gr->gr_name);
 	else
-		snprintf(out, len, "root and group %u", (unsigned)st.st_gid);
+		snprintf(out, len, _("root and group %u"), (unsigned)st.st_gid);
 }
 
 /* Each program of the engine: required or optional, and what the
@@ -74,13 +75,14 @@ static void programs_text(const char *pin_dir)
 		const struct engine_prog *p = &engine_progs[i];
 		__u32 insns;
 
-		printf("  %-20s %-8s ", p->name,
-		       p->missing ? "optional" : "required");
+		printf("  %-20s ", p->name);
+		print_padded(p->missing ? _("optional") : _("required"), 8);
 		if (engine_prog_verified(pin_dir, p->name, &insns))
-			printf("not loaded: %s\n", p->missing ? p->missing :
-							       "?");
+			printf(_(" not loaded: %s\n"), p->missing ?
+			       _(p->missing) : "?");
 		else
-			printf("%u insns verified\n", insns);
+			printf(P_(" %u insn verified\n",
+				  " %u insns verified\n", insns), insns);
 	}
 }
 
@@ -158,7 +160,7 @@ static int status_read(struct cli *cli, struct status *st)
 	admin_close(&a);
 	if (ret) {
 		free(socks);
-		cli_error("cannot read the engine: %s", strerror(-ret));
+		cli_error(_("cannot read the engine: %s"), strerror(-ret));
 		return -1;
 	}
 	for (int s = 0; s < LWFP_MAX_SERVICES; s++)
@@ -212,29 +214,45 @@ static void status_json(const struct cli *cli, const struct status *st)
 	cli_json_print(o);
 }
 
+/* "engine     ": a heading padded to the first column's width */
+static void heading(const char *name)
+{
+	print_padded(name, 10);
+	putchar(' ');
+}
+
 static void status_text(const struct cli *cli, const struct status *st)
 {
-	printf("engine     %s (id %016llx)\n", cli->pin_dir,
+	heading(_("engine"));
+	printf(_("%s (id %016llx)\n"), cli->pin_dir,
 	       (unsigned long long)st->cfg.engine_id);
-	printf("cgroup     %s\n", st->cfg.cgroup_path);
-	printf("access     %s\n", st->access);
-	printf("services   %zu\n", st->services);
-	printf("rules      %u\n", LWFP_TABLE_COUNT(st->cfg.table));
-	printf("sockets    %zu client, %zu accepted, %zu outbound\n",
+	heading(_("cgroup"));
+	printf("%s\n", st->cfg.cgroup_path);
+	heading(_("access"));
+	printf("%s\n", st->access);
+	heading(_("services"));
+	printf("%zu\n", st->services);
+	heading(_("rules"));
+	printf("%u\n", LWFP_TABLE_COUNT(st->cfg.table));
+	heading(_("sockets"));
+	printf(_("%zu client, %zu accepted, %zu outbound\n"),
 	       st->tracked[LWFP_ROLE_CLIENT], st->tracked[LWFP_ROLE_ACCEPTED],
 	       outbound(st));
-	printf("udp flows  %zu (idle timeout %us, at most %u per user)\n",
+	heading(_("udp flows"));
+	printf(_("%zu (idle timeout %us, at most %u per user)\n"),
 	       st->udp_flows, st->cfg.udp_idle_s, st->cfg.udp_flows_per_user);
-	printf("per user   %u hand-offs in flight, %u live TCP flows\n",
+	heading(_("per user"));
+	printf(_("%u hand-offs in flight, %u live TCP flows\n"),
 	       st->cfg.pending_per_user, st->cfg.live_per_user);
-	printf("classifier %u bitmaps, %u words (max %u, %u)\n",
+	heading(_("classifier"));
+	printf(_("%u bitmaps, %u words (max %u, %u)\n"),
 	       st->cls.bitmaps, st->cls.words, LWFP_CLS_BITMAPS_MAX,
 	       LWFP_CLS_POOL_MAX);
-	printf("counters\n");
+	printf("%s\n", _("counters"));
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		printf("  %-33s %llu\n", stat_names[s],
 		       (unsigned long long)st->stats[s]);
-	printf("programs\n");
+	printf("%s\n", _("programs"));
 	programs_text(cli->pin_dir);
 }
 
@@ -248,7 +266,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return GETOPT_EXIT(i);
 	if (i != argc)
-		return cli_usage("status: unexpected argument '%s'", argv[i]);
+		return cli_usage(_("status: unexpected argument '%s'"), argv[i]);
 	if (status_read(cli, &st))
 		return 1;
 	if (cli->json)

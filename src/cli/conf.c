@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "conf.h"
 #include "layout.h"
@@ -30,7 +31,7 @@ static int fail_at(const struct where *w, const char *p, int ret,
 
 	if (!wd)
 		wd = &w->s->word[0];
-	n = snprintf(w->err, w->errlen, "%s:%d:%d: ", w->name, wd->line,
+	n = snprintf(w->err, w->errlen, _("%s:%d:%d: "), w->name, wd->line,
 		     wd->col);
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < w->errlen)
@@ -53,11 +54,11 @@ static int stmt_getopt(const struct where *w, int first,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c == ':')
-			return fail_at(w, argv[optind - 1], 0, "option '%s' "
-				       "needs a value", argv[optind - 1]);
+			return fail_at(w, argv[optind - 1], 0, _("option '%s' "
+				       "needs a value"), argv[optind - 1]);
 		if (c == '?')
-			return fail_at(w, argv[optind - 1], 0, "unknown option "
-				       "'%s' for %s", argv[optind - 1],
+			return fail_at(w, argv[optind - 1], 0, _("unknown option "
+				       "'%s' for %s"), argv[optind - 1],
 				       w->s->argv[0]);
 		on_opt(c, optarg, data);
 	}
@@ -72,12 +73,12 @@ static int stmt_load(const struct where *w, struct conf *c)
 	int i, ret;
 
 	if (c->load)
-		return fail_at(w, NULL, 0, "a second load statement");
+		return fail_at(w, NULL, 0, _("a second load statement"));
 	i = stmt_getopt(w, 0, opts, load_opt, &la);
 	if (i < 0)
 		return i;
 	if (i != w->s->nwords)
-		return fail_at(w, w->s->argv[i], 0, "load: unexpected '%s'",
+		return fail_at(w, w->s->argv[i], 0, _("load: unexpected '%s'"),
 			       w->s->argv[i]);
 	ret = load_from_args(&la, &c->ec.set, why, sizeof(why));
 	if (ret)
@@ -105,14 +106,14 @@ static int stmt_service(const struct where *w, struct conf *c)
 		return i;
 	i++;	/* past "service" */
 	if (w->s->nwords - i != 1)
-		return fail_at(w, NULL, 0, "service add NAME: one name");
+		return fail_at(w, NULL, 0, _("service add NAME: one name"));
 	if (sa.pid)
-		return fail_at(w, sa.pid, 0, "--pid has no place in a "
+		return fail_at(w, sa.pid, 0, _("--pid has no place in a "
 			       "configuration file: a process id does not "
 			       "outlive the process; name the service's cgroup "
-			       "(--cgroup /system.slice/NAME.service)");
+			       "(--cgroup /system.slice/NAME.service)"));
 	if (c->ec.nsvcs == LWFP_MAX_SERVICES)
-		return fail_at(w, NULL, -ENOSPC, "too many services (max %d)",
+		return fail_at(w, NULL, -ENOSPC, _("too many services (max %d)"),
 			       LWFP_MAX_SERVICES);
 	ret = service_from_args(w->s->argv[i], &sa, svc, why, sizeof(why));
 	if (ret)
@@ -120,11 +121,11 @@ static int stmt_service(const struct where *w, struct conf *c)
 			       why);
 	for (unsigned int k = 0; k < c->ec.nsvcs; k++) {
 		if (!strcmp(c->ec.svc[k].name, svc->name))
-			return fail_at(w, w->s->argv[i], -EEXIST, "service "
-				       "'%s' is declared twice", svc->name);
+			return fail_at(w, w->s->argv[i], -EEXIST, _("service "
+				       "'%s' is declared twice"), svc->name);
 		if (services_clash(&c->ec.svc[k], svc))
-			return fail_at(w, sa.listen, -EEXIST, "service '%s' "
-				       "listens there already",
+			return fail_at(w, sa.listen, -EEXIST, _("service '%s' "
+				       "listens there already"),
 				       c->ec.svc[k].name);
 	}
 	c->ec.nsvcs++;
@@ -196,12 +197,12 @@ static int rule_read(const struct where *w, const struct conf *c,
 		return fail_at(w, ra->bad, ret, "%s", why);
 	svc = service_index(c, ra->service);
 	if (svc < 0)
-		return fail_at(w, ra->service, -ENOENT, "no service '%s' "
-			       "declared before this rule", ra->service);
+		return fail_at(w, ra->service, -ENOENT, _("no service '%s' "
+			       "declared before this rule"), ra->service);
 	if (c->ec.svc[svc].flags & (r->proto == IPPROTO_UDP ?
 				    LWFP_SVC_NO_UDP : LWFP_SVC_NO_TCP))
 		return fail_at(w, ra->proto ? ra->proto : ra->service, 0,
-			       "service '%s' does not serve %s", ra->service,
+			       _("service '%s' does not serve %s"), ra->service,
 			       r->proto == IPPROTO_UDP ? "udp" : "tcp");
 	r->service = svc;
 	return 0;
@@ -220,20 +221,20 @@ static int stmt_rule(const struct where *w, struct conf *c, const char *dir)
 	if (i < 0)
 		return i;
 	if (i + 1 != w->s->nwords)
-		return fail_at(w, w->s->argv[i + 1], 0, "rule add: unexpected "
-			       "'%s'", w->s->argv[i + 1]);
+		return fail_at(w, w->s->argv[i + 1], 0, _("rule add: unexpected "
+			       "'%s'"), w->s->argv[i + 1]);
 	if (c->ec.nrules == LWFP_MAX_RULES)
-		return fail_at(w, NULL, -ENOSPC, "too many rules (max %d)",
+		return fail_at(w, NULL, -ENOSPC, _("too many rules (max %d)"),
 			       LWFP_MAX_RULES);
 	grown = realloc(c->ec.rules, (c->ec.nrules + 1) * sizeof(*grown));
 	if (!grown)
-		return fail_at(w, NULL, -ENOMEM, "out of memory");
+		return fail_at(w, NULL, -ENOMEM, _("out of memory"));
 	c->ec.rules = grown;
 	cr = &grown[c->ec.nrules];
 	ret = rule_read(w, c, dir, &ra, &cr->r, ctx, &ctx_len, layout,
 			&layout_len);
 	if (!ret && keep_blobs(cr, ctx, ctx_len, layout, layout_len))
-		ret = fail_at(w, NULL, -ENOMEM, "out of memory");
+		ret = fail_at(w, NULL, -ENOMEM, _("out of memory"));
 	if (!ret)
 		c->ec.nrules++;
 	return ret;
@@ -253,10 +254,10 @@ static int statement(const struct where *w, struct conf *c, const char *dir)
 		return stmt_rule(w, c, dir);
 	if (!strcmp(s->argv[0], "service") || !strcmp(s->argv[0], "rule"))
 		return fail_at(w, s->nwords > 1 ? s->argv[1] : NULL, 0,
-			       "%s: a configuration only adds (%s add ...)",
+			       _("%s: a configuration only adds (%s add ...)"),
 			       s->argv[0], s->argv[0]);
-	return fail_at(w, NULL, 0, "unknown statement '%.32s' (load, service "
-		       "add, rule add)", s->argv[0]);
+	return fail_at(w, NULL, 0, _("unknown statement '%.32s' (load, service "
+		       "add, rule add)"), s->argv[0]);
 }
 
 int conf_build(const struct conf_file *f, const char *name, const char *dir,
@@ -277,7 +278,7 @@ int conf_build(const struct conf_file *f, const char *name, const char *dir,
 
 		ret = engine_conf_check(&c->ec, why, sizeof(why));
 		if (ret)
-			snprintf(err, errlen, "%s: %s", name, why);
+			snprintf(err, errlen, _("%s: %s"), name, why);
 	}
 	if (!ret)
 		engine_settings_fill(&c->ec.set);

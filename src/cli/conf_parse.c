@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "conf_parse.h"
 
 struct lexer {
@@ -25,7 +26,7 @@ static int fail_at(struct lexer *lx, int err, int line, int col,
 		   const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(lx->err, lx->errlen, "%d:%d: ", line, col);
+	int n = snprintf(lx->err, lx->errlen, _("%d:%d: "), line, col);
 
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < lx->errlen)
@@ -54,7 +55,7 @@ static int put(struct lexer *lx, char c)
 {
 	if (lx->blen >= CONF_WORD_MAX)
 		return fail_at(lx, -E2BIG, lx->line, lx->col,
-			       "a word is longer than %d bytes", CONF_WORD_MAX);
+			       _("a word is longer than %d bytes"), CONF_WORD_MAX);
 	lx->buf[lx->blen++] = c;
 	return 0;
 }
@@ -78,7 +79,7 @@ static int escape(struct lexer *lx, char *out)
 	const char *e;
 
 	if (at_end(lx))
-		return fail_at(lx, -EINVAL, line, col, "unterminated quote");
+		return fail_at(lx, -EINVAL, line, col, _("unterminated quote"));
 	e = *lx->p ? strchr(from, *lx->p) : NULL;
 	if (e) {
 		*out = to[e - from];
@@ -87,8 +88,8 @@ static int escape(struct lexer *lx, char *out)
 	}
 	if (*lx->p != 'x' || lx->end - lx->p < 3 ||
 	    (hi = hex_digit(lx->p[1])) < 0 || (lo = hex_digit(lx->p[2])) < 0)
-		return fail_at(lx, -EINVAL, line, col, "unknown escape: "
-			       "\\\\ \\\" \\n \\t \\r \\0 or \\xHH");
+		return fail_at(lx, -EINVAL, line, col, _("unknown escape: "
+			       "\\\\ \\\" \\n \\t \\r \\0 or \\xHH"));
 	*out = (char)(hi << 4 | lo);
 	advance(lx);
 	advance(lx);
@@ -106,7 +107,7 @@ static int quoted(struct lexer *lx)
 	for (;;) {
 		if (at_end(lx) || *lx->p == '\n')
 			return fail_at(lx, -EINVAL, line, col,
-				       "unterminated quote");
+				       _("unterminated quote"));
 		c = *lx->p;
 		advance(lx);
 		if (c == q)
@@ -135,7 +136,7 @@ static int word(struct lexer *lx)
 
 	if (lx->nwords == CONF_WORDS_MAX)
 		return fail_at(lx, -E2BIG, line, col,
-			       "more than %d words in a statement",
+			       _("more than %d words in a statement"),
 			       CONF_WORDS_MAX);
 	lx->blen = 0;
 	while (!ret && !at_end(lx) && !is_space(*lx->p) && *lx->p != '\\') {
@@ -143,7 +144,7 @@ static int word(struct lexer *lx)
 			ret = quoted(lx);
 		} else if (!*lx->p) {
 			ret = fail_at(lx, -EINVAL, lx->line, lx->col,
-				      "a NUL byte (write it \"\\0\")");
+				      _("a NUL byte (write it \"\\0\")"));
 		} else {
 			ret = put(lx, *lx->p);
 			advance(lx);
@@ -154,7 +155,7 @@ static int word(struct lexer *lx)
 	w = &lx->word[lx->nwords];
 	w->text = malloc(lx->blen + 1);
 	if (!w->text)
-		return fail_at(lx, -ENOMEM, line, col, "out of memory");
+		return fail_at(lx, -ENOMEM, line, col, _("out of memory"));
 	memcpy(w->text, lx->buf, lx->blen);
 	w->text[lx->blen] = '\0';
 	w->len = lx->blen;
@@ -181,10 +182,10 @@ static int statement_end(struct lexer *lx)
 		return 0;
 	if (f->nstmts == CONF_STMTS_MAX)
 		return fail_at(lx, -E2BIG, lx->word[0].line, lx->word[0].col,
-			       "more than %d statements", CONF_STMTS_MAX);
+			       _("more than %d statements"), CONF_STMTS_MAX);
 	grown = realloc(f->stmt, (f->nstmts + 1) * sizeof(*grown));
 	if (!grown)
-		return fail_at(lx, -ENOMEM, lx->line, lx->col, "out of memory");
+		return fail_at(lx, -ENOMEM, lx->line, lx->col, _("out of memory"));
 	f->stmt = grown;
 	s = &f->stmt[f->nstmts];
 	s->word = malloc(n * sizeof(*s->word));
@@ -192,7 +193,7 @@ static int statement_end(struct lexer *lx)
 	if (!s->word || !s->argv) {
 		free(s->word);
 		free(s->argv);
-		return fail_at(lx, -ENOMEM, lx->line, lx->col, "out of memory");
+		return fail_at(lx, -ENOMEM, lx->line, lx->col, _("out of memory"));
 	}
 	memcpy(s->word, lx->word, n * sizeof(*s->word));
 	for (int i = 0; i < n; i++)
@@ -226,8 +227,8 @@ static int step(struct lexer *lx)
 		if (!at_end(lx) && *lx->p == '\r')
 			advance(lx);
 		if (at_end(lx) || *lx->p != '\n')
-			return fail_at(lx, -EINVAL, line, col, "a backslash "
-				       "outside quotes only joins the next line");
+			return fail_at(lx, -EINVAL, line, col, _("a backslash "
+				       "outside quotes only joins the next line"));
 		advance(lx);
 	} else {
 		return word(lx);
@@ -249,7 +250,7 @@ int conf_parse(const char *text, size_t len, struct conf_file *out,
 		err[0] = '\0';
 	lx.buf = malloc(CONF_WORD_MAX);
 	if (!lx.buf)
-		return fail_at(&lx, -ENOMEM, 1, 1, "out of memory");
+		return fail_at(&lx, -ENOMEM, 1, 1, _("out of memory"));
 	while (!ret && !at_end(&lx))
 		ret = step(&lx);
 	if (!ret)

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "lwfp_abi.h"
 #include "parse.h"
 #include "util.h"
@@ -78,18 +79,18 @@ static int parse_num(const char *s, size_t n, const char *what,
 		/* fall through */
 	case DEC_RANGE:
 		return fail(-EINVAL, err, errlen,
-			    "bad %s '%s': must be %llu-%llu", what,
+			    _("bad %s '%s': must be %llu-%llu"), what,
 			    quote_n(s, n).s, (unsigned long long)lo,
 			    (unsigned long long)hi);
 	case DEC_ZERO:
 		return fail(-EINVAL, err, errlen,
-			    "bad %s '%s': leading zeros are not allowed",
+			    _("bad %s '%s': leading zeros are not allowed"),
 			    what, quote_n(s, n).s);
 	default:
 		if (!n)
-			return fail(-EINVAL, err, errlen, "missing %s", what);
+			return fail(-EINVAL, err, errlen, _("missing %s"), what);
 		return fail(-EINVAL, err, errlen,
-			    "bad %s '%s': must be a decimal number %llu-%llu",
+			    _("bad %s '%s': must be a decimal number %llu-%llu"),
 			    what, quote_n(s, n).s, (unsigned long long)lo,
 			    (unsigned long long)hi);
 	}
@@ -108,11 +109,11 @@ static int split_endpoint(const char *s, const char **h, size_t *hlen,
 
 		if (!end)
 			return fail(-EINVAL, err, errlen,
-				    "bad endpoint '%s': missing ']' after the IPv6 address",
+				    _("bad endpoint '%s': missing ']' after the IPv6 address"),
 				    quote(s).s);
 		if (end[1] != ':')
 			return fail(-EINVAL, err, errlen,
-				    "bad endpoint '%s': expected [IPV6]:PORT",
+				    _("bad endpoint '%s': expected [IPV6]:PORT"),
 				    quote(s).s);
 		*h = s + 1;
 		*hlen = end - *h;
@@ -123,7 +124,7 @@ static int split_endpoint(const char *s, const char **h, size_t *hlen,
 
 		if (!colon || memchr(s, ':', colon - s))
 			return fail(-EINVAL, err, errlen,
-				    "bad endpoint '%s': expected IPV4:PORT or [IPV6]:PORT (IPv6 addresses must be in brackets)",
+				    _("bad endpoint '%s': expected IPV4:PORT or [IPV6]:PORT (IPv6 addresses must be in brackets)"),
 				    quote(s).s);
 		*h = s;
 		*hlen = colon - s;
@@ -132,10 +133,10 @@ static int split_endpoint(const char *s, const char **h, size_t *hlen,
 	}
 	if (!*hlen)
 		return fail(-EINVAL, err, errlen,
-			    "bad endpoint '%s': missing address", quote(s).s);
+			    _("bad endpoint '%s': missing address"), quote(s).s);
 	if (*family == AF_INET6 && memchr(*h, '%', *hlen))
 		return fail(-EINVAL, err, errlen,
-			    "bad endpoint '%s': zone ids are not supported",
+			    _("bad endpoint '%s': zone ids are not supported"),
 			    quote(s).s);
 	return 0;
 }
@@ -174,7 +175,7 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 	clear_err(err, errlen);
 	if (!s || !*s)
 		return fail(-EINVAL, err, errlen,
-			    "missing endpoint: expected IPV4:PORT or [IPV6]:PORT");
+			    _("missing endpoint: expected IPV4:PORT or [IPV6]:PORT"));
 	ret = split_endpoint(s, &h, &hlen, &port, &family, err, errlen);
 	if (ret)
 		return ret;
@@ -187,12 +188,12 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 	}
 	if (ret != 1)
 		return fail(-EINVAL, err, errlen, family == AF_INET ?
-			    "bad address '%s': expected an IPv4 address (no host names) or a bracketed IPv6 address" :
-			    "bad address '%s': not an IPv6 address",
+			    _("bad address '%s': expected an IPv4 address (no host names) or a bracketed IPv6 address") :
+			    _("bad address '%s': not an IPv6 address"),
 			    quote_n(h, hlen).s);
 	if (!*port)
 		return fail(-EINVAL, err, errlen,
-			    "bad endpoint '%s': missing port", quote(s).s);
+			    _("bad endpoint '%s': missing port"), quote(s).s);
 	ret = parse_num(port, strlen(port), "port", 1, 65535, &pnum,
 			err, errlen);
 	if (ret)
@@ -217,15 +218,15 @@ static int cidr_prefix_len(const char *s, const char *slash, unsigned int max,
 		return 0;
 	case DEC_ZERO:
 		return fail(-EINVAL, err, errlen,
-			    "bad network '%s': prefix length: leading zeros are not allowed",
+			    _("bad network '%s': prefix length: leading zeros are not allowed"),
 			    quote(s).s);
 	default:
 		if (!n)
 			return fail(-EINVAL, err, errlen,
-				    "bad network '%s': missing prefix length after '/'",
+				    _("bad network '%s': missing prefix length after '/'"),
 				    quote(s).s);
 		return fail(-EINVAL, err, errlen,
-			    "bad network '%s': prefix length must be 0-%u",
+			    _("bad network '%s': prefix length must be 0-%u"),
 			    quote(s).s, max);
 	}
 }
@@ -244,7 +245,7 @@ int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 	clear_err(err, errlen);
 	if (!s || !*s)
 		return fail(-EINVAL, err, errlen,
-			    "missing network: expected ADDRESS[/PREFIX]");
+			    _("missing network: expected ADDRESS[/PREFIX]"));
 
 	slash = strchr(s, '/');
 	hlen = slash ? (size_t)(slash - s) : strlen(s);
@@ -253,7 +254,7 @@ int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 
 	if (!hlen)
 		return fail(-EINVAL, err, errlen,
-			    "bad network '%s': missing address", quote(s).s);
+			    _("bad network '%s': missing address"), quote(s).s);
 	if (hlen < sizeof(host)) {
 		memcpy(host, s, hlen);
 		host[hlen] = '\0';
@@ -264,7 +265,7 @@ int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 	}
 	if (ret != 1)
 		return fail(-EINVAL, err, errlen,
-			    "bad network '%s': '%s' is not an IPv4 or IPv6 address",
+			    _("bad network '%s': '%s' is not an IPv4 or IPv6 address"),
 			    quote(s).s, quote_n(s, hlen).s);
 	if (family == AF_INET) {
 		memcpy(v4, addr + 12, 4);
@@ -287,7 +288,7 @@ int parse_cidr(const char *s, struct lwfp_cidr *out, char *err, size_t errlen)
 		inet_ntop(family, family == AF_INET ? net + 12 : net, sugg,
 			  sizeof(sugg));
 		return fail(-EINVAL, err, errlen,
-			    "bad network '%s': host bits set, did you mean %s/%u?",
+			    _("bad network '%s': host bits set, did you mean %s/%u?"),
 			    quote(s).s, sugg, (unsigned int)plen);
 	}
 
@@ -308,7 +309,7 @@ int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
 	clear_err(err, errlen);
 	if (!s || !*s)
 		return fail(-EINVAL, err, errlen,
-			    "missing port: expected PORT or LOW-HIGH");
+			    _("missing port: expected PORT or LOW-HIGH"));
 
 	dash = strchr(s, '-');
 	if (!dash) {
@@ -320,7 +321,7 @@ int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
 	} else {
 		if (dash == s || !dash[1] || strchr(dash + 1, '-'))
 			return fail(-EINVAL, err, errlen,
-				    "bad port range '%s': expected PORT or LOW-HIGH",
+				    _("bad port range '%s': expected PORT or LOW-HIGH"),
 				    quote(s).s);
 		ret = parse_num(s, dash - s, "port", 1, 65535, &a,
 				err, errlen);
@@ -331,7 +332,7 @@ int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
 			return ret;
 		if (a > b)
 			return fail(-EINVAL, err, errlen,
-				    "bad port range '%s': %llu is greater than %llu",
+				    _("bad port range '%s': %llu is greater than %llu"),
 				    quote(s).s, (unsigned long long)a,
 				    (unsigned long long)b);
 	}
@@ -363,7 +364,7 @@ int parse_uid(const char *s, uint32_t *uid, char *err, size_t errlen)
 
 	clear_err(err, errlen);
 	if (!s || !*s)
-		return fail(-EINVAL, err, errlen, "missing uid or user name");
+		return fail(-EINVAL, err, errlen, _("missing uid or user name"));
 
 	if (strspn(s, "0123456789") == strlen(s)) {
 		/* (uid_t)-1 means "no uid" to the kernel: not a user */
@@ -376,7 +377,7 @@ int parse_uid(const char *s, uint32_t *uid, char *err, size_t errlen)
 
 	if (strnlen(s, USER_NAME_MAX + 1) > USER_NAME_MAX ||
 	    strpbrk(s, ":/\n"))
-		return fail(-EINVAL, err, errlen, "bad user '%s': no such user",
+		return fail(-EINVAL, err, errlen, _("bad user '%s': no such user"),
 			    quote(s).s);
 
 	size = sysconf(_SC_GETPW_R_SIZE_MAX);
@@ -386,7 +387,7 @@ int parse_uid(const char *s, uint32_t *uid, char *err, size_t errlen)
 		buf = malloc(size);
 		if (!buf)
 			return fail(-ENOMEM, err, errlen,
-				    "cannot look up user '%s': out of memory",
+				    _("cannot look up user '%s': out of memory"),
 				    quote(s).s);
 		ret = getpwnam_r(s, &pw, buf, size, &res);
 		if (ret != ERANGE || size >= (1L << 24))
@@ -403,10 +404,10 @@ int parse_uid(const char *s, uint32_t *uid, char *err, size_t errlen)
 	/* Not found is 0, or one of these, depending on the NSS module. */
 	if (!ret || ret == ENOENT || ret == ESRCH || ret == EBADF ||
 	    ret == EPERM)
-		return fail(-EINVAL, err, errlen, "bad user '%s': no such user",
+		return fail(-EINVAL, err, errlen, _("bad user '%s': no such user"),
 			    quote(s).s);
 	errno = ret;
-	return fail(-ret, err, errlen, "cannot look up user '%s': %m",
+	return fail(-ret, err, errlen, _("cannot look up user '%s': %m"),
 		    quote(s).s);
 }
 
@@ -448,20 +449,20 @@ int check_service_name(const char *s, char *err, size_t errlen)
 
 	clear_err(err, errlen);
 	if (!s || !*s)
-		return fail(-EINVAL, err, errlen, "missing service name");
+		return fail(-EINVAL, err, errlen, _("missing service name"));
 	n = strnlen(s, SERVICE_NAME_LEN + 1);
 	if (n > SERVICE_NAME_LEN)
 		return fail(-EINVAL, err, errlen,
-			    "bad service name '%s': at most %d characters",
+			    _("bad service name '%s': at most %d characters"),
 			    quote(s).s, SERVICE_NAME_LEN);
 	for (i = 0; i < n; i++)
 		if (!name_char(s[i]))
 			return fail(-EINVAL, err, errlen,
-				    "bad service name '%s': only letters, digits, '_', '.' and '-' are allowed",
+				    _("bad service name '%s': only letters, digits, '_', '.' and '-' are allowed"),
 				    quote(s).s);
 	if (s[0] == '-' || s[0] == '.')
 		return fail(-EINVAL, err, errlen,
-			    "bad service name '%s': must not start with '-' or '.'",
+			    _("bad service name '%s': must not start with '-' or '.'"),
 			    quote(s).s);
 	return 0;
 }
@@ -470,7 +471,7 @@ int parse_proto(const char *s, uint8_t *proto, char *err, size_t errlen)
 {
 	clear_err(err, errlen);
 	if (!s || !*s)
-		return fail(-EINVAL, err, errlen, "missing protocol");
+		return fail(-EINVAL, err, errlen, _("missing protocol"));
 	if (!strcasecmp(s, "tcp")) {
 		*proto = IPPROTO_TCP;
 		return 0;
@@ -479,6 +480,6 @@ int parse_proto(const char *s, uint8_t *proto, char *err, size_t errlen)
 		*proto = IPPROTO_UDP;
 		return 0;
 	}
-	return fail(-EINVAL, err, errlen, "bad protocol '%s': tcp or udp",
+	return fail(-EINVAL, err, errlen, _("bad protocol '%s': tcp or udp"),
 		    quote(s).s);
 }

@@ -17,6 +17,7 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 
+#include "i18n.h"
 #include "loader.h"
 #include "watch.h"
 
@@ -55,8 +56,8 @@ static void watch_dir(struct watcher *w)
 		return;
 	w->wd = inotify_add_watch(w->ifd, w->dir, DIR_EVENTS);
 	if (w->wd < 0)
-		fprintf(stderr, "lwfp: cannot watch %s: %s (reading it every "
-			"%d s)\n", w->dir, strerror(errno), RESCAN_MS / 1000);
+		fprintf(stderr, _("lwfp: cannot watch %s: %s (reading it every "
+			"%d s)\n"), w->dir, strerror(errno), RESCAN_MS / 1000);
 }
 
 static bool same_text(const struct watcher *w, const char *text, size_t len)
@@ -99,8 +100,8 @@ static void try_apply(struct watcher *w, bool upgrade, bool force)
 	ret = text ? apply_text(w->cli, w->path, text, len, upgrade, err,
 				sizeof(err)) : -EIO;
 	if (ret < 0 && (force || strcmp(err, w->last_err)))
-		fprintf(stderr, "lwfp: %s; the engine keeps the configuration "
-			"it holds\n", err);
+		fprintf(stderr, _("lwfp: %s; the engine keeps the configuration "
+			"it holds\n"), err);
 	snprintf(w->last_err, sizeof(w->last_err), "%s", ret < 0 ? err : "");
 	if (ret > 0 && engine_prog_id(w->cli->pin_dir, OWN_PROG,
 					   &w->prog_id))
@@ -179,18 +180,18 @@ static int finish(struct watcher *w)
 	if (!w->wa->unload_on_exit)
 		return 0;
 	if (!w->prog_id) {
-		printf("lwfp: left the engine at %s loaded: this watcher did "
-		       "not load it\n", pin);
+		printf(_("lwfp: left the engine at %s loaded: this watcher did "
+		       "not load it\n"), pin);
 		return 0;
 	}
 	if (engine_prog_id(pin, OWN_PROG, &now) || now != w->prog_id) {
-		printf("lwfp: left the engine at %s as it is: another loader "
-		       "has upgraded or unloaded it since\n", pin);
+		printf(_("lwfp: left the engine at %s as it is: another loader "
+		       "has upgraded or unloaded it since\n"), pin);
 		return 0;
 	}
 	if (engine_unload(pin, err, sizeof(err)))
 		return cli_error("%s", err);
-	printf("lwfp: unloaded the engine at %s\n", pin);
+	printf(_("lwfp: unloaded the engine at %s\n"), pin);
 	return 0;
 }
 
@@ -206,11 +207,11 @@ static int watch_setup(struct watcher *w)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return cli_error("cannot block signals: %s", strerror(errno));
+		return cli_error(_("cannot block signals: %s"), strerror(errno));
 	w->sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	w->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (w->sfd < 0 || w->ifd < 0)
-		return cli_error("cannot watch %s: %s", w->path,
+		return cli_error(_("cannot watch %s: %s"), w->path,
 				 strerror(errno));
 	w->wd = -1;
 	watch_dir(w);
@@ -228,7 +229,7 @@ int apply_watch(struct cli *cli, const char *path,
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ret = watch_setup(&w);
 	if (!ret) {
-		printf("lwfp: watching %s\n", path);
+		printf(_("lwfp: watching %s\n"), path);
 		try_apply(&w, wa->upgrade, true);
 		while ((ev = wait_change(&w)) != EV_STOP) {
 			watch_dir(&w);

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "i18n.h"
 #include "admin.h"
 #include "classify.h"
 #include "pin.h"
@@ -42,13 +43,13 @@ static void fds_close(struct admin *a)
 static int open_error(int ret, const char *pin_dir, char *err, size_t errlen)
 {
 	if (ret == -ENOENT)
-		snprintf(err, errlen, "no engine is loaded at %s (lwfp load)",
+		snprintf(err, errlen, _("no engine is loaded at %s (lwfp load)"),
 			 pin_dir);
 	else if (ret == -EACCES || ret == -EPERM)
-		snprintf(err, errlen, "permission denied on the engine at %s",
+		snprintf(err, errlen, _("permission denied on the engine at %s"),
 			 pin_dir);
 	else
-		snprintf(err, errlen, "cannot open the engine at %s: %s",
+		snprintf(err, errlen, _("cannot open the engine at %s: %s"),
 			 pin_dir, strerror(-ret));
 	return ret;
 }
@@ -270,7 +271,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 			if (!strncmp(all[i].name, svc->name,
 				     sizeof(svc->name))) {
 				snprintf(err, errlen,
-					 "service '%s' already exists",
+					 _("service '%s' already exists"),
 					 svc->name);
 				return -EEXIST;
 			}
@@ -278,7 +279,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 			 * an address and the wildcard overlap */
 			if (services_clash(&all[i], svc)) {
 				snprintf(err, errlen,
-					 "service '%s' already listens there",
+					 _("service '%s' already listens there"),
 					 all[i].name);
 				return -EEXIST;
 			}
@@ -289,7 +290,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 			best = i;
 	}
 	if (best < 0) {
-		snprintf(err, errlen, "too many services (max %d)",
+		snprintf(err, errlen, _("too many services (max %d)"),
 			 LWFP_MAX_SERVICES);
 		return -ENOSPC;
 	}
@@ -298,7 +299,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 	*slot = best;
 	if (bpf_map_update_elem(a->fd[MAP_SERVICES], slot, svc, BPF_ANY)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot register service: %s",
+		snprintf(err, errlen, _("cannot register service: %s"),
 			 strerror(errno));
 	}
 	return ret;
@@ -313,7 +314,7 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 	int ret;
 
 	if (admin_service_find(a, name, &slot, &svc)) {
-		snprintf(err, errlen, "no service named '%s'", name);
+		snprintf(err, errlen, _("no service named '%s'"), name);
 		return -ENOENT;
 	}
 	ret = admin_rules(a, &rules, &n);
@@ -324,7 +325,7 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 	free(rules);
 	if (used) {
 		snprintf(err, errlen,
-			 "service '%s' is used by %u rule(s): delete them first",
+			 _("service '%s' is used by %u rule(s): delete them first"),
 			 name, used);
 		return -EBUSY;
 	}
@@ -332,7 +333,7 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 	svc.flags &= ~LWFP_SVC_IN_USE;
 	if (bpf_map_update_elem(a->fd[MAP_SERVICES], &slot, &svc, BPF_ANY)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot delete service: %s",
+		snprintf(err, errlen, _("cannot delete service: %s"),
 			 strerror(errno));
 	}
 	return ret;
@@ -517,7 +518,7 @@ int admin_rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
 	if (!ret)
 		ret = admin_services(a, svcs);
 	if (ret) {
-		snprintf(err, errlen, "cannot read the engine: %s",
+		snprintf(err, errlen, _("cannot read the engine: %s"),
 			 strerror(-ret));
 		return ret;
 	}
@@ -533,7 +534,7 @@ int admin_rules_commit(struct admin *a, struct lwfp_rule *rules, __u32 n,
 		ret = admin_config_write(a, &cfg);
 	}
 	if (ret)
-		snprintf(err, errlen, "cannot write the rules: %s",
+		snprintf(err, errlen, _("cannot write the rules: %s"),
 			 strerror(-ret));
 	return ret;
 }
@@ -608,19 +609,19 @@ static int rules_for_adding(struct admin *a, __u32 nadd,
 	if (!ret)
 		ret = admin_rules(a, rules, n);
 	if (ret) {
-		snprintf(err, errlen, "cannot read the rules: %s",
+		snprintf(err, errlen, _("cannot read the rules: %s"),
 			 strerror(-ret));
 		return ret;
 	}
 	if (*n + nadd > LWFP_MAX_RULES) {
-		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
+		snprintf(err, errlen, _("too many rules (max %d)"), LWFP_MAX_RULES);
 		free(*rules);
 		return -ENOSPC;
 	}
 	grown = realloc(*rules, (*n + nadd + 1) * sizeof(**rules));
 	if (!grown) {
 		free(*rules);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return -ENOMEM;
 	}
 	*rules = grown;
@@ -679,7 +680,7 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r,
 	int ret;
 
 	if (b->ctx_len > LWFP_RULE_CTX_MAX || b->layout_len > LWFP_RULE_CTX_MAX) {
-		snprintf(err, errlen, "rule context too large: %zu bytes (max %d)",
+		snprintf(err, errlen, _("rule context too large: %zu bytes (max %d)"),
 			 b->ctx_len > LWFP_RULE_CTX_MAX ? b->ctx_len :
 			 b->layout_len, LWFP_RULE_CTX_MAX);
 		return -E2BIG;
@@ -694,7 +695,7 @@ int admin_rule_add(struct admin *a, struct lwfp_rule *r,
 		ret = admin_rule_blobs_put(a, r, b);
 	if (ret) {
 		admin_rule_blobs_del(a, r->id);
-		snprintf(err, errlen, "cannot add the rule: %s", strerror(-ret));
+		snprintf(err, errlen, _("cannot add the rule: %s"), strerror(-ret));
 		goto out;
 	}
 	rules[n] = *r;
@@ -727,7 +728,7 @@ int admin_rules_append(struct admin *a, struct lwfp_rule *add, __u32 nadd,
 	if (!ret)
 		ret = admin_rules_commit(a, all, n + nadd, NULL, err, errlen);
 	else
-		snprintf(err, errlen, "cannot write the engine: %s",
+		snprintf(err, errlen, _("cannot write the engine: %s"),
 			 strerror(-ret));
 	free(all);
 	return ret;
@@ -740,7 +741,7 @@ int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
 	int ret = admin_rules(a, &rules, &n);
 
 	if (ret) {
-		snprintf(err, errlen, "cannot read the rules: %s",
+		snprintf(err, errlen, _("cannot read the rules: %s"),
 			 strerror(-ret));
 		return ret;
 	}
@@ -748,7 +749,7 @@ int admin_rule_del(struct admin *a, __u32 id, char *err, size_t errlen)
 		if (rules[i].id != id)
 			rules[kept++] = rules[i];
 	if (kept == n) {
-		snprintf(err, errlen, "no rule with id %u", id);
+		snprintf(err, errlen, _("no rule with id %u"), id);
 		ret = -ENOENT;
 	} else {
 		ret = admin_rules_commit(a, rules, kept, NULL, err, errlen);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "i18n.h"
 #include "apply.h"
 #include "classify.h"
 
@@ -31,13 +32,13 @@ static int check_services(const struct engine_conf *c, char *err,
 		for (unsigned int j = 0; j < i; j++) {
 			if (!strncmp(c->svc[i].name, c->svc[j].name,
 				     sizeof(c->svc[i].name))) {
-				snprintf(err, errlen, "service '%s' is declared "
-					 "twice", c->svc[i].name);
+				snprintf(err, errlen, _("service '%s' is declared "
+					 "twice"), c->svc[i].name);
 				return -EEXIST;
 			}
 			if (services_clash(&c->svc[i], &c->svc[j])) {
-				snprintf(err, errlen, "services '%s' and '%s' "
-					 "listen on the same address and port",
+				snprintf(err, errlen, _("services '%s' and '%s' "
+					 "listen on the same address and port"),
 					 c->svc[j].name, c->svc[i].name);
 				return -EEXIST;
 			}
@@ -54,12 +55,12 @@ int engine_conf_check(const struct engine_conf *c, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	if (c->nrules > LWFP_MAX_RULES) {
-		snprintf(err, errlen, "too many rules (max %d)", LWFP_MAX_RULES);
+		snprintf(err, errlen, _("too many rules (max %d)"), LWFP_MAX_RULES);
 		return -ENOSPC;
 	}
 	rules = calloc(c->nrules + 1, sizeof(*rules));
 	if (!rules) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return -ENOMEM;
 	}
 	for (__u32 i = 0; !ret && i < c->nrules; i++) {
@@ -67,14 +68,14 @@ int engine_conf_check(const struct engine_conf *c, char *err, size_t errlen)
 
 		rules[i] = c->rules[i].r;
 		if (rules[i].service >= c->nsvcs) {
-			snprintf(err, errlen, "a rule names no service");
+			snprintf(err, errlen, _("a rule names no service"));
 			ret = -EINVAL;
 			break;
 		}
 		svc = &c->svc[rules[i].service];
 		if (svc->flags & (rules[i].proto == IPPROTO_UDP ?
 				  LWFP_SVC_NO_UDP : LWFP_SVC_NO_TCP)) {
-			snprintf(err, errlen, "service '%s' does not serve %s",
+			snprintf(err, errlen, _("service '%s' does not serve %s"),
 				 svc->name, rules[i].proto == IPPROTO_UDP ?
 				 "udp" : "tcp");
 			ret = -EINVAL;
@@ -171,9 +172,9 @@ static int plan_services(struct plan *p, const struct engine_conf *c,
 		}
 		f = fresh_slot(p);
 		if (f < 0) {
-			snprintf(err, errlen, "no free service slot for '%s' "
+			snprintf(err, errlen, _("no free service slot for '%s' "
 				 "(max %d; a changed service takes a new one "
-				 "until the flip)", want->name,
+				 "until the flip)"), want->name,
 				 LWFP_MAX_SERVICES);
 			return -ENOSPC;
 		}
@@ -352,7 +353,7 @@ static int write_before(struct admin *a, struct plan *p,
 			ret = -errno;
 	if (ret) {
 		undo(a, p, i);
-		snprintf(err, errlen, "cannot write the engine: %s",
+		snprintf(err, errlen, _("cannot write the engine: %s"),
 			 strerror(-ret));
 	}
 	return ret;
@@ -386,7 +387,7 @@ static int commit_copy(struct admin *a, struct plan *p, __u32 n,
 	int ret;
 
 	if (!sorted) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return -ENOMEM;
 	}
 	memcpy(sorted, p->rules, n * sizeof(*sorted));
@@ -404,7 +405,7 @@ int admin_apply(struct admin *a, const struct engine_conf *c,
 
 	memset(n, 0, sizeof(*n));
 	if (ret) {
-		snprintf(err, errlen, "cannot read the engine: %s",
+		snprintf(err, errlen, _("cannot read the engine: %s"),
 			 strerror(-ret));
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "cgroup.h"
 #include "cgroup_path.h"
 
@@ -64,7 +65,7 @@ int cgroup_resolve(const char *path, bool create, struct cgroup_ref *cg,
 
 	ret = find_cgroup2_mount(mount, sizeof(mount));
 	if (ret < 0) {
-		snprintf(err, errlen, "no cgroup2 file system is mounted");
+		snprintf(err, errlen, _("no cgroup2 file system is mounted"));
 		return ret;
 	}
 	ret = cgroup_path_join(mount, path, cg->path, sizeof(cg->path),
@@ -80,7 +81,7 @@ int cgroup_resolve(const char *path, bool create, struct cgroup_ref *cg,
 		snprintf(tmp, sizeof(tmp), "%s", cg->path);
 		ret = mkdir_parents(tmp);
 		if (ret < 0) {
-			snprintf(err, errlen, "cannot create cgroup %s: %s",
+			snprintf(err, errlen, _("cannot create cgroup %s: %s"),
 				 cg->rel, strerror(-ret));
 			return ret;
 		}
@@ -89,9 +90,9 @@ int cgroup_resolve(const char *path, bool create, struct cgroup_ref *cg,
 	if (!ret)
 		ret = cgroup_id(cg->path, &cg->id);
 	if (ret < 0) {
-		snprintf(err, errlen, "cgroup %s: %s", cg->rel,
-			 ret == -ENOENT ? "no such cgroup" :
-			 ret == -ENOTDIR ? "not a cgroup" : strerror(-ret));
+		snprintf(err, errlen, _("cgroup %s: %s"), cg->rel,
+			 ret == -ENOENT ? _("no such cgroup") :
+			 ret == -ENOTDIR ? _("not a cgroup") : strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -109,7 +110,7 @@ int cgroup_enter(const struct cgroup_ref *cg, char *err, size_t errlen)
 	if (fd >= 0)
 		close(fd);
 	if (ret < 0)
-		snprintf(err, errlen, "cannot enter cgroup %s: %s", cg->rel,
+		snprintf(err, errlen, _("cannot enter cgroup %s: %s"), cg->rel,
 			 strerror(-ret));
 	return ret;
 }

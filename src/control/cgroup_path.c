@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "cgroup_path.h"
 #include "msg.h"
 
@@ -52,16 +53,16 @@ int cgroup_path_join(const char *mount, const char *path, char *out,
 	buf[0] = '\0';
 	if (!mount || mount[0] != '/')
 		return fail(-EINVAL, err, errlen,
-			    "bad cgroup2 mount point '%s': must be an absolute path",
+			    _("bad cgroup2 mount point '%s': must be an absolute path"),
 			    mount ? quote(mount).s : "");
 	if (!path || !*path)
-		return fail(-EINVAL, err, errlen, "missing cgroup path");
+		return fail(-EINVAL, err, errlen, _("missing cgroup path"));
 
 	/* The mount point, normalized. */
 	for (m = next_comp(mount, &mn); mn; m = next_comp(m + mn, &mn)) {
 		if (dot_comp(m, mn))
 			return fail(-EINVAL, err, errlen,
-				    "bad cgroup2 mount point '%s': '.' and '..' are not allowed",
+				    _("bad cgroup2 mount point '%s': '.' and '..' are not allowed"),
 				    quote(mount).s);
 		if (!append_comp(buf, sizeof(buf), &pos, m, mn))
 			goto too_long;
@@ -87,7 +88,7 @@ int cgroup_path_join(const char *mount, const char *path, char *out,
 			}
 			if (mn)
 				return fail(-EINVAL, err, errlen,
-					    "bad cgroup path '%s': not under the cgroup2 mount point %s",
+					    _("bad cgroup path '%s': not under the cgroup2 mount point %s"),
 					    quote(path).s, quote(buf).s);
 			rel = p;
 		}
@@ -96,11 +97,11 @@ int cgroup_path_join(const char *mount, const char *path, char *out,
 	for (p = next_comp(rel, &pn); pn; p = next_comp(p + pn, &pn)) {
 		if (dot_comp(p, pn))
 			return fail(-EINVAL, err, errlen,
-				    "bad cgroup path '%s': '.' and '..' are not allowed",
+				    _("bad cgroup path '%s': '.' and '..' are not allowed"),
 				    quote(path).s);
 		if (pn > CGROUP_NAME_MAX)
 			return fail(-EINVAL, err, errlen,
-				    "bad cgroup path '%s': a component is longer than %d characters",
+				    _("bad cgroup path '%s': a component is longer than %d characters"),
 				    quote(path).s, CGROUP_NAME_MAX);
 		if (!append_comp(buf, sizeof(buf), &pos, p, pn))
 			goto too_long;
@@ -120,7 +121,7 @@ int cgroup_path_join(const char *mount, const char *path, char *out,
 
 too_long:
 	return fail(-ENAMETOOLONG, err, errlen,
-		    "bad cgroup path '%s': the full path is too long",
+		    _("bad cgroup path '%s': the full path is too long"),
 		    quote(path).s);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "classify.h"
 
 #define NWORDS LWFP_CLS_WORDS
@@ -81,12 +82,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static int too_big(struct builder *b, const char *what, size_t max)
+/* fmt: "... %zu ...", max */
+static int __attribute__((format(printf, 2, 0)))
+too_big(struct builder *b, const char *fmt, size_t max)
 {
-	snprintf(b->err, b->errlen,
-		 "the rules need more than the classifier's %zu %s: "
-		 "fewer rules, or rules that share addresses and ports",
-		 max, what);
+	snprintf(b->err, b->errlen, fmt, max);
 	return -ENOSPC;
 }
 
@@ -110,9 +110,15 @@ static long intern(struct builder *b, const __u64 *set)
 		if (same_set(t, b->slots[i], set, nwords))
 			return b->slots[i];
 	if (t->hdr.bitmaps >= LWFP_CLS_BITMAPS_MAX)
-		return too_big(b, "bitmaps", LWFP_CLS_BITMAPS_MAX);
+		return too_big(b, _("the rules need more than the classifier's "
+				    "%zu bitmaps: fewer rules, or rules that "
+				    "share addresses and ports"),
+			       LWFP_CLS_BITMAPS_MAX);
 	if (t->hdr.words + stored > LWFP_CLS_POOL_MAX)
-		return too_big(b, "bitmap words", LWFP_CLS_POOL_MAX);
+		return too_big(b, _("the rules need more than the classifier's "
+				    "%zu bitmap words: fewer rules, or rules "
+				    "that share addresses and ports"),
+			       LWFP_CLS_POOL_MAX);
 	if (grow((void **)&t->bitmaps, &b->cap_bitmaps, t->hdr.bitmaps + 1,
 		 sizeof(*t->bitmaps)) ||
 	    grow((void **)&t->words, &b->cap_words, t->hdr.words + stored,
@@ -211,7 +217,7 @@ static int check_rules(struct builder *b, const struct lwfp_rule *rules,
 	__u32 nlevels = 0;
 
 	if (n > LWFP_MAX_RULES) {
-		snprintf(b->err, b->errlen, "too many rules (max %d)",
+		snprintf(b->err, b->errlen, _("too many rules (max %d)"),
 			 LWFP_MAX_RULES);
 		return -EINVAL;
 	}
@@ -222,7 +228,7 @@ static int check_rules(struct builder *b, const struct lwfp_rule *rules,
 		if (r->prefix_len > 128 || r->dport_lo > r->dport_hi ||
 		    (r->proto && r->proto != IPPROTO_TCP &&
 		     r->proto != IPPROTO_UDP)) {
-			snprintf(b->err, b->errlen, "rule %u is malformed",
+			snprintf(b->err, b->errlen, _("rule %u is malformed"),
 				 r->id);
 			return -EINVAL;
 		}
@@ -234,8 +240,8 @@ static int check_rules(struct builder *b, const struct lwfp_rule *rules,
 			continue;
 		if (nlevels == LWFP_CLS_LEVELS || r->cgroup_level > 255) {
 			snprintf(b->err, b->errlen,
-				 "rules may name cgroups at %d depths at most "
-				 "(rule %u adds another)", LWFP_CLS_LEVELS,
+				 _("rules may name cgroups at %d depths at most "
+				 "(rule %u adds another)"), LWFP_CLS_LEVELS,
 				 r->id);
 			return -EINVAL;
 		}
@@ -533,7 +539,7 @@ int cls_build(const struct lwfp_rule *rules, __u32 n, struct cls_table *t,
 out:
 	free(b.slots);
 	if (ret == -ENOMEM)
-		snprintf(err, errlen, "out of memory building the classifier");
+		snprintf(err, errlen, _("out of memory building the classifier"));
 	if (ret)
 		cls_free(t);
 	return ret;

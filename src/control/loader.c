@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "i18n.h"
 #include "lwfp_abi.h"
 #include "lwfp.skel.h"
 #include "pin.h"
@@ -46,11 +47,11 @@ int ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
 	if (!strcmp(parent, BPFFS_DEFAULT)) {
 		if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0755") == 0)
 			return 0;
-		snprintf(err, errlen, "cannot mount bpffs on %s: %s",
+		snprintf(err, errlen, _("cannot mount bpffs on %s: %s"),
 			 BPFFS_DEFAULT, strerror(errno));
 		return -errno;
 	}
-	snprintf(err, errlen, "%s is not on a bpf file system (mount -t bpf)",
+	snprintf(err, errlen, _("%s is not on a bpf file system (mount -t bpf)"),
 		 parent);
 	return -ENOTDIR;
 }
@@ -132,8 +133,8 @@ const struct engine_prog engine_progs[] = {
 	REQUIRED("lwfp_ingress"),
 	REQUIRED("lwfp_sock_release"),
 	REQUIRED("lwfp_post_bind4"),	REQUIRED("lwfp_post_bind6"),
-	{ "lwfp_flows", "flows iterator: lwfp flows and status list "
-			"accepted flows only, without TCP states" },
+	{ "lwfp_flows", N_("flows iterator: lwfp flows and status list "
+			   "accepted flows only, without TCP states") },
 };
 #undef REQUIRED
 const size_t engine_nprogs = ARRAY_SIZE(engine_progs);
@@ -237,7 +238,7 @@ static int table_size_from_env(struct bpf_map *map, const char *var,
 		return 0;
 	n = strtoul(v, &end, 10);
 	if (*end || !n || n > most) {
-		snprintf(err, errlen, "bad %s '%.32s': 1 to %lu", var, v, most);
+		snprintf(err, errlen, _("bad %s '%.32s': 1 to %lu"), var, v, most);
 		return -EINVAL;
 	}
 	return bpf_map__set_max_entries(map, n);
@@ -301,7 +302,7 @@ static int reuse_maps(struct lwfp_bpf *skel, map_fd_fn fd_of, const void *arg,
 		if (fd >= 0)
 			close(fd);
 		if (ret) {
-			snprintf(err, errlen, "cannot reuse map %s: %s",
+			snprintf(err, errlen, _("cannot reuse map %s: %s"),
 				 bpf_map__name(map), strerror(-ret));
 			return ret;
 		}
@@ -369,7 +370,7 @@ static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
 	o->main = lwfp_bpf__open();
 	if (!o->main) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot open the BPF programs: %s",
+		snprintf(err, errlen, _("cannot open the BPF programs: %s"),
 			 strerror(-ret));
 		return ret;
 	}
@@ -378,8 +379,8 @@ static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
 			engine_prog_find(bpf_program__name(prog));
 
 		if (!p) {
-			snprintf(err, errlen, "program %s is not in the "
-				 "engine's program table",
+			snprintf(err, errlen, _("program %s is not in the "
+				 "engine's program table"),
 				 bpf_program__name(prog));
 			ret = -EPROTO;
 			goto fail;
@@ -393,9 +394,9 @@ static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
 		ret = table_sizes_from_env(o->main, err, errlen);
 	if (!ret && lwfp_bpf__load(o->main)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
+		snprintf(err, errlen, _("cannot load the BPF programs: %s%s"),
 			 strerror(-ret),
-			 ret == -EPERM ? " (are you root?)" : "");
+			 ret == -EPERM ? _(" (are you root?)") : "");
 	}
 	if (ret)
 		goto fail;
@@ -408,8 +409,9 @@ static int objs_load(struct engine_objs *o, map_fd_fn fd_of, const void *arg,
 		ret = load_optional(o, p->name, err, errlen);
 		if (ret && notice && used < nlen)
 			snprintf(notice + used, nlen - used,
-				 "%s%s not available (%s): %s", used ? "\n" : "",
-				 p->name, strerror(-ret), p->missing);
+				 _("%s%s not available (%s): %s"),
+				 used ? "\n" : "", p->name, strerror(-ret),
+				 _(p->missing));
 		ret = 0;
 	}
 	return 0;
@@ -436,7 +438,7 @@ static int attach_pin(struct bpf_program *prog, const char *pin_dir,
 	link = bpf_program__attach_cgroup(prog, cg_fd);
 	if (!link) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot attach %s: %s", name,
+		snprintf(err, errlen, _("cannot attach %s: %s"), name,
 			 strerror(-ret));
 		return ret;
 	}
@@ -446,7 +448,7 @@ static int attach_pin(struct bpf_program *prog, const char *pin_dir,
 	/* the pin keeps the link: closing our fd does not detach */
 	bpf_link__destroy(link);
 	if (ret)
-		snprintf(err, errlen, "cannot pin link %s: %s", name,
+		snprintf(err, errlen, _("cannot pin link %s: %s"), name,
 			 strerror(-ret));
 	return ret;
 }
@@ -467,7 +469,7 @@ static int pin_prog(struct bpf_program *prog, const char *pin_dir,
 			ret = -errno;
 	}
 	if (ret)
-		snprintf(err, errlen, "cannot pin %s: %s",
+		snprintf(err, errlen, _("cannot pin %s: %s"),
 			 bpf_program__name(prog), strerror(-ret));
 	return ret;
 }
@@ -488,7 +490,7 @@ static int pin_maps(struct lwfp_bpf *skel, const char *pin_dir, char *err,
 		if (!ret && access(path, F_OK) && bpf_map__pin(map, path))
 			ret = -errno;
 		if (ret) {
-			snprintf(err, errlen, "cannot pin map %s: %s",
+			snprintf(err, errlen, _("cannot pin map %s: %s"),
 				 bpf_map__name(map), strerror(-ret));
 			return ret;
 		}
@@ -528,7 +530,7 @@ static int attach_all(struct engine_objs *o, const char *pin_dir, int cg_fd,
 		ret = bpf_link__update_program(link, prog);
 		bpf_link__destroy(link);
 		if (ret)
-			snprintf(err, errlen, "cannot replace %s: %s",
+			snprintf(err, errlen, _("cannot replace %s: %s"),
 				 bpf_program__name(prog), strerror(-ret));
 	}
 	for (size_t i = 0; !ret && i < engine_nprogs; i++) {
@@ -619,7 +621,7 @@ static int apply_settings(const char *pin_dir,
 	ret = admin_set(&a, set);
 	admin_close(&a);
 	if (ret)
-		snprintf(err, errlen, "cannot apply the settings: %s",
+		snprintf(err, errlen, _("cannot apply the settings: %s"),
 			 strerror(-ret));
 	return ret;
 }
@@ -637,7 +639,7 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg)) {
 		ret = fd < 0 ? fd : -errno;
-		snprintf(err, errlen, "cannot read the engine at %s: %s",
+		snprintf(err, errlen, _("cannot read the engine at %s: %s"),
 			 pin_dir, strerror(-ret));
 		if (fd >= 0)
 			close(fd);
@@ -646,20 +648,20 @@ static int upgrade_running(const char *pin_dir, const struct cgroup_ref *cg,
 	close(fd);
 	if (cfg.abi_version != LWFP_ABI_VERSION) {
 		snprintf(err, errlen,
-			 "the engine at %s speaks ABI %u, this lwfp %u: an "
-			 "upgrade across ABIs needs lwfp unload, then load",
+			 _("the engine at %s speaks ABI %u, this lwfp %u: an "
+			 "upgrade across ABIs needs lwfp unload, then load"),
 			 pin_dir, cfg.abi_version, LWFP_ABI_VERSION);
 		return -EPROTO;
 	}
 	if (cfg.cgroup_id != cg->id) {
 		snprintf(err, errlen,
-			 "the engine at %s is attached to %s: unload it first "
-			 "to move it", pin_dir, cfg.cgroup_path);
+			 _("the engine at %s is attached to %s: unload it first "
+			 "to move it"), pin_dir, cfg.cgroup_path);
 		return -EEXIST;
 	}
 	cg_fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
-		snprintf(err, errlen, "cannot open cgroup %s: %s", cg->rel,
+		snprintf(err, errlen, _("cannot open cgroup %s: %s"), cg->rel,
 			 strerror(errno));
 		return -errno;
 	}
@@ -691,22 +693,22 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 			int g = engine_grant_group(pin_dir, gid);
 
 			if (g < 0) {
-				snprintf(err, errlen, "cannot give group %d "
-					 "access: %s", gid, strerror(-g));
+				snprintf(err, errlen, _("cannot give group %d "
+					 "access: %s"), gid, strerror(-g));
 				return g;
 			}
 		}
 		return ret;
 	}
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", pin_dir,
+		snprintf(err, errlen, _("cannot create %s: %s"), pin_dir,
 			 strerror(errno));
 		return -errno;
 	}
 	cg_fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot open cgroup %s: %s", cg->rel,
+		snprintf(err, errlen, _("cannot open cgroup %s: %s"), cg->rel,
 			 strerror(errno));
 		goto out_rmdir;
 	}
@@ -715,7 +717,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 		goto out_close;
 	ret = init_config(o.main, cg, set);
 	if (ret)
-		snprintf(err, errlen, "cannot initialise the engine: %s",
+		snprintf(err, errlen, _("cannot initialise the engine: %s"),
 			 strerror(-ret));
 	if (!ret)
 		ret = pin_maps(o.main, pin_dir, err, errlen);
@@ -724,7 +726,7 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 	if (!ret && gid >= 0) {
 		ret = engine_grant_group(pin_dir, gid);
 		if (ret)
-			snprintf(err, errlen, "cannot give group %d access: %s",
+			snprintf(err, errlen, _("cannot give group %d access: %s"),
 				 gid, strerror(-ret));
 	}
 	objs_destroy(&o);
@@ -795,10 +797,10 @@ int engine_unload(const char *pin_dir, char *err, size_t errlen)
 	if (access(path, F_OK) < 0) {
 		ret = -errno;
 		if (ret == -EACCES)
-			snprintf(err, errlen, "permission denied on the engine "
-				 "at %s", pin_dir);
+			snprintf(err, errlen, _("permission denied on the engine "
+				 "at %s"), pin_dir);
 		else
-			snprintf(err, errlen, "no engine is loaded at %s",
+			snprintf(err, errlen, _("no engine is loaded at %s"),
 				 pin_dir);
 		return ret == -EACCES ? ret : -ENOENT;
 	}
@@ -808,7 +810,7 @@ int engine_unload(const char *pin_dir, char *err, size_t errlen)
 	if (!ret && rmdir(pin_dir) < 0)
 		ret = -errno;
 	if (ret)
-		snprintf(err, errlen, "cannot unload %s: %s", pin_dir,
+		snprintf(err, errlen, _("cannot unload %s: %s"), pin_dir,
 			 strerror(-ret));
 	return ret;
 }
