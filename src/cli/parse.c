@@ -79,19 +79,19 @@ static int parse_num(const char *s, size_t n, const char *what,
 		/* fall through */
 	case DEC_RANGE:
 		return fail(-EINVAL, err, errlen,
-			    _("bad %s '%s': must be %llu-%llu"), what,
+			    _("bad %s '%s': must be %llu-%llu"), _(what),
 			    quote_n(s, n).s, (unsigned long long)lo,
 			    (unsigned long long)hi);
 	case DEC_ZERO:
 		return fail(-EINVAL, err, errlen,
 			    _("bad %s '%s': leading zeros are not allowed"),
-			    what, quote_n(s, n).s);
+			    _(what), quote_n(s, n).s);
 	default:
 		if (!n)
-			return fail(-EINVAL, err, errlen, _("missing %s"), what);
+			return fail(-EINVAL, err, errlen, _("missing %s"), _(what));
 		return fail(-EINVAL, err, errlen,
 			    _("bad %s '%s': must be a decimal number %llu-%llu"),
-			    what, quote_n(s, n).s, (unsigned long long)lo,
+			    _(what), quote_n(s, n).s, (unsigned long long)lo,
 			    (unsigned long long)hi);
 	}
 	*out = v;
@@ -194,7 +194,7 @@ int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 	if (!*port)
 		return fail(-EINVAL, err, errlen,
 			    _("bad endpoint '%s': missing port"), quote(s).s);
-	ret = parse_num(port, strlen(port), "port", 1, 65535, &pnum,
+	ret = parse_num(port, strlen(port), N_("port"), 1, 65535, &pnum,
 			err, errlen);
 	if (ret)
 		return ret;
@@ -313,7 +313,7 @@ int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
 
 	dash = strchr(s, '-');
 	if (!dash) {
-		ret = parse_num(s, strlen(s), "port", 1, 65535, &a,
+		ret = parse_num(s, strlen(s), N_("port"), 1, 65535, &a,
 				err, errlen);
 		if (ret)
 			return ret;
@@ -323,10 +323,10 @@ int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi,
 			return fail(-EINVAL, err, errlen,
 				    _("bad port range '%s': expected PORT or LOW-HIGH"),
 				    quote(s).s);
-		ret = parse_num(s, dash - s, "port", 1, 65535, &a,
+		ret = parse_num(s, dash - s, N_("port"), 1, 65535, &a,
 				err, errlen);
 		if (!ret)
-			ret = parse_num(dash + 1, strlen(dash + 1), "port",
+			ret = parse_num(dash + 1, strlen(dash + 1), N_("port"),
 					1, 65535, &b, err, errlen);
 		if (ret)
 			return ret;
@@ -347,7 +347,7 @@ int parse_u32(const char *s, uint32_t *out, char *err, size_t errlen)
 	int ret;
 
 	clear_err(err, errlen);
-	ret = parse_num(s ? s : "", s ? strlen(s) : 0, "number", 0,
+	ret = parse_num(s ? s : "", s ? strlen(s) : 0, N_("number"), 0,
 			UINT32_MAX, &v, err, errlen);
 	if (!ret)
 		*out = (uint32_t)v;
@@ -368,7 +368,7 @@ int parse_uid(const char *s, uint32_t *uid, char *err, size_t errlen)
 
 	if (strspn(s, "0123456789") == strlen(s)) {
 		/* (uid_t)-1 means "no uid" to the kernel: not a user */
-		ret = parse_num(s, strlen(s), "uid", 0, UINT32_MAX - 1, &v,
+		ret = parse_num(s, strlen(s), N_("uid"), 0, UINT32_MAX - 1, &v,
 				err, errlen);
 		if (!ret)
 			*uid = (uint32_t)v;
@@ -417,7 +417,7 @@ int parse_pid(const char *s, pid_t *pid, char *err, size_t errlen)
 	int ret;
 
 	clear_err(err, errlen);
-	ret = parse_num(s ? s : "", s ? strlen(s) : 0, "pid", 1, INT_MAX, &v,
+	ret = parse_num(s ? s : "", s ? strlen(s) : 0, N_("pid"), 1, INT_MAX, &v,
 			err, errlen);
 	if (!ret)
 		*pid = (pid_t)v;
@@ -430,7 +430,7 @@ int parse_weight(const char *s, uint32_t *weight, char *err, size_t errlen)
 	int ret;
 
 	clear_err(err, errlen);
-	ret = parse_num(s ? s : "", s ? strlen(s) : 0, "weight", 0, 65535, &v,
+	ret = parse_num(s ? s : "", s ? strlen(s) : 0, N_("weight"), 0, 65535, &v,
 			err, errlen);
 	if (!ret)
 		*weight = (uint32_t)v;

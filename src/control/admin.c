@@ -325,8 +325,9 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 	free(rules);
 	if (used) {
 		snprintf(err, errlen,
-			 _("service '%s' is used by %u rule(s): delete them first"),
-			 name, used);
+			 P_("service '%s' is used by %u rule: delete it first",
+			    "service '%s' is used by %u rules: delete them "
+			    "first", used), name, used);
 		return -EBUSY;
 	}
 	/* the name stays until the slot is reused, for live flows' contexts */
