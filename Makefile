@@ -86,6 +86,13 @@ WS_LIBS := $(if $(WS_SRCS),$(BUILD)/liblwfp-winsock.so $(BUILD)/liblwfp-winsock.
 UNINST_PC := $(BUILD)/pkgconfig/lwfp.pc \
 	     $(if $(WS_SRCS),$(BUILD)/pkgconfig/lwfp-winsock.pc)
 
+# Messages in the reader's language: po/LANG.po, built by msgfmt into
+# $(BUILD)/locale (LWFP_LOCALEDIR=$(BUILD)/locale runs the build tree in
+# them), installed where gettext looks (docs/hacking.md: Translations).
+LINGUAS := $(basename $(notdir $(wildcard po/*.po)))
+MOS := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/lwfp.mo)
+I18N_SRCS := $(sort $(LIB_SRCS) $(CLI_SRCS))
+
 # Windows sources (winsock-*.c) build unchanged, through pkg-config only.
 EXAMPLE_SRCS := $(filter-out examples/winsock-%.c,$(wildcard examples/*.c))
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
@@ -113,12 +120,12 @@ endif
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .SECONDARY:
-.PHONY: FORCE soak install-winsock all programs deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
+.PHONY: pot FORCE soak install-winsock all programs deps check check-kernels check-mingw check-unit check-e2e check-fuzz fuzz demo install \
 	uninstall clean bench
 all: programs $(UNIT_TESTS) $(E2E_BINS) $(SEC_BINS)
 
 # What make install installs (no test: a package build needs no cmocka).
-programs: $(BUILD)/lwfp $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+programs: $(BUILD)/lwfp $(MOS) $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES)
 
 # DWARF goes (it names the build directory; libbpf reads only BTF, which
@@ -152,13 +159,26 @@ $(BUILD)/lwfp: $(CLI_OBJS) $(BUILD)/liblwfp.a
 comma := ,
 PC_SUBST = sed -e 's|@PREFIX@|$(1)|;s|@LIBDIR@|$(2)|;s|@INCLUDEDIR@|$(3)|;s|@WSINCLUDEDIR@|$(4)|;s|@RPATH@|$(5)|;s|@VERSION@|$(VERSION)|'
 
+$(BUILD)/locale/%/LC_MESSAGES/lwfp.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@.tmp $< && mv $@.tmp $@
+
+# After a change of messages: the template, and each catalogue merged
+# with it (then translate what msgmerge marked fuzzy or left empty).
+pot:
+	xgettext --from-code=UTF-8 -k_ -kN_ -kP_:1,2 \
+		--add-comments=TRANSLATORS: --package-name=lwfp \
+		--package-version=$(VERSION) -o po/lwfp.pot $(I18N_SRCS)
+	for l in $(LINGUAS); do msgmerge -q --update --backup=none \
+		po/$$l.po po/lwfp.pot; done
+
 # Paths baked into what is built: a change of PREFIX rebuilds those.
 $(BUILD)/paths.stamp: FORCE
 	@mkdir -p $(@D)
-	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR) $(BINDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
-		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR) $(BINDIR) $(SYSCONFDIR)' > $@
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR) $(BINDIR) $(SYSCONFDIR) $(LOCALEDIR)' | cmp -s - $@ || \
+		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR) $(BINDIR) $(SYSCONFDIR) $(LOCALEDIR)' > $@
 FORCE:
-$(BUILD)/obj/cli/cmd_demo.o: $(BUILD)/paths.stamp
+$(BUILD)/obj/cli/cmd_demo.o $(BUILD)/obj/common/i18n.o: $(BUILD)/paths.stamp
 
 # The systemd unit names the installed lwfp and its configuration file.
 $(BUILD)/lwfp.service: lwfp.service.in Makefile $(BUILD)/paths.stamp
@@ -337,6 +357,11 @@ install: programs
 	$(if $(WS_SRCS),$(MAKE) BUILD=$(BUILD) install-winsock)
 	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
 	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3
+	for l in $(LINGUAS); do \
+		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
+		install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/lwfp.mo \
+			$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/lwfp.mo || exit 1; \
+	done
 
 install-winsock:
 	install -d $(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
@@ -354,7 +379,8 @@ uninstall:
 		$(DESTDIR)$(INCLUDEDIR)/lwfp.h $(DESTDIR)$(PKGCONFIGDIR)/lwfp.pc \
 		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
 		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service \
+		$(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/lwfp.mo)
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 

@@ -214,37 +214,63 @@ static void status_json(const struct cli *cli, const struct status *st)
 	cli_json_print(o);
 }
 
-/* "engine     ": a heading padded to the first column's width */
+/* The headings of lwfp status, in the order printed; the column after
+ * them starts past the widest (in display cells, whatever the language). */
+enum { H_ENGINE, H_CGROUP, H_ACCESS, H_SERVICES, H_RULES, H_SOCKETS,
+       H_UDP, H_PER_USER, H_CLASSIFIER, H_MAX };
+
+static int heading_width;
+
 static void heading(const char *name)
 {
-	print_padded(name, 10);
+	print_padded(name, heading_width);
 	putchar(' ');
+}
+
+static void status_headings(const char *names[H_MAX])
+{
+	names[H_ENGINE] = _("engine");
+	names[H_CGROUP] = _("cgroup");
+	names[H_ACCESS] = _("access");
+	names[H_SERVICES] = _("services");
+	names[H_RULES] = _("rules");
+	names[H_SOCKETS] = _("sockets");
+	names[H_UDP] = _("udp flows");
+	names[H_PER_USER] = _("per user");
+	names[H_CLASSIFIER] = _("classifier");
+	heading_width = 0;
+	for (int h = 0; h < H_MAX; h++)
+		if (display_width(names[h]) > heading_width)
+			heading_width = display_width(names[h]);
 }
 
 static void status_text(const struct cli *cli, const struct status *st)
 {
-	heading(_("engine"));
+	const char *h[H_MAX];
+
+	status_headings(h);
+	heading(h[H_ENGINE]);
 	printf(_("%s (id %016llx)\n"), cli->pin_dir,
 	       (unsigned long long)st->cfg.engine_id);
-	heading(_("cgroup"));
+	heading(h[H_CGROUP]);
 	printf("%s\n", st->cfg.cgroup_path);
-	heading(_("access"));
+	heading(h[H_ACCESS]);
 	printf("%s\n", st->access);
-	heading(_("services"));
+	heading(h[H_SERVICES]);
 	printf("%zu\n", st->services);
-	heading(_("rules"));
+	heading(h[H_RULES]);
 	printf("%u\n", LWFP_TABLE_COUNT(st->cfg.table));
-	heading(_("sockets"));
+	heading(h[H_SOCKETS]);
 	printf(_("%zu client, %zu accepted, %zu outbound\n"),
 	       st->tracked[LWFP_ROLE_CLIENT], st->tracked[LWFP_ROLE_ACCEPTED],
 	       outbound(st));
-	heading(_("udp flows"));
+	heading(h[H_UDP]);
 	printf(_("%zu (idle timeout %us, at most %u per user)\n"),
 	       st->udp_flows, st->cfg.udp_idle_s, st->cfg.udp_flows_per_user);
-	heading(_("per user"));
+	heading(h[H_PER_USER]);
 	printf(_("%u hand-offs in flight, %u live TCP flows\n"),
 	       st->cfg.pending_per_user, st->cfg.live_per_user);
-	heading(_("classifier"));
+	heading(h[H_CLASSIFIER]);
 	printf(_("%u bitmaps, %u words (max %u, %u)\n"),
 	       st->cls.bitmaps, st->cls.words, LWFP_CLS_BITMAPS_MAX,
 	       LWFP_CLS_POOL_MAX);
