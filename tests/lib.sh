@@ -1,6 +1,11 @@
 # shellcheck shell=bash
 # Shared by the shell tests in tests/e2e (sourced, not run).
 
+# The tests read lwfp's English messages, whatever the caller's language
+# (tests/e2e/l10n.sh runs them again in Italian and Russian).
+export LC_ALL=C
+unset LANGUAGE
+
 # The first cgroup2 mount, as lwfp finds it (field 5; the type follows "-").
 cgroup2_mount() {
 	awk '{ for (i = 7; i < NF; i++) if ($i == "-") {

@@ -10,6 +10,7 @@
 
 #include "lwfp_abi.h"
 #include "layout.h"
+#include "i18n.h"
 
 #define WORDS_MAX	80	/* words on one line */
 
@@ -30,7 +31,7 @@ struct build {
 static int fail(struct build *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(b->err, b->errlen, "line %d: ", b->line);
+	int n = snprintf(b->err, b->errlen, _("line %d: "), b->line);
 
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < b->errlen)
@@ -94,11 +95,11 @@ static int field_format(struct build *b, struct lwfp_layout_field *f,
 		f->len = formats[i].len;
 		return 0;
 	}
-	return fail(b, addr ? "an address takes sockaddr_storage, "
-			      "sockaddr_in6, sockaddr_inet, addr16, addr4 or "
-			      "port, not '%s'" :
-			      "a number takes u8, u16le, u16be, u32le, u32be, "
-			      "u64le or u64be, not '%s'", w ? w : "nothing");
+	return fail(b, addr ? _("an address takes sockaddr_storage, "
+				"sockaddr_in6, sockaddr_inet, addr16, addr4 or "
+				"port, not '%s'") :
+			      _("a number takes u8, u16le, u16be, u32le, u32be, "
+				"u64le or u64be, not '%s'"), w ? w : _("nothing"));
 }
 
 /* One hex word: "de", "0xdeadbeef", "deadbeef". */
@@ -110,12 +111,12 @@ static int hex_word(struct build *b, const char *w)
 		w += 2;
 	n = strlen(w);
 	if (!n || n % 2 || strspn(w, "0123456789abcdefABCDEF") != n)
-		return fail(b, "'%s' is not hex bytes", w);
+		return fail(b, _("'%s' is not hex bytes"), w);
 	for (size_t i = 0; i < n; i += 2) {
 		unsigned int v;
 
 		if (b->ndata >= sizeof(b->data))
-			return fail(b, "too many fixed bytes");
+			return fail(b, _("too many fixed bytes"));
 		sscanf(w + i, "%2x", &v);
 		b->data[b->ndata++] = (uint8_t)v;
 	}
@@ -132,7 +133,7 @@ static int field_args(struct build *b, struct lwfp_layout_field *f,
 		f->format = LWFP_LF_RAW;
 		f->arg = (uint16_t)b->ndata;
 		if (!nw)
-			return fail(b, "bytes wants hex bytes after it");
+			return fail(b, _("bytes wants hex bytes after it"));
 		for (int i = 0; i < nw; i++)
 			if (hex_word(b, w[i]))
 				return -EINVAL;
@@ -140,7 +141,7 @@ static int field_args(struct build *b, struct lwfp_layout_field *f,
 		return 0;
 	}
 	if (nw > (f->what == LWFP_LW_COMM ? 0 : 1))
-		return fail(b, "unexpected '%s'", w[nw - 1]);
+		return fail(b, _("unexpected '%s'"), w[nw - 1]);
 	if (f->what == LWFP_LW_COMM) {
 		f->format = LWFP_LF_RAW;
 		f->len = 16;
@@ -148,7 +149,7 @@ static int field_args(struct build *b, struct lwfp_layout_field *f,
 	}
 	if (f->what == LWFP_LW_RULE_CONTEXT) {
 		if (!nw || !number(w[0], LWFP_RULE_CTX_MAX, &n) || !n)
-			return fail(b, "rule_context wants a length, 1 to %d",
+			return fail(b, _("rule_context wants a length, 1 to %d"),
 				    LWFP_RULE_CTX_MAX);
 		f->format = LWFP_LF_RAW;
 		f->len = (uint16_t)n;
@@ -167,7 +168,7 @@ static int no_overlap(struct build *b, const struct lwfp_layout_field *f)
 
 		if (f->offset < g->offset + g->len &&
 		    g->offset < f->offset + f->len)
-			return fail(b, "overlaps the field of line %d",
+			return fail(b, _("overlaps the field of line %d"),
 				    b->line_of[i]);
 	}
 	return 0;
@@ -181,25 +182,25 @@ static int statement_at(struct build *b, char **w, int nw)
 	size_t i;
 
 	if (nw < 3 || !number(w[1], LWFP_RULE_CTX_MAX - 1, &off))
-		return fail(b, "'at' wants an offset below %d and a field",
+		return fail(b, _("'at' wants an offset below %d and a field"),
 			    LWFP_RULE_CTX_MAX);
 	for (i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
 		if (!strcmp(w[2], whats[i].name))
 			break;
 	if (i == sizeof(whats) / sizeof(whats[0]))
-		return fail(b, "no field '%s' (orig_dst, local, pid, uid, gid, "
-			    "rule_id, protocol, comm, bytes, rule_context)",
+		return fail(b, _("no field '%s' (orig_dst, local, pid, uid, gid, "
+			    "rule_id, protocol, comm, bytes, rule_context)"),
 			    w[2]);
 	f.what = whats[i].what;
 	f.offset = (uint16_t)off;
 	if (field_args(b, &f, w + 3, nw - 3))
 		return -EINVAL;
 	if (off + f.len > LWFP_RULE_CTX_MAX)
-		return fail(b, "the field ends past %d bytes", LWFP_RULE_CTX_MAX);
+		return fail(b, _("the field ends past %d bytes"), LWFP_RULE_CTX_MAX);
 	if (no_overlap(b, &f))
 		return -EINVAL;
 	if (b->nfields == LWFP_LAYOUT_FIELDS_MAX)
-		return fail(b, "more than %d fields", LWFP_LAYOUT_FIELDS_MAX);
+		return fail(b, _("more than %d fields"), LWFP_LAYOUT_FIELDS_MAX);
 	b->line_of[b->nfields] = b->line;
 	b->field[b->nfields++] = f;
 	return 0;
@@ -213,16 +214,16 @@ static int statement(struct build *b, char **w, int nw)
 		return 0;
 	if (!strcmp(w[0], "size")) {
 		if (b->size >= 0)
-			return fail(b, "size given twice");
+			return fail(b, _("size given twice"));
 		if (nw != 2 || !number(w[1], LWFP_RULE_CTX_MAX, &n) || !n)
-			return fail(b, "size wants a number, 1 to %d",
+			return fail(b, _("size wants a number, 1 to %d"),
 				    LWFP_RULE_CTX_MAX);
 		b->size = n;
 		return 0;
 	}
 	if (!strcmp(w[0], "at"))
 		return statement_at(b, w, nw);
-	return fail(b, "unknown statement '%s' (size, at)", w[0]);
+	return fail(b, _("unknown statement '%s' (size, at)"), w[0]);
 }
 
 /* Split line (modified) into words, a '#' ending it. */
@@ -235,7 +236,7 @@ static int split(struct build *b, char *line, char **w)
 	for (t = strtok_r(line, " \t\r", &save); t;
 	     t = strtok_r(NULL, " \t\r", &save)) {
 		if (n == WORDS_MAX)
-			return fail(b, "more than %d words", WORDS_MAX);
+			return fail(b, _("more than %d words"), WORDS_MAX);
 		w[n++] = t;
 	}
 	return n;
@@ -250,9 +251,9 @@ static int finish_size(struct build *b)
 		if (b->field[i].offset + b->field[i].len > end)
 			end = b->field[i].offset + b->field[i].len;
 	if (!b->nfields)
-		return fail(b, "no field ('at OFFSET ...')");
+		return fail(b, _("no field ('at OFFSET ...')"));
 	if (b->size >= 0 && b->size < end)
-		return fail(b, "size %ld, but the fields end at %ld", b->size,
+		return fail(b, _("size %ld, but the fields end at %ld"), b->size,
 			    end);
 	if (b->size < 0)
 		b->size = end;
@@ -268,7 +269,7 @@ static int emit(struct build *b, void *out, size_t *out_len)
 	size_t total = sizeof(hdr) + fields + b->ndata;
 
 	if (total > LAYOUT_BLOB_MAX)
-		return fail(b, "the layout takes %zu bytes compiled (max %d)",
+		return fail(b, _("the layout takes %zu bytes compiled (max %d)"),
 			    total, LAYOUT_BLOB_MAX);
 	memcpy(out, &hdr, sizeof(hdr));
 	memcpy((char *)out + sizeof(hdr), b->field, fields);
@@ -287,14 +288,14 @@ int layout_compile(const char *text, size_t len, void *out, size_t *out_len,
 	if (!b || !copy) {
 		free(b);
 		free(copy);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", _("out of memory"));
 		return -ENOMEM;
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	*b = (struct build){ .size = -1, .err = err, .errlen = errlen };
 	if (memchr(text, '\0', len))
-		ret = fail(b, "a NUL byte in the layout text");
+		ret = fail(b, _("a NUL byte in the layout text"));
 	for (line = copy; !ret && line; line = next) {
 		next = strchr(line, '\n');
 		if (next)

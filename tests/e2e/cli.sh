@@ -126,7 +126,62 @@ fails() {
 		need "stderr does not match /$pat/" grep -Eqi -- "$pat" "$T/err"
 	fi
 	need "stdout is not empty" [ ! -s "$T/out" ]
+	l10n_again "$@"
 }
+
+# Words an English line and its translation may share: names, protocols,
+# and what the languages borrow from English.
+L10N_SHARED='^(lwfp|cgroup|cgroups|cgroup2|bpffs|root|proxy|socket|tcp|udp|ipv4|ipv6|host|file|link|demo|buffer|bitmap|kernel|loopback|namespace|client|curl|json|make|load|unload|status|service|rule|apply|save|flows|events|exec|list|dels?|add|context|layout|text|upgrade|listen|cgroup|netns|pid|uid|weight|fail|open|closed|usage|endpoint|directory|mount|system|local|protocol|bytes|comm|orig|size)$'
+
+# English words of the message file $1: not what is quoted (the user's),
+# options, paths, metavariables (NAME, PORT) nor the command's own words
+# ($2, one a line).
+l10n_words() {
+	sed -E "s/'[^']*'//g; s/«[^»]*»//g; s/-[-A-Za-z0-9|]+//g;
+		s|/[^ ]*||g; s/\b[A-Z][A-Z0-9_]+\b//g" "$1" |
+		grep -oE '[A-Za-z]{4,}' | tr 'A-Z' 'a-z' |
+		grep -Ev "$L10N_SHARED" | grep -vxF -f "$2" | sort -u
+}
+
+# still_english C-FILE L10N-FILE COMMAND...: the words of the English
+# message that the translated one repeats (a piece never marked for
+# translation).
+still_english() {
+	local c=$1 l=$2
+
+	shift 2
+	printf '%s\n' "$@" | grep -oE '[A-Za-z]{4,}' | tr 'A-Z' 'a-z' \
+		>"$T/l10n.args"
+	echo lwfp >>"$T/l10n.args"
+	comm -12 <(l10n_words "$c" "$T/l10n.args") \
+		<(l10n_words "$l" "$T/l10n.args") | tr '\n' ' '
+}
+
+# Under LWFP_L10N_LANGS (tests/e2e/l10n.sh), a failure runs again in each
+# of those locales: the same exit status, one "lwfp: " line on stderr, in
+# that language: not the English line, nor English words from it.
+l10n_again() {
+	local loc lrc left
+
+	for loc in ${LWFP_L10N_LANGS:-}; do
+		LC_ALL=$loc "$@" >"$T/l10n.out" 2>"$T/l10n.err"
+		lrc=$?
+		need "$loc: exit status $lrc, expected $rc" [ "$lrc" -eq "$rc" ]
+		need "$loc: stderr is not one 'lwfp: ' line" \
+			l10n_one_line "$T/l10n.err"
+		need "$loc: the message is the English one: $(head -c 200 "$T/l10n.err")" \
+			l10n_differs "$T/err" "$T/l10n.err"
+		left=$(still_english "$T/err" "$T/l10n.err" "$@")
+		need "$loc: English words left ($left): $(head -c 200 "$T/l10n.err")" \
+			[ -z "$left" ]
+		l10n_checked=$((l10n_checked + 1))
+	done
+}
+l10n_checked=0
+l10n_one_line() {
+	[ "$(wc -l <"$1")" -eq 1 ] && [ "$(head -c 6 "$1")" = "lwfp: " ]
+}
+l10n_differs() { ! cmp -s "$1" "$2"; }
 
 # Nothing on stderr but the one line per optional program a kernel may
 # refuse (the flows iterator, on hosts that refuse tracing programs).
@@ -749,7 +804,7 @@ finish "the failed rule adds used no rule id"
 
 begin
 snap_rules "$T/rules.before"
-fails nz "service 'web4' is used by 1 rule\(s\): delete them first" \
+fails nz "service 'web4' is used by 1 rule: delete it first" \
 	lw service del web4
 snap_rules "$T/rules.after"
 need "the rule list changed" cmp -s "$T/rules.before" "$T/rules.after"
@@ -899,4 +954,6 @@ finish "cleanup removes the pin dirs and cgroups"
 
 echo "1..$((npass + nfail))"
 echo "# $npass passed, $nfail failed"
+[ -n "${LWFP_L10N_LANGS:-}" ] &&
+	echo "# l10n: $l10n_checked failures checked again in $LWFP_L10N_LANGS"
 [ "$nfail" -eq 0 ]
