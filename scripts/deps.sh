@@ -12,7 +12,8 @@ set -eu
 pkgs="make gcc g++ binutils clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
 dpkg-dev debhelper lintian \
-nftables curl util-linux python3 python3-yaml squid redsocks microsocks dnsutils patch"
+nftables curl util-linux python3 python3-yaml squid redsocks microsocks dnsutils patch \
+gettext locales libc-l10n"
 if [ "${1:-}" = kernels ]; then
 	pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 fi
@@ -23,12 +24,32 @@ fi
 # packages that ship a daemon whose service must stay stopped
 daemons="squid redsocks microsocks"
 
+# The languages lwfp speaks (po/), for tests/e2e/l10n.sh: generated,
+# without changing the system's default locale.
+l10n_locales="it_IT ru_RU"
+ensure_locales() {
+	local l
+
+	for l in $l10n_locales; do
+		locale -a 2>/dev/null | grep -qix "$l.utf8" && continue
+		if [ "$(id -u)" != 0 ]; then
+			echo "lwfp: run as root to generate the locale $l.UTF-8" >&2
+			return 1
+		fi
+		echo "lwfp: generating the locale $l.UTF-8"
+		localedef -i "$l" -f UTF-8 "$l.UTF-8" || return 1
+	done
+}
+
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	ensure_locales
+	exit
+fi
 
 echo "lwfp: installing:$missing"
 if [ "$(id -u)" != 0 ]; then
@@ -78,3 +99,5 @@ for d in $daemons; do
 		update-rc.d "$d" disable >/dev/null 2>&1 || :
 	fi
 done
+
+ensure_locales
