@@ -88,7 +88,7 @@ UNINST_PC := $(BUILD)/pkgconfig/lwfp.pc \
 
 # Messages in the reader's language: po/LANG.po, built by msgfmt into
 # $(BUILD)/locale (LWFP_LOCALEDIR=$(BUILD)/locale runs the build tree in
-# them), installed where gettext looks (docs/hacking.md: Translations).
+# them), installed where gettext looks (docs/hacking.md: A message for people).
 LINGUAS := $(basename $(notdir $(wildcard po/*.po)))
 MOS := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/lwfp.mo)
 I18N_SRCS := $(sort $(LIB_SRCS) $(CLI_SRCS))
