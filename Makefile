@@ -92,6 +92,10 @@ UNINST_PC := $(BUILD)/pkgconfig/lwfp.pc \
 LINGUAS := $(basename $(notdir $(wildcard po/*.po)))
 MOS := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/lwfp.mo)
 I18N_SRCS := $(sort $(LIB_SRCS) $(CLI_SRCS))
+# The man pages in those languages (po4a, po/man/po4a.cfg names the pages)
+MAN_LINGUAS := $(basename $(notdir $(wildcard po/man/*.po)))
+MAN_PAGES := $(shell sed -n 's|^\[type: man\] man/\([^ ]*\) .*|\1|p' po/man/po4a.cfg)
+LOCAL_MANS := $(foreach l,$(MAN_LINGUAS),$(MAN_PAGES:%=$(BUILD)/man/$(l)/%))
 
 # Windows sources (winsock-*.c) build unchanged, through pkg-config only.
 EXAMPLE_SRCS := $(filter-out examples/winsock-%.c,$(wildcard examples/*.c))
@@ -125,7 +129,7 @@ FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 all: programs $(UNIT_TESTS) $(E2E_BINS) $(SEC_BINS)
 
 # What make install installs (no test: a package build needs no cmocka).
-programs: $(BUILD)/lwfp $(MOS) $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+programs: $(BUILD)/lwfp $(MOS) $(LOCAL_MANS) $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES)
 
 # DWARF goes (it names the build directory; libbpf reads only BTF, which
@@ -163,6 +167,12 @@ $(BUILD)/locale/%/LC_MESSAGES/lwfp.mo: po/%.po
 	@mkdir -p $(@D)
 	msgfmt --check -o $@.tmp $< && mv $@.tmp $@
 
+# po4a writes every page in every language at once (--keep 100: only
+# complete translations); --no-update leaves po/man/ as it is.
+$(LOCAL_MANS) &: po/man/po4a.cfg $(wildcard po/man/*.po) $(MAN_PAGES:%=man/%)
+	@mkdir -p $(BUILD)
+	po4a --no-update --destdir $(BUILD) po/man/po4a.cfg
+
 # After a change of messages: the template, and each catalogue merged
 # with it (then translate what msgmerge marked fuzzy or left empty).
 pot:
@@ -171,6 +181,8 @@ pot:
 		--package-version=$(VERSION) -o po/lwfp.pot $(I18N_SRCS)
 	for l in $(LINGUAS); do msgmerge -q --update --backup=none \
 		po/$$l.po po/lwfp.pot; done
+	po4a --no-translations --package-name lwfp \
+		--package-version $(VERSION) po/man/po4a.cfg
 
 # Paths baked into what is built: a change of PREFIX rebuilds those.
 $(BUILD)/paths.stamp: FORCE
@@ -357,6 +369,11 @@ install: programs
 	$(if $(WS_SRCS),$(MAKE) BUILD=$(BUILD) install-winsock)
 	install -m 0644 man/lwfp.8 $(DESTDIR)$(MANDIR)/man8/lwfp.8
 	install -m 0644 man/lwfp.3 $(DESTDIR)$(MANDIR)/man3/lwfp.3
+	for m in $(LOCAL_MANS); do \
+		l=$$(basename $$(dirname $$m)); s=$${m##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/$$l/man$$s && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/$$l/man$$s/ || exit 1; \
+	done
 	for l in $(LINGUAS); do \
 		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
 		install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/lwfp.mo \
@@ -380,7 +397,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
 		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service \
-		$(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/lwfp.mo)
+		$(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/lwfp.mo) \
+		$(foreach l,$(MAN_LINGUAS),$(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/$(l)/man$(subst .,,$(suffix $(p)))/$(p)))
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(INCLUDEDIR)/lwfp-winsock
 

@@ -13,7 +13,7 @@ pkgs="make gcc g++ binutils clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev 
 pkg-config libjson-c-dev libcmocka-dev libclang-rt-14-dev iproute2 \
 dpkg-dev debhelper lintian \
 nftables curl util-linux python3 python3-yaml squid redsocks microsocks dnsutils patch \
-gettext locales libc-l10n"
+gettext po4a locales libc-l10n man-db"
 if [ "${1:-}" = kernels ]; then
 	pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 fi

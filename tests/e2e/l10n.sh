@@ -56,6 +56,32 @@ for po in "$SRC"/po/*.po; do
 		"[ -s '$BUILD/locale/$l/LC_MESSAGES/lwfp.mo' ]"
 done
 
+# ---- the man pages (po4a) ----
+
+for page in $(sed -n 's|^\[type: man\] \(man/[^ ]*\) .*|\1|p' \
+		"$SRC/po/man/po4a.cfg"); do
+	po4a-updatepo -f man -M UTF-8 -m "$SRC/$page" -p "$T/$(basename "$page").pot" \
+		>/dev/null 2>&1
+	for po in "$SRC"/po/man/*.po; do
+		l=$(basename "$po" .po)
+		check "po/man/$l.po: every paragraph of $page is in it" \
+			"msgcmp '$po' '$T/$(basename "$page").pot' 2>'$T/cmp'"
+		[ -s "$T/cmp" ] && head -3 "$T/cmp" | sed 's/^/#   /'
+		out=$BUILD/man/$l/$(basename "$page")
+		check "$out is built" "[ -s '$out' ]"
+		LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$out" \
+			>"$T/man.txt" 2>"$T/man.err"
+		check "$out renders without warnings" \
+			"[ -s '$T/man.txt' ] && [ ! -s '$T/man.err' ]"
+	done
+done
+for po in "$SRC"/po/man/*.po; do
+	l=$(basename "$po" .po)
+	msgfmt --check --statistics -o /dev/null "$po" >"$T/stat" 2>&1
+	check "po/man/$l.po: complete ($(cat "$T/stat"))" \
+		"! grep -Eq 'untranslated|fuzzy' '$T/stat'"
+done
+
 # ---- every failure cli.sh checks, again in each language ----
 
 LWFP_L10N_LANGS=$LOCALES bash "$SRC/tests/e2e/cli.sh" "$LWFP" >"$T/cli" 2>&1
