@@ -64,9 +64,13 @@ for page in $(sed -n 's|^\[type: man\] \(man/[^ ]*\) .*|\1|p' \
 		>/dev/null 2>&1
 	for po in "$SRC"/po/man/*.po; do
 		l=$(basename "$po" .po)
+		# (msgcmp warns of the other page's paragraphs: not an error)
+		msgcmp "$po" "$T/$(basename "$page").pot" 2>"$T/cmp"
+		cmp_rc=$?
 		check "po/man/$l.po: every paragraph of $page is in it" \
-			"msgcmp '$po' '$T/$(basename "$page").pot' 2>'$T/cmp'"
-		[ -s "$T/cmp" ] && head -3 "$T/cmp" | sed 's/^/#   /'
+			"[ $cmp_rc -eq 0 ]"
+		[ $cmp_rc -ne 0 ] && grep -v 'not used' "$T/cmp" | head -3 |
+			sed 's/^/#   /'
 		out=$BUILD/man/$l/$(basename "$page")
 		check "$out is built" "[ -s '$out' ]"
 		LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$out" \
