@@ -10,7 +10,8 @@
  * with an nftables REDIRECT rule (a worker process): getsockopt
  * (SO_ORIGINAL_DST) answered by conntrack, the baseline. References: a
  * bare getsockopt(SO_TYPE), and getsockopt(TCP_INFO) in and out of scope
- * (the engine's getsockopt program runs for every getsockopt in scope).
+ * (the engine's getsockopt program runs for every getsockopt in scope),
+ * and again with the engine's sockopt links detached from the scope.
  *
  * Rounds of BENCH_QN calls per query, queries interleaved and rotated.
  * Syscalls per call: raw_syscalls:sys_enter counted for the calling thread
@@ -167,6 +168,44 @@ static struct result remote(enum op op, int n, bool count)
 	return r;
 }
 
+/*
+ * The floor of issue 15's fix, measured: the engine's sockopt links
+ * unpinned (which detaches them from the scope), the same bare
+ * getsockopt calls in scope and out, interleaved. What a process in scope
+ * that is no service would pay with the hooks on the services' cgroups
+ * only. Last, as the engine no longer answers queries after it.
+ */
+static void rows_hooks_detached(int fd, int rounds, int n)
+{
+	static const char *const links[] = { "link_lwfp_getsockopt",
+					     "link_lwfp_setsockopt" };
+	static const enum op in[] = { OP_TCPINFO_IN, OP_SOTYPE_IN };
+	static const enum op out[] = { OP_TCPINFO_OUT, OP_SOTYPE_OUT };
+	static const char *const what[] = { "TCP_INFO", "SO_TYPE" };
+	double ns_in[2][32], ns_out[2][32], r[32];
+	char path[PATH_MAX];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", env.pin_dir, links[i]);
+		if (unlink(path))
+			die("unpin %s", path);
+	}
+	for (int k = 0; k < rounds; k++)
+		for (int i = 0; i < 2; i++) {
+			ns_in[i][k] = run_op(in[i], fd, n, -1).ns;
+			ns_out[i][k] = remote(out[i], n, false).ns;
+		}
+	for (int i = 0; i < 2; i++) {
+		ratios(ns_in[i], ns_out[i], rounds, r);
+		row("2", fmt("getsockopt(%s) in scope, sockopt hooks off the "
+			     "scope / out of scope", what[i]),
+		    fmt("%.0fns", median(ns_out[i], rounds)),
+		    fmt("%.0fns", median(ns_in[i], rounds)),
+		    median(r, rounds), vmin(r, rounds), vmax(r, rounds),
+		    INFO, 0, "x");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = env_int("BENCH_QROUNDS", 7);
@@ -289,6 +328,7 @@ int main(int argc, char **argv)
 	    fmt("%.0fns", median(ns[OP_SOTYPE_IN], rounds)),
 	    median(r, rounds), vmin(r, rounds), vmax(r, rounds), INFO, 0,
 	    "x");
+	rows_hooks_detached(a, rounds, n);
 
 	close(w_cmd);
 	bench_wait(worker);
