@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -18,8 +19,6 @@
 #include "proc.h"
 #include "sockopt_hooks.h"
 #include "util.h"
-
-#define FILEID_KERNFS 0xfe	/* the type of a cgroup's file handle */
 
 static const struct {
 	const char *suffix, *prog;
@@ -41,53 +40,103 @@ struct wanted {
 	unsigned int n;
 };
 
-struct cgroup_handle {
-	struct file_handle fh;
-	__u64 id;
-};
-
-/* The kernfs id of the cgroup open at fd (its 64-bit file handle). */
+/* A cgroup's id is the inode number of its directory (kernfs). */
 static int fd_cgroup_id(int fd, __u64 *id)
 {
-	struct cgroup_handle h = { .fh.handle_bytes = sizeof(__u64) };
-	int mount_id;
+	struct stat st;
 
-	if (name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) < 0)
+	if (fstat(fd, &st))
 		return -errno;
-	*id = h.id;
+	*id = st.st_ino;
 	return 0;
 }
 
-static int cgroup_open_id(int mount_fd, __u64 id)
+/*
+ * The cgroup with that id, at most depth levels below dir_fd, open: a
+ * walk, not open_by_handle_at(), which needs CAP_DAC_READ_SEARCH, which
+ * the engine's capabilities do not include (docs/deploy.md).
+ */
+static int cgroup_find(int dir_fd, __u64 id, int depth)
 {
-	struct cgroup_handle h = { .fh.handle_bytes = sizeof(__u64),
-				   .fh.handle_type = FILEID_KERNFS, .id = id };
-	int fd = open_by_handle_at(mount_fd, &h.fh,
-				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	int dfd, fd = -ENOENT;
+	struct stat st;
+	DIR *d;
 
-	return fd < 0 ? -errno : fd;
+	if (depth <= 0)
+		return -ENOENT;
+	dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return -ENOENT;
+	}
+	while (fd == -ENOENT && (de = readdir(d))) {
+		int sub;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = openat(dirfd(d), de->d_name,
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		if (!fstat(sub, &st) && st.st_ino == id) {
+			fd = sub;
+			break;
+		}
+		fd = cgroup_find(sub, id, depth - 1);
+		close(sub);
+	}
+	closedir(d);
+	return fd;
 }
 
-/* Is the cgroup open at fd the scope or below it? */
+/* The cgroup with that id, level levels below the root (-1: unknown),
+ * trying hint (a path under the mount) first. */
+static int cgroup_open_id(int mount_fd, __u64 id, int level,
+			  const char *hint)
+{
+	struct stat st;
+	int fd;
+
+	if (hint && *hint) {
+		fd = openat(mount_fd, hint[0] == '/' && hint[1] ? hint + 1 :
+				      ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && !fstat(fd, &st) && st.st_ino == id)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!fstat(mount_fd, &st) && st.st_ino == id)
+		return openat(mount_fd, ".", O_RDONLY | O_DIRECTORY |
+				  O_CLOEXEC);
+	return cgroup_find(mount_fd, id, level > 0 ? level : 64);
+}
+
+/* Is the cgroup open at fd the scope or below it? Up to the top of the
+ * cgroup2 file system (the parent of its root is another file system). */
 static bool in_scope(int fd, __u64 scope)
 {
 	int cur = dup(fd), up;
+	struct stat st, top;
 	bool found = false;
-	__u64 id = 0;
 
+	if (cur < 0 || fstat(cur, &top)) {
+		if (cur >= 0)
+			close(cur);
+		return false;
+	}
 	for (int depth = 0; cur >= 0 && depth < 256; depth++) {
-		if (fd_cgroup_id(cur, &id))
+		if (fstat(cur, &st) || st.st_dev != top.st_dev)
 			break;
-		if (id == scope) {
+		if (st.st_ino == scope) {
 			found = true;
 			break;
 		}
 		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		close(cur);
 		cur = up;
-		if (cur >= 0 && fd_cgroup_id(cur, &id) == 0 && id == 1 &&
-		    scope != 1)
-			break;	/* the root, and not the scope */
 	}
 	if (cur >= 0)
 		close(cur);
@@ -130,20 +179,23 @@ static int pid_cgroup_open(const char *mount, const struct lwfp_service *svc)
  * other processes of that cgroup would pay, and the service got no answer
  * there before either. Neither: anyone may ask, so the whole scope.
  */
-static int service_cgroup_open(const char *mount, int mount_fd, __u64 scope,
+static int service_cgroup_open(const char *mount, int mount_fd,
+			       const struct lwfp_config *cfg,
 			       const struct lwfp_service *svc)
 {
 	int fd;
 
 	if (svc->cgroup_id) {
-		if (svc->cgroup_id == 1 && scope != 1)
-			return -ESRCH;
-		return cgroup_open_id(mount_fd, svc->cgroup_id);
+		if (!svc->cgroup_level && svc->cgroup_id != cfg->cgroup_id)
+			return -ESRCH;	/* the root of all, not the scope */
+		return cgroup_open_id(mount_fd, svc->cgroup_id,
+				      svc->cgroup_level, NULL);
 	}
 	if (!svc->pid)
-		return cgroup_open_id(mount_fd, scope);
+		return cgroup_open_id(mount_fd, cfg->cgroup_id, -1,
+				      cfg->cgroup_path);
 	fd = pid_cgroup_open(mount, svc);
-	if (fd >= 0 && !in_scope(fd, scope)) {
+	if (fd >= 0 && !in_scope(fd, cfg->cgroup_id)) {
 		close(fd);
 		return -ESRCH;
 	}
@@ -166,8 +218,8 @@ static bool wanted_has(const struct wanted *w, __u64 id)
 }
 
 /* Every in-use service's cgroup, once. */
-static int wanted_read(struct admin *a, __u64 scope, struct wanted *w,
-		       char *err, size_t errlen)
+static int wanted_read(struct admin *a, const struct lwfp_config *cfg,
+		       struct wanted *w, char *err, size_t errlen)
 {
 	struct lwfp_service all[LWFP_MAX_SERVICES];
 	char mount[PATH_MAX];
@@ -188,7 +240,7 @@ static int wanted_read(struct admin *a, __u64 scope, struct wanted *w,
 	for (int i = 0; i < LWFP_MAX_SERVICES; i++) {
 		if (!(all[i].flags & LWFP_SVC_IN_USE))
 			continue;
-		fd = service_cgroup_open(mount, mount_fd, scope, &all[i]);
+		fd = service_cgroup_open(mount, mount_fd, cfg, &all[i]);
 		if (fd == -ESRCH)
 			continue;
 		if (fd < 0 || fd_cgroup_id(fd, &id)) {
@@ -314,7 +366,7 @@ int admin_sockopt_sync(struct admin *a, char *err, size_t errlen)
 			 strerror(-ret));
 		return ret;
 	}
-	ret = wanted_read(a, cfg.cgroup_id, &w, err, errlen);
+	ret = wanted_read(a, &cfg, &w, err, errlen);
 	if (ret)
 		return ret;
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
