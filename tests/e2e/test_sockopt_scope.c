@@ -325,6 +325,88 @@ static void test_upgrade_and_unload(void)
 	close(lfd);
 }
 
+/*
+ * A service of the whole scope (neither --pid nor --cgroup) and one in
+ * svc: a socket in svc runs both links' programs, one after the other,
+ * and is answered once, and its records are taken once.
+ */
+static void test_nested_links(void)
+{
+	uint16_t port, orig = unused_port("127.0.0.1");
+	int lfd = listen_on("127.0.0.1", &port), a, out;
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .port = orig, .expect = NULL };
+	unsigned char rec[LWFP_RECORDS_LEN];
+	size_t rlen = sizeof(rec);
+	struct sockaddr_storage dst;
+	socklen_t dlen = sizeof(dst);
+	char cg[128], dport[8];
+	pid_t client;
+
+	snprintf(cg, sizeof(cg), "%s/svc", env.base);
+	snprintf(dport, sizeof(dport), "%u", orig);
+	REQUIRE(!add_service("whole", 7005, NULL, NULL), "service add whole");
+	REQUIRE(!add_service("inner", port, "--cgroup", cg), "service add");
+	CHECK(hooked("") && hooked("svc") &&
+	      progs_at("svc", BPF_CGROUP_GETSOCKOPT, true) == 2,
+	      "not linked at both levels");
+	REQUIRE(!lwfp_run("rule", "add", "--service", "inner", "--dst",
+			  "127.0.0.1", "--dport", dport, NULL), "rule add");
+	REQUIRE(!lwfp_open(env.pin_dir, &eng), "lwfp_open");
+	client = client_start(&c);
+	a = accept_timeout(lfd, 5000);
+	REQUIRE(a >= 0, "not redirected");
+	CHECK(!lwfp_query_original_dst(eng, a, &dst, &dlen) &&
+	      addr_port(&dst) == orig, "not answered under two links");
+	CHECK(!lwfp_query_records(eng, a, rec, &rlen), "records");
+	out = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(!lwfp_set_records(eng, out, rec, rlen),
+	      "records refused under two links");
+	CHECK(counter("records_set_refused") == 0, "a refusal counted");
+	close(out);
+	close(a);
+	client_wait(client);
+	lwfp_close(eng);
+	eng = NULL;
+	close(lfd);
+}
+
+/* An engine of the version before kept its sockopt links on the whole
+ * scope; the upgrade moves them to the services' cgroups. */
+static void test_upgrade_moves_scope_links(void)
+{
+	static const char *const names[] = { "get", "set" };
+	static const enum bpf_attach_type types[] = {
+		BPF_CGROUP_GETSOCKOPT, BPF_CGROUP_SETSOCKOPT,
+	};
+	char cg[128], path[PATH_MAX + 128];
+	int scope_fd, prog, link;
+
+	snprintf(cg, sizeof(cg), "%s/svc", env.base);
+	REQUIRE(!add_service("m", 7006, "--cgroup", cg), "service add");
+	snprintf(path, sizeof(path), "%s/%s", env.mount, env.base);
+	scope_fd = open(path, O_RDONLY | O_DIRECTORY);
+	REQUIRE(scope_fd >= 0, "scope");
+	for (int i = 0; i < 2; i++) {	/* as the old loader left them */
+		snprintf(path, sizeof(path), "%s/prog_lwfp_%ssockopt",
+			 env.pin_dir, names[i]);
+		prog = bpf_obj_get(path);
+		link = prog < 0 ? -1 : bpf_link_create(prog, scope_fd,
+							types[i], NULL);
+		snprintf(path, sizeof(path), "%s/link_lwfp_%ssockopt",
+			 env.pin_dir, names[i]);
+		CHECK(link >= 0 && !bpf_obj_pin(link, path), "old link");
+		close(link);
+		close(prog);
+	}
+	close(scope_fd);
+	CHECK(hooked(""), "the old layout");
+	REQUIRE(!lwfp_run("load", "--cgroup", env.base, NULL), "upgrade");
+	CHECK(unhooked("app") && hooked("svc") && sockopt_links() == 2,
+	      "the scope's links were not moved");
+	CHECK(access(path, F_OK) && errno == ENOENT, "old pin left");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -335,10 +417,14 @@ int main(int argc, char **argv)
 		"a --pid service outside the scope: no hook",
 		"lwfp apply links and unlinks",
 		"upgrade in place keeps the hooks; unload removes them",
+		"links at two levels: answered once, records taken once",
+		"an upgrade moves an older engine's scope links",
 	};
 	static const test_fn fns[] = {
 		test_cgroup_service, test_shared_cgroup, test_pid_service,
-		test_neighbour_refused, test_pid_outside_scope, test_apply, test_upgrade_and_unload,
+		test_neighbour_refused, test_pid_outside_scope, test_apply,
+		test_upgrade_and_unload, test_nested_links,
+		test_upgrade_moves_scope_links,
 	};
 
 	env_init(argc, argv, "sockopt");
