@@ -305,9 +305,13 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 	}
 	/* answers from its first connection: no rule names it yet */
 	ret = admin_sockopt_sync(a, err, errlen);
-	if (ret)
+	if (ret) {
+		char ignored[256];
+
 		bpf_map_update_elem(a->fd[MAP_SERVICES], slot, &all[best],
 				    BPF_ANY);
+		admin_sockopt_sync(a, ignored, sizeof(ignored));
+	}
 	return ret;
 }
 

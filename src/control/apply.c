@@ -425,8 +425,10 @@ int admin_apply(struct admin *a, const struct engine_conf *c,
 	/* the new services' cgroups linked before the flip */
 	if (!ret) {
 		ret = admin_sockopt_sync(a, err, errlen);
-		if (ret)
+		if (ret) {
 			undo(a, p, p->nfresh);
+			sockopt_resync(a);
+		}
 	}
 	if (ret)
 		goto out;

@@ -241,8 +241,8 @@ static int wanted_read(struct admin *a, const struct lwfp_config *cfg,
 		if (!(all[i].flags & LWFP_SVC_IN_USE))
 			continue;
 		fd = service_cgroup_open(mount, mount_fd, cfg, &all[i]);
-		if (fd == -ESRCH)
-			continue;
+		if (fd == -ESRCH || fd == -ENOENT)
+			continue;	/* none, or removed: nobody asks there */
 		if (fd < 0 || fd_cgroup_id(fd, &id)) {
 			ret = fd < 0 ? fd : -errno;
 			snprintf(err, errlen, "cannot open the cgroup of "

@@ -407,6 +407,24 @@ static void test_upgrade_moves_scope_links(void)
 	CHECK(access(path, F_OK) && errno == ENOENT, "old pin left");
 }
 
+/* A service whose cgroup was removed blocks no other change. */
+static void test_removed_cgroup(void)
+{
+	char gone[PATH_MAX], rel[128];
+
+	cg_path(gone, sizeof(gone), "gone");
+	snprintf(rel, sizeof(rel), "%s/gone", env.base);
+	REQUIRE(!mkdir(gone, 0755), "mkdir");
+	REQUIRE(!add_service("g", 7007, "--cgroup", rel), "service add g");
+	CHECK(!rmdir(gone), "rmdir %s: %s", gone, strerror(errno));
+	CHECK(!add_service("k", 7009, NULL, NULL), "blocked by g: %s",
+	      env.out);
+	CHECK(hooked(""), "k not linked");
+	CHECK(!lwfp_run("service", "del", "g", NULL), "service del g");
+	CHECK(!lwfp_run("service", "del", "k", NULL), "service del k");
+	CHECK(sockopt_links() == 0, "links left: %d", sockopt_links());
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -419,12 +437,13 @@ int main(int argc, char **argv)
 		"upgrade in place keeps the hooks; unload removes them",
 		"links at two levels: answered once, records taken once",
 		"an upgrade moves an older engine's scope links",
+		"a service whose cgroup was removed blocks nothing",
 	};
 	static const test_fn fns[] = {
 		test_cgroup_service, test_shared_cgroup, test_pid_service,
 		test_neighbour_refused, test_pid_outside_scope, test_apply,
 		test_upgrade_and_unload, test_nested_links,
-		test_upgrade_moves_scope_links,
+		test_upgrade_moves_scope_links, test_removed_cgroup,
 	};
 
 	env_init(argc, argv, "sockopt");
