@@ -298,7 +298,9 @@ BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_OBJ := $(BUILD)/obj/bench/bench.o
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 # bench_scale fills the rule table through the control plane (admin.c).
-BENCH_CP_OBJS := $(BUILD)/obj/control/admin.o $(BUILD)/obj/control/classify.o
+BENCH_CP_OBJS := $(BUILD)/obj/control/admin.o $(BUILD)/obj/control/classify.o \
+	$(BUILD)/obj/control/sockopt_hooks.o $(BUILD)/obj/control/cgroup_path.o \
+	$(BUILD)/obj/control/proc.o $(BUILD)/obj/control/msg.o
 $(BENCH_OBJ): bench/bench.c bench/bench.h tests/e2e/harness.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INC_tests) -Itests/e2e -c $< -o $@

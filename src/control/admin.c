@@ -19,6 +19,7 @@
 #include "classify.h"
 #include "pin.h"
 #include "pins.h"
+#include "sockopt_hooks.h"
 
 static const char *const map_names[MAP_COUNT] = {
 #define MAP_NAME(e, name, mode) [MAP_##e] = name,
@@ -301,6 +302,16 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 		ret = -errno;
 		snprintf(err, errlen, _("cannot register service: %s"),
 			 strerror(errno));
+		return ret;
+	}
+	/* answers from its first connection: no rule names it yet */
+	ret = admin_sockopt_sync(a, err, errlen);
+	if (ret) {
+		char ignored[256];
+
+		bpf_map_update_elem(a->fd[MAP_SERVICES], slot, &all[best],
+				    BPF_ANY);
+		admin_sockopt_sync(a, ignored, sizeof(ignored));
 	}
 	return ret;
 }
@@ -308,6 +319,7 @@ int admin_service_add(struct admin *a, struct lwfp_service *svc, __u32 *slot,
 int admin_service_del(struct admin *a, const char *name, char *err,
 		      size_t errlen)
 {
+	char ignored[256];
 	struct lwfp_service svc;
 	struct lwfp_rule *rules;
 	__u32 slot, n, used = 0;
@@ -336,8 +348,11 @@ int admin_service_del(struct admin *a, const char *name, char *err,
 		ret = -errno;
 		snprintf(err, errlen, _("cannot delete service: %s"),
 			 strerror(errno));
+		return ret;
 	}
-	return ret;
+	/* a link left over would cost only time; the next change retries */
+	admin_sockopt_sync(a, ignored, sizeof(ignored));
+	return 0;
 }
 
 /* ---- rules ---- */

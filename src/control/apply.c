@@ -12,6 +12,7 @@
 #include "i18n.h"
 #include "apply.h"
 #include "classify.h"
+#include "sockopt_hooks.h"
 
 void engine_settings_fill(struct engine_settings *set)
 {
@@ -396,6 +397,14 @@ static int commit_copy(struct admin *a, struct plan *p, __u32 n,
 	return ret;
 }
 
+/* A link left over costs only time; the next change retries. */
+static void sockopt_resync(struct admin *a)
+{
+	char ignored[256];
+
+	admin_sockopt_sync(a, ignored, sizeof(ignored));
+}
+
 int admin_apply(struct admin *a, const struct engine_conf *c,
 		struct apply_counts *n, char *err, size_t errlen)
 {
@@ -414,6 +423,14 @@ int admin_apply(struct admin *a, const struct engine_conf *c,
 		goto out;
 	plan_rules(a, p, c, n);
 	ret = write_before(a, p, c, err, errlen);
+	/* the new services' cgroups linked before the flip */
+	if (!ret) {
+		ret = admin_sockopt_sync(a, err, errlen);
+		if (ret) {
+			undo(a, p, p->nfresh);
+			sockopt_resync(a);
+		}
+	}
 	if (ret)
 		goto out;
 	want = p->cfg;
@@ -424,9 +441,11 @@ int admin_apply(struct admin *a, const struct engine_conf *c,
 	ret = commit_copy(a, p, c->nrules, &want, err, errlen);
 	if (ret) {
 		undo(a, p, p->nfresh);
+		sockopt_resync(a);
 		goto out;
 	}
 	write_after(a, p, c);
+	sockopt_resync(a);	/* the gone services' cgroups unlinked */
 out:
 	if (p)
 		plan_free(p);

@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "admin.h"
 #include "pins.h"
+#include "sockopt_hooks.h"
 #include "util.h"
 
 #define BPFFS_DEFAULT "/sys/fs/bpf"
@@ -120,22 +121,26 @@ static int init_config(struct lwfp_bpf *skel, const struct cgroup_ref *cg,
  * optional one the kernel refuses (hardened hosts refuse tracing programs
  * to root too) leaves out only the feature it serves. Cgroup programs are
  * attached to the engine's cgroup, their links pinned as link_NAME; the
- * others are pinned as prog_NAME.
+ * others are pinned as prog_NAME, the sockopt ones linked to the cgroups
+ * of the services (sockopt_hooks.c): a getsockopt() anywhere else in scope
+ * does not pay for them.
  */
-#define REQUIRED(name) { name, NULL }
+#define REQUIRED(name) { name, NULL, false }
+#define PER_SERVICE(name) { name, NULL, true }
 const struct engine_prog engine_progs[] = {
 	REQUIRED("lwfp_connect4"),	REQUIRED("lwfp_connect6"),
 	REQUIRED("lwfp_sendmsg4"),	REQUIRED("lwfp_sendmsg6"),
 	REQUIRED("lwfp_recvmsg4"),	REQUIRED("lwfp_recvmsg6"),
 	REQUIRED("lwfp_getpeername4"),	REQUIRED("lwfp_getpeername6"),
-	REQUIRED("lwfp_sockops"),	REQUIRED("lwfp_getsockopt"),
-	REQUIRED("lwfp_setsockopt"),	REQUIRED("lwfp_egress"),
+	REQUIRED("lwfp_sockops"),	PER_SERVICE("lwfp_getsockopt"),
+	PER_SERVICE("lwfp_setsockopt"),	REQUIRED("lwfp_egress"),
 	REQUIRED("lwfp_ingress"),
 	REQUIRED("lwfp_sock_release"),
 	REQUIRED("lwfp_post_bind4"),	REQUIRED("lwfp_post_bind6"),
 	{ "lwfp_flows", N_("flows iterator: lwfp flows and status list "
-			   "accepted flows only, without TCP states") },
+			   "accepted flows only, without TCP states"), false },
 };
+#undef PER_SERVICE
 #undef REQUIRED
 const size_t engine_nprogs = ARRAY_SIZE(engine_progs);
 
@@ -158,8 +163,10 @@ int engine_prog_pin_name(const char *prog, char *out, size_t len)
 
 	if (!p)
 		return -ENOENT;
-	/* only the flows iterator is not a cgroup program */
-	return snprintf(out, len, "%s%s", p->missing ? PIN_PROG_PREFIX :
+	/* the flows iterator is not a cgroup program; the sockopt ones
+	 * are linked per service (sockopt_hooks.c) */
+	return snprintf(out, len, "%s%s", p->missing || p->per_service ?
+					  PIN_PROG_PREFIX :
 				  PIN_LINK_PREFIX, prog) >= (int)len ?
 		       -ENAMETOOLONG : 0;
 }
@@ -498,6 +505,13 @@ static int pin_maps(struct lwfp_bpf *skel, const char *pin_dir, char *err,
 	return 0;
 }
 
+static bool prog_per_service(const struct bpf_program *prog)
+{
+	const struct engine_prog *p = engine_prog_find(bpf_program__name(prog));
+
+	return p && p->per_service;
+}
+
 /*
  * Attach the cgroup programs, or, over a running engine, replace the old
  * ones in their pinned links atomically so that no connect is missed;
@@ -516,7 +530,7 @@ static int attach_all(struct engine_objs *o, const char *pin_dir, int cg_fd,
 
 		if (ret)
 			break;
-		if (!engine_prog_is_cgroup(prog)) {
+		if (!engine_prog_is_cgroup(prog) || prog_per_service(prog)) {
 			ret = pin_prog(prog, pin_dir, err, errlen);
 			continue;
 		}
@@ -549,6 +563,20 @@ static int attach_all(struct engine_objs *o, const char *pin_dir, int cg_fd,
 	return ret;
 }
 
+/* The services' sockopt links to the new programs; an older engine's on
+ * the whole scope moved to the services' cgroups. */
+static int sockopt_relink(const char *pin_dir, char *err, size_t errlen)
+{
+	struct admin a;
+	int ret = admin_open(pin_dir, &a, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = admin_sockopt_sync(&a, err, errlen);
+	admin_close(&a);
+	return ret;
+}
+
 /*
  * Upgrade in place: the new programs use the pinned maps (sockets keep
  * their state, services and rules stay, records stay valid).
@@ -566,6 +594,8 @@ static int upgrade(const char *pin_dir, int cg_fd, char *notice, size_t nlen,
 	if (!ret)
 		ret = pin_maps(o.main, pin_dir, err, errlen);
 	objs_destroy(&o);
+	if (!ret)
+		ret = sockopt_relink(pin_dir, err, errlen);
 	return ret;
 }
 

@@ -28,6 +28,9 @@ int engine_load(const char *pin_dir, const struct cgroup_ref *cg, int gid,
 struct engine_prog {
 	const char *name;
 	const char *missing;	/* NULL: required; else what goes without it */
+	/* attached to the services' cgroups, not the engine's (pinned as
+	 * prog_NAME; sockopt_hooks.h) */
+	bool per_service;
 };
 
 extern const struct engine_prog engine_progs[];

@@ -15,6 +15,9 @@ build=${1:-build}
 # the attacks run on every kernel: no accounts, no ip/nft needed
 security="test_squat test_udp_inject test_netns test_live_full test_reuse
 	test_exhaustion test_exemption test_shares"
+# and where the sockopt programs are attached (links per service cgroup,
+# updated in place: the kernels differ in cgroup multi-attach)
+e2e="test_sockopt_scope"
 budget=${LWFP_INSNS_BUDGET:-100000}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=$build/kernels
@@ -61,8 +64,11 @@ initramfs() {
 	for t in $security; do
 		cp "$build/tests/security/$t" "$root/lwfp/security/"
 	done
+	for t in $e2e; do
+		cp "$build/tests/$t" "$root/lwfp/security/"
+	done
 	for bin in "$build/lwfp" "$build/examples/relay-proxy" \
-		"$build"/tests/security/test_*; do
+		"$build"/tests/security/test_* "$build"/tests/test_sockopt_scope; do
 		ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
 	done | sort -u | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
@@ -174,9 +180,9 @@ for k in 6.1 6.12 host; do
 	fi
 	[ "$k" = host ] && continue	# make check runs the whole suite there
 	ran=$(awk '$1 == "security"' "$out" 2>/dev/null)
-	echo "  security: $(echo "$ran" | grep -c ' ok$') of $(echo "$security" | wc -w) attacks stopped"
+	echo "  security: $(echo "$ran" | grep -c ' ok$') of $(echo "$security $e2e" | wc -w) passed ($(echo "$security" | wc -w) attacks, $e2e)"
 	echo "$ran" | awk '$3 != "ok" { print "  " $0 }'
-	if [ "$(echo "$ran" | grep -c ' ok$')" != "$(echo "$security" | wc -w)" ]; then
+	if [ "$(echo "$ran" | grep -c ' ok$')" != "$(echo "$security $e2e" | wc -w)" ]; then
 		status=1
 	fi
 done
