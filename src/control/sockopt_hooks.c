@@ -14,6 +14,7 @@
 
 #include "admin.h"
 #include "cgroup_path.h"
+#include "i18n.h"
 #include "pin.h"
 #include "pins.h"
 #include "proc.h"
@@ -230,7 +231,7 @@ static int wanted_read(struct admin *a, const struct lwfp_config *cfg,
 	if (!ret)
 		ret = find_cgroup2_mount(mount, sizeof(mount));
 	if (ret) {
-		snprintf(err, errlen, "cannot find the services' cgroups: %s",
+		snprintf(err, errlen, _("cannot find the services' cgroups: %s"),
 			 strerror(-ret));
 		return ret;
 	}
@@ -245,8 +246,8 @@ static int wanted_read(struct admin *a, const struct lwfp_config *cfg,
 			continue;	/* none, or removed: nobody asks there */
 		if (fd < 0 || fd_cgroup_id(fd, &id)) {
 			ret = fd < 0 ? fd : -errno;
-			snprintf(err, errlen, "cannot open the cgroup of "
-				 "service '%.*s': %s", LWFP_SERVICE_NAME_MAX,
+			snprintf(err, errlen, _("cannot open the cgroup of "
+				   "service '%.*s': %s"), LWFP_SERVICE_NAME_MAX,
 				 all[i].name, strerror(-ret));
 			if (fd >= 0)
 				close(fd);
@@ -362,7 +363,7 @@ int admin_sockopt_sync(struct admin *a, char *err, size_t errlen)
 	*err = 0;
 	ret = admin_config(a, &cfg);
 	if (ret) {
-		snprintf(err, errlen, "cannot read the engine: %s",
+		snprintf(err, errlen, _("cannot read the engine: %s"),
 			 strerror(-ret));
 		return ret;
 	}
@@ -378,16 +379,16 @@ int admin_sockopt_sync(struct admin *a, char *err, size_t errlen)
 		for (size_t k = 0; !ret && k < ARRAY_SIZE(kinds); k++)
 			ret = link_one(a, w.fd[i], w.id[i], k, prog[k]);
 	if (ret)
-		snprintf(err, errlen, "cannot attach the engine's sockopt "
-			 "programs to the services' cgroups: %s",
+		snprintf(err, errlen, _("cannot attach the engine's sockopt "
+			   "programs to the services' cgroups: %s"),
 			 strerror(-ret));
 	if (!ret)
 		ret = unlink_unwanted(a, &w);
 	for (size_t k = 0; !ret && k < ARRAY_SIZE(scope_links); k++)
 		ret = unlink_now(a, scope_links[k]);
 	if (ret && !*err)
-		snprintf(err, errlen, "cannot detach the engine's sockopt "
-			 "programs: %s", strerror(-ret));
+		snprintf(err, errlen, _("cannot detach the engine's sockopt "
+			   "programs: %s"), strerror(-ret));
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
 		if (prog[k] >= 0)
 			close(prog[k]);
