@@ -24,6 +24,7 @@
 /* A burst of events (a ..data swap is five) is over when none came for
  * this long; then the file is read once. */
 #define SETTLE_MS	100
+#define SETTLE_MAX	20	/* settles: 2 s at most after a first change */
 /* Read it again anyway this often: an event the queue lost, a directory
  * that was replaced and is watched again. Unchanged text is not applied. */
 #define RESCAN_MS	30000
@@ -46,6 +47,7 @@ struct watcher {
 	bool tried;
 	char last_err[1024];	/* why it failed, "" if it applied */
 	__u32 prog_id;		/* OWN_PROG's id when we loaded/upgraded */
+	bool upgrade;		/* --upgrade, until an apply succeeds */
 };
 
 enum { EV_CHANGED, EV_STOP, EV_HUP };
@@ -81,7 +83,7 @@ static bool engine_running(const struct watcher *w)
  * text that failed is tried again (what failed may have been the
  * engine's or the system's), its error told again only if it changed.
  * An error changes nothing: the engine keeps what it holds. */
-static void try_apply(struct watcher *w, bool upgrade, bool force)
+static void try_apply(struct watcher *w, bool force)
 {
 	char err[sizeof(w->last_err)];
 	size_t len = 0;
@@ -97,8 +99,13 @@ static void try_apply(struct watcher *w, bool upgrade, bool force)
 	w->last = text;
 	w->last_len = len;
 	w->tried = true;
-	ret = text ? apply_text(w->cli, w->path, text, len, upgrade, err,
+	ret = text ? apply_text(w->cli, w->path, text, len, w->upgrade, err,
 				sizeof(err)) : -EIO;
+	/* a first version that fails must not cost the upgrade: without it
+	 * this watcher would not own the engine, and the pod it replaces
+	 * would unload it on the way out (--unload-on-exit) */
+	if (ret >= 0)
+		w->upgrade = false;
 	if (ret < 0 && (force || strcmp(err, w->last_err)))
 		fprintf(stderr, _("lwfp: %s; the engine keeps the configuration "
 			"it holds\n"), err);
@@ -125,7 +132,11 @@ static void drain(struct watcher *w)
 	while ((n = read(w->ifd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
-			if (ev->mask & IN_IGNORED && ev->wd == w->wd)
+			if (ev->wd != w->wd)
+				continue;
+			if (ev->mask & IN_MOVE_SELF)	/* it follows the old one */
+				inotify_rm_watch(w->ifd, w->wd);
+			if (ev->mask & (IN_IGNORED | IN_MOVE_SELF))
 				w->wd = -1;
 		}
 	}
@@ -146,7 +157,7 @@ static int wait_change(struct watcher *w)
 {
 	struct pollfd p[2] = { { .fd = w->sfd, .events = POLLIN },
 			       { .fd = w->ifd, .events = POLLIN } };
-	int timeout = RESCAN_MS, n;
+	int timeout = RESCAN_MS, n, settles = 0;
 	bool changed = false;
 
 	for (;;) {
@@ -155,12 +166,16 @@ static int wait_change(struct watcher *w)
 			return EV_STOP;
 		if (n > 0 && p[0].revents)
 			return on_signal(w);
-		if (n > 0 && p[1].revents) {
+		/* a burst settles, but a folder that never rests is read
+		 * within SETTLE_MAX of its first change all the same */
+		if (n > 0 && p[1].revents && settles++ < SETTLE_MAX) {
 			drain(w);
 			changed = true;
 			timeout = SETTLE_MS;
 			continue;
 		}
+		if (n > 0 && p[1].revents)
+			drain(w);
 		if (n == 0 || changed)
 			return EV_CHANGED;
 	}
@@ -230,10 +245,11 @@ int apply_watch(struct cli *cli, const char *path,
 	ret = watch_setup(&w);
 	if (!ret) {
 		printf(_("lwfp: watching %s\n"), path);
-		try_apply(&w, wa->upgrade, true);
+		w.upgrade = wa->upgrade;
+		try_apply(&w, true);
 		while ((ev = wait_change(&w)) != EV_STOP) {
 			watch_dir(&w);
-			try_apply(&w, false, ev == EV_HUP);
+			try_apply(&w, ev == EV_HUP);
 		}
 		ret = finish(&w);
 	}

@@ -113,10 +113,16 @@ check "a version that failed for want of a cgroup applies once it is there" \
 	'until_ok holds 88 && [ "$(grep -c later "$T/w1.err")" = 1 ]'
 
 # the next pod of a DaemonSet starts before this one stops: it upgrades
-# the engine in place, so the first one must not unload it on its way out
+# the engine in place, so the first one must not unload it on its way out;
+# also when the version it starts on is broken and only a later one applies
+good=$(cat "$CM/lwfp.conf")
+{ echo "$good"; echo 'service add bad --listen "127.0.0.1:9'; } >"$CM/lwfp.conf"
+until_ok count_is 2 unterminated "$T/w1.err"
 "$LWFP" --pin-dir "$PIN" apply --watch --upgrade --unload-on-exit --ready-file "$T/ready2" \
 	"$CM/lwfp.conf" >"$T/w2.out" 2>"$T/w2.err" &
 W2=$!
+until_ok grep -q unterminated "$T/w2.err"
+echo "$good" >"$CM/lwfp.conf"
 until_ok test -e "$T/ready2"
 kill -TERM "$W1"
 wait "$W1"
