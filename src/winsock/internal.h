@@ -50,6 +50,8 @@ void ws_broadcast(void);
 void ws_broadcast_done(void);
 /* Wait for an operation to end (lock held). */
 void ws_wait_done(void);
+/* In a child after fork() (lock held): no thread waits any more. */
+void ws_sync_atfork_child(void);
 /* now + ms on CLOCK_MONOTONIC */
 void ws_deadline(struct timespec *ts, DWORD ms);
 /* Wait for a broadcast (lock held). deadline NULL: no time-out. Returns

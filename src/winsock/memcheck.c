@@ -16,17 +16,24 @@
  *
  * The write probe writes back the byte it just read. A buffer handed to
  * a call belongs to the call, so no other thread should be writing it.
+ *
+ * The pipe's descriptors sit high (from PIPE_FD_MIN where the limit
+ * allows), out of the way of a program's dup2() onto low numbers. Where
+ * no pipe can be had (descriptors exhausted), process_vm_readv/writev
+ * answer instead: slower, never wrong.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 #define BATCH	64	/* pages per syscall: well under PIPE_BUF */
+#define PIPE_FD_MIN	512
 
 static size_t page_size(void)
 {
@@ -61,12 +68,32 @@ static void pipe_init(void)
 	pthread_atfork(NULL, NULL, pipe_forget);
 }
 
+/* fd moved up to PIPE_FD_MIN or above, if the limit allows. */
+static int fd_high(int fd)
+{
+	struct rlimit r;
+	int high;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur <= 2 * PIPE_FD_MIN)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, PIPE_FD_MIN);
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
+}
+
 /* Lock held: the pipe, made on first use; false if it cannot be. */
 static bool pipe_open(void)
 {
 	pthread_once(&pipe_once, pipe_init);
-	return pipe_fd[0] >= 0 ||
-	       !pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK);
+	if (pipe_fd[0] >= 0)
+		return true;
+	if (pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK))
+		return false;
+	pipe_fd[0] = fd_high(pipe_fd[0]);
+	pipe_fd[1] = fd_high(pipe_fd[1]);
+	return true;
 }
 
 /* Lock held: empty the pipe of what a failed probe left in it. */
@@ -85,11 +112,41 @@ struct batch {
 	int n;
 };
 
+/* Without a pipe: the same answer from process_vm_readv/writev on
+ * ourselves (the write probe writes back the byte read). */
+static bool probe_vm(const struct batch *b)
+{
+	unsigned char bytes[BATCH];
+	struct iovec local[BATCH], wlocal[BATCH], wremote[BATCH];
+	pid_t self = getpid();
+	int nw = 0;
+	ssize_t r;
+
+	for (int i = 0; i < b->n; i++) {
+		local[i].iov_base = &bytes[i];
+		local[i].iov_len = 1;
+	}
+	r = process_vm_readv(self, local, b->n, b->page, b->n, 0);
+	if (r < 0 && (errno == ENOSYS || errno == EPERM))
+		return true;	/* cannot tell: let the call go on */
+	if (r != b->n)
+		return false;
+	for (int i = 0; i < b->n; i++) {
+		if (b->write[i]) {
+			wlocal[nw] = local[i];
+			wremote[nw++] = b->page[i];
+		}
+	}
+	return !nw ||
+	       process_vm_writev(self, wlocal, nw, wremote, nw, 0) == nw;
+}
+
 /* The pages of b: readable, and writable where asked? */
 static bool probe_batch(const struct batch *b)
 {
 	unsigned char scratch[BATCH];
 	struct iovec back[BATCH];
+	int cancel;
 	bool ok;
 
 	for (int i = 0; i < b->n; i++) {
@@ -97,16 +154,19 @@ static bool probe_batch(const struct batch *b)
 		if (!b->write[i])
 			back[i].iov_base = &scratch[i];
 	}
+	/* writev/readv are cancellation points: not with the lock held */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	pthread_mutex_lock(&pipe_lock);
-	if (!pipe_open()) {
-		pthread_mutex_unlock(&pipe_lock);
-		return true;	/* cannot tell: let the call go on */
+	if (pipe_open()) {
+		ok = writev(pipe_fd[1], b->page, b->n) == b->n &&
+		     readv(pipe_fd[0], back, b->n) == b->n;
+		if (!ok)
+			pipe_drain();
+	} else {
+		ok = probe_vm(b);
 	}
-	ok = writev(pipe_fd[1], b->page, b->n) == b->n &&
-	     readv(pipe_fd[0], back, b->n) == b->n;
-	if (!ok)
-		pipe_drain();
 	pthread_mutex_unlock(&pipe_lock);
+	pthread_setcancelstate(cancel, NULL);
 	return ok;
 }
 

@@ -184,6 +184,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	ws_sync_atfork_child();
 	ws_unlock();
 	pthread_mutex_unlock(&startup_lock);
 	ws_ops_atfork_child();

@@ -51,6 +51,14 @@ void ws_wait_done(void)
 	done_waiting--;
 }
 
+void ws_sync_atfork_child(void)
+{
+	/* the parent's waiters did not come along */
+	pthread_cond_init(&cond, NULL);
+	pthread_cond_init(&done_cond, NULL);
+	waiting = done_waiting = 0;
+}
+
 void ws_deadline(struct timespec *ts, DWORD ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);

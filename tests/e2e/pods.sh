@@ -18,6 +18,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 
 need_root_and_lwfp "path/to/lwfp" "$@"
+# wait_ready FILE: a peer printed "ready" there, within 20 s
+wait_ready() {
+	for _ in $(seq 200); do
+		grep -q ready "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 command -v ip >/dev/null || { echo "1..0 # SKIP no ip(8)"; exit 0; }
 TAG=lwfp-podtest-$$
@@ -130,7 +138,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", '"$PS1"')); s.listen(8); print("ready", flush=True); time.sleep(60)' \
 	>"$T/impostor" 2>&1 &
 PEERS+=($!)
-until grep -q ready "$T/impostor" 2>/dev/null; do sleep 0.1; done
+wait_ready "$T/impostor" || bail "the impostor did not start: $(cat "$T/impostor")"
 check "(a) a listener outside the proxy's cgroup is not the proxy: refused" \
 	'[ "${ask1:=$(ask pod1 "$PT1")}" != proxy1 ] && [ "${ask1#E:}" != "$ask1" ] && [ "$(stat service_down_refused)" = 1 ]'
 
@@ -153,7 +161,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", '"$PN"')); s.listen(8); print("ready", flush=True)
 while True: s.accept()[0].sendall(b"lookalike")' >"$T/lookalike" 2>&1 &
 PEERS+=($!)
-until grep -q ready "$T/lookalike" 2>/dev/null; do sleep 0.1; done
+wait_ready "$T/lookalike" || bail "the lookalike did not start: $(cat "$T/lookalike")"
 r=$(ask pod1 "$PT1")
 check "(b) a lookalike in the pod's namespace does not make it alive" \
 	'[ "${r#E:}" != "$r" ] && [ "$(stat service_down_refused)" = 3 ]'

@@ -247,9 +247,10 @@ static void test_pid_outside_scope(void)
 	pid_t pid;
 	char c;
 
-	snprintf(out, sizeof(out), "%s/%s-outside", env.mount, env.base);
-	REQUIRE(!mkdir(out, 0755) || errno == EEXIST, "mkdir %s", out);
 	REQUIRE(!pipe(fds), "pipe");
+	/* from here on nothing returns before the rmdir below */
+	snprintf(out, sizeof(out), "%s/%s-outside", env.mount, env.base);
+	CHECK(!mkdir(out, 0755) || errno == EEXIST, "mkdir %s", out);
 	pid = fork();
 	if (pid == 0) {
 		close(fds[1]);
