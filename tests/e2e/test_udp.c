@@ -660,7 +660,7 @@ static void t_close_ends_flow(void)
 					   plen, &orig, &olen), "flow");
 	CHECK(status_int("udp_flows") == 1, "udp_flows %lld",
 	      status_int("udp_flows"));
-	CHECK(!lwfp_run("flows", NULL) && strstr(env.out, "udp 1 datagrams"),
+	CHECK(!lwfp_run("flows", NULL) && strstr(env.out, "udp 1 datagram,"),
 	      "lwfp flows: %s", env.out);
 	CHECK(held_do(&h, 'c', -1) == CL_OK, "close");
 	olen = sizeof(orig);
