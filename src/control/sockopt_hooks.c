@@ -316,7 +316,12 @@ static int link_one(struct admin *a, int cg_fd, __u64 id, size_t kind,
 		if (bpf_link_update(fd, prog_fd, NULL))
 			ret = -errno;
 		close(fd);
-		return ret;
+		/* a link detached from outside (bpftool link detach) is
+		 * made anew rather than blocking every change */
+		if (ret != -ENOLINK)
+			return ret;
+		if (unlinkat(a->dir_fd, name, 0))
+			return -errno;
 	}
 	fd = bpf_link_create(prog_fd, cg_fd, kinds[kind].type, NULL);
 	if (fd < 0)

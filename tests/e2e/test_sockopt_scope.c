@@ -409,6 +409,50 @@ static void test_upgrade_moves_scope_links(void)
 }
 
 /* A service whose cgroup was removed blocks no other change. */
+/* Detach every pinned sockopt link, as `bpftool link detach` would. */
+static int detach_links(void)
+{
+	DIR *d = opendir(env.pin_dir);
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	int n = 0, fd;
+
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "link_sockopt_", 13))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", env.pin_dir, de->d_name);
+		fd = bpf_obj_get(path);
+		n += fd >= 0 && !bpf_link_detach(fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A link detached behind the engine's back is made anew at the next
+ * change instead of refusing it. */
+static void test_detached_link(void)
+{
+	char cg[PATH_MAX], rel[128];
+
+	cg_path(cg, sizeof(cg), "det");
+	snprintf(rel, sizeof(rel), "%s/det", env.base);
+	REQUIRE(!mkdir(cg, 0755) || errno == EEXIST, "mkdir");
+	REQUIRE(!add_service("d", 7011, "--cgroup", rel), "service add d");
+	CHECK(hooked("det"), "d not linked");
+	CHECK(detach_links() == 2, "detached %d links", detach_links());
+	CHECK(unhooked("det"), "still linked after the detach");
+	CHECK(!add_service("e", 7013, "--cgroup", rel), "blocked: %s",
+	      env.out);
+	CHECK(hooked("det"), "not linked again");
+	CHECK(!lwfp_run("service", "del", "d", NULL), "service del d");
+	CHECK(!lwfp_run("service", "del", "e", NULL), "service del e");
+	CHECK(sockopt_links() == 0, "links left: %d", sockopt_links());
+	CHECK(!rmdir(cg), "rmdir %s: %s", cg, strerror(errno));
+}
+
 static void test_removed_cgroup(void)
 {
 	char gone[PATH_MAX], rel[128];
@@ -439,12 +483,14 @@ int main(int argc, char **argv)
 		"links at two levels: answered once, records taken once",
 		"an upgrade moves an older engine's scope links",
 		"a service whose cgroup was removed blocks nothing",
+		"a link detached from outside is made anew",
 	};
 	static const test_fn fns[] = {
 		test_cgroup_service, test_shared_cgroup, test_pid_service,
 		test_neighbour_refused, test_pid_outside_scope, test_apply,
 		test_upgrade_and_unload, test_nested_links,
 		test_upgrade_moves_scope_links, test_removed_cgroup,
+		test_detached_link,
 	};
 
 	env_init(argc, argv, "sockopt");
