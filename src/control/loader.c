@@ -594,9 +594,18 @@ static int upgrade(const char *pin_dir, int cg_fd, char *notice, size_t nlen,
 	if (!ret)
 		ret = pin_maps(o.main, pin_dir, err, errlen);
 	objs_destroy(&o);
-	if (!ret)
-		ret = sockopt_relink(pin_dir, err, errlen);
-	return ret;
+	if (ret)
+		return ret;
+	/* the programs are swapped already: the upgrade stands, and what
+	 * the relink could not do is said, and done by the next change */
+	if (sockopt_relink(pin_dir, err, errlen) && notice && nlen) {
+		size_t used = strlen(notice);
+
+		snprintf(notice + used, nlen - used, "%s%s", used ? "\n" : "",
+			 err);
+		err[0] = '\0';
+	}
+	return 0;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
