@@ -31,6 +31,20 @@ need_root_and_lwfp() {
 	LWFP=$(readlink -f "$1")
 }
 
+# scratch_engine NAME: where a test's private engine lives. TAG, PIN (its
+# pin directory, made by the test's load), CGDIR (its cgroup), T (a
+# scratch directory); LWFP_PIN_DIR names a directory that is never made,
+# so that a command missing --pin-dir fails instead of reaching another
+# engine.
+scratch_engine() {
+	TAG=lwfp-$1-$$
+	PIN=/sys/fs/bpf/$TAG
+	export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none
+	unset LWFP_DEBUG
+	CGDIR=$(cgroup2_mount)/$TAG
+	T=$(mktemp -d)
+}
+
 # check NAME SHELL-CONDITION: one TAP line; sets fail=1 when it fails.
 check() {
 	if eval "$2"; then

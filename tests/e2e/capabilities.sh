@@ -16,12 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 need_root_and_lwfp "path/to/lwfp" "$@"
 command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 0; }
 command -v ip >/dev/null || { echo "1..0 # SKIP no ip(8)"; exit 0; }
-TAG=lwfp-captest-$$
-PIN=/sys/fs/bpf/$TAG
-export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none	# never created
-unset LWFP_DEBUG
-CGDIR=$(cgroup2_mount)/$TAG
-T=$(mktemp -d)
+scratch_engine captest
 NS=
 fail=0
 

@@ -16,13 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 need_root_and_lwfp "path/to/lwfp" "$@"
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 
-TAG=lwfp-conftest-$$
-PIN=/sys/fs/bpf/$TAG
-export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none	# never created
-unset LWFP_DEBUG
-CGMNT=$(cgroup2_mount)
-CGDIR=$CGMNT/$TAG
-T=$(mktemp -d)
+scratch_engine conftest
 PEERS=
 CLIENT=
 fail=0

@@ -38,22 +38,8 @@ CGDIR=
 T=$(mktemp -d "/tmp/$TAG.XXXXXX")
 PIDS=()
 LWFP=
-
-cleanup() {
-	local p
-
-	trap - EXIT
-	trap '' INT TERM HUP
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
-	remove_cgroups || echo "# could not remove $CGDIR" >&2
-	[ -n "$LWFP" ] && remove_pin_dir "$PIN"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'echo "# interrupted" >&2; exit 130' INT
-trap 'echo "# terminated" >&2; exit 143' TERM HUP
+NS_MADE=	# no namespace: lib.sh's cleanup() leaves that part out
+trap_cleanup
 
 # ---- build, twice ----
 

@@ -28,12 +28,7 @@ wait_ready() {
 }
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 command -v ip >/dev/null || { echo "1..0 # SKIP no ip(8)"; exit 0; }
-TAG=lwfp-podtest-$$
-PIN=/sys/fs/bpf/$TAG
-export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none	# never created
-unset LWFP_DEBUG
-CGDIR=$(cgroup2_mount)/$TAG
-T=$(mktemp -d)
+scratch_engine podtest
 PEERS=()
 NSS=()
 fail=0

@@ -15,12 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 
 need_root_and_lwfp "path/to/lwfp" "$@"
-TAG=lwfp-watchtest-$$
-PIN=/sys/fs/bpf/$TAG
-export LWFP_PIN_DIR=/sys/fs/bpf/$TAG-none	# never created
-unset LWFP_DEBUG
-CGDIR=$(cgroup2_mount)/$TAG
-T=$(mktemp -d)
+scratch_engine watchtest
 CM=$T/cm	# the ConfigMap volume
 W1=
 W2=
