@@ -429,19 +429,35 @@ static int check_aligned(const struct lwfp_layout *l, size_t len)
 	return 0;
 }
 
-int layout_check(const void *blob, size_t len)
+/* blob copied where its fields are aligned, if it checks out; NULL and
+ * *err (-EBADMSG, -ENOMEM) if not. */
+static union aligned_blob *aligned_checked(const void *blob, size_t len,
+					   int *err)
 {
 	union aligned_blob *a;
+
+	*err = -EBADMSG;
+	if (len > LAYOUT_BLOB_MAX)
+		return NULL;
+	a = malloc(sizeof(*a));
+	if (!a) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(a->bytes, blob, len);
+	*err = check_aligned(&a->l, len);
+	if (*err) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int layout_check(const void *blob, size_t len)
+{
 	int ret;
 
-	if (len > LAYOUT_BLOB_MAX)
-		return -EBADMSG;
-	a = malloc(sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	memcpy(a->bytes, blob, len);
-	ret = check_aligned(&a->l, len);
-	free(a);
+	free(aligned_checked(blob, len, &ret));
 	return ret;
 }
 
@@ -542,23 +558,16 @@ static void render_aligned(const struct lwfp_layout *l,
 int layout_render(const void *blob, size_t blob_len,
 		  const struct layout_values *v, void *out, size_t *len)
 {
-	union aligned_blob *a;
-	int ret = 0;
+	int ret;
+	union aligned_blob *a = aligned_checked(blob, blob_len, &ret);
 
-	if (blob_len > LAYOUT_BLOB_MAX)
-		return -EBADMSG;
-	a = malloc(sizeof(*a));
 	if (!a)
-		return -ENOMEM;
-	memcpy(a->bytes, blob, blob_len);
-	if (check_aligned(&a->l, blob_len))
-		ret = -EBADMSG;
-	else if (*len < a->l.size)
+		return ret;
+	if (*len < a->l.size)
 		ret = -ERANGE;
 	else
 		render_aligned(&a->l, v, out);
-	if (ret != -EBADMSG)
-		*len = a->l.size;
+	*len = a->l.size;
 	free(a);
 	return ret;
 }
