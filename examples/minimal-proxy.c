@@ -2,7 +2,9 @@
 /*
  * minimal-proxy: a complete lwfp redirect service in a few dozen lines.
  * Blocking, one connection at a time, the engine at $LWFP_PIN_DIR (or the
- * default). See relay-proxy.c for a real one.
+ * default). Where the engine's broker runs (lwfp broker), the kernel
+ * relays each flow; here, in user space. See relay-proxy.c for a real
+ * one.
  *
  *   minimal-proxy PORT        (listens on 127.0.0.1:PORT)
  */
@@ -42,6 +44,25 @@ static void relay(int client, int server)
 	}
 }
 
+/* Hand the flow to the kernel (lwfp broker) and wait for its end; relay
+ * here if it cannot be offloaded (no broker, an older kernel). */
+static void relay_or_offload(int client, int server)
+{
+	struct lwfp_offload_end end;
+	struct pollfd p = { -1, POLLIN, 0 };
+
+	if (lwfp_offload(NULL, client, server, &p.fd)) {
+		relay(client, server);
+		return;
+	}
+	poll(&p, 1, -1);
+	if (!lwfp_offload_end(p.fd, &end))
+		fprintf(stderr, "minimal-proxy: offloaded, %llu bytes out, "
+			"%llu back\n", (unsigned long long)end.to_origin,
+			(unsigned long long)end.to_client);
+	close(p.fd);	/* before the end, this would reset the flow */
+}
+
 /* Errors: negative from liblwfp, positive errno from a syscall. */
 static void serve(int client)
 {
@@ -69,7 +90,7 @@ static void serve(int client)
 		fprintf(stderr, "minimal-proxy: %s\n",
 			err < 0 ? lwfp_strerror(err) : strerror(err));
 	else
-		relay(client, server);
+		relay_or_offload(client, server);
 	if (server >= 0)
 		close(server);
 }

@@ -164,6 +164,52 @@ ssize_t lwfp_recvmsg(struct lwfp *engine, int fd, struct msghdr *msg,
 ssize_t lwfp_recvmsg_layout(struct lwfp *engine, int fd, struct msghdr *msg,
 			    int flags);
 
+/*
+ * Kernel-offloaded relay (lwfp-offload(7)). After inspecting the start of
+ * a flow, a service hands its two sockets of it to the engine: the socket
+ * it accepted and its outbound socket, connected with the flow's records
+ * (lwfp_set_records). From then on the kernel moves the bytes both ways;
+ * the engine's broker (`lwfp broker`) passes each FIN on after the bytes
+ * before it, and a reset on either side resets the other.
+ *
+ * Before the call the service must have written on everything it read:
+ * bytes still queued on either socket are relayed, in order, not lost
+ * (inspect with MSG_PEEK to leave them there). After it, the service must
+ * not read, write, shutdown or connect either socket; it may close its
+ * descriptors (the broker holds its own), and getsockopt(), getsockname()
+ * and getpeername() still answer. The handle is a descriptor: it becomes
+ * readable when the flow has ended, and lwfp_offload_end() then says how
+ * and how many bytes went each way. Closing the handle before the flow
+ * ends resets the flow (each peer sees a reset): a service that exits or
+ * crashes leaves no flow behind.
+ *
+ * -EOPNOTSUPP: no broker runs for this engine, or this kernel has no
+ * offload; -ENODATA: accepted is not a socket a service accepted from a
+ * redirected flow; -EPERM: outbound does not carry that flow;
+ * -ENOTCONN: a socket is not connected; -EPROTONOSUPPORT: not TCP;
+ * -EBUSY: a socket is offloaded already; -ENOSPC: the engine offloads
+ * 65,536 flows already. On any error nothing was read from the
+ * sockets: the service may go on relaying them itself.
+ */
+struct lwfp_offload_end {
+	int end;		/* 0: both ways closed; -ECONNRESET: a side was
+				 * reset; -ECANCELED: reset on request or the
+				 * handle closed; -ESHUTDOWN: the broker stopped */
+	uint64_t to_origin;	/* bytes relayed after the call, accepted
+				 * socket to outbound socket */
+	uint64_t to_client;	/* and back */
+};
+
+int lwfp_offload(struct lwfp *engine, int accepted, int outbound,
+		 int *handle);
+/* 0 and *end once the flow has ended, -EAGAIN while it runs. Then close
+ * the handle. */
+int lwfp_offload_end(int handle, struct lwfp_offload_end *end);
+/* End the flow early: an orderly close (a FIN each way, after the bytes
+ * on their way) or a reset of both sides. The end follows on the handle. */
+int lwfp_offload_close(int handle);
+int lwfp_offload_reset(int handle);
+
 /* A decoded redirect context. rule_context points into the buffer that was
  * decoded (keep it alive while you use it), or is NULL when the rule had
  * no context (rule_context_len 0). */

@@ -655,4 +655,45 @@ struct lwfp_layout {
 	struct lwfp_layout_field field[];	/* then the fixed bytes */
 };
 
+/*
+ * Kernel-offloaded relay (lwfp_offload(), lwfp-offload(7)). A service
+ * hands the engine the accepted socket and the outbound socket of one
+ * flow; the engine's offload broker pairs them, and the verdict program
+ * (an sk_skb program on lwfp_offload_relay) moves each arriving skb to
+ * the other socket's egress. Only the broker writes these maps; each
+ * socket is a key by its cookie (SO_COOKIE).
+ *
+ * A direction is "spilling" while the verdict passes its bytes to the
+ * socket itself (SK_PASS) instead of redirecting them: there the broker
+ * reads and writes them on, and they are charged to the socket's receive
+ * memory, so TCP's window closes on a slow reader. It spills while the
+ * broker holds it paused, while bytes it spilled have not all been
+ * written on (spilled != drained), and whenever redirecting one more skb
+ * would leave more than `bound` bytes waiting between the two sockets
+ * (redirected, not yet in the peer's write queue): kernel memory per
+ * flow stays within the sockets' buffers.
+ */
+#define LWFP_OFFLOAD_MAX	65536	/* flows offloaded at once */
+
+/* lwfp_offload_ctl: the broker's word on one socket (one direction). */
+struct lwfp_offload_ctl {
+	__u64 peer;		/* the other socket's cookie */
+	__u64 drained;		/* spilled bytes the broker wrote on */
+	__u64 peer_user;	/* bytes the broker wrote into the peer */
+	__u32 bound;		/* most bytes waiting between the two */
+	__u32 paused;		/* spill everything */
+};
+
+/*
+ * lwfp_offload_count: the verdict's counts for one socket. peer_seq0 is
+ * taken at the first redirect (nothing is waiting then): the peer's
+ * write_seq less the broker's writes into it so far.
+ */
+struct lwfp_offload_count {
+	__u64 redirected;	/* bytes moved to the peer's egress */
+	__u64 spilled;		/* bytes left to the socket (the broker) */
+	__u32 peer_seq0;
+	__u32 _pad;
+};
+
 #endif /* LWFP_ABI_H */

@@ -32,7 +32,11 @@
 	X(UDP_ANSWER, "lwfp_udp_answer", 0)		\
 	X(EVENTS, "lwfp_events", 0)			\
 	X(BINDER, "lwfp_binder", 0)			\
-	X(MPTCP, "lwfp_mptcp", 0)
+	X(MPTCP, "lwfp_mptcp", 0)			\
+	X(OFFLOAD_PEERS, "lwfp_offload_peers", 0)	\
+	X(OFFLOAD_RELAY, "lwfp_offload_relay", 0)	\
+	X(OFFLOAD_CTL, "lwfp_offload_ctl", 0)		\
+	X(OFFLOAD_COUNT, "lwfp_offload_count", 0)
 
 enum lwfp_map {
 #define LWFP_MAP_ENUM(e, name, mode) MAP_##e,

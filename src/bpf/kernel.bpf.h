@@ -42,10 +42,12 @@ struct task_struct {
 	u64 start_boottime;
 };
 
-/* bpf_skc_to_tcp_sock(): only on kernels built with MPTCP, so read
- * behind bpf_core_field_exists() (mptcp.bpf.h) */
+/* bpf_skc_to_tcp_sock(): is_mptcp only on kernels built with MPTCP, so
+ * read behind bpf_core_field_exists() (mptcp.bpf.h); write_seq for the
+ * offload's bound (offload.bpf.h) */
 struct tcp_sock {
 	bool is_mptcp;
+	u32 write_seq;
 };
 
 /* the flows iterator reads a socket's TCP state */

@@ -24,6 +24,7 @@
 #include "skops.bpf.h"
 #include "mptcp.bpf.h"
 #include "handoff.bpf.h"
+#include "offload.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 

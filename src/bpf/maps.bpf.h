@@ -125,6 +125,19 @@ SK_STORAGE(lwfp_udp_sk, struct lwfp_udp_sk);
 /* A UDP service socket's answer to its last LWFP_SO_UDP_PEER question. */
 SK_STORAGE(lwfp_udp_answer, struct lwfp_udp_answer);
 
+/* The offloaded relay (lwfp_abi.h): sockets a verdict may redirect to;
+ * sockets whose arriving skbs the verdict program relays (the program is
+ * attached to this map); and the broker's words and the verdict's counts
+ * per socket. Keys are socket cookies; only the broker writes them. */
+MAP_OF(BPF_MAP_TYPE_SOCKHASH, lwfp_offload_peers, 2 * LWFP_OFFLOAD_MAX,
+       __u64, __u64, 0);
+MAP_OF(BPF_MAP_TYPE_SOCKHASH, lwfp_offload_relay, 2 * LWFP_OFFLOAD_MAX,
+       __u64, __u64, 0);
+MAP_HASH(lwfp_offload_ctl, 2 * LWFP_OFFLOAD_MAX, __u64,
+	 struct lwfp_offload_ctl, BPF_F_NO_PREALLOC);
+MAP_HASH(lwfp_offload_count, 2 * LWFP_OFFLOAD_MAX, __u64,
+	 struct lwfp_offload_count, BPF_F_NO_PREALLOC);
+
 /* Connects and sends refused, for lwfp events (lwfp_abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -69,6 +69,7 @@ int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
+int cmd_broker(struct cli *cli, int argc, char **argv);
 
 /* A rule's destination ("10.0.0.0/8", "::/0") and ports ("any", "80",
  * "80-90"), as rule list and save write them. */

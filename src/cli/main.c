@@ -25,6 +25,7 @@ static const struct {
 	{ "save", cmd_save, N_("print the engine's configuration as a file") },
 	{ "flows", cmd_flows, N_("list redirected flows") },
 	{ "events", cmd_events, N_("show connects and sends the engine refused") },
+	{ "broker", cmd_broker, N_("relay offloaded flows in the kernel") },
 	{ "exec", cmd_exec, N_("run a command inside a cgroup") },
 	{ "demo", cmd_demo, N_("show one flow redirected through a proxy") },
 };

@@ -139,6 +139,9 @@ const struct engine_prog engine_progs[] = {
 	REQUIRED("lwfp_post_bind4"),	REQUIRED("lwfp_post_bind6"),
 	{ "lwfp_flows", N_("flows iterator: lwfp flows and status list "
 			   "accepted flows only, without TCP states"), false },
+	{ "lwfp_offload_verdict", N_("offloaded relay: lwfp_offload() "
+				     "fails with EOPNOTSUPP, services relay "
+				     "in user space"), false },
 };
 #undef PER_SERVICE
 #undef REQUIRED
@@ -154,7 +157,9 @@ const struct engine_prog *engine_prog_find(const char *name)
 
 bool engine_prog_is_cgroup(const struct bpf_program *prog)
 {
-	return bpf_program__type(prog) != BPF_PROG_TYPE_TRACING;
+	enum bpf_prog_type t = bpf_program__type(prog);
+
+	return t != BPF_PROG_TYPE_TRACING && t != BPF_PROG_TYPE_SK_SKB;
 }
 
 int engine_prog_pin_name(const char *prog, char *out, size_t len)
@@ -163,8 +168,9 @@ int engine_prog_pin_name(const char *prog, char *out, size_t len)
 
 	if (!p)
 		return -ENOENT;
-	/* the flows iterator is not a cgroup program; the sockopt ones
-	 * are linked per service (sockopt_hooks.c) */
+	/* the flows iterator and the offload verdict are not cgroup
+	 * programs; the sockopt ones are linked per service
+	 * (sockopt_hooks.c) */
 	return snprintf(out, len, "%s%s", p->missing || p->per_service ?
 					  PIN_PROG_PREFIX :
 				  PIN_LINK_PREFIX, prog) >= (int)len ?
@@ -505,6 +511,31 @@ static int pin_maps(struct lwfp_bpf *skel, const char *pin_dir, char *err,
 	return 0;
 }
 
+/*
+ * The offload verdict joins its sockhash (a map attachment: no link to
+ * pin before 6.10; the map holds the program). A kernel that refuses the
+ * attach type (before 5.13) has no offload: the pin goes, so the broker
+ * and lwfp status see none. An upgrade replaces the program; sockets
+ * paired already keep the one they were paired under.
+ */
+static int attach_verdict(struct engine_objs *o, struct bpf_program *prog,
+			  const char *pin_dir, char *err, size_t errlen)
+{
+	int map = bpf_map__fd(o->main->maps.lwfp_offload_relay);
+	char name[128], path[PATH_MAX];
+
+	(void)err;
+	(void)errlen;
+	if (!bpf_prog_attach(bpf_program__fd(prog), map, BPF_SK_SKB_VERDICT,
+			     0))
+		return 0;
+	if (!engine_prog_pin_name(bpf_program__name(prog), name,
+				  sizeof(name)) &&
+	    !pin_path(path, sizeof(path), pin_dir, "", name))
+		unlink(path);
+	return 0;
+}
+
 static bool prog_per_service(const struct bpf_program *prog)
 {
 	const struct engine_prog *p = engine_prog_find(bpf_program__name(prog));
@@ -532,6 +563,10 @@ static int attach_all(struct engine_objs *o, const char *pin_dir, int cg_fd,
 			break;
 		if (!engine_prog_is_cgroup(prog) || prog_per_service(prog)) {
 			ret = pin_prog(prog, pin_dir, err, errlen);
+			if (!ret && bpf_program__type(prog) ==
+				    BPF_PROG_TYPE_SK_SKB)
+				ret = attach_verdict(o, prog, pin_dir, err,
+						     errlen);
 			continue;
 		}
 		pin_path(path, sizeof(path), pin_dir, PIN_LINK_PREFIX,

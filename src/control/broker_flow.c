@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One offloaded flow in the broker (broker.h, lwfp_abi.h). Each direction
+ * d (from side d to side !d) is, in turn:
+ *  - redirected: the verdict moves its skbs to the peer's egress and the
+ *    broker hears nothing until a FIN, an error, or a spill;
+ *  - spilling: the verdict leaves its bytes to the socket; the broker
+ *    reads them (and, at the start, what was queued before the pairing),
+ *    waits until nothing redirected earlier is still on its way, writes
+ *    them on, then says so in the socket's ctl: drained catches up with
+ *    spilled and the verdict redirects again.
+ * A FIN (the verdict leaves it to its socket) is passed on with
+ * shutdown() once every byte before it is in the peer's write queue.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "broker_int.h"
+
+static __u64 redirected(struct broker *b, struct flow *f, int d)
+{
+	struct lwfp_offload_count c = { 0 };
+
+	if (f->user_only)
+		return 0;
+	bpf_map_lookup_elem(b->map_count, &f->cookie[d], &c);
+	return c.redirected;
+}
+
+/* Bytes redirected from side d not yet in side !d's write queue. */
+static __u64 waiting(struct broker *b, struct flow *f, int d)
+{
+	__u64 r = redirected(b, f, d), in;
+
+	if (!r)
+		return 0;
+	in = stream_written(f->fd[!d]) - f->base[!d] -
+	     f->dir[d].user_written;
+	return r > in ? r - in : 0;
+}
+
+static int ctl_write(struct broker *b, struct flow *f, int d)
+{
+	struct lwfp_offload_ctl c = {
+		.peer = f->cookie[!d],
+		.drained = f->dir[d].spill_read,
+		.peer_user = f->dir[d].user_written,
+		.bound = f->bound[d],
+		.paused = f->closing,
+	};
+
+	return bpf_map_update_elem(b->map_ctl, &f->cookie[d], &c, BPF_EXIST) ?
+		       -errno : 0;
+}
+
+static void flow_reset(struct broker *b, struct flow *f, int end)
+{
+	socket_reset(f->fd[0]);
+	socket_reset(f->fd[1]);
+	flow_end(b, f, end);
+}
+
+/* Read what side d holds for us; false if nothing came. */
+static bool dir_read(struct broker *b, struct flow *f, int d, bool *gone)
+{
+	struct direction *dr = &f->dir[d];
+	ssize_t n;
+
+	if (dr->eof || f->closing || dr->len >= dr->cap)
+		return false;
+	n = recv(f->fd[d], dr->buf + dr->len, dr->cap - dr->len,
+		 MSG_DONTWAIT);
+	if (n > 0) {
+		dr->len += n;
+		dr->spill_read += n;
+		return true;
+	}
+	if (n == 0) {
+		dr->eof = true;
+		return true;
+	}
+	if (errno != EAGAIN && errno != EINTR) {
+		flow_reset(b, f, -errno);
+		*gone = true;
+	}
+	return false;
+}
+
+/*
+ * Say in side d's ctl that what it spilled is written on: the verdict
+ * redirects again once drained has caught up with spilled, so this
+ * follows each emptied buffer at once, before the next read.
+ */
+static bool dir_drained(struct broker *b, struct flow *f, int d, bool *gone)
+{
+	struct direction *dr = &f->dir[d];
+
+	dr->off = dr->len = 0;
+	if (!dr->ctl_stale)
+		return false;
+	dr->ctl_stale = false;
+	if (ctl_write(b, f, d)) {
+		flow_reset(b, f, -EIO);
+		*gone = true;
+	}
+	return true;
+}
+
+/* Write on what side d gave us, once nothing redirected is ahead of it. */
+static bool dir_write(struct broker *b, struct flow *f, int d, bool *gone)
+{
+	struct direction *dr = &f->dir[d];
+	ssize_t n;
+
+	if (dr->off == dr->len)
+		return dir_drained(b, f, d, gone);
+	if (waiting(b, f, d)) {
+		broker_want_timer(b, f);
+		return false;
+	}
+	n = send(f->fd[!d], dr->buf + dr->off, dr->len - dr->off,
+		 MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0) {
+		dr->off += n;
+		dr->user_written += n;
+		dr->ctl_stale = !f->user_only;
+		if (dr->off == dr->len)
+			dir_drained(b, f, d, gone);
+		return true;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		flow_reset(b, f, -errno);
+		*gone = true;
+	}
+	return false;
+}
+
+/* Side d said FIN (or the service closes): pass it on after the rest. */
+static bool dir_fin(struct broker *b, struct flow *f, int d)
+{
+	struct direction *dr = &f->dir[d];
+
+	if (dr->fin_sent || !(dr->eof || f->closing) || dr->off != dr->len)
+		return false;
+	if (waiting(b, f, d)) {
+		broker_want_timer(b, f);
+		return false;
+	}
+	shutdown(f->fd[!d], SHUT_WR);
+	dr->fin_sent = true;
+	return true;
+}
+
+/* Do all that can be done now. */
+void flow_step(struct broker *b, struct flow *f)
+{
+	bool progress = true, gone = false;
+
+	while (progress && !gone) {
+		progress = false;
+		for (int d = 0; d < 2 && !gone; d++) {
+			progress |= dir_read(b, f, d, &gone);
+			if (!gone)
+				progress |= dir_write(b, f, d, &gone);
+			if (!gone)
+				progress |= dir_fin(b, f, d);
+		}
+		if (!gone && f->dir[0].fin_sent && f->dir[1].fin_sent) {
+			flow_end(b, f, 0);
+			return;
+		}
+	}
+}
+
+void flow_sock_event(struct broker *b, struct flow *f, int side,
+		     unsigned int events)
+{
+	if (events & EPOLLERR) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		getsockopt(f->fd[side], SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err) {
+			flow_reset(b, f, -err);
+			return;
+		}
+	}
+	flow_step(b, f);
+}
+
+/* The service's word on its handle, or its handle closed. */
+void flow_handle_event(struct broker *b, struct flow *f)
+{
+	struct lwfp_offload_req req;
+	ssize_t n = recv(f->handle, &req, sizeof(req), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == (ssize_t)sizeof(req) && req.magic == LWFP_OFFLOAD_MAGIC &&
+	    req.op == LWFP_OFFLOAD_OP_CLOSE) {
+		/* both directions pause: what comes now stays unread */
+		f->closing = true;
+		for (int d = 0; d < 2 && !f->user_only; d++) {
+			if (ctl_write(b, f, d)) {
+				flow_reset(b, f, -EIO);
+				return;
+			}
+		}
+		flow_step(b, f);
+		return;
+	}
+	/* a reset asked for, a handle closed (the service is gone), or
+	 * words we do not know */
+	flow_reset(b, f, -ECANCELED);
+}

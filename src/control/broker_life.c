@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/* An offloaded flow's start (the pairing) and end (report, teardown). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "broker_int.h"
+#include "i18n.h"
+
+/* Undo what map_join did for the first n sockets of f. */
+static void maps_leave(struct broker *b, struct flow *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		bpf_map_delete_elem(b->map_peers, &f->cookie[i]);
+		bpf_map_delete_elem(b->map_ctl, &f->cookie[i]);
+		bpf_map_delete_elem(b->map_count, &f->cookie[i]);
+	}
+}
+
+/* Make each socket's ctl (paused) and count, and make it a target. */
+static int maps_join(struct broker *b, struct flow *f)
+{
+	for (int i = 0; i < 2; i++) {
+		struct lwfp_offload_ctl c = {
+			.peer = f->cookie[!i], .bound = f->bound[i],
+			.paused = 1,
+		};
+		struct lwfp_offload_count n = { 0 };
+		__u64 fd = f->fd[i];
+		int err = 0;
+
+		if (bpf_map_update_elem(b->map_ctl, &f->cookie[i], &c,
+					BPF_NOEXIST) ||
+		    bpf_map_update_elem(b->map_count, &f->cookie[i], &n,
+					BPF_NOEXIST) ||
+		    bpf_map_update_elem(b->map_peers, &f->cookie[i], &fd,
+					BPF_NOEXIST))
+			err = errno == EEXIST ? -EBUSY : -errno;
+		if (err) {
+			maps_leave(b, f, i + 1);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Read what each socket holds before it is paired: the psock would take
+ * a socket's first skb whole, even the part the service has read, and
+ * send those bytes twice. Read to the end, no skb is partly read.
+ */
+static int pre_read(struct flow *f)
+{
+	for (int i = 0; i < 2; i++) {
+		struct direction *d = &f->dir[i];
+
+		for (;;) {
+			ssize_t n;
+
+			if (d->len == d->cap) {
+				char *p = realloc(d->buf, d->cap * 2);
+
+				if (!p)
+					return -ENOMEM;
+				d->buf = p;
+				d->cap *= 2;
+			}
+			n = recv(f->fd[i], d->buf + d->len, d->cap - d->len,
+				 MSG_DONTWAIT);
+			if (n > 0) {
+				d->len += n;
+				d->pre_read += n;
+			} else if (n == 0) {
+				d->eof = true;
+				break;
+			} else if (errno == EAGAIN) {
+				break;
+			} else if (errno != EINTR) {
+				return -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+static int watch_add(struct broker *b, int fd, struct watch *w,
+		     unsigned int events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/*
+ * Pair f's sockets: targets first (a redirect to a socket that is not
+ * one yet drops the skb TCP has acknowledged), then each joins the relay
+ * map, paused; the first drain of each direction lets it run. Where the
+ * relay map refuses, the broker relays the flow in user space. 0, or
+ * -errno with nothing read (the service may go on relaying).
+ */
+int flow_start(struct broker *b, struct flow *f)
+{
+	int err = maps_join(b, f);
+
+	if (err)
+		return err;
+	err = pre_read(f);
+	for (int i = 0; i < 2; i++)
+		f->base[i] = stream_written(f->fd[i]);
+	for (int i = 0; i < 2 && !err && !f->user_only; i++) {
+		__u64 fd = f->fd[i];
+
+		if (bpf_map_update_elem(b->map_relay, &f->cookie[i], &fd,
+					BPF_NOEXIST))
+			f->user_only = true;
+		else
+			f->in_maps[i] = true;
+		f->dir[i].ctl_stale = true;
+	}
+	if (f->user_only) {
+		for (int i = 0; i < 2; i++) {
+			if (f->in_maps[i])
+				bpf_map_delete_elem(b->map_relay,
+						    &f->cookie[i]);
+			f->in_maps[i] = false;
+			f->dir[i].ctl_stale = false;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		f->w_sock[i] = (struct watch){ W_SOCK, f, i };
+		watch_add(b, f->fd[i], &f->w_sock[i],
+			  EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+	}
+	f->w_handle = (struct watch){ W_HANDLE, f, 0 };
+	watch_add(b, f->handle, &f->w_handle, EPOLLIN | EPOLLRDHUP);
+	f->next = b->flows;
+	if (b->flows)
+		b->flows->prev = f;
+	b->flows = f;
+	b->nflows++;
+	if (err) {	/* bytes read, then a socket failed: end it all */
+		socket_reset(f->fd[0]);
+		socket_reset(f->fd[1]);
+		flow_end(b, f, err);
+		return 0;
+	}
+	flow_step(b, f);
+	return 0;
+}
+
+static void report(struct broker *b, struct flow *f, int end)
+{
+	struct lwfp_offload_report r = {
+		.magic = LWFP_OFFLOAD_MAGIC, .end = end,
+	};
+
+	for (int d = 0; d < 2; d++) {
+		struct lwfp_offload_count c = { 0 };
+
+		bpf_map_lookup_elem(b->map_count, &f->cookie[d], &c);
+		r.user_bytes[d] = f->dir[d].user_written;
+		r.bytes[d] = c.redirected + r.user_bytes[d];
+	}
+	if (f->handle >= 0)
+		send(f->handle, &r, sizeof(r), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (!b->o->quiet) {
+		printf(_("flow %lu: %s; %llu bytes to the origin, %llu to the "
+			 "client (%llu and %llu through the broker)\n"),
+		       f->id, end ? strerror(-end) : _("closed"),
+		       (unsigned long long)r.bytes[0],
+		       (unsigned long long)r.bytes[1],
+		       (unsigned long long)r.user_bytes[0],
+		       (unsigned long long)r.user_bytes[1]);
+		fflush(stdout);
+	}
+}
+
+/* Tell the service how the flow ended; give its sockets back to plain
+ * TCP (out of the relay map first: no verdict runs after) and forget it. */
+void flow_end(struct broker *b, struct flow *f, int end)
+{
+	report(b, f, end);
+	for (int i = 0; i < 2; i++)
+		if (f->in_maps[i])
+			bpf_map_delete_elem(b->map_relay, &f->cookie[i]);
+	maps_leave(b, f, 2);
+	for (int i = 0; i < 2; i++) {
+		epoll_ctl(b->epfd, EPOLL_CTL_DEL, f->fd[i], NULL);
+		close(f->fd[i]);
+		free(f->dir[i].buf);
+	}
+	if (f->handle >= 0) {
+		epoll_ctl(b->epfd, EPOLL_CTL_DEL, f->handle, NULL);
+		close(f->handle);
+	}
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		b->flows = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	b->nflows--;
+	/* other events of this round may name it still */
+	f->dead = true;
+	f->next = b->dead;
+	b->dead = f;
+}
+
+void flows_reap(struct broker *b)
+{
+	while (b->dead) {
+		struct flow *f = b->dead;
+
+		b->dead = f->next;
+		free(f);
+	}
+}
+
+/* A drain to wait for: look again in a millisecond. */
+void broker_want_timer(struct broker *b, struct flow *f)
+{
+	struct itimerspec t = { .it_value.tv_nsec = 1000000 };
+
+	f->waiting = true;
+	if (b->timer_armed)
+		return;
+	if (!timerfd_settime(b->timer_fd, 0, &t, NULL))
+		b->timer_armed = true;
+}
+
+void broker_timer_tick(struct broker *b)
+{
+	__u64 ticks;
+	struct flow *f, *next;
+
+	if (read(b->timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	b->timer_armed = false;
+	for (f = b->flows; f; f = next) {
+		next = f->next;
+		if (!f->waiting)
+			continue;
+		f->waiting = false;
+		flow_step(b, f);	/* may end f, never another flow */
+	}
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A service's request to the broker: one PAIR message with its two
+ * sockets. The engine's own state decides: the first must be a socket a
+ * service accepted from a redirected flow, the second an outbound socket
+ * that carries the same flow (the records set on it), both connected TCP.
+ * Nobody can hand in a socket of another flow: its records would not
+ * match, and records are set only by the service of their flow.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <bpf/bpf.h>
+
+#include "broker_int.h"
+
+#define CLIENTS_MAX	1024	/* connections waiting to ask */
+
+/* A connected TCP socket? 0 or -errno. */
+static int tcp_connected(int fd)
+{
+	int type = 0, proto = 0;
+	socklen_t len = sizeof(type);
+	struct tcp_info ti;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len))
+		return -errno;
+	len = sizeof(proto);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len))
+		return -errno;
+	if (type != SOCK_STREAM || proto != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	len = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -errno;
+	return ti.tcpi_state == TCP_ESTABLISHED ? 0 : -ENOTCONN;
+}
+
+/* Does outbound carry accepted's flow? The engine's state on each. */
+static int same_flow(struct broker *b, int accepted, int outbound)
+{
+	struct lwfp_hop a, o;
+
+	if (bpf_map_lookup_elem(b->map_sk, &accepted, &a) ||
+	    a.role != LWFP_ROLE_ACCEPTED)
+		return -ENODATA;
+	if (bpf_map_lookup_elem(b->map_sk, &outbound, &o) ||
+	    (o.role != LWFP_ROLE_OUTBOUND && o.role != LWFP_ROLE_CLIENT))
+		return -EPERM;
+	if (o.rec.engine_id != a.rec.engine_id ||
+	    o.rec.flow_id != a.rec.flow_id ||
+	    o.rec.chain_len < a.rec.chain_len ||
+	    memcmp(o.rec.chain, a.rec.chain, a.rec.chain_len))
+		return -EPERM;
+	return 0;
+}
+
+/* The most bytes that may wait between side i and its peer: what side
+ * i's receive buffer may hold, at least TCP's largest autotuned one. */
+static __u32 bound_of(int fd)
+{
+	int rcv = 0;
+	socklen_t len = sizeof(rcv);
+	__u32 most = 6 << 20;
+
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len);
+	return rcv > (int)most ? (__u32)rcv : most;
+}
+
+static int flow_make(struct broker *b, int fds[2], int handle,
+		     struct flow **out)
+{
+	struct flow *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		f->fd[i] = fds[i];
+		f->cookie[i] = socket_cookie(fds[i]);
+		f->bound[i] = bound_of(fds[i]);
+		f->dir[i].buf = malloc(DIR_BUF);
+		f->dir[i].cap = DIR_BUF;
+		if (b->o->sndbuf)
+			setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE,
+				   &b->o->sndbuf, sizeof(b->o->sndbuf));
+	}
+	f->handle = handle;
+	f->id = ++b->next_id;
+	if (!f->cookie[0] || !f->cookie[1] || !f->dir[0].buf ||
+	    !f->dir[1].buf) {
+		free(f->dir[0].buf);
+		free(f->dir[1].buf);
+		free(f);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+/* Check and pair; on success *handle is the service's end. */
+static int pair(struct broker *b, int fds[2], int *handle)
+{
+	int hp[2], err;
+	struct flow *f;
+
+	for (int i = 0; i < 2; i++) {
+		err = tcp_connected(fds[i]);
+		if (err)
+			return err;
+	}
+	err = same_flow(b, fds[0], fds[1]);
+	if (err)
+		return err;
+	if (b->nflows >= LWFP_OFFLOAD_MAX)
+		return -ENOSPC;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hp))
+		return -errno;
+	err = flow_make(b, fds, hp[0], &f);
+	if (!err) {
+		err = flow_start(b, f);
+		if (err) {
+			free(f->dir[0].buf);
+			free(f->dir[1].buf);
+			free(f);
+		}
+	}
+	if (err) {
+		close(hp[0]);
+		close(hp[1]);
+		return err;
+	}
+	*handle = hp[1];
+	return 0;
+}
+
+/* The request on conn: its header and its two descriptors, or -errno. */
+static int request_read(int conn, int fds[2])
+{
+	struct lwfp_offload_req req;
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { &req, sizeof(req) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(conn, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int got = 0;
+
+	fds[0] = fds[1] = -1;
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (got < 2)
+				fds[got++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n != (ssize_t)sizeof(req) || req.magic != LWFP_OFFLOAD_MAGIC ||
+	    req.version != LWFP_OFFLOAD_VERSION ||
+	    req.op != LWFP_OFFLOAD_OP_PAIR || req.flags || got != 2 ||
+	    (m.msg_flags & MSG_CTRUNC))
+		return -EINVAL;
+	return 0;
+}
+
+static void reply(int conn, int error, int handle)
+{
+	struct lwfp_offload_reply r = {
+		.magic = LWFP_OFFLOAD_MAGIC, .error = error,
+	};
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &r, sizeof(r) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (handle >= 0) {
+		struct cmsghdr *c;
+
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &handle, sizeof(int));
+	}
+	sendmsg(conn, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* A service's connection has its request: answer it and hang up. */
+void broker_request(struct broker *b, struct watch *w)
+{
+	int fds[2], handle = -1, err = request_read(w->side, fds);
+
+	if (err == -EAGAIN)
+		return;
+	if (!err)
+		err = pair(b, fds, &handle);
+	if (err) {
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+	reply(w->side, err, handle);
+	if (handle >= 0)
+		close(handle);
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, w->side, NULL);
+	close(w->side);
+	free(w);
+	b->nclients--;
+}
+
+/* A service connects: wait for its request without blocking the rest. */
+void broker_accept(struct broker *b)
+{
+	for (;;) {
+		int conn = accept4(b->listen_fd, NULL, NULL,
+				   SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+		struct watch *w;
+
+		if (conn < 0)
+			return;
+		/* connections that never ask must not eat our descriptors */
+		w = b->nclients < CLIENTS_MAX ? calloc(1, sizeof(*w)) : NULL;
+		if (!w) {
+			close(conn);
+			continue;
+		}
+		*w = (struct watch){ W_CLIENT, NULL, conn };
+		ev.data.ptr = w;
+		if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, conn, &ev)) {
+			close(conn);
+			free(w);
+			continue;
+		}
+		b->nclients++;
+	}
+}
