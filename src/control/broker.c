@@ -101,6 +101,24 @@ static int listen_open(struct broker *b, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Entries a broker that died left: their sockets go back to plain TCP
+ * (out of the relay map first). Their services' handles said -ESHUTDOWN
+ * when it died; this broker cannot reach the sockets to reset them.
+ */
+static void stale_release(struct broker *b)
+{
+	__u64 key, next;
+	int maps[] = { b->map_relay, b->map_peers, b->map_ctl, b->map_count };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		while (!bpf_map_get_next_key(maps[i], NULL, &next)) {
+			key = next;
+			if (bpf_map_delete_elem(maps[i], &key))
+				break;
+		}
+}
+
 static int watch(struct broker *b, int fd, struct watch *w)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
@@ -120,6 +138,7 @@ static int setup(struct broker *b, const char *pin_dir, char *err,
 	ret = listen_open(b, err, errlen);
 	if (ret)
 		return ret;
+	stale_release(b);
 	/* three descriptors per flow, and flows are many */
 	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
 		r.rlim_cur = r.rlim_max;

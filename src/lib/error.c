@@ -28,6 +28,11 @@ static const struct {
 	{ ENOMEM, N_("out of memory") },
 	{ ESRCH, N_("no service with that name") },
 	{ ENOMSG, N_("the flow's rule has no context layout") },
+	{ EOPNOTSUPP, N_("no offloaded relay: no lwfp broker runs for this engine, or the kernel has no sockmap support") },
+	{ EPERM, N_("the outbound socket does not carry the accepted socket's flow") },
+	{ EBUSY, N_("the socket is offloaded already") },
+	{ ENOSPC, N_("the engine offloads as many flows as it can hold") },
+	{ ETIMEDOUT, N_("the lwfp broker did not answer") },
 };
 
 LWFP_EXPORT const char *lwfp_strerror(int err)
