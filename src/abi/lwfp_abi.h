@@ -680,8 +680,12 @@ struct lwfp_offload_ctl {
 	__u64 peer;		/* the other socket's cookie */
 	__u64 drained;		/* spilled bytes the broker wrote on */
 	__u64 peer_user;	/* bytes the broker wrote into the peer */
+	__u64 flow_id;		/* for lwfp flows */
 	__u32 bound;		/* most bytes waiting between the two */
 	__u32 paused;		/* spill everything */
+	__u8 service;		/* slot of the service that offloaded */
+	__u8 side;		/* 0 its accepted socket, 1 its outbound one */
+	__u8 _pad[6];
 };
 
 /*

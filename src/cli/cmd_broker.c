@@ -21,9 +21,10 @@ static int broker_opt(int c, const char *arg, void *data)
 	case 's':
 		if (parse_u32(arg, &v, err, sizeof(err)))
 			return cli_usage(_("broker: --sndbuf: %s"), err), -1;
-		if (v < 4096 || v > (1u << 30))
-			return cli_usage(_("broker: --sndbuf must be between "
-					   "4096 and 1073741824 bytes")), -1;
+		if (v && (v < 4096 || v > (1u << 30)))
+			return cli_usage(_("broker: --sndbuf must be 0 or "
+					   "between 4096 and 1073741824 "
+					   "bytes")), -1;
 		o->sndbuf = (int)v;
 		return 0;
 	case 'q':
@@ -40,7 +41,7 @@ int cmd_broker(struct cli *cli, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		CLI_COMMON_OPTS, {}
 	};
-	struct broker_opts o = { 0 };
+	struct broker_opts o = { .sndbuf = BROKER_SNDBUF_DEFAULT };
 	char err[512] = "";
 	int i, ret;
 

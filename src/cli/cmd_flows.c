@@ -10,6 +10,17 @@
 #include "i18n.h"
 #include "util.h"
 #include "cli.h"
+#include "offload_view.h"
+
+/* What every flow's line is made from. */
+struct flows_view {
+	const struct lwfp_service *svcs;
+	const struct lwfp_udp_flow *uf;
+	size_t nuf;
+	const struct offload_hop *offs;
+	size_t noffs;
+	struct json_object *arr;	/* --json */
+};
 
 /* One flow, gathered from the sockets that carry its id. */
 struct flow {
@@ -133,15 +144,54 @@ static void flows_headings(void)
 	print_headings(names, widths, ARRAY_SIZE(names));
 }
 
-static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
-		       const struct lwfp_udp_flow *uf, size_t nuf,
-		       struct json_object *arr)
+/* The hops of f a service offloaded: appended to the state, or to o. */
+static void offloads_add(const struct flow *f, const struct flows_view *v,
+			 char *state, size_t len, struct json_object *o)
 {
+	const struct lwfp_records *rec = &f->longest->sk.rec;
+	struct json_object *list = o ? json_object_new_array() : NULL;
+
+	for (int i = 0; i < rec->chain_len && i < LWFP_MAX_CHAIN; i++) {
+		const struct offload_hop *h = offload_find(v->offs, v->noffs,
+							   f->flow_id,
+							   rec->chain[i]);
+		const char *name = v->svcs[rec->chain[i] %
+					   LWFP_MAX_SERVICES].name;
+		size_t used = strlen(state);
+
+		if (!h)
+			continue;
+		if (!o) {
+			snprintf(state + used, len - used,
+				 _(", offloaded by %s: %llu bytes out, %llu "
+				   "back"), name,
+				 (unsigned long long)h->to_origin,
+				 (unsigned long long)h->to_client);
+			continue;
+		}
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "service",
+				       json_object_new_string(name));
+		json_object_object_add(e, "to_origin",
+				       json_object_new_int64(h->to_origin));
+		json_object_object_add(e, "to_client",
+				       json_object_new_int64(h->to_client));
+		json_object_array_add(list, e);
+	}
+	if (o)
+		json_object_object_add(o, "offloaded", list);
+}
+
+static void print_flow(const struct flow *f, const struct flows_view *v)
+{
+	const struct lwfp_service *svcs = v->svcs;
+	struct json_object *arr = v->arr;
 	/* the client socket may be gone (or unseen without the flows
 	 * iterator); its hop lives on with the first service */
 	const struct lwfp_sk_dump *c = f->client ? f->client : f->first;
 	const char *names[LWFP_MAX_CHAIN + 1];
-	char dst[64], chain[512] = "", id[20], udp[64];
+	char dst[64], chain[512] = "", id[20], udp[64], shown[512];
 	double age = (now_boot_ns() - c->sk.start_ns) / 1e9;
 	const char *state = c->state == LWFP_SK_STATE_UNKNOWN ? N_("open") :
 			    f->client ? tcp_state(c->state) :
@@ -150,7 +200,7 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 	int n;
 
 	if (is_udp && f->client) {
-		udp_state(&c->sk, uf, nuf, !arr, udp, sizeof(udp));
+		udp_state(&c->sk, v->uf, v->nuf, !arr, udp, sizeof(udp));
 		state = udp;
 	}
 
@@ -162,9 +212,11 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 		for (int i = 0; i < n; i++)
 			snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain),
 				 "%s%s", i ? " -> " : "", names[i]);
+		snprintf(shown, sizeof(shown), "%s",
+			 state == udp ? state : _(state));
+		offloads_add(f, v, shown, sizeof(shown), NULL);
 		printf("%-16s %-7u %-15s %-24s %-34s %8.1fs %s\n", id,
-		       c->sk.pid, c->sk.comm, dst, chain, age,
-		       state == udp ? state : _(state));
+		       c->sk.pid, c->sk.comm, dst, chain, age, shown);
 		return;
 	}
 	struct json_object *o = json_object_new_object();
@@ -182,6 +234,7 @@ static void print_flow(const struct flow *f, const struct lwfp_service *svcs,
 	json_object_object_add(o, "chain", ch);
 	json_object_object_add(o, "age_s", json_object_new_double(age));
 	json_object_object_add(o, "state", json_object_new_string(state));
+	offloads_add(f, v, shown, sizeof(shown), o);
 	json_object_array_add(arr, o);
 }
 
@@ -191,10 +244,11 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 	struct lwfp_service svcs[LWFP_MAX_SERVICES];
 	struct lwfp_sk_dump *socks = NULL;
 	struct lwfp_udp_flow *uf = NULL;
-	struct json_object *arr = NULL;
+	struct offload_hop *offs = NULL;
+	struct flows_view v = { .svcs = svcs };
 	struct flow *flows;
 	struct admin a;
-	size_t n = 0, nf, nuf = 0;
+	size_t n = 0, nf, nuf = 0, noffs = 0;
 	int i, ret;
 
 	i = cli_getopt(cli, argc, argv, opts, "lwfp flows", false, NULL, NULL);
@@ -209,31 +263,37 @@ int cmd_flows(struct cli *cli, int argc, char **argv)
 		ret = admin_sockets(&a, &socks, &n);
 	if (!ret)
 		ret = admin_udp_flows(&a, &uf, &nuf);
+	if (!ret)
+		ret = admin_offloads(&a, &offs, &noffs);
 	admin_close(&a);
 	if (ret) {
 		free(socks);
+		free(uf);
 		return cli_error(_("cannot list flows: %s"), strerror(-ret));
 	}
 	flows = calloc(n + 1, sizeof(*flows));
 	if (!flows) {
 		free(socks);
 		free(uf);
+		free(offs);
 		return cli_error(_("out of memory"));
 	}
 	qsort(socks, n, sizeof(*socks), by_flow);
 	if (nuf)
 		qsort(uf, nuf, sizeof(*uf), by_token);
 	nf = group_flows(socks, n, flows);
+	v = (struct flows_view){ svcs, uf, nuf, offs, noffs, NULL };
 	if (cli->json)
-		arr = json_object_new_array();
+		v.arr = json_object_new_array();
 	else
 		flows_headings();
 	for (size_t k = 0; k < nf; k++)
-		print_flow(&flows[k], svcs, uf, nuf, arr);
-	if (arr)
-		cli_json_print(arr);
+		print_flow(&flows[k], &v);
+	if (v.arr)
+		cli_json_print(v.arr);
 	free(flows);
 	free(socks);
 	free(uf);
+	free(offs);
 	return 0;
 }

@@ -14,6 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The kernel's worker sends a paired socket's bytes until the peer's send
+ * buffer is full, then waits a jiffy: 16 MiB makes that rare at loopback
+ * speed (docs/performance.md, section 3). */
+#define BROKER_SNDBUF_DEFAULT	(16 << 20)
+
 struct broker_opts {
 	int sndbuf;		/* SO_SNDBUFFORCE on offloaded sockets; 0 keep */
 	bool quiet;		/* no line per flow */

@@ -50,8 +50,11 @@ static int ctl_write(struct broker *b, struct flow *f, int d)
 		.peer = f->cookie[!d],
 		.drained = f->dir[d].spill_read,
 		.peer_user = f->dir[d].user_written,
+		.flow_id = f->flow_id,
 		.bound = f->bound[d],
 		.paused = f->closing,
+		.service = f->service,
+		.side = d,
 	};
 
 	return bpf_map_update_elem(b->map_ctl, &f->cookie[d], &c, BPF_EXIST) ?
@@ -65,13 +68,15 @@ static void flow_reset(struct broker *b, struct flow *f, int end)
 	flow_end(b, f, end);
 }
 
-/* Read what side d holds for us; false if nothing came. */
+/* Read what side d holds for us; false if nothing came. Only into an
+ * empty buffer: each buffer written on is then said drained before more
+ * is read, so that the verdict can catch up and redirect again. */
 static bool dir_read(struct broker *b, struct flow *f, int d, bool *gone)
 {
 	struct direction *dr = &f->dir[d];
 	ssize_t n;
 
-	if (dr->eof || f->closing || dr->len >= dr->cap)
+	if (dr->eof || f->closing || dr->len)
 		return false;
 	n = recv(f->fd[d], dr->buf + dr->len, dr->cap - dr->len,
 		 MSG_DONTWAIT);

@@ -39,6 +39,8 @@ struct flow {
 	int fd[2];		/* accepted, outbound: our duplicates */
 	int handle;		/* our end of the service's handle; -1 */
 	__u64 cookie[2];
+	__u64 flow_id;		/* the accepted socket's hop: for lwfp flows */
+	__u8 service;
 	__u64 base[2];		/* stream_written(fd[i]) at the pairing */
 	__u32 bound[2];
 	struct direction dir[2];

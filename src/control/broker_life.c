@@ -28,8 +28,9 @@ static int maps_join(struct broker *b, struct flow *f)
 {
 	for (int i = 0; i < 2; i++) {
 		struct lwfp_offload_ctl c = {
-			.peer = f->cookie[!i], .bound = f->bound[i],
-			.paused = 1,
+			.peer = f->cookie[!i], .flow_id = f->flow_id,
+			.bound = f->bound[i], .paused = 1,
+			.service = f->service, .side = i,
 		};
 		struct lwfp_offload_count n = { 0 };
 		__u64 fd = f->fd[i];

@@ -41,39 +41,49 @@ static int tcp_connected(int fd)
 	return ti.tcpi_state == TCP_ESTABLISHED ? 0 : -ENOTCONN;
 }
 
-/* Does outbound carry accepted's flow? The engine's state on each. */
-static int same_flow(struct broker *b, int accepted, int outbound)
+/* Does outbound carry accepted's flow? The engine's state on each;
+ * *a is the accepted socket's hop. */
+static int same_flow(struct broker *b, int accepted, int outbound,
+		     struct lwfp_hop *a)
 {
-	struct lwfp_hop a, o;
+	struct lwfp_hop o;
 
-	if (bpf_map_lookup_elem(b->map_sk, &accepted, &a) ||
-	    a.role != LWFP_ROLE_ACCEPTED)
+	if (bpf_map_lookup_elem(b->map_sk, &accepted, a) ||
+	    a->role != LWFP_ROLE_ACCEPTED)
 		return -ENODATA;
 	if (bpf_map_lookup_elem(b->map_sk, &outbound, &o) ||
 	    (o.role != LWFP_ROLE_OUTBOUND && o.role != LWFP_ROLE_CLIENT))
 		return -EPERM;
-	if (o.rec.engine_id != a.rec.engine_id ||
-	    o.rec.flow_id != a.rec.flow_id ||
-	    o.rec.chain_len < a.rec.chain_len ||
-	    memcmp(o.rec.chain, a.rec.chain, a.rec.chain_len))
+	if (o.rec.engine_id != a->rec.engine_id ||
+	    o.rec.flow_id != a->rec.flow_id ||
+	    o.rec.chain_len < a->rec.chain_len ||
+	    memcmp(o.rec.chain, a->rec.chain, a->rec.chain_len))
 		return -EPERM;
 	return 0;
 }
 
-/* The most bytes that may wait between side i and its peer: what side
- * i's receive buffer may hold, at least TCP's largest autotuned one. */
-static __u32 bound_of(int fd)
+/*
+ * The most bytes that may wait between a socket and its peer (on the
+ * peer's psock, redirected but not yet in its write queue): the two
+ * sockets' buffers, the receiving one's as large as TCP may autotune it.
+ * The kernel's worker sends what waits a jiffy after the peer's send
+ * buffer filled, so a bound below that burst would spill bulk flows.
+ */
+static __u32 bound_of(int fd, int peer)
 {
-	int rcv = 0;
+	int rcv = 0, snd = 0;
 	socklen_t len = sizeof(rcv);
 	__u32 most = 6 << 20;
 
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len);
-	return rcv > (int)most ? (__u32)rcv : most;
+	len = sizeof(snd);
+	getsockopt(peer, SOL_SOCKET, SO_SNDBUF, &snd, &len);
+	return (rcv > (int)most ? (__u32)rcv : most) +
+	       (snd > 0 ? (__u32)snd : 0);
 }
 
 static int flow_make(struct broker *b, int fds[2], int handle,
-		     struct flow **out)
+		     const struct lwfp_hop *hop, struct flow **out)
 {
 	struct flow *f = calloc(1, sizeof(*f));
 
@@ -82,15 +92,18 @@ static int flow_make(struct broker *b, int fds[2], int handle,
 	for (int i = 0; i < 2; i++) {
 		f->fd[i] = fds[i];
 		f->cookie[i] = socket_cookie(fds[i]);
-		f->bound[i] = bound_of(fds[i]);
 		f->dir[i].buf = malloc(DIR_BUF);
 		f->dir[i].cap = DIR_BUF;
 		if (b->o->sndbuf)
 			setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE,
 				   &b->o->sndbuf, sizeof(b->o->sndbuf));
 	}
+	for (int i = 0; i < 2; i++)
+		f->bound[i] = bound_of(fds[i], fds[!i]);
 	f->handle = handle;
 	f->id = ++b->next_id;
+	f->flow_id = hop->rec.flow_id;
+	f->service = hop->service;
 	if (!f->cookie[0] || !f->cookie[1] || !f->dir[0].buf ||
 	    !f->dir[1].buf) {
 		free(f->dir[0].buf);
@@ -105,6 +118,7 @@ static int flow_make(struct broker *b, int fds[2], int handle,
 /* Check and pair; on success *handle is the service's end. */
 static int pair(struct broker *b, int fds[2], int *handle)
 {
+	struct lwfp_hop hop;
 	int hp[2], err;
 	struct flow *f;
 
@@ -113,14 +127,14 @@ static int pair(struct broker *b, int fds[2], int *handle)
 		if (err)
 			return err;
 	}
-	err = same_flow(b, fds[0], fds[1]);
+	err = same_flow(b, fds[0], fds[1], &hop);
 	if (err)
 		return err;
 	if (b->nflows >= LWFP_OFFLOAD_MAX)
 		return -ENOSPC;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hp))
 		return -errno;
-	err = flow_make(b, fds, hp[0], &f);
+	err = flow_make(b, fds, hp[0], &hop, &f);
 	if (!err) {
 		err = flow_start(b, f);
 		if (err) {
