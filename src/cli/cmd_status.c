@@ -9,6 +9,7 @@
 #include "i18n.h"
 #include "cli.h"
 #include "loader.h"
+#include "offload_view.h"
 
 static const char *const stat_names[] = {
 	[LWFP_STAT_REDIRECTED] = "redirected",
@@ -131,7 +132,23 @@ struct status {
 	size_t services, udp_flows;
 	size_t tracked[LWFP_ROLE_OUTBOUND + 1];	/* sockets by role */
 	char access[64];
+	enum offload_state offload;
+	size_t offloaded;			/* flows */
+	char broker[108];			/* where its broker listens */
 };
+
+static int status_offload(struct admin *a, struct status *st)
+{
+	struct offload_hop *h;
+	int ret = admin_offloads(a, &h, &st->offloaded);
+
+	if (ret)
+		return ret;
+	free(h);
+	st->offload = offload_state(a->pin_dir, st->cfg.engine_id, st->broker,
+				    sizeof(st->broker));
+	return 0;
+}
 
 static int status_read(struct cli *cli, struct status *st)
 {
@@ -156,6 +173,8 @@ static int status_read(struct cli *cli, struct status *st)
 		ret = admin_udp_flows(&a, &uf, &st->udp_flows);
 	if (!ret)
 		ret = admin_cls_hdr(&a, &st->cls);
+	if (!ret)
+		ret = status_offload(&a, st);
 	free(uf);
 	admin_close(&a);
 	if (ret) {
@@ -204,6 +223,11 @@ static void status_json(const struct cli *cli, const struct status *st)
 	ADD("pending_per_user", json_object_new_int64(st->cfg.pending_per_user));
 	ADD("live_per_user", json_object_new_int64(st->cfg.live_per_user));
 	ADD("outbound_sockets", json_object_new_int(outbound(st)));
+	ADD("offload", json_object_new_string(
+		st->offload == OFFLOAD_NONE ? "unavailable" :
+		st->offload == OFFLOAD_BROKER ? "broker" : "no broker"));
+	ADD("offload_socket", json_object_new_string(st->broker));
+	ADD("offloaded_flows", json_object_new_int64(st->offloaded));
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		json_object_object_add(c, stat_names[s],
 				       json_object_new_int64(st->stats[s]));
@@ -217,7 +241,7 @@ static void status_json(const struct cli *cli, const struct status *st)
 /* The headings of lwfp status, in the order printed; the column after
  * them starts past the widest (in display cells, whatever the language). */
 enum { H_ENGINE, H_CGROUP, H_ACCESS, H_SERVICES, H_RULES, H_SOCKETS,
-       H_UDP, H_PER_USER, H_CLASSIFIER, H_MAX };
+       H_UDP, H_PER_USER, H_CLASSIFIER, H_OFFLOAD, H_MAX };
 
 static int heading_width;
 
@@ -238,10 +262,25 @@ static void status_headings(const char *names[H_MAX])
 	names[H_UDP] = _("udp flows");
 	names[H_PER_USER] = _("per user");
 	names[H_CLASSIFIER] = _("classifier");
+	names[H_OFFLOAD] = _("offload");
 	heading_width = 0;
 	for (int h = 0; h < H_MAX; h++)
 		if (display_width(names[h]) > heading_width)
 			heading_width = display_width(names[h]);
+}
+
+static void offload_text(const struct status *st)
+{
+	if (st->offload == OFFLOAD_NONE)
+		printf("%s\n", _("unavailable: the kernel refused its program"));
+	else if (st->offload == OFFLOAD_NO_BROKER)
+		printf(P_("%zu flow, no broker (lwfp broker)\n",
+			  "%zu flows, no broker (lwfp broker)\n",
+			  st->offloaded), st->offloaded);
+	else
+		printf(P_("%zu flow, broker on %s\n",
+			  "%zu flows, broker on %s\n", st->offloaded),
+		       st->offloaded, st->broker);
 }
 
 static void status_text(const struct cli *cli, const struct status *st)
@@ -274,6 +313,8 @@ static void status_text(const struct cli *cli, const struct status *st)
 	printf(_("%u bitmaps, %u words (max %u, %u)\n"),
 	       st->cls.bitmaps, st->cls.words, LWFP_CLS_BITMAPS_MAX,
 	       LWFP_CLS_POOL_MAX);
+	heading(h[H_OFFLOAD]);
+	offload_text(st);
 	printf("%s\n", _("counters"));
 	for (int s = 0; s < LWFP_STAT_MAX; s++)
 		printf("  %-33s %llu\n", stat_names[s],

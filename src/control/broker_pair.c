@@ -169,6 +169,8 @@ static int request_read(int conn, int fds[2])
 	fds[0] = fds[1] = -1;
 	if (n < 0)
 		return -errno;
+	if (n == 0)
+		return -ENOTCONN;	/* hung up: lwfp status looking */
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
@@ -229,7 +231,8 @@ void broker_request(struct broker *b, struct watch *w)
 			if (fds[i] >= 0)
 				close(fds[i]);
 	}
-	reply(w->side, err, handle);
+	if (err != -ENOTCONN)
+		reply(w->side, err, handle);
 	if (handle >= 0)
 		close(handle);
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, w->side, NULL);

@@ -7,9 +7,15 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "offload_view.h"
+#include "offload_wire.h"
+#include "pin.h"
 
 static __u64 direction_bytes(struct admin *a, __u64 cookie,
 			     const struct lwfp_offload_ctl *c)
@@ -74,4 +80,25 @@ const struct offload_hop *offload_find(const struct offload_hop *h, size_t n,
 	struct offload_hop want = { .flow_id = flow_id, .service = service };
 
 	return n ? bsearch(&want, h, n, sizeof(*h), by_hop) : NULL;
+}
+
+enum offload_state offload_state(const char *pin_dir, __u64 engine_id,
+				 char *path, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = pin_open(pin_dir, PIN_PROG_PREFIX "lwfp_offload_verdict");
+	bool up;
+
+	path[0] = '\0';
+	if (fd < 0)
+		return OFFLOAD_NONE;
+	close(fd);
+	if (offload_socket_path(engine_id, sa.sun_path, sizeof(sa.sun_path)))
+		return OFFLOAD_NO_BROKER;
+	snprintf(path, len, "%s", sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	up = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (fd >= 0)
+		close(fd);
+	return up ? OFFLOAD_BROKER : OFFLOAD_NO_BROKER;
 }

@@ -24,4 +24,15 @@ int admin_offloads(struct admin *a, struct offload_hop **out, size_t *n);
 const struct offload_hop *offload_find(const struct offload_hop *h, size_t n,
 				       __u64 flow_id, __u8 service);
 
+enum offload_state {
+	OFFLOAD_NONE,		/* the kernel refused the verdict program */
+	OFFLOAD_NO_BROKER,	/* nobody listens where the library asks */
+	OFFLOAD_BROKER,		/* a broker answers there */
+};
+
+/* Can the engine at pin_dir (id engine_id) offload now? path: where its
+ * broker listens. */
+enum offload_state offload_state(const char *pin_dir, __u64 engine_id,
+				 char *path, size_t len);
+
 #endif /* LWFP_OFFLOAD_VIEW_H */
