@@ -129,7 +129,7 @@ FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 all: programs $(UNIT_TESTS) $(E2E_BINS) $(SEC_BINS)
 
 # What make install installs (no test: a package build needs no cmocka).
-programs: $(BUILD)/lwfp $(MOS) $(LOCAL_MANS) $(BUILD)/lwfp.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
+programs: $(BUILD)/lwfp $(MOS) $(LOCAL_MANS) $(BUILD)/lwfp.service $(BUILD)/lwfp-broker.service $(BUILD)/liblwfp.so $(BUILD)/liblwfp.a $(BUILD)/lwfp.pc \
 	$(if $(WS_SRCS),$(BUILD)/lwfp-winsock.pc) $(WS_LIBS) $(UNINST_PC) $(EXAMPLES) $(WS_EXAMPLES)
 
 # DWARF goes (it names the build directory; libbpf reads only BTF, which
@@ -192,8 +192,8 @@ $(BUILD)/paths.stamp: FORCE
 FORCE:
 $(BUILD)/obj/cli/cmd_demo.o $(BUILD)/obj/common/i18n.o: $(BUILD)/paths.stamp
 
-# The systemd unit names the installed lwfp and its configuration file.
-$(BUILD)/lwfp.service: lwfp.service.in Makefile $(BUILD)/paths.stamp
+# The systemd units name the installed lwfp and its configuration file.
+$(BUILD)/%.service: %.service.in Makefile $(BUILD)/paths.stamp
 	@mkdir -p $(@D)
 	sed -e 's|@BINDIR@|$(BINDIR)|g;s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 
@@ -360,6 +360,8 @@ install: programs
 		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BUILD)/lwfp $(DESTDIR)$(BINDIR)/lwfp
 	install -m 0644 $(BUILD)/lwfp.service $(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service
+	install -m 0644 $(BUILD)/lwfp-broker.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp-broker.service
 	install -m 0755 $(BUILD)/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
 	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.$(SOVERSION)
 	ln -sf liblwfp.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so
@@ -399,6 +401,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/lwfp.8 $(DESTDIR)$(MANDIR)/man3/lwfp.3 \
 		$(DESTDIR)$(PKGCONFIGDIR)/lwfp-winsock.pc \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lwfp-broker.service \
 		$(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/lwfp.mo) \
 		$(foreach l,$(MAN_LINGUAS),$(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/$(l)/man$(subst .,,$(suffix $(p)))/$(p)))
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \

@@ -38,16 +38,19 @@ trap 'exit 143' TERM HUP
 mkdir -p "$CGDIR" "$T/bin" "$T/etc/lwfp" "$T/stub" || exit 1
 cp "$LWFP" "$T/bin/lwfp"
 make -s -C "$TOP" BUILD="$T/build" PREFIX="$T" SYSCONFDIR="$T/etc" \
-	"$T/build/lwfp.service" >"$T/log" 2>&1
+	"$T/build/lwfp.service" "$T/build/lwfp-broker.service" >"$T/log" 2>&1
 check "the unit builds for a prefix" '[ -s "$T/build/lwfp.service" ]' ||
 	cat "$T/log"
 UNIT=$T/build/lwfp.service
 check "the unit names the prefix's lwfp and configuration" \
 	'grep -q "^ExecStart=$T/bin/lwfp apply --upgrade $T/etc/lwfp/lwfp.conf$" "$UNIT"'
+BROKER_UNIT=$T/build/lwfp-broker.service
+check "the broker's unit names the prefix's lwfp" \
+	'grep -q "^ExecStart=$T/bin/lwfp broker --quiet$" "$BROKER_UNIT"'
 if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify" \
-		'systemd-analyze verify --man=no "$UNIT" >"$T/verify" 2>&1 ||
-		 { cat "$T/verify"; false; }'
+		'systemd-analyze verify --man=no "$UNIT" "$BROKER_UNIT" \
+			>"$T/verify" 2>&1 || { cat "$T/verify"; false; }'
 else
 	echo "ok - systemd-analyze verify # SKIP no systemd-analyze"
 fi
@@ -93,7 +96,26 @@ run_exec ExecStart >/dev/null 2>&1
 "$LWFP" save >"$T/saved.after"
 check "start after an unload gives the same engine (lwfp save)" \
 	'[ -s "$T/saved.after" ] && diff -u "$T/saved.before" "$T/saved.after"'
+
+# the broker's unit: its command serves this engine, and goes when the
+# engine is unloaded (as BindsTo= would stop it)
+export LWFP_RUN_DIR=$T/run
+(UNIT=$BROKER_UNIT; run_exec ExecStart) &
+BROKER=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	"$LWFP" status | grep -q "broker on $T/run/offload-" && break
+	sleep 0.2
+done
+check "the broker's unit serves the engine (lwfp status)" \
+	'"$LWFP" status | grep -q "broker on $T/run/offload-"'
 run_exec ExecStop
+for _ in $(seq 30); do kill -0 "$BROKER" 2>/dev/null || break; sleep 0.1; done
+check "the broker exits when the engine is unloaded" \
+	'! kill -0 "$BROKER" 2>/dev/null'
+kill "$BROKER" 2>/dev/null
+wait "$BROKER" 2>/dev/null
+check "the broker took its socket with it" \
+	'[ -z "$(ls "$T/run" 2>/dev/null)" ]'
 remove_cgroups
 check "no cgroup is left" '[ ! -e "$CGDIR" ]'
 exit $fail
