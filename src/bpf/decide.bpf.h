@@ -72,7 +72,7 @@ static __always_inline bool service_listening(struct bpf_sock_addr *ctx,
 }
 
 /* Fill the client's hop: what the service will read from its accepted
- * socket. */
+ * socket; a new flow id unless it continues one (flow_id). */
 static __always_inline void hop_fill(struct lwfp_hop *st,
 				     const struct connect_info *ci,
 				     const struct lwfp_config *cfg,
@@ -80,18 +80,21 @@ static __always_inline void hop_fill(struct lwfp_hop *st,
 				     const struct lwfp_service *svc,
 				     __u32 slot, __u64 flow_id)
 {
+	struct id_draw d;
+
+	id_draw(&d);
 	st->rec.magic = LWFP_RECORDS_MAGIC;
 	st->rec.version = LWFP_RECORDS_VERSION;
 	st->rec.engine_id = cfg->engine_id;
-	st->rec.flow_id = flow_id;
-	st->rec.token = secret_id(cfg);
+	st->rec.flow_id = flow_id ? flow_id : id_of(cfg, &d, 2);
+	st->rec.token = id_of(cfg, &d, 0);
 	for (int i = 0; i < LWFP_MAX_CHAIN; i++)
 		st->rec.chain[i] = i < ci->chain_len ? ci->chain[i] : 0;
 	if (ci->chain_len < LWFP_MAX_CHAIN)
 		st->rec.chain[ci->chain_len & (LWFP_MAX_CHAIN - 1)] = slot;
 	st->rec.chain_len = ci->chain_len + 1;
 
-	st->hop_id = secret_id(cfg);
+	st->hop_id = id_of(cfg, &d, 1);
 	st->start_ns = bpf_ktime_get_boot_ns();
 	st->cgroup_id = bpf_get_current_cgroup_id();
 	st->orig = ci->dst;
@@ -248,7 +251,7 @@ redirect_record(struct bpf_sock_addr *ctx, struct cls_walk *w,
 					BPF_SK_STORAGE_GET_F_CREATE);
 	if (!r || !svc || !st)
 		return NULL;
-	hop_fill(st, ci, cfg, r, svc, slot, flow_id ? flow_id : secret_id(cfg));
+	hop_fill(st, ci, cfg, r, svc, slot, flow_id);
 	*cause = ci->dst.proto != IPPROTO_TCP ? 0 :
 		 handoff_reserve(st, cfg->pending_per_user);
 	if (!*cause)

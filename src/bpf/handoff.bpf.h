@@ -26,7 +26,7 @@ static __always_inline bool handoff_for(const struct lwfp_handoff *h,
 }
 
 /* Client: fill in the connection its reserved hand-off is for, and ask
- * to write the hand-off option. */
+ * to see it close (on_state); the option waits for the handshake. */
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
 	struct lwfp_hop *st = client_hop(skops->sk);
@@ -47,9 +47,25 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	if (skops_is_mptcp(skops))
 		mptcp_publish(skops, &e, &st->orig);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
-				  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
 				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/*
+ * Client: the SYN-ACK came, the ACK is next: from now on write the
+ * option, and parse what comes back to know when to stop. Not earlier:
+ * the SYN never carries it, and the SYN-ACK is not worth parsing (two
+ * program runs per connection). on_connect asked for the state callback
+ * only of a socket whose hand-off it filled in.
+ */
+static __always_inline void on_active_established(struct bpf_sock_ops *skops)
+{
+	__u32 flags = skops->bpf_sock_ops_cb_flags;
+
+	if (!(flags & BPF_SOCK_OPS_STATE_CB_FLAG) || !client_hop(skops->sk))
+		return;
+	bpf_sock_ops_cb_flags_set(skops, flags |
+				  BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
 }
 
 /*
@@ -150,7 +166,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		return;
 	__builtin_memcpy(st, &h->hop, sizeof(*st));
 	st->role = LWFP_ROLE_ACCEPTED;
-	handoff_drop(hop_id, st->uid);
+	handoff_free(hop_id, st->uid);
 	stat_inc(LWFP_STAT_HANDOFF);
 	live_register(st);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |

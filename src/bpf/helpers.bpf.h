@@ -16,14 +16,35 @@ static __always_inline void stat_inc(__u32 idx)
  * SipHash-2-4 keyed with the engine's secret, of the time and fresh
  * randomness. bpf_get_prandom_u32() alone is a linear generator whose
  * next values an observer of a few can compute; without the key, the ids
- * one has seen tell nothing of the next.
+ * one has seen tell nothing of the next. Several ids of one connect share
+ * one draw and differ in the message's last byte (id_of): outputs of the
+ * keyed function for distinct messages, as unpredictable as separate
+ * draws, for a third of the helper calls.
  */
+struct id_draw {
+	__u64 time;
+	__u64 noise;	/* random word, CPU, and a zero byte for the index */
+};
+
+static __always_inline void id_draw(struct id_draw *d)
+{
+	d->time = bpf_ktime_get_ns();
+	d->noise = ((__u64)bpf_get_prandom_u32() << 32) |
+		   ((__u64)bpf_get_smp_processor_id() << 8);
+}
+
+static __always_inline __u64 id_of(const struct lwfp_config *cfg,
+				   const struct id_draw *d, __u8 i)
+{
+	return lwfp_siphash16(cfg->id_key, d->time, d->noise | i);
+}
+
 static __always_inline __u64 secret_id(const struct lwfp_config *cfg)
 {
-	__u64 noise = ((__u64)bpf_get_prandom_u32() << 32) |
-		      bpf_get_smp_processor_id();
+	struct id_draw d;
 
-	return lwfp_siphash16(cfg->id_key, bpf_ktime_get_ns(), noise);
+	id_draw(&d);
+	return id_of(cfg, &d, 0);
 }
 
 /* Count a refusal, and start its event for lwfp events (NULL when the

@@ -316,6 +316,9 @@ int lwfp_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		on_connect(skops);
 		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		on_active_established(skops);
+		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		on_write_opt(skops, true);
 		break;

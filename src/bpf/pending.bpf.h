@@ -29,11 +29,20 @@ static __noinline int handoff_reserve(const struct lwfp_hop *st, __u32 share)
 	return 0;
 }
 
-/* Hand-off hop_id, reserved by uid, will never be taken: free it. */
-static __always_inline void handoff_drop(__u64 hop_id, __u32 uid)
+/* Free hand-off hop_id, reserved by uid: taken, or never will be. */
+static __always_inline void handoff_free(__u64 hop_id, __u32 uid)
 {
 	if (!bpf_map_delete_elem(&lwfp_pending, &hop_id))
 		share_give(LWFP_SHARE_PENDING, uid);
+}
+
+/* Hand-off hop_id will never be taken: free it if it is still there.
+ * Mostly the service side took it already, and a lookup that misses
+ * costs less than a delete that misses (which locks its bucket). */
+static __always_inline void handoff_drop(__u64 hop_id, __u32 uid)
+{
+	if (bpf_map_lookup_elem(&lwfp_pending, &hop_id))
+		handoff_free(hop_id, uid);
 }
 
 /* A TCP socket connects again (its earlier connect failed or ended, or
