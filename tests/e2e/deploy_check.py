@@ -147,6 +147,25 @@ check("the node's cgroup2 root on /sys/fs/cgroup, read-only",
 check("the node's /run/netns, seeing namespaces made after it started",
       vols["netns"]["hostPath"]["path"] == "/run/netns"
       and mounts["netns"]["mountPropagation"] == "HostToContainer")
+# the broker: the same image and engine, the maps read-only, its socket on
+# the node's /run/lwfp-offload for service pods to mount
+b = {x["name"]: x for x in spec["containers"]}.get("broker")
+bmounts = {m["name"]: m for m in b["volumeMounts"]} if b else {}
+check("the broker runs `lwfp broker` of the same image on the same engine",
+      b is not None and b["image"] == c["image"]
+      and b["command"] == c["command"] and b["args"][0] == "broker"
+      and {e["name"]: e["value"] for e in b["env"]}.get("LWFP_PIN_DIR") == pin)
+check("the broker: all dropped, BPF and NET_ADMIN added, not privileged",
+      b is not None
+      and b["securityContext"]["capabilities"]["drop"] == ["ALL"]
+      and sorted(b["securityContext"]["capabilities"]["add"])
+      == ["BPF", "NET_ADMIN"]
+      and b["securityContext"]["privileged"] is False
+      and b["securityContext"]["allowPrivilegeEscalation"] is False)
+check("the broker listens on the node's /run/lwfp-offload",
+      b is not None and bmounts["offload"]["mountPath"] == "/run/lwfp"
+      and vols["offload"]["hostPath"]["path"] == "/run/lwfp-offload"
+      and bmounts["bpffs"]["mountPath"] == mounts["bpffs"]["mountPath"])
 check("every mount has its volume and every volume its mount",
-      set(mounts) == set(vols))
+      set(mounts) | set(bmounts) == set(vols))
 sys.exit(failed)
