@@ -295,9 +295,9 @@ static void section_rate(void)
 		    tgt, "x");                                               \
 	} while (0)
 	RATE_ROW("short conns/s, lwfp (lwfp_query_original_dst) / direct",
-		 V_LWFP, V_DIRECT, AT_LEAST, 0.97);
+		 V_LWFP, V_DIRECT, AT_LEAST, 0.95);
 	RATE_ROW("short conns/s, lwfp (getsockopt SO_ORIGINAL_DST) / direct",
-		 V_LWFP_SOCKOPT, V_DIRECT, AT_LEAST, 0.97);
+		 V_LWFP_SOCKOPT, V_DIRECT, AT_LEAST, 0.95);
 	RATE_ROW("short conns/s, lwfp / nftables REDIRECT",
 		 V_LWFP, V_NFT, ABOVE, 1.0);
 	RATE_ROW("short conns/s, nftables REDIRECT / direct",
