@@ -259,6 +259,7 @@ $(HARNESS_OBJ): tests/e2e/harness.c tests/e2e/harness.h include/lwfp.h
 # holds its table): they are built into it.
 test_parts = $(wildcard tests/e2e/$(patsubst test_%,%,$(1))/*.c)
 $(BUILD)/tests/test_winsock: $(wildcard tests/e2e/winsock/*)
+$(BUILD)/tests/test_offload: $(wildcard tests/e2e/offload/*)
 
 $(BUILD)/tests/%: tests/e2e/%.c tests/e2e/harness.h $(HARNESS_OBJ) $(BUILD)/liblwfp.a $(WS_LIBS)
 	@mkdir -p $(@D)

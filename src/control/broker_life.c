@@ -23,7 +23,22 @@ static void maps_leave(struct broker *b, struct flow *f, int n)
 	}
 }
 
-/* Make each socket's ctl (paused) and count, and make it a target. */
+/* Undo the first n of socket i's three entries (ctl, count, peers). */
+static void entries_leave(struct broker *b, struct flow *f, int i, int n)
+{
+	if (n > 2)
+		bpf_map_delete_elem(b->map_peers, &f->cookie[i]);
+	if (n > 1)
+		bpf_map_delete_elem(b->map_count, &f->cookie[i]);
+	if (n > 0)
+		bpf_map_delete_elem(b->map_ctl, &f->cookie[i]);
+}
+
+/*
+ * Make each socket's ctl (paused) and count, and make it a target. On
+ * failure undo only what this call made: a socket offloaded already
+ * (EEXIST) keeps its running flow's entries.
+ */
 static int maps_join(struct broker *b, struct flow *f)
 {
 	for (int i = 0; i < 2; i++) {
@@ -34,17 +49,24 @@ static int maps_join(struct broker *b, struct flow *f)
 		};
 		struct lwfp_offload_count n = { 0 };
 		__u64 fd = f->fd[i];
-		int err = 0;
+		int made = 0, err = 0;
 
-		if (bpf_map_update_elem(b->map_ctl, &f->cookie[i], &c,
-					BPF_NOEXIST) ||
-		    bpf_map_update_elem(b->map_count, &f->cookie[i], &n,
-					BPF_NOEXIST) ||
-		    bpf_map_update_elem(b->map_peers, &f->cookie[i], &fd,
-					BPF_NOEXIST))
+		if (!bpf_map_update_elem(b->map_ctl, &f->cookie[i], &c,
+					 BPF_NOEXIST))
+			made++;
+		if (made == 1 &&
+		    !bpf_map_update_elem(b->map_count, &f->cookie[i], &n,
+					 BPF_NOEXIST))
+			made++;
+		if (made == 2 &&
+		    !bpf_map_update_elem(b->map_peers, &f->cookie[i], &fd,
+					 BPF_NOEXIST))
+			made++;
+		if (made < 3)
 			err = errno == EEXIST ? -EBUSY : -errno;
 		if (err) {
-			maps_leave(b, f, i + 1);
+			entries_leave(b, f, i, made);
+			maps_leave(b, f, i);
 			return err;
 		}
 	}
