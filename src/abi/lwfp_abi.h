@@ -666,12 +666,13 @@ struct lwfp_layout {
  * A direction is "spilling" while the verdict passes its bytes to the
  * socket itself (SK_PASS) instead of redirecting them: there the broker
  * reads and writes them on, and they are charged to the socket's receive
- * memory, so TCP's window closes on a slow reader. It spills while the
- * broker holds it paused, while bytes it spilled have not all been
- * written on (spilled != drained), and whenever redirecting one more skb
- * would leave more than `bound` bytes waiting between the two sockets
- * (redirected, not yet in the peer's write queue): kernel memory per
- * flow stays within the sockets' buffers.
+ * memory, so TCP's window closes on a slow reader. It spills whenever
+ * redirecting one more skb would leave more than `bound` bytes waiting
+ * between the two sockets (redirected, not yet in the peer's write
+ * queue), then while bytes it spilled have not all been written on
+ * (spilled != drained), and while the broker holds it paused (an
+ * orderly close asked for): kernel memory per flow stays within the
+ * sockets' buffers.
  */
 #define LWFP_OFFLOAD_MAX	65536	/* flows offloaded at once */
 

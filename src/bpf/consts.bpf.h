@@ -17,6 +17,7 @@
 
 #define TCPHDR_SYN	0x02
 
+#define SK_DROP		0
 #define SK_PASS		1
 
 #define SOL_IP		0

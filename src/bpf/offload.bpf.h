@@ -51,11 +51,16 @@ int lwfp_offload_verdict(struct __sk_buff *skb)
 
 	ctl = bpf_map_lookup_elem(&lwfp_offload_ctl, &cookie);
 	cnt = bpf_map_lookup_elem(&lwfp_offload_count, &cookie);
-	/* the broker makes both before the socket joins the relay map;
-	 * a bare FIN stays on its socket: redirected, a 0-byte skb is a
-	 * hard error to the peer's psock, and the broker passes it on once
-	 * what came before it has drained */
-	if (!ctl || !cnt || !len)
+	/* A bare FIN: TCP has shut the socket's receive side already, which
+	 * is how the broker learns of it; the skb carries nothing. Not
+	 * redirected (a 0-byte send is a hard error to the peer's psock),
+	 * nor passed (queued behind bytes waiting to leave through this
+	 * socket, the psock's worker would take it as one and stop the
+	 * socket with EPIPE). */
+	if (!len)
+		return SK_DROP;
+	/* the broker makes both before the socket joins the relay map */
+	if (!ctl || !cnt)
 		return SK_PASS;
 	if (ctl->paused || cnt->spilled != ctl->drained ||
 	    offload_over_bound(ctl, cnt, len))

@@ -22,14 +22,19 @@
 
 #include "broker_int.h"
 
-static __u64 redirected(struct broker *b, struct flow *f, int d)
+static struct lwfp_offload_count counts(struct broker *b, struct flow *f,
+					int d)
 {
 	struct lwfp_offload_count c = { 0 };
 
-	if (f->user_only)
-		return 0;
-	bpf_map_lookup_elem(b->map_count, &f->cookie[d], &c);
-	return c.redirected;
+	if (f->dir[d].relayed)
+		bpf_map_lookup_elem(b->map_count, &f->cookie[d], &c);
+	return c;
+}
+
+static __u64 redirected(struct broker *b, struct flow *f, int d)
+{
+	return counts(b, f, d).redirected;
 }
 
 /* Bytes redirected from side d not yet in side !d's write queue. */
@@ -76,7 +81,15 @@ static bool dir_read(struct broker *b, struct flow *f, int d, bool *gone)
 	struct direction *dr = &f->dir[d];
 	ssize_t n;
 
-	if (dr->eof || f->closing || dr->len)
+	if (dr->eof || f->closing || dr->len || dr->joining)
+		return false;
+	/* A read on a paired socket runs the verdict on what waits in its
+	 * receive queue, and then sets the socket's copied_seq, overwriting
+	 * what the verdict's redirects added meanwhile: read only when
+	 * there is something spilled to read (the verdict spills then, it
+	 * does not redirect), or to see the end. */
+	if (dr->relayed && !dr->rdhup &&
+	    counts(b, f, d).spilled <= dr->spill_read)
 		return false;
 	n = recv(f->fd[d], dr->buf + dr->len, dr->cap - dr->len,
 		 MSG_DONTWAIT);
@@ -84,6 +97,14 @@ static bool dir_read(struct broker *b, struct flow *f, int d, bool *gone)
 		dr->len += n;
 		dr->spill_read += n;
 		return true;
+	}
+	/* a FIN shows at once, but what the verdict left to the socket
+	 * before it may still wait on the psock's queue, behind bytes
+	 * redirected to this socket: the end only once all of it was read
+	 * (a socket that closed has left the maps: its reads are plain) */
+	if (n == 0 && counts(b, f, d).spilled > dr->spill_read) {
+		broker_want_timer(b, f);
+		return false;
 	}
 	if (n == 0) {
 		dr->eof = true;
@@ -97,6 +118,32 @@ static bool dir_read(struct broker *b, struct flow *f, int d, bool *gone)
 }
 
 /*
+ * What side d held at the pairing is written on: now it joins the relay
+ * map, unpaused, and the verdict takes over from the next byte on (what
+ * came meanwhile waits, whole, in its receive queue). The bytes before
+ * were read with plain reads, which is safe only while no verdict has
+ * run on the socket. If the map refuses it (its peer has closed since:
+ * the kernel pairs only established sockets), the direction stays with
+ * the broker to its end.
+ */
+static bool dir_join(struct broker *b, struct flow *f, int d)
+{
+	struct direction *dr = &f->dir[d];
+	__u64 fd = f->fd[d];
+	char c;
+
+	dr->joining = false;
+	if (f->closing || ctl_write(b, f, d) ||
+	    bpf_map_update_elem(b->map_relay, &f->cookie[d], &fd, BPF_NOEXIST))
+		return true;
+	dr->relayed = true;
+	/* what waits in the receive queue waits for the psock's data_ready
+	 * to run again: a read runs it (MSG_PEEK leaves copied_seq alone) */
+	recv(f->fd[d], &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return true;
+}
+
+/*
  * Say in side d's ctl that what it spilled is written on: the verdict
  * redirects again once drained has caught up with spilled, so this
  * follows each emptied buffer at once, before the next read.
@@ -106,6 +153,8 @@ static bool dir_drained(struct broker *b, struct flow *f, int d, bool *gone)
 	struct direction *dr = &f->dir[d];
 
 	dr->off = dr->len = 0;
+	if (dr->joining)
+		return dir_join(b, f, d);
 	if (!dr->ctl_stale)
 		return false;
 	dr->ctl_stale = false;
@@ -133,7 +182,7 @@ static bool dir_write(struct broker *b, struct flow *f, int d, bool *gone)
 	if (n > 0) {
 		dr->off += n;
 		dr->user_written += n;
-		dr->ctl_stale = !f->user_only;
+		dr->ctl_stale = dr->relayed;
 		if (dr->off == dr->len)
 			dir_drained(b, f, d, gone);
 		return true;
@@ -185,6 +234,8 @@ void flow_step(struct broker *b, struct flow *f)
 void flow_sock_event(struct broker *b, struct flow *f, int side,
 		     unsigned int events)
 {
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		f->dir[side].rdhup = true;
 	if (events & EPOLLERR) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -210,8 +261,8 @@ void flow_handle_event(struct broker *b, struct flow *f)
 	    req.op == LWFP_OFFLOAD_OP_CLOSE) {
 		/* both directions pause: what comes now stays unread */
 		f->closing = true;
-		for (int d = 0; d < 2 && !f->user_only; d++) {
-			if (ctl_write(b, f, d)) {
+		for (int d = 0; d < 2; d++) {
+			if (f->dir[d].relayed && ctl_write(b, f, d)) {
 				flow_reset(b, f, -EIO);
 				return;
 			}

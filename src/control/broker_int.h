@@ -31,8 +31,11 @@ struct direction {
 	__u64 user_written;	/* bytes the broker wrote into side !d */
 	__u64 pre_read;		/* read before the pairing */
 	bool eof;		/* side d said FIN, all of it read */
+	bool rdhup;		/* side d's receive side is shut (epoll) */
 	bool fin_sent;		/* shutdown(side !d, SHUT_WR) done */
 	bool ctl_stale;		/* ctl of side d lags drained/peer_user */
+	bool relayed;		/* side d is in the relay map, to the end */
+	bool joining;		/* it joins once what it held is written on */
 };
 
 struct flow {
@@ -45,8 +48,6 @@ struct flow {
 	__u32 bound[2];
 	struct direction dir[2];
 	struct watch w_sock[2], w_handle;
-	bool in_maps[2];	/* in lwfp_offload_relay */
-	bool user_only;		/* not in the relay map: all in user space */
 	bool closing;		/* the service asked for an orderly close */
 	bool waiting;		/* on the timer list: a drain to wait for */
 	bool dead;		/* ended; freed after this round of events */

@@ -122,10 +122,14 @@ static int watch_add(struct broker *b, int fd, struct watch *w,
 
 /*
  * Pair f's sockets: targets first (a redirect to a socket that is not
- * one yet drops the skb TCP has acknowledged), then each joins the relay
- * map, paused; the first drain of each direction lets it run. Where the
- * relay map refuses, the broker relays the flow in user space. 0, or
- * -errno with nothing read (the service may go on relaying).
+ * one yet drops the skb TCP has acknowledged); what each holds is read
+ * and written on by the broker, then it joins the relay map (dir_join).
+ * A socket that said its end already stays with the broker: nothing
+ * more will come. A socket the verdict has run on never goes back to
+ * plain reads, nor leaves the relay map before the end (the verdict
+ * does not keep its copied_seq, and a verdict running as the socket
+ * leaves the map drops the skb it holds). 0, or -errno with nothing
+ * read (the service may go on relaying).
  */
 int flow_start(struct broker *b, struct flow *f)
 {
@@ -136,25 +140,10 @@ int flow_start(struct broker *b, struct flow *f)
 	err = pre_read(f);
 	for (int i = 0; i < 2; i++)
 		f->base[i] = stream_written(f->fd[i]);
-	for (int i = 0; i < 2 && !err && !f->user_only; i++) {
-		__u64 fd = f->fd[i];
-
-		if (bpf_map_update_elem(b->map_relay, &f->cookie[i], &fd,
-					BPF_NOEXIST))
-			f->user_only = true;
-		else
-			f->in_maps[i] = true;
-		f->dir[i].ctl_stale = true;
-	}
-	if (f->user_only) {
-		for (int i = 0; i < 2; i++) {
-			if (f->in_maps[i])
-				bpf_map_delete_elem(b->map_relay,
-						    &f->cookie[i]);
-			f->in_maps[i] = false;
-			f->dir[i].ctl_stale = false;
-		}
-	}
+	/* each direction joins the relay map once the broker has written on
+	 * what its socket held (dir_join) */
+	for (int i = 0; i < 2; i++)
+		f->dir[i].joining = !err && !f->dir[i].eof;
 	for (int i = 0; i < 2; i++) {
 		f->w_sock[i] = (struct watch){ W_SOCK, f, i };
 		watch_add(b, f->fd[i], &f->w_sock[i],
@@ -210,7 +199,7 @@ void flow_end(struct broker *b, struct flow *f, int end)
 {
 	report(b, f, end);
 	for (int i = 0; i < 2; i++)
-		if (f->in_maps[i])
+		if (f->dir[i].relayed)
 			bpf_map_delete_elem(b->map_relay, &f->cookie[i]);
 	maps_leave(b, f, 2);
 	for (int i = 0; i < 2; i++) {

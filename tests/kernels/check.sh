@@ -5,8 +5,10 @@
 # one real connect (busybox wget to busybox httpd, both on loopback)
 # through the example relay proxy, checks what the proxy saw, prints each
 # program's verified instructions, and removes everything.
-# Output lines: "prog NAME required|optional INSNS|-" and "result ok" or
-# "result FAIL: why". Needs root and busybox.
+# Then the same through the kernel-offloaded relay: the engine's broker
+# pairs the proxy's two sockets and the kernel moves a 1 MiB body.
+# Output lines: "prog NAME required|optional INSNS|-", "offload ok" and
+# "result ok", or "result FAIL: why". Needs root and busybox.
 set -u
 [ -n "${KC_DEBUG:-}" ] && set -x
 lwfp=$1
@@ -19,6 +21,7 @@ work=$(mktemp -d)
 port=$((20000 + $$ % 20000))
 proxy_pid=
 httpd_pid=
+broker_pid=
 
 fail() {
 	echo "result FAIL: $*"
@@ -28,6 +31,7 @@ fail() {
 cleanup() {
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 	[ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
 	sleep 0.2
 	"$lwfp" unload --pin-dir "$pin" >/dev/null 2>&1
 	# a process left in one of our cgroups (a client that has not quite
@@ -72,8 +76,13 @@ grep 'not available' "$work/load" | sed 's/^/note /'
 "$lwfp" rule add --service kc --dst 127.0.0.2/32 --dport "$((port + 1))" \
 	--context kernel-matrix --pin-dir "$pin" >/dev/null || fail "rule add"
 
-mkdir -p "$work/www"
+mkdir -p "$work/www" "$work/run"
 echo "lwfp kernel matrix" >"$work/www/index.html"
+"$bb" dd if=/dev/urandom of="$work/www/big.bin" bs=1024 count=1024 2>/dev/null
+# the offload broker, where the proxy looks for it
+export LWFP_RUN_DIR="$work/run"
+LANGUAGE= LC_ALL=C "$lwfp" broker --pin-dir "$pin" >"$work/broker.log" 2>&1 &
+broker_pid=$!
 "$lwfp" exec --cgroup "/$name/origin" -- \
 	"$bb" httpd -f -p "127.0.0.2:$((port + 1))" -h "$work/www" &
 httpd_pid=$!
@@ -94,4 +103,23 @@ grep -q "orig=127.0.0.2:$((port + 1)) .*rule-context=\"kernel-matrix\"" \
 "$lwfp" status --pin-dir "$pin" | grep -q '^  redirected  *1$' ||
 	fail "redirected counter is not 1"
 "$lwfp" flows --pin-dir "$pin" >/dev/null || fail "lwfp flows"
+
+# a flow the kernel relays: the proxy offloads it once it has logged the
+# request; the broker says how it ended and what the kernel moved
+"$lwfp" exec --cgroup "/$name/app" -- "$bb" timeout 20 "$bb" wget -q \
+	-O "$work/big.got" "http://127.0.0.2:$((port + 1))/big.bin" \
+	2>"$work/wget.err" || fail "offload: wget: $(cat "$work/wget.err")"
+cmp -s "$work/big.got" "$work/www/big.bin" ||
+	fail "offload: the body came back wrong"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	grep -q '^flow .*: closed; .* to the client' "$work/broker.log" && break
+	sleep 0.3
+done
+grep '^flow ' "$work/broker.log" | awk '
+	{ for (i = 1; i < NF; i++) if ($i == "the" && $(i + 1) == "client")
+		back = $(i - 2) }
+	back + 0 > n { n = back + 0 }
+	END { exit !(n >= 1048576) }' ||
+	fail "offload: the broker did not relay the body: $(cat "$work/broker.log")"
+echo "offload ok"
 echo "result ok"
