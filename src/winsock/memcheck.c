@@ -17,10 +17,11 @@
  * The write probe writes back the byte it just read. A buffer handed to
  * a call belongs to the call, so no other thread should be writing it.
  *
- * The pipe's descriptors sit high (from PIPE_FD_MIN where the limit
- * allows), out of the way of a program's dup2() onto low numbers. Where
- * no pipe can be had (descriptors exhausted), process_vm_readv/writev
- * answer instead: slower, never wrong.
+ * The pipes (at most NSLOT, made as threads need them) have their
+ * descriptors high (from PIPE_FD_MIN where the limit allows), out of the
+ * way of a program's dup2() onto low numbers. Where no pipe can be had
+ * (descriptors exhausted), process_vm_readv/writev answer instead:
+ * slower, never wrong.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,20 +48,35 @@ static size_t page_size(void)
 	return s;
 }
 
-/* The pipe, shared by the process's threads one probe at a time; a
- * fork()ed child makes its own, as its parent's bytes are not its own. */
-static pthread_mutex_t pipe_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A few pipes, each with its own lock: a thread keeps to the slot it was
+ * given and moves on to a free one when that is busy, so threads probing
+ * at once (an IOCP's workers) do not queue on one lock. Each pipe is made
+ * on first use; a fork()ed child makes its own, as its parent's bytes are
+ * not its own. */
+#define NSLOT	8
+
+struct slot {
+	pthread_mutex_t lock;
+	int fd[2];
+} __attribute__((aligned(64)));		/* one cache line each */
+
+static struct slot slots[NSLOT] = {
+	[0 ... NSLOT - 1] = { PTHREAD_MUTEX_INITIALIZER, { -1, -1 } },
+};
 static pthread_once_t pipe_once = PTHREAD_ONCE_INIT;
-static int pipe_fd[2] = { -1, -1 };
+static unsigned int slot_next;
+static __thread unsigned int slot_mine = -1U;
 
 static void pipe_forget(void)
 {
-	if (pipe_fd[0] >= 0) {
-		close(pipe_fd[0]);
-		close(pipe_fd[1]);
+	for (int i = 0; i < NSLOT; i++) {
+		if (slots[i].fd[0] >= 0) {
+			close(slots[i].fd[0]);
+			close(slots[i].fd[1]);
+		}
+		slots[i].fd[0] = slots[i].fd[1] = -1;
+		pthread_mutex_init(&slots[i].lock, NULL);
 	}
-	pipe_fd[0] = pipe_fd[1] = -1;
-	pthread_mutex_init(&pipe_lock, NULL);
 }
 
 static void pipe_init(void)
@@ -83,25 +99,45 @@ static int fd_high(int fd)
 	return high;
 }
 
-/* Lock held: the pipe, made on first use; false if it cannot be. */
-static bool pipe_open(void)
+/* Lock held: the slot's pipe, made on first use; false if it cannot be. */
+static bool pipe_open(struct slot *sl)
 {
-	pthread_once(&pipe_once, pipe_init);
-	if (pipe_fd[0] >= 0)
+	if (sl->fd[0] >= 0)
 		return true;
-	if (pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK))
+	if (pipe2(sl->fd, O_CLOEXEC | O_NONBLOCK))
 		return false;
-	pipe_fd[0] = fd_high(pipe_fd[0]);
-	pipe_fd[1] = fd_high(pipe_fd[1]);
+	sl->fd[0] = fd_high(sl->fd[0]);
+	sl->fd[1] = fd_high(sl->fd[1]);
 	return true;
 }
 
+/* A slot of the pool, locked: this thread's own if free, else the first
+ * free one, else this thread's own once it is free. */
+static struct slot *slot_get(void)
+{
+	unsigned int mine = slot_mine;
+
+	if (mine == -1U) {
+		pthread_once(&pipe_once, pipe_init);
+		mine = __atomic_fetch_add(&slot_next, 1, __ATOMIC_RELAXED);
+		slot_mine = mine %= NSLOT;
+	}
+	for (int i = 0; i < NSLOT; i++) {
+		struct slot *sl = &slots[(mine + i) % NSLOT];
+
+		if (!pthread_mutex_trylock(&sl->lock))
+			return sl;
+	}
+	pthread_mutex_lock(&slots[mine].lock);
+	return &slots[mine];
+}
+
 /* Lock held: empty the pipe of what a failed probe left in it. */
-static void pipe_drain(void)
+static void pipe_drain(const struct slot *sl)
 {
 	char junk[BATCH];
 
-	while (read(pipe_fd[0], junk, sizeof(junk)) > 0)
+	while (read(sl->fd[0], junk, sizeof(junk)) > 0)
 		;
 }
 
@@ -146,6 +182,7 @@ static bool probe_batch(const struct batch *b)
 {
 	unsigned char scratch[BATCH];
 	struct iovec back[BATCH];
+	struct slot *sl;
 	int cancel;
 	bool ok;
 
@@ -156,16 +193,16 @@ static bool probe_batch(const struct batch *b)
 	}
 	/* writev/readv are cancellation points: not with the lock held */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	pthread_mutex_lock(&pipe_lock);
-	if (pipe_open()) {
-		ok = writev(pipe_fd[1], b->page, b->n) == b->n &&
-		     readv(pipe_fd[0], back, b->n) == b->n;
+	sl = slot_get();
+	if (pipe_open(sl)) {
+		ok = writev(sl->fd[1], b->page, b->n) == b->n &&
+		     readv(sl->fd[0], back, b->n) == b->n;
 		if (!ok)
-			pipe_drain();
+			pipe_drain(sl);
 	} else {
 		ok = probe_vm(b);
 	}
-	pthread_mutex_unlock(&pipe_lock);
+	pthread_mutex_unlock(&sl->lock);
 	pthread_setcancelstate(cancel, NULL);
 	return ok;
 }
