@@ -17,7 +17,8 @@
  * its epoll set. Without a broker, or with --no-offload, it relays in
  * user space.
  *
- * One thread, one level-triggered epoll loop, 128 KiB per direction. Written
+ * One thread, one level-triggered epoll loop (edge-triggered on a client
+ * while its first bytes are looked at), 128 KiB per direction. Written
  * to survive hostile clients: it holds at most --max-flows flows (the next
  * connections wait in the listen backlog), ends flows idle for --idle
  * seconds, backs off instead of spinning when descriptors or memory run
@@ -220,7 +221,10 @@ static void conn_close(struct conn *c, bool reset)
 		return;
 	if (reset)
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
-	close(c->fd);	/* closing also removes it from epoll */
+	/* closing does not take it out of epoll while the broker holds the
+	 * socket too: epoll would go on reporting it, for a freed flow */
+	watch(c, 0);
+	close(c->fd);
 	c->fd = -1;
 	c->events = 0;
 }
