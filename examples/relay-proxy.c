@@ -10,21 +10,32 @@
  * to the original destination and relays both ways, logging what the
  * client said first (an HTTP request line or a TLS SNI).
  *
- * One thread, one level-triggered epoll loop, 128 KiB per direction. Written
+ * Once it has seen that and written on every byte it read, it hands the
+ * flow to the kernel (lwfp_offload(), with the engine's `lwfp broker`
+ * running): the bytes then move from socket to socket without crossing
+ * user space, and the proxy only waits for the flow's end on a handle in
+ * its epoll set. Without a broker, or with --no-offload, it relays in
+ * user space.
+ *
+ * One thread, one level-triggered epoll loop (edge-triggered on a client
+ * while its first bytes are looked at), 128 KiB per direction. Written
  * to survive hostile clients: it holds at most --max-flows flows (the next
  * connections wait in the listen backlog), ends flows idle for --idle
  * seconds, backs off instead of spinning when descriptors or memory run
  * out, escapes what clients control before logging it, and logs at a
- * bounded rate.
+ * bounded rate. An offloaded flow still counts against --max-flows until
+ * it ends, but is not ended for being idle: the proxy no longer sees its
+ * bytes (the kernel bounds its memory; docs/security.md).
  *
  *   relay-proxy --listen 127.0.0.1:9000 [--pin-dir DIR] [--max-flows N]
- *               [--idle SECONDS] [--count N]
+ *               [--idle SECONDS] [--count N] [--no-offload]
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,8 +83,11 @@ struct conn {
 
 struct flow {
 	struct conn client, server;
+	struct conn handle;	/* the offload handle, once offloaded */
 	struct pipe up, down;	/* client->server, server->client */
 	bool connected, closed;
+	bool offloaded;		/* the kernel relays it now */
+	bool user_relay;	/* relayed here to the end */
 	struct lwfp_context ctx;
 	uint8_t ctx_buf[LWFP_CONTEXT_MAX_LEN];	/* ctx points into it */
 	uint8_t sniff_buf[SNIFF_WINDOW];
@@ -86,6 +100,7 @@ struct flow {
 };
 
 static struct lwfp *engine;
+static bool offload = true;	/* --no-offload: relay every flow here */
 static int epfd = -1;
 static struct flow *flows;
 static unsigned long flows_done, flows_held;
@@ -191,43 +206,47 @@ static void log_flow(struct flow *f, const char *what, const char *why)
 	if (what)
 		snprintf(err, sizeof(err), " error=\"%s: %s\"", what, why);
 	log_line(stdout, "relay-proxy: flow orig=%s %s rule=%u up=%llu "
-		 "down=%llu%s%s%s\n", addr_fmt(&f->ctx.orig_dst, orig),
+		 "down=%llu%s%s%s%s\n", addr_fmt(&f->ctx.orig_dst, orig),
 		 client_text(&f->ctx, who, sizeof(who)), f->ctx.rule_id,
-		 f->up.bytes, f->down.bytes, f->sniffed,
-		 rule_context_text(&f->ctx, rc, sizeof(rc)), err);
+		 f->up.bytes, f->down.bytes, f->offloaded ? " offloaded" : "",
+		 f->sniffed, rule_context_text(&f->ctx, rc, sizeof(rc)), err);
 }
 
-/* End a flow; on error reset both sockets, so both peers see it failed. */
+/* Close one socket of a flow; reset it if the flow failed. */
+static void conn_close(struct conn *c, bool reset)
+{
+	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+
+	if (c->fd < 0)
+		return;
+	if (reset)
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	/* closing does not take it out of epoll while the broker holds the
+	 * socket too: epoll would go on reporting it, for a freed flow */
+	watch(c, 0);
+	close(c->fd);
+	c->fd = -1;
+	c->events = 0;
+}
+
+/* End a flow; on error reset both sockets, so both peers see it failed.
+ * Closing the handle of an offloaded flow that runs resets it too. */
 static void flow_end(struct flow *f, const char *what, const char *why)
 {
-	static const struct linger reset = { .l_onoff = 1, .l_linger = 0 };
-
 	log_flow(f, what, why);
-	if (what)
-		setsockopt(f->client.fd, SOL_SOCKET, SO_LINGER, &reset,
-			   sizeof(reset));
-	close(f->client.fd);	/* closing also removes it from epoll */
-	if (f->server.fd >= 0) {
-		if (what)
-			setsockopt(f->server.fd, SOL_SOCKET, SO_LINGER, &reset,
-				   sizeof(reset));
-		close(f->server.fd);
-	}
+	conn_close(&f->client, what);
+	conn_close(&f->server, what);
+	conn_close(&f->handle, false);
 	f->closed = true;	/* freed after this batch of events */
 	flows_done++;
 	flows_held--;
 }
 
-/* Look at the first client bytes until one sniffer decides. */
-static void flow_sniff(struct flow *f, const char *data, size_t n)
+/* Run the sniffers over the first client bytes seen so far. */
+static void sniff_decide(struct flow *f)
 {
 	char out[SNIFF_SNI_MAX], esc[LOG_ESCAPED_LEN(SNIFF_SNI_MAX)];
 	int http, tls;
-
-	if (n > SNIFF_WINDOW - f->sniff_len)
-		n = SNIFF_WINDOW - f->sniff_len;
-	memcpy(f->sniff_buf + f->sniff_len, data, n);
-	f->sniff_len += n;
 
 	http = sniff_http_request_line(f->sniff_buf, f->sniff_len, out,
 				       sizeof(out));
@@ -245,6 +264,82 @@ static void flow_sniff(struct flow *f, const char *data, size_t n)
 			f->sniff_len == SNIFF_WINDOW;
 }
 
+/* Look at the first client bytes read until one sniffer decides. */
+static void flow_sniff(struct flow *f, const char *data, size_t n)
+{
+	if (n > SNIFF_WINDOW - f->sniff_len)
+		n = SNIFF_WINDOW - f->sniff_len;
+	memcpy(f->sniff_buf + f->sniff_len, data, n);
+	f->sniff_len += n;
+	sniff_decide(f);
+}
+
+/* Offloading, the first client bytes are looked at, not read: they stay
+ * queued and the kernel relays them with the rest (no copy, and the
+ * origin cannot answer and close before the flow is handed over). */
+static bool sniffing(const struct flow *f)
+{
+	return offload && !f->sniff_done && !f->user_relay;
+}
+
+/* Relayed here from then on; what was peeked is read again. */
+static void to_user_relay(struct flow *f)
+{
+	f->user_relay = true;
+	if (!f->sniff_done)
+		f->sniff_len = 0;
+}
+
+/* Did the client stop sending (FIN, reset) with the sniffers undecided? */
+static bool client_done(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	       ti.tcpi_state != TCP_ESTABLISHED;
+}
+
+/* Peek at what the client sent; the client is watched edge-triggered
+ * meanwhile, so that bytes looked at and left queued do not wake us
+ * again and again. Returns 0 or an errno. */
+static int flow_peek(struct flow *f)
+{
+	ssize_t n = recv(f->client.fd, f->sniff_buf, SNIFF_WINDOW, MSG_PEEK);
+
+	if (n < 0)
+		return errno == EAGAIN ? 0 : errno;
+	if (n == 0 || ((size_t)n == f->sniff_len &&
+		       client_done(f->client.fd))) {
+		to_user_relay(f);	/* said all before we could tell */
+		return 0;
+	}
+	if ((size_t)n == f->sniff_len)
+		return 0;
+	f->sniff_len = n;
+	f->last_active_ms = now_ms();
+	sniff_decide(f);
+	return 0;
+}
+
+/*
+ * Once the client's first bytes are logged, the flow waits to be
+ * offloaded: nothing more is read, so that once what was read is written
+ * the kernel takes both sockets with all they hold, in order.
+ */
+static bool holding(const struct flow *f)
+{
+	return offload && f->sniff_done && !f->user_relay;
+}
+
+/* May we read from the socket this pipe fills? */
+static bool may_read(const struct flow *f, const struct pipe *p)
+{
+	if (p == &f->up)
+		return !offload || f->user_relay;
+	return !holding(f);
+}
+
 /*
  * One read and one write for one direction: level-triggered epoll brings
  * us back while there is more, and no flow starves the others. Returns 0
@@ -254,7 +349,7 @@ static int pump(struct flow *f, struct pipe *p, int from, int to)
 {
 	ssize_t n;
 
-	if (!p->eof && p->tail < BUF_SIZE) {
+	if (!p->eof && p->tail < BUF_SIZE && may_read(f, p)) {
 		n = read(from, p->buf + p->tail, BUF_SIZE - p->tail);
 		if (n < 0 && errno != EAGAIN)
 			return errno;
@@ -295,12 +390,77 @@ static int pump(struct flow *f, struct pipe *p, int from, int to)
 	return 0;
 }
 
-/* A socket wants to read while its pipe has room, to write while the
- * pipe towards it holds bytes. */
-static uint32_t wanted(const struct pipe *in, const struct pipe *out)
+/* A socket wants to read while its pipe has room (and the flow is not
+ * held for offload), to write while the pipe towards it holds bytes. */
+static uint32_t wanted(const struct flow *f, const struct pipe *in,
+		       const struct pipe *out)
 {
-	return (!in->eof && in->tail < BUF_SIZE ? EPOLLIN : 0) |
-	       (out->head < out->tail ? EPOLLOUT : 0);
+	uint32_t out_ev = out->head < out->tail ? EPOLLOUT : 0;
+
+	if (in == &f->up && sniffing(f))
+		return EPOLLIN | EPOLLET | out_ev;
+	return (!in->eof && in->tail < BUF_SIZE && may_read(f, in) ?
+		EPOLLIN : 0) | out_ev;
+}
+
+/* Say once per reason why flows are relayed here (no broker: EOPNOTSUPP). */
+static void offload_refused(int err)
+{
+	static uint64_t said[4];
+	unsigned int bit = (unsigned int)-err % 256;
+
+	if (said[bit / 64] & (1ull << (bit % 64)))
+		return;
+	said[bit / 64] |= 1ull << (bit % 64);
+	log_line(stderr, "relay-proxy: not offloading flows (%s): relaying "
+		 "them in user space\n", lwfp_strerror(err));
+}
+
+/*
+ * Hand a held flow whose bytes read are all written to the kernel; on
+ * success only the handle stays watched (readable at the flow's end). On
+ * failure nothing was read: the flow is relayed here. Returns an errno.
+ */
+static int flow_offload(struct flow *f)
+{
+	int err, h;
+
+	if (f->up.eof || f->down.eof) {
+		to_user_relay(f);	/* a half-closed flow ends here */
+		return 0;
+	}
+	err = lwfp_offload(engine, f->client.fd, f->server.fd, &h);
+	if (err) {
+		offload_refused(err);
+		to_user_relay(f);
+		return 0;
+	}
+	f->offloaded = true;
+	f->handle = (struct conn){ .fd = h, .flow = f };
+	/* the broker holds its own descriptors of both sockets */
+	conn_close(&f->client, false);
+	conn_close(&f->server, false);
+	return watch(&f->handle, EPOLLIN);
+}
+
+/* An offloaded flow's handle is readable: it has ended. */
+static void offload_event(struct flow *f)
+{
+	struct lwfp_offload_end end;
+	int err = lwfp_offload_end(f->handle.fd, &end);
+
+	if (err == -EAGAIN)
+		return;
+	if (err) {
+		flow_end(f, "offload", lwfp_strerror(err));
+		return;
+	}
+	f->up.bytes += end.to_origin;
+	f->down.bytes += end.to_client;
+	if (end.end)
+		flow_end(f, "offloaded relay", lwfp_strerror(end.end));
+	else
+		flow_end(f, NULL, NULL);
 }
 
 /* Move a flow on after an event: 0, or an errno and the step that failed. */
@@ -319,22 +479,37 @@ static int flow_step(struct flow *f, const char **what)
 		f->connected = true;
 	}
 	*what = "relay";
-	err = pump(f, &f->up, f->client.fd, f->server.fd);
+	err = sniffing(f) ? flow_peek(f) : 0;
+	if (!err)
+		err = pump(f, &f->up, f->client.fd, f->server.fd);
 	if (!err)
 		err = pump(f, &f->down, f->server.fd, f->client.fd);
 	if (err || (f->up.done && f->down.done))
 		return err;
+	*what = "offload";
+	if (holding(f) && f->up.head == f->up.tail &&
+	    f->down.head == f->down.tail) {
+		err = flow_offload(f);
+		if (err || f->offloaded)
+			return err;
+	}
 	*what = "epoll";
-	err = watch(&f->client, wanted(&f->up, &f->down));
+	err = watch(&f->client, wanted(f, &f->up, &f->down));
 	if (!err)
-		err = watch(&f->server, wanted(&f->down, &f->up));
+		err = watch(&f->server, wanted(f, &f->down, &f->up));
 	return err;
 }
 
 static void flow_event(struct flow *f)
 {
 	const char *what = NULL;
-	int err = flow_step(f, &what);
+	int err;
+
+	if (f->offloaded) {
+		offload_event(f);
+		return;
+	}
+	err = flow_step(f, &what);
 
 	if (err)
 		flow_end(f, what, strerror(err));
@@ -422,6 +597,7 @@ static void flow_start(int fd)
 	}
 	f->client = (struct conn){ .fd = fd, .flow = f };
 	f->server = (struct conn){ .fd = -1, .flow = f };
+	f->handle = (struct conn){ .fd = -1, .flow = f };
 	f->next = flows;
 	flows = f;
 	flows_held++;
@@ -487,7 +663,8 @@ static void accept_resume(void)
 }
 
 /* End the flows that moved no byte for --idle: an idle client must not
- * hold its place for ever. */
+ * hold its place for ever. Offloaded flows are not seen moving bytes and
+ * are left to their peers (the kernel bounds what they hold). */
 static void sweep_idle(void)
 {
 	long long now = now_ms();
@@ -496,7 +673,8 @@ static void sweep_idle(void)
 	snprintf(why, sizeof(why), "no bytes for %lld s",
 		 limits.idle_ms / 1000);
 	for (struct flow *f = flows; f; f = f->next)
-		if (!f->closed && now - f->last_active_ms >= limits.idle_ms)
+		if (!f->closed && !f->offloaded &&
+		    now - f->last_active_ms >= limits.idle_ms)
 			flow_end(f, "idle", why);
 }
 
@@ -546,13 +724,18 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: relay-proxy --listen ADDR:PORT [--pin-dir DIR] "
-		"[--max-flows N] [--idle SECONDS] [--count N]\n"
+		"[--max-flows N]\n"
+		"                   [--idle SECONDS] [--count N] "
+		"[--no-offload]\n"
 		"  --listen ADDR:PORT  where redirected connections arrive:\n"
 		"                      127.0.0.1:9000 or [::1]:9000\n"
 		"  --pin-dir DIR       the lwfp engine (default: $%s or %s)\n"
 		"  --max-flows N       flows held at once (1024); more wait\n"
-		"  --idle SECONDS      end a flow idle this long (300)\n"
-		"  --count N           exit after N flows ended\n",
+		"  --idle SECONDS      end a flow idle this long (300); not\n"
+		"                      offloaded flows, which the kernel relays\n"
+		"  --count N           exit after N flows ended\n"
+		"  --no-offload        relay every flow here, never hand it to\n"
+		"                      the kernel (lwfp broker)\n",
 		LWFP_PIN_DIR_ENV, LWFP_DEFAULT_PIN_DIR);
 }
 
@@ -635,6 +818,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "max-flows", required_argument, NULL, 'm' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "no-offload", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -662,6 +846,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'n':
 			if (!parse_count("count", optarg, 1, ~0ul, &a->count))
 				return 2;
+			break;
+		case 'o':
+			offload = false;
 			break;
 		case 'h':
 			usage(stdout);

@@ -176,7 +176,9 @@ ssize_t lwfp_recvmsg_layout(struct lwfp *engine, int fd, struct msghdr *msg,
  * bytes still queued on either socket are relayed, in order, not lost
  * (inspect with MSG_PEEK to leave them there). After it, the service must
  * not read, write, shutdown or connect either socket; it may close its
- * descriptors (the broker holds its own), and getsockopt(), getsockname()
+ * descriptors (the broker holds its own; take them out of an epoll set
+ * first: while the broker holds the sockets, closing does not remove
+ * them, and epoll goes on reporting them), and getsockopt(), getsockname()
  * and getpeername() still answer. The handle is a descriptor: it becomes
  * readable when the flow has ended, and lwfp_offload_end() then says how
  * and how many bytes went each way. Closing the handle before the flow

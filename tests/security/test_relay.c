@@ -9,7 +9,12 @@
  * the flows those allow (the rest wait in the backlog), idle clients in
  * scope are ended after --idle, the log stays bounded, a client that comes
  * after them is served, and a hostile name is logged escaped.
+ *
+ * Where the engine's broker runs, the proxy hands a flow to the kernel
+ * after logging its request line, and logs its end with the byte counts;
+ * once the broker is gone it says so once and relays in user space.
  */
+#include <dirent.h>
 #include <libgen.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -216,15 +221,129 @@ static void test_hostile_name(void)
 	close(origin);
 }
 
+/* A broker for our engine, listening in a run directory of our own. */
+static pid_t broker_start(const char *run_dir, const char *log)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	pid_t pid;
+	DIR *d;
+
+	if (fd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(env.lwfp, env.lwfp, "--pin-dir", env.pin_dir, "broker",
+		      NULL);
+		_exit(127);
+	}
+	close(fd);
+	for (int i = 0; i < 200; i++) {
+		struct dirent *e;
+		bool up = false;
+
+		d = opendir(run_dir);
+		while (d && !up && (e = readdir(d)))
+			up = !strncmp(e->d_name, "offload-", 8);
+		if (d)
+			closedir(d);
+		if (up)
+			return pid;
+		usleep(25000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* One request through the proxy, answered "ok". */
+static int one_flow(uint16_t orig_port)
+{
+	struct client c = { .cgroup = "app", .family = AF_INET,
+			    .ip = "127.0.0.1", .port = orig_port,
+			    .uid = NOBODY,
+			    .send = "GET /offload HTTP/1.1\r\n\r\n",
+			    .expect = "ok" };
+
+	return client_wait(client_start(&c));
+}
+
+/* Wait for at least n lines matching grep in the proxy's log. */
+static long log_wait(const struct relay *r, const char *grep, long n)
+{
+	long got = 0;
+
+	for (int i = 0; i < 100 && (got = log_lines(r, grep)) < n; i++)
+		usleep(50000);
+	return got;
+}
+
+static void test_offload(void)
+{
+	uint16_t orig_port, relay_port = unused_port("127.0.0.1");
+	int origin = listen_on("127.0.0.1", &orig_port), rc;
+	char run_dir[] = "/tmp/lwfp-relay-run-XXXXXX", blog[64];
+	struct relay r;
+	pid_t o, broker;
+
+	REQUIRE(mkdtemp(run_dir), "mkdtemp");
+	snprintf(blog, sizeof(blog), "%s/broker.log", run_dir);
+	setenv("LWFP_RUN_DIR", run_dir, 1);	/* the broker's, the proxy's */
+	broker = broker_start(run_dir, blog);
+	CHECK(broker > 0, "lwfp broker did not start");
+	relay_start(&r, relay_port, "60");
+	relay_ready(&r);
+	relay_rule(orig_port);
+	o = origin_start(origin);
+	rc = one_flow(orig_port);
+	CHECK(rc == 0, "client through the offloading proxy (%d)", rc);
+	/* 25 bytes of request out, "ok" back, all relayed by the kernel */
+	CHECK(log_wait(&r, "up=25 down=2 offloaded http=\"GET /offload "
+		       "HTTP/1.1\"$", 1) == 1,
+	      "the flow was not offloaded after its request line, or its "
+	      "byte counts are wrong");
+	if (broker > 0) {
+		kill(broker, SIGTERM);
+		waitpid(broker, NULL, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		rc = one_flow(orig_port);
+		CHECK(rc == 0, "client after the broker stopped (%d)", rc);
+	}
+	CHECK(log_wait(&r, "up=25 down=2 http=", 2) == 2,
+	      "without a broker, flows were not relayed in user space");
+	CHECK(log_lines(&r, "not offloading flows") == 1,
+	      "the proxy did not say once why it relays in user space");
+	relay_stop(&r);
+	kill(o, SIGKILL);
+	client_wait(o);
+	if (failures) {
+		char cmd[192];
+
+		snprintf(cmd, sizeof(cmd), "cat %s %s | head -c 3000 | "
+			 "sed 's/^/#   /'", r.log, blog);
+		(void)!system(cmd);
+	}
+	unsetenv("LWFP_RUN_DIR");
+	unlink(r.log);
+	unlink(blog);
+	rmdir(run_dir);
+	close(origin);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
 		"relay-proxy: an idle flood with few descriptors neither "
 		"spins nor starves the next client",
 		"relay-proxy: a hostile process name is logged escaped",
+		"relay-proxy: offloads a flow after its request line where "
+		"the broker runs, relays in user space without it",
 	};
-	static const test_fn fns[] = { test_idle_flood, test_hostile_name };
+	static const test_fn fns[] = { test_idle_flood, test_hostile_name,
+				       test_offload };
 
 	env_init(argc, argv, "srelay");
-	return run_tests(names, fns, 2);
+	return run_tests(names, fns, 3);
 }
