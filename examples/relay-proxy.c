@@ -70,7 +70,7 @@
 #define LOG_BURST	200
 /* bytes a flow moves here before it is handed to the kernel (section 3
  * of docs/performance.md says why this much) */
-#define OFFLOAD_AFTER	(1024 * 1024)
+#define OFFLOAD_AFTER	(16 * 1024 * 1024)
 
 /* One direction: bytes read from one socket, not yet written to the other. */
 struct pipe {
