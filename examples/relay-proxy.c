@@ -10,25 +10,29 @@
  * to the original destination and relays both ways, logging what the
  * client said first (an HTTP request line or a TLS SNI).
  *
- * Once it has seen that and written on every byte it read, it hands the
- * flow to the kernel (lwfp_offload(), with the engine's `lwfp broker`
- * running): the bytes then move from socket to socket without crossing
- * user space, and the proxy only waits for the flow's end on a handle in
- * its epoll set. Without a broker, or with --no-offload, it relays in
- * user space.
+ * Once a flow has moved --offload-after bytes (both ways together), the
+ * proxy stops reading, writes on every byte it read and hands the flow to
+ * the kernel (lwfp_offload(), with the engine's `lwfp broker` running):
+ * the bytes then move from socket to socket without crossing user space,
+ * and the proxy only waits for the flow's end on a handle in its epoll
+ * set. The hand-over costs more than relaying a short flow here, so short
+ * flows never pay it (docs/performance.md, section 3). --offload-after 0
+ * hands each flow over right after its first bytes are logged. Without a
+ * broker, or with --no-offload, it relays in user space.
  *
  * One thread, one level-triggered epoll loop (edge-triggered on a client
- * while its first bytes are looked at), 128 KiB per direction. Written
- * to survive hostile clients: it holds at most --max-flows flows (the next
- * connections wait in the listen backlog), ends flows idle for --idle
- * seconds, backs off instead of spinning when descriptors or memory run
- * out, escapes what clients control before logging it, and logs at a
- * bounded rate. An offloaded flow still counts against --max-flows until
+ * while its first bytes are peeked at, with --offload-after 0), 128 KiB
+ * per direction. Written to survive hostile clients: it holds at most
+ * --max-flows flows (the next connections wait in the listen backlog),
+ * ends flows idle for --idle seconds, backs off instead of spinning when
+ * descriptors or memory run out, escapes what clients control before
+ * logging it, and logs at a bounded rate. An offloaded flow still counts against --max-flows until
  * it ends, but is not ended for being idle: the proxy no longer sees its
  * bytes (the kernel bounds its memory; docs/security.md).
  *
  *   relay-proxy --listen 127.0.0.1:9000 [--pin-dir DIR] [--max-flows N]
- *               [--idle SECONDS] [--count N] [--no-offload]
+ *               [--idle SECONDS] [--count N] [--offload-after BYTES]
+ *               [--no-offload]
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -64,6 +68,9 @@
 #define FD_RESERVE	16	/* descriptors not for flows */
 #define LOG_RATE	50	/* lines a second, after a burst of */
 #define LOG_BURST	200
+/* bytes a flow moves here before it is handed to the kernel (section 3
+ * of docs/performance.md says why this much) */
+#define OFFLOAD_AFTER	(16 * 1024 * 1024)
 
 /* One direction: bytes read from one socket, not yet written to the other. */
 struct pipe {
@@ -95,12 +102,15 @@ struct flow {
 	bool sniff_done;
 	/* for the log: ` sni="..."`, escaped */
 	char sniffed[LOG_ESCAPED_LEN(SNIFF_SNI_MAX) + 16];
+	unsigned long long moved;	/* bytes read here, both ways */
 	long long last_active_ms;	/* CLOCK_MONOTONIC of its last byte */
 	struct flow *next;
 };
 
 static struct lwfp *engine;
 static bool offload = true;	/* --no-offload: relay every flow here */
+/* --offload-after: 0 hands a flow over once its first bytes are logged */
+static unsigned long long offload_after = OFFLOAD_AFTER;
 static int epfd = -1;
 static struct flow *flows;
 static unsigned long flows_done, flows_held;
@@ -274,20 +284,19 @@ static void flow_sniff(struct flow *f, const char *data, size_t n)
 	sniff_decide(f);
 }
 
-/* Offloading, the first client bytes are looked at, not read: they stay
- * queued and the kernel relays them with the rest (no copy, and the
- * origin cannot answer and close before the flow is handed over). */
+/* Offloading at once (--offload-after 0), the first client bytes are
+ * looked at, not read: they stay queued and the kernel relays them with
+ * the rest (no copy, and the origin cannot answer and close before the
+ * flow is handed over). */
 static bool sniffing(const struct flow *f)
 {
-	return offload && !f->sniff_done && !f->user_relay;
+	return offload && !offload_after && !f->sniff_done && !f->user_relay;
 }
 
-/* Relayed here from then on; what was peeked is read again. */
+/* Relayed here to the end. */
 static void to_user_relay(struct flow *f)
 {
 	f->user_relay = true;
-	if (!f->sniff_done)
-		f->sniff_len = 0;
 }
 
 /* Did the client stop sending (FIN, reset) with the sniffers undecided? */
@@ -311,7 +320,10 @@ static int flow_peek(struct flow *f)
 		return errno == EAGAIN ? 0 : errno;
 	if (n == 0 || ((size_t)n == f->sniff_len &&
 		       client_done(f->client.fd))) {
-		to_user_relay(f);	/* said all before we could tell */
+		/* said all before we could tell: what was peeked is read
+		 * again and looked at as it is read */
+		to_user_relay(f);
+		f->sniff_len = 0;
 		return 0;
 	}
 	if ((size_t)n == f->sniff_len)
@@ -323,21 +335,23 @@ static int flow_peek(struct flow *f)
 }
 
 /*
- * Once the client's first bytes are logged, the flow waits to be
- * offloaded: nothing more is read, so that once what was read is written
- * the kernel takes both sockets with all they hold, in order.
+ * Once the flow has moved --offload-after bytes (or, with 0, once the
+ * client's first bytes are logged), it waits to be offloaded: nothing
+ * more is read, so that once what was read is written the kernel takes
+ * both sockets with all they hold, in order.
  */
 static bool holding(const struct flow *f)
 {
-	return offload && f->sniff_done && !f->user_relay;
+	if (!offload || f->user_relay)
+		return false;
+	return offload_after ? f->moved >= offload_after : f->sniff_done;
 }
 
-/* May we read from the socket this pipe fills? */
+/* May we read from the socket this pipe fills? While sniffing, the
+ * client's bytes are peeked at instead. */
 static bool may_read(const struct flow *f, const struct pipe *p)
 {
-	if (p == &f->up)
-		return !offload || f->user_relay;
-	return !holding(f);
+	return !holding(f) && (p != &f->up || !sniffing(f));
 }
 
 /*
@@ -359,6 +373,7 @@ static int pump(struct flow *f, struct pipe *p, int from, int to)
 			flow_sniff(f, p->buf + p->tail, n);
 		if (n > 0) {
 			p->tail += n;
+			f->moved += n;
 			f->last_active_ms = now_ms();
 		}
 	}
@@ -416,6 +431,16 @@ static void offload_refused(int err)
 		 "them in user space\n", lwfp_strerror(err));
 }
 
+/* Is the socket still open both ways (its peer sent no FIN, no reset)? */
+static bool established(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return !getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+	       ti.tcpi_state == TCP_ESTABLISHED;
+}
+
 /*
  * Hand a held flow whose bytes read are all written to the kernel; on
  * success only the handle stays watched (readable at the flow's end). On
@@ -425,8 +450,11 @@ static int flow_offload(struct flow *f)
 {
 	int err, h;
 
-	if (f->up.eof || f->down.eof) {
-		to_user_relay(f);	/* a half-closed flow ends here */
+	/* a flow closing on one side ends here: the broker pairs only
+	 * established sockets, and the flow is about to end anyway */
+	if (f->up.eof || f->down.eof || !established(f->client.fd) ||
+	    !established(f->server.fd)) {
+		to_user_relay(f);
 		return 0;
 	}
 	err = lwfp_offload(engine, f->client.fd, f->server.fd, &h);
@@ -726,7 +754,8 @@ static void usage(FILE *out)
 		"usage: relay-proxy --listen ADDR:PORT [--pin-dir DIR] "
 		"[--max-flows N]\n"
 		"                   [--idle SECONDS] [--count N] "
-		"[--no-offload]\n"
+		"[--offload-after BYTES]\n"
+		"                   [--no-offload]\n"
 		"  --listen ADDR:PORT  where redirected connections arrive:\n"
 		"                      127.0.0.1:9000 or [::1]:9000\n"
 		"  --pin-dir DIR       the lwfp engine (default: $%s or %s)\n"
@@ -734,9 +763,16 @@ static void usage(FILE *out)
 		"  --idle SECONDS      end a flow idle this long (300); not\n"
 		"                      offloaded flows, which the kernel relays\n"
 		"  --count N           exit after N flows ended\n"
+		"  --offload-after BYTES\n"
+		"                      relay a flow here until it has moved\n"
+		"                      BYTES both ways together (%llu; K, M,\n"
+		"                      G: KiB, MiB, GiB), then hand it to the\n"
+		"                      kernel (lwfp broker); 0: right after\n"
+		"                      its request line or SNI is logged\n"
 		"  --no-offload        relay every flow here, never hand it to\n"
-		"                      the kernel (lwfp broker)\n",
-		LWFP_PIN_DIR_ENV, LWFP_DEFAULT_PIN_DIR);
+		"                      the kernel\n",
+		LWFP_PIN_DIR_ENV, LWFP_DEFAULT_PIN_DIR,
+		(unsigned long long)OFFLOAD_AFTER);
 }
 
 /* Block SIGINT and SIGTERM and receive them on a descriptor instead. */
@@ -803,6 +839,35 @@ static bool parse_count(const char *name, const char *arg, unsigned long lo,
 	return true;
 }
 
+/* A byte count with an optional K, M or G (powers of 1024), or false. */
+static bool parse_bytes(const char *name, const char *arg,
+			unsigned long long *out)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (u && !end[1]) {
+		unsigned int shift = 10 * (u - units + 1);
+
+		if (*out > (1ull << 50) >> shift)
+			errno = ERANGE;
+		*out <<= shift;
+		end++;
+	}
+	if (!isdigit((unsigned char)*arg) || *end || errno ||
+	    *out > (1ull << 50)) {
+		fprintf(stderr, "relay-proxy: bad --%s '%s': a number of "
+			"bytes, K, M or G after it for KiB, MiB, GiB\n", name,
+			arg);
+		return false;
+	}
+	return true;
+}
+
 struct args {
 	const char *listen, *pin_dir;
 	struct sockaddr_storage addr;
@@ -819,6 +884,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "idle", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "no-offload", no_argument, NULL, 'o' },
+		{ "offload-after", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -849,6 +915,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'o':
 			offload = false;
+			break;
+		case 'a':
+			if (!parse_bytes("offload-after", optarg,
+					 &offload_after))
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);

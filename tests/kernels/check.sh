@@ -86,8 +86,10 @@ broker_pid=$!
 "$lwfp" exec --cgroup "/$name/origin" -- \
 	"$bb" httpd -f -p "127.0.0.2:$((port + 1))" -h "$work/www" &
 httpd_pid=$!
+# --offload-after 0: each flow goes to the kernel right after its request
+# line, so that the whole body below crosses the kernel's relay
 "$lwfp" exec --cgroup "/$name/proxy" -- "$proxy" --listen "127.0.0.1:$port" \
-	--pin-dir "$pin" >"$work/proxy.log" 2>&1 &
+	--pin-dir "$pin" --offload-after 0 >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
 sleep 1
 
@@ -105,7 +107,7 @@ grep -q "orig=127.0.0.2:$((port + 1)) .*rule-context=\"kernel-matrix\"" \
 "$lwfp" flows --pin-dir "$pin" >/dev/null || fail "lwfp flows"
 
 # a flow the kernel relays: the proxy offloads it once it has logged the
-# request; the broker says how it ended and what the kernel moved
+# request (--offload-after 0); the broker says how it ended and what the kernel moved
 "$lwfp" exec --cgroup "/$name/app" -- "$bb" timeout 20 "$bb" wget -q \
 	-O "$work/big.got" "http://127.0.0.2:$((port + 1))/big.bin" \
 	2>"$work/wget.err" || fail "offload: wget: $(cat "$work/wget.err")"

@@ -11,8 +11,10 @@
  * after them is served, and a hostile name is logged escaped.
  *
  * Where the engine's broker runs, the proxy hands a flow to the kernel
- * after logging its request line, and logs its end with the byte counts;
- * once the broker is gone it says so once and relays in user space.
+ * once it has moved --offload-after bytes (with 0: right after logging
+ * its request line), and logs its end with the byte counts; a flow that
+ * ends before that is relayed in user space to its end. Once the broker
+ * is gone it says so once and relays in user space.
  */
 #include <dirent.h>
 #include <libgen.h>
@@ -30,8 +32,10 @@ struct relay {
 	char log[64];
 };
 
-/* relay-proxy in its own cgroup (its service's), with 32 descriptors. */
-static void relay_start(struct relay *r, uint16_t port, const char *idle)
+/* relay-proxy in its own cgroup (its service's), with 32 descriptors;
+ * after: its --offload-after, or NULL for its default. */
+static void relay_start(struct relay *r, uint16_t port, const char *idle,
+			const char *after)
 {
 	char bin[PATH_MAX], path[PATH_MAX], listen[32], cg[PATH_MAX];
 	struct rlimit few = { 32, 32 };
@@ -53,7 +57,8 @@ static void relay_start(struct relay *r, uint16_t port, const char *idle)
 		if (setrlimit(RLIMIT_NOFILE, &few))
 			_exit(126);
 		execl(path, path, "--listen", listen, "--pin-dir", env.pin_dir,
-		      "--idle", idle, NULL);
+		      "--idle", idle, after ? "--offload-after" : NULL, after,
+		      NULL);
 		_exit(127);
 	}
 	close(fd);
@@ -155,7 +160,7 @@ static void test_idle_flood(void)
 	struct relay r;
 	pid_t o, idlers, victim;
 
-	relay_start(&r, relay_port, "1");
+	relay_start(&r, relay_port, "1", NULL);
 	relay_ready(&r);
 	relay_rule(orig_port);
 	o = origin_start(origin);
@@ -201,7 +206,7 @@ static void test_hostile_name(void)
 	struct relay r;
 	pid_t o, victim;
 
-	relay_start(&r, relay_port, "60");
+	relay_start(&r, relay_port, "60", NULL);
 	relay_ready(&r);
 	relay_rule(orig_port);
 	o = origin_start(origin);
@@ -269,6 +274,111 @@ static int one_flow(uint16_t orig_port)
 	return client_wait(client_start(&c));
 }
 
+#define LAZY_AFTER	"64K"
+#define LAZY_BIG	(1024 * 1024)	/* well above LAZY_AFTER */
+
+/* The sized origin: "GET /N ..." is answered with N bytes of a pattern;
+ * then it waits for the client to close, so that the flow is still open
+ * both ways when the proxy hands it over. */
+static pid_t sized_origin_start(int lfd)
+{
+	pid_t pid = fork();
+	char req[128], buf[64 * 1024];
+	size_t got, size, off;
+	ssize_t n = 0;
+	int a;
+
+	if (pid)
+		return pid;
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		a = accept(lfd, NULL, NULL);
+		if (a < 0)
+			_exit(0);
+		if (fork()) {
+			close(a);
+			continue;
+		}
+		for (got = 0; got < sizeof(req) - 1 && (!got ||
+		     !memmem(req, got, "\r\n\r\n", 4)); got += n)
+			if ((n = read(a, req + got, sizeof(req) - 1 - got)) <= 0)
+				_exit(1);
+		req[got] = '\0';
+		size = strtoul(req + 5, NULL, 10);	/* after "GET /" */
+		for (off = 0; off < size; off += n) {
+			size_t k = size - off < sizeof(buf) ? size - off :
+							     sizeof(buf);
+
+			for (size_t i = 0; i < k; i++)
+				buf[i] = (char)((off + i) % 251);
+			if ((n = write(a, buf, k)) <= 0)
+				_exit(1);
+		}
+		while (read(a, buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+}
+
+/* A client in scope asks the sized origin for size bytes and checks them,
+ * then closes; with wake (a pipe), it reads nothing until the pipe's
+ * other end is closed. Exits 0, or says where it failed. */
+static pid_t sized_flow_start(uint16_t orig_port, size_t size,
+			      const int *wake)
+{
+	static char buf[64 * 1024];
+	char req[64];
+	size_t got = 0;
+	ssize_t n = 1;
+	pid_t pid = fork();
+	int fd, len;
+
+	if (pid)
+		return pid;
+	if (wake)
+		close(wake[1]);
+	attacker_enter();
+	alarm(60);	/* a proxy that blocks on one flow fails, not hangs */
+	len = snprintf(req, sizeof(req), "GET /%zu HTTP/1.1\r\n\r\n", size);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect_loopback(fd, orig_port))
+		_exit(4);
+	if (write(fd, req, len) != len)
+		_exit(5);
+	if (wake && read(wake[0], buf, 1) < 0)
+		_exit(8);
+	while (got < size && (n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++, got++)
+			if (buf[i] != (char)(got % 251))
+				_exit(6);	/* lost or reordered */
+	close(fd);
+	_exit(got == size ? 0 : 7);
+}
+
+static int sized_flow(uint16_t orig_port, size_t size)
+{
+	return client_wait(sized_flow_start(orig_port, size, NULL));
+}
+
+/* A big flow whose client does not read yet: the proxy holds it, waiting
+ * to write on what it read before the hand-over, and serves a short flow
+ * meanwhile; once the client reads, the flow is offloaded, every byte in
+ * order. */
+static void slow_reader_flow(uint16_t orig_port)
+{
+	int wake[2], rc;
+	pid_t slow;
+
+	REQUIRE(!pipe(wake), "pipe");
+	slow = sized_flow_start(orig_port, LAZY_BIG, wake);
+	close(wake[0]);
+	rc = sized_flow(orig_port, 2);
+	CHECK(rc == 0, "a short flow beside a held one (%d)", rc);
+	close(wake[1]);
+	rc = client_wait(slow);
+	CHECK(rc == 0, "a big flow with a slow reader (%d)", rc);
+}
+
 /* Wait for at least n lines matching grep in the proxy's log. */
 static long log_wait(const struct relay *r, const char *grep, long n)
 {
@@ -279,20 +389,60 @@ static long log_wait(const struct relay *r, const char *grep, long n)
 	return got;
 }
 
-static void test_offload(void)
+/* The engine's broker in a run directory of our own, seen by the proxy
+ * through LWFP_RUN_DIR. */
+struct broker {
+	char run_dir[32], log[64];
+	pid_t pid;
+};
+
+static void broker_up(struct broker *b)
+{
+	snprintf(b->run_dir, sizeof(b->run_dir), "/tmp/lwfp-relay-run-XXXXXX");
+	REQUIRE(mkdtemp(b->run_dir), "mkdtemp");
+	snprintf(b->log, sizeof(b->log), "%s/broker.log", b->run_dir);
+	setenv("LWFP_RUN_DIR", b->run_dir, 1);	/* the broker's, the proxy's */
+	b->pid = broker_start(b->run_dir, b->log);
+	CHECK(b->pid > 0, "lwfp broker did not start");
+}
+
+static void broker_down(struct broker *b)
+{
+	if (b->pid > 0) {
+		kill(b->pid, SIGTERM);
+		waitpid(b->pid, NULL, 0);
+	}
+	b->pid = -1;
+}
+
+/* Show the logs if a check failed; remove them. */
+static void offload_cleanup(struct relay *r, struct broker *b)
+{
+	if (failures) {
+		char cmd[192];
+
+		snprintf(cmd, sizeof(cmd), "cat %s %s | head -c 3000 | "
+			 "sed 's/^/#   /'", r->log, b->log);
+		(void)!system(cmd);
+	}
+	unsetenv("LWFP_RUN_DIR");
+	unlink(r->log);
+	unlink(b->log);
+	rmdir(b->run_dir);
+}
+
+/* --offload-after 0: each flow goes to the kernel once its request line
+ * is logged; without a broker, flows are relayed here. */
+static void test_offload_at_once(void)
 {
 	uint16_t orig_port, relay_port = unused_port("127.0.0.1");
 	int origin = listen_on("127.0.0.1", &orig_port), rc;
-	char run_dir[] = "/tmp/lwfp-relay-run-XXXXXX", blog[64];
+	struct broker b;
 	struct relay r;
-	pid_t o, broker;
+	pid_t o;
 
-	REQUIRE(mkdtemp(run_dir), "mkdtemp");
-	snprintf(blog, sizeof(blog), "%s/broker.log", run_dir);
-	setenv("LWFP_RUN_DIR", run_dir, 1);	/* the broker's, the proxy's */
-	broker = broker_start(run_dir, blog);
-	CHECK(broker > 0, "lwfp broker did not start");
-	relay_start(&r, relay_port, "60");
+	broker_up(&b);
+	relay_start(&r, relay_port, "60", "0");
 	relay_ready(&r);
 	relay_rule(orig_port);
 	o = origin_start(origin);
@@ -303,10 +453,7 @@ static void test_offload(void)
 		       "HTTP/1.1\"$", 1) == 1,
 	      "the flow was not offloaded after its request line, or its "
 	      "byte counts are wrong");
-	if (broker > 0) {
-		kill(broker, SIGTERM);
-		waitpid(broker, NULL, 0);
-	}
+	broker_down(&b);
 	for (int i = 0; i < 2; i++) {
 		rc = one_flow(orig_port);
 		CHECK(rc == 0, "client after the broker stopped (%d)", rc);
@@ -318,17 +465,56 @@ static void test_offload(void)
 	relay_stop(&r);
 	kill(o, SIGKILL);
 	client_wait(o);
-	if (failures) {
-		char cmd[192];
+	offload_cleanup(&r, &b);
+	close(origin);
+}
 
-		snprintf(cmd, sizeof(cmd), "cat %s %s | head -c 3000 | "
-			 "sed 's/^/#   /'", r.log, blog);
-		(void)!system(cmd);
+
+/* A flow is relayed here until it has moved --offload-after bytes, then
+ * handed over with nothing lost; one that ends before stays here.
+ * Without a broker, big flows are relayed here. */
+static void test_offload_lazy(void)
+{
+	uint16_t orig_port, relay_port = unused_port("127.0.0.1");
+	int origin = listen_on("127.0.0.1", &orig_port), rc;
+	struct broker b;
+	struct relay r;
+	pid_t o;
+
+	broker_up(&b);
+	relay_start(&r, relay_port, "60", LAZY_AFTER);
+	relay_ready(&r);
+	relay_rule(orig_port);
+	o = sized_origin_start(origin);
+	rc = sized_flow(orig_port, 2);
+	CHECK(rc == 0, "a short flow through the proxy (%d)", rc);
+	rc = sized_flow(orig_port, LAZY_BIG);
+	CHECK(rc == 0, "a big flow through the proxy (%d)", rc);
+	/* "GET /2 HTTP/1.1\r\n\r\n": 19 bytes */
+	CHECK(log_wait(&r, "up=19 down=2 http=\"GET /2 HTTP/1.1\"$", 1) == 1,
+	      "the short flow was not relayed in user space to its end");
+	CHECK(log_wait(&r, "up=25 down=1048576 offloaded http=\"GET /1048576 "
+		       "HTTP/1.1\"$", 1) == 1,
+	      "the big flow was not offloaded, or its byte counts are wrong");
+	CHECK(log_lines(&r, "offloaded") == 1, "the short flow was offloaded");
+	slow_reader_flow(orig_port);
+	CHECK(log_wait(&r, "up=25 down=1048576 offloaded", 2) == 2,
+	      "the slow reader's flow was not offloaded");
+	CHECK(log_lines(&r, "up=19 down=2 http=\"GET /2 HTTP/1.1\"$") == 2,
+	      "the short flow beside it was offloaded or failed");
+	broker_down(&b);
+	for (int i = 0; i < 2; i++) {
+		rc = sized_flow(orig_port, LAZY_BIG);
+		CHECK(rc == 0, "a big flow after the broker stopped (%d)", rc);
 	}
-	unsetenv("LWFP_RUN_DIR");
-	unlink(r.log);
-	unlink(blog);
-	rmdir(run_dir);
+	CHECK(log_wait(&r, "up=25 down=1048576 http=", 2) == 2,
+	      "without a broker, big flows were not relayed in user space");
+	CHECK(log_lines(&r, "not offloading flows") == 1,
+	      "the proxy did not say once why it relays in user space");
+	relay_stop(&r);
+	kill(o, SIGKILL);
+	client_wait(o);
+	offload_cleanup(&r, &b);
 	close(origin);
 }
 
@@ -338,12 +524,16 @@ int main(int argc, char **argv)
 		"relay-proxy: an idle flood with few descriptors neither "
 		"spins nor starves the next client",
 		"relay-proxy: a hostile process name is logged escaped",
-		"relay-proxy: offloads a flow after its request line where "
-		"the broker runs, relays in user space without it",
+		"relay-proxy --offload-after 0: offloads a flow after its "
+		"request line where the broker runs, relays in user space "
+		"without it",
+		"relay-proxy: offloads a flow once it has moved enough bytes, "
+		"not a short one; relays in user space without a broker",
 	};
 	static const test_fn fns[] = { test_idle_flood, test_hostile_name,
-				       test_offload };
+				       test_offload_at_once,
+				       test_offload_lazy };
 
 	env_init(argc, argv, "srelay");
-	return run_tests(names, fns, 3);
+	return run_tests(names, fns, 4);
 }
