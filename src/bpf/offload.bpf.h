@@ -62,7 +62,8 @@ int lwfp_offload_verdict(struct __sk_buff *skb)
 	/* the broker makes both before the socket joins the relay map */
 	if (!ctl || !cnt)
 		return SK_PASS;
-	if (ctl->paused || cnt->spilled || offload_over_bound(ctl, cnt, len))
+	if (ctl->paused || cnt->spilled != ctl->drained ||
+	    offload_over_bound(ctl, cnt, len))
 		goto spill;
 	peer = ctl->peer;
 	if (bpf_sk_redirect_hash(skb, &lwfp_offload_peers, &peer, 0) !=
