@@ -23,8 +23,10 @@
  * source relaying through lwfp-winsock's completion port (service W, 25,
  * origin port 5), against relay-proxy in the same run.
  *
- * Kernel-offloaded relay (issue 15): relay-proxy as it runs by default,
- * relaying a flow in user space until it has moved --offload-after bytes
+ * Kernel-offloaded relay (issue 15): relay-proxy with offloading asked
+ * for (--offload-after 16M, its threshold; offloading is off by default
+ * while docs/offload.md's known defect stands), relaying a flow in user
+ * space until it has moved --offload-after bytes
  * and then handing it to the kernel, with this benchmark's own `lwfp
  * broker` (its run directory a temporary one, its --sndbuf from
  * BENCH_BROKER_SNDBUF, else the broker's default): one hop (service C,
@@ -32,8 +34,9 @@
  * threshold at once (the warm-up checks that they were offloaded).
  * And short-request flows: the client sends one HTTP request, the proxy
  * logs its request line, the origin answers 64 KiB (BENCH_SHORT_KIB) and
- * closes; flows one after another, through relay-proxy as it runs by
- * default (C, port 9: below the threshold, relayed in user space) and
+ * closes; flows one after another, through relay-proxy with
+ * --offload-after 16M (C, port 9: below the threshold, relayed in user
+ * space) and
  * with --offload-after 0 (E, 10, port 10: handed over right after the
  * request line, the hand-over's cost per flow), against --no-offload
  * (A, port 8). A transfer of an offloading proxy that is not byte-exact
@@ -80,7 +83,7 @@ static const char *const vname[NV] = { "direct", "relay-proxy",
 				       "offloaded relay-proxy",
 				       "2 offloaded relay-proxies",
 				       "short, --no-offload",
-				       "short, default",
+				       "short, --offload-after 16M",
 				       "short, --offload-after 0" };
 static const int vhops[NV] = { 0, 1, 2, 1, 2, 1, 1, 2, 1, 1, 1 };
 static uint16_t port[NV];	/* origin port of each path */
@@ -515,7 +518,7 @@ static pid_t broker_start(void)
 	if (!broker_listening())
 		die("lwfp broker did not start");
 	printf("# lwfp broker --sndbuf %s, LWFP_RUN_DIR %s\n",
-	       sndbuf ? sndbuf : "(default: autotuned)", run_dir);
+	       sndbuf ? sndbuf : "(the broker's default, 16 MiB)", run_dir);
 	return pid;
 }
 
@@ -529,8 +532,12 @@ static struct proxy pa = { .name = "A", .example = "relay-proxy",
 static struct proxy pb = { .name = "B", .example = "relay-proxy",
 			   .no_offload = true };
 static struct proxy pw = { .name = "W", .example = "winsock-iocp-proxy" };
-static struct proxy pc = { .name = "C", .example = "relay-proxy" };
-static struct proxy pd = { .name = "D", .example = "relay-proxy" };
+/* offloading is asked for (relay-proxy's default is --no-offload while
+ * the known defect stands, docs/offload.md): --offload-after its default */
+static struct proxy pc = { .name = "C", .example = "relay-proxy",
+			   .after = "16M" };
+static struct proxy pd = { .name = "D", .example = "relay-proxy",
+			   .after = "16M" };
 static struct proxy pe = { .name = "E", .example = "relay-proxy",
 			   .after = "0" };
 
@@ -672,7 +679,7 @@ static void rows_print(double gbs[NV][32], double cpu[NV][32], int rounds)
 	bulk_row("bulk GB/s, through 2 offloaded relay-proxies (C -> D) / "
 		 "direct", gbs, V_OFF2, V_DIRECT, rounds, AT_LEAST, 0.8);
 	bulk_row(fmt("short flows/s (request, %zu KiB answer), relay-proxy "
-		     "(default) / --no-offload", short_size / 1024), gbs,
+		     "--offload-after 16M / --no-offload", short_size / 1024), gbs,
 		 V_SHORT_OFF, V_SHORT_USER, rounds, AT_LEAST, 1.0);
 	bulk_row(fmt("short flows/s (request, %zu KiB answer), relay-proxy "
 		     "--offload-after 0 / --no-offload", short_size / 1024),
