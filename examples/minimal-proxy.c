@@ -3,8 +3,8 @@
  * minimal-proxy: a complete lwfp redirect service in a few dozen lines.
  * Blocking, one connection at a time, the engine at $LWFP_PIN_DIR (or the
  * default). Where the engine's broker runs (lwfp broker), the kernel
- * relays each flow; here, in user space. See relay-proxy.c for a real
- * one.
+ * relays each flow (mind docs/offload.md's known defect); elsewhere it
+ * relays in user space. See relay-proxy.c for a real one.
  *
  *   minimal-proxy PORT        (listens on 127.0.0.1:PORT)
  */
