@@ -445,3 +445,27 @@ long map_entries(const char *name)
 	close(fd);
 	return n;
 }
+
+/* The chain `lwfp flows` shows for the flow of client `pid`, "A,B,origin". */
+void flow_chain(pid_t pid, char *out, size_t len)
+{
+	char key[32];
+	const char *p, *end;
+
+	out[0] = '\0';
+	if (lwfp_run("--json", "flows", NULL))
+		return;
+	snprintf(key, sizeof(key), "\"pid\": %d,", pid);
+	p = strstr(env.out, key);
+	p = p ? strstr(p, "\"chain\": [") : NULL;
+	end = p ? strchr(p, ']') : NULL;
+	for (p = p ? strchr(p, '[') : NULL; p && p < end;) {
+		const char *q = strchr(p, '"'), *r = q ? strchr(q + 1, '"') : NULL;
+
+		if (!q || !r || r > end)
+			break;
+		snprintf(out + strlen(out), len - strlen(out), "%s%.*s",
+			 out[0] ? "," : "", (int)(r - q - 1), q + 1);
+		p = r + 1;
+	}
+}

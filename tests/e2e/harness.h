@@ -76,6 +76,10 @@ void cg_enter(const char *sub);
  * status. Arguments are a NULL-terminated list. */
 int lwfp_run(const char *arg, ...);
 
+/* The chain `lwfp flows` shows for the flow of client pid, "A,B,origin"
+ * (empty if it shows none). */
+void flow_chain(pid_t pid, char *out, size_t len);
+
 void engine_stop(void);
 
 /* A fresh engine on our cgroup for each test: no state leaks between. */
