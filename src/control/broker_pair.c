@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "broker_int.h"
+#include "fdpass.h"
 
 #define CLIENTS_MAX	1024	/* connections waiting to ask */
 
@@ -156,40 +157,21 @@ static int pair(struct broker *b, int fds[2], int *handle)
 static int request_read(int conn, int fds[2])
 {
 	struct lwfp_offload_req req;
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = { &req, sizeof(req) };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(conn, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	int got = 0;
+	size_t got;
+	ssize_t n = fdpass_recv(conn, &req, sizeof(req), fds, 2, &got,
+				MSG_DONTWAIT);
 
-	fds[0] = fds[1] = -1;
+	for (size_t i = n < 0 ? 0 : got; i < 2; i++)
+		fds[i] = -1;
+	if (n == -EMSGSIZE)
+		return -EINVAL;
 	if (n < 0)
-		return -errno;
+		return n;
 	if (n == 0)
 		return -ENOTCONN;	/* hung up: lwfp status looking */
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (got < 2)
-				fds[got++] = fd;
-			else
-				close(fd);
-		}
-	}
 	if (n != (ssize_t)sizeof(req) || req.magic != LWFP_OFFLOAD_MAGIC ||
 	    req.version != LWFP_OFFLOAD_VERSION ||
-	    req.op != LWFP_OFFLOAD_OP_PAIR || req.flags || got != 2 ||
-	    (m.msg_flags & MSG_CTRUNC))
+	    req.op != LWFP_OFFLOAD_OP_PAIR || req.flags || got != 2)
 		return -EINVAL;
 	return 0;
 }
@@ -199,22 +181,8 @@ static void reply(int conn, int error, int handle)
 	struct lwfp_offload_reply r = {
 		.magic = LWFP_OFFLOAD_MAGIC, .error = error,
 	};
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { &r, sizeof(r) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (handle >= 0) {
-		struct cmsghdr *c;
-
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &handle, sizeof(int));
-	}
-	sendmsg(conn, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	fdpass_send(conn, &r, sizeof(r), &handle, handle >= 0, MSG_DONTWAIT);
 }
 
 /* A service's connection has its request: answer it and hang up. */

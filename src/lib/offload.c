@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lwfp.h"
+#include "fdpass.h"
 #include "lwfp_abi.h"
 #include "offload_wire.h"
 #include "util.h"
@@ -47,49 +48,29 @@ static int request_send(int conn, int accepted, int outbound)
 		.op = LWFP_OFFLOAD_OP_PAIR,
 	};
 	int fds[2] = { accepted, outbound };
-	char cbuf[CMSG_SPACE(sizeof(fds))] = { 0 };
-	struct iovec iov = { &req, sizeof(req) };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ssize_t n = fdpass_send(conn, &req, sizeof(req), fds, 2, 0);
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	return sendmsg(conn, &m, MSG_NOSIGNAL) == sizeof(req) ? 0 : -errno;
+	return n == sizeof(req) ? 0 : n < 0 ? (int)n : -EPROTO;
 }
 
 /* The broker's answer: 0 and the handle, or its -errno. */
 static int reply_read(int conn, int *handle)
 {
 	struct lwfp_offload_reply r;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &r, sizeof(r) };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
 	int fd = -1;
+	size_t nfds;
+	ssize_t n = fdpass_recv(conn, &r, sizeof(r), &fd, 1, &nfds, 0);
 
 	if (n < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
-	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+		return n == -EAGAIN ? -ETIMEDOUT : (int)n;
 	if (n != (ssize_t)sizeof(r) || r.magic != LWFP_OFFLOAD_MAGIC ||
-	    (!r.error && fd < 0)) {
-		if (fd >= 0)
+	    (!r.error && !nfds)) {
+		if (nfds)
 			close(fd);
 		return -EPROTO;
 	}
 	if (r.error) {
-		if (fd >= 0)
+		if (nfds)
 			close(fd);
 		return r.error;
 	}

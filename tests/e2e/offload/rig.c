@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "fdpass.h"
 #include "rig.h"
 
 struct rig rig = { .svc_lfd = -1, .origin_lfd = -1, .conn_sock = -1,
@@ -36,23 +37,10 @@ static void connector_main(int s)
 		struct sockaddr_storage ss;
 		socklen_t len = make_addr(&ss, q.ip, q.port);
 		int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
-		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-		struct iovec iov = { &err, sizeof(err) };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		struct cmsghdr *c;
 
 		if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len))
 			err = errno;
-		if (!err) {
-			m.msg_control = cbuf;
-			m.msg_controllen = sizeof(cbuf);
-			c = CMSG_FIRSTHDR(&m);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-		}
-		if (sendmsg(s, &m, 0) < 0)
+		if (fdpass_send(s, &err, sizeof(err), &fd, !err, 0) < 0)
 			_exit(1);
 		if (fd >= 0)
 			close(fd);
@@ -81,21 +69,18 @@ static void connector_start(void)
 int client_connect(const char *ip, uint16_t port)
 {
 	struct conn_req q = { .port = port };
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	int err = -1, fd = -1;
-	struct iovec iov = { &err, sizeof(err) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
+	size_t nfds;
 
 	snprintf(q.ip, sizeof(q.ip), "%s", ip);
 	if (send(rig.conn_sock, &q, sizeof(q), 0) != sizeof(q) ||
-	    recvmsg(rig.conn_sock, &m, MSG_CMSG_CLOEXEC) != sizeof(err))
+	    fdpass_recv(rig.conn_sock, &err, sizeof(err), &fd, 1, &nfds, 0) !=
+		    sizeof(err))
 		return -1;
-	c = CMSG_FIRSTHDR(&m);
-	if (!err && c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	if (err && nfds) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd >= 0)
 		safety_timeouts(fd);
 	return fd;
@@ -179,23 +164,31 @@ void broker_stop(void)
 	rig.broker_out = -1;
 }
 
+/* Register service name, listening on 127.0.0.1:port from our cgroup
+ * sub, and redirect connects to the origin to it. */
+void service_redirect(const char *name, uint16_t port, const char *sub,
+		      const char *weight)
+{
+	char listen[32], dport[8], cg[128];
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	snprintf(dport, sizeof(dport), "%u", rig.origin_port);
+	snprintf(cg, sizeof(cg), "%s/%s", env.base, sub);
+	if (lwfp_run("service", "add", name, "--listen", listen, "--cgroup",
+		     cg, "--weight", weight, NULL) ||
+	    lwfp_run("rule", "add", "--service", name, "--proto", "tcp",
+		     "--dst", ORIGIN_IP "/32", "--dport", dport, NULL))
+		die("service %s", name);
+}
+
 /* ---- the whole rig ---- */
 
 void rig_start(bool with_broker)
 {
-	char listen[32], dport[8], cg[128];
-
 	rig.svc_lfd = listen_on("127.0.0.1", &rig.svc_port);
 	rig.origin_lfd = listen_on(ORIGIN_IP, &rig.origin_port);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", rig.svc_port);
-	snprintf(dport, sizeof(dport), "%u", rig.origin_port);
-	snprintf(cg, sizeof(cg), "%s/svc", env.base);
 	/* weight 30: ahead of a second service of the chain test */
-	if (lwfp_run("service", "add", "px", "--listen", listen, "--cgroup",
-		     cg, "--weight", "30", NULL) ||
-	    lwfp_run("rule", "add", "--service", "px", "--proto", "tcp",
-		     "--dst", ORIGIN_IP "/32", "--dport", dport, NULL))
-		die("service px");
+	service_redirect("px", rig.svc_port, "svc", "30");
 	if (lwfp_open(env.pin_dir, &rig.eng))
 		die("lwfp_open");
 	connector_start();
@@ -519,6 +512,18 @@ void xfer_start(struct xfer *x, const struct flow *f, uint64_t up,
 	xfer_go(x);
 }
 
+/* Did r (the `who` end) get exactly from..len of what s sent, then EOF? */
+static void got_all(const struct receiver *r, const struct sender *s,
+		    const char *who, const char *what)
+{
+	uint64_t want = s->from + s->len - r->from;
+
+	CHECK(r->got == want && r->err == 0 && r->bad < 0,
+	      "%s: %s got %llu of %llu, end %s, first wrong byte %lld",
+	      what, who, (unsigned long long)r->got,
+	      (unsigned long long)want, strerror(r->err), (long long)r->bad);
+}
+
 /* Join; check that each end got exactly from..len of the other's, EOF. */
 void xfer_check(struct xfer *x, const char *what)
 {
@@ -528,18 +533,8 @@ void xfer_check(struct xfer *x, const char *what)
 	      strerror(x->os.err));
 	receiver_join(&x->orr);
 	receiver_join(&x->cr);
-	CHECK(x->orr.got == x->cs.from + x->cs.len - x->orr.from &&
-	      x->orr.err == 0 && x->orr.bad < 0,
-	      "%s: origin got %llu of %llu, end %s, first wrong byte %lld",
-	      what, (unsigned long long)x->orr.got,
-	      (unsigned long long)(x->cs.from + x->cs.len - x->orr.from),
-	      strerror(x->orr.err), (long long)x->orr.bad);
-	CHECK(x->cr.got == x->os.from + x->os.len - x->cr.from &&
-	      x->cr.err == 0 && x->cr.bad < 0,
-	      "%s: client got %llu of %llu, end %s, first wrong byte %lld",
-	      what, (unsigned long long)x->cr.got,
-	      (unsigned long long)(x->os.from + x->os.len - x->cr.from),
-	      strerror(x->cr.err), (long long)x->cr.bad);
+	got_all(&x->orr, &x->cs, "origin", what);
+	got_all(&x->cr, &x->os, "client", what);
 }
 
 void report_check(struct flow *f, int want_end, uint64_t up,
