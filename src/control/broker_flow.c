@@ -49,9 +49,10 @@ static __u64 waiting(struct broker *b, struct flow *f, int d)
 	return r > in ? r - in : 0;
 }
 
-static int ctl_write(struct broker *b, struct flow *f, int d)
+/* What the broker tells the verdict of side d now. */
+struct lwfp_offload_ctl flow_ctl(const struct flow *f, int d)
 {
-	struct lwfp_offload_ctl c = {
+	return (struct lwfp_offload_ctl){
 		.peer = f->cookie[!d],
 		.drained = f->dir[d].spill_read,
 		.peer_user = f->dir[d].user_written,
@@ -61,6 +62,11 @@ static int ctl_write(struct broker *b, struct flow *f, int d)
 		.service = f->service,
 		.side = d,
 	};
+}
+
+static int ctl_write(struct broker *b, struct flow *f, int d)
+{
+	struct lwfp_offload_ctl c = flow_ctl(f, d);
 
 	return bpf_map_update_elem(b->map_ctl, &f->cookie[d], &c, BPF_EXIST) ?
 		       -errno : 0;

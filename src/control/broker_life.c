@@ -35,18 +35,15 @@ static void entries_leave(struct broker *b, struct flow *f, int i, int n)
 }
 
 /*
- * Make each socket's ctl (paused) and count, and make it a target. On
+ * Make each socket's ctl and count, and make it a target (it joins the
+ * relay map, where the verdict reads them, only later: dir_join). On
  * failure undo only what this call made: a socket offloaded already
  * (EEXIST) keeps its running flow's entries.
  */
 static int maps_join(struct broker *b, struct flow *f)
 {
 	for (int i = 0; i < 2; i++) {
-		struct lwfp_offload_ctl c = {
-			.peer = f->cookie[!i], .flow_id = f->flow_id,
-			.bound = f->bound[i], .paused = 1,
-			.service = f->service, .side = i,
-		};
+		struct lwfp_offload_ctl c = flow_ctl(f, i);
 		struct lwfp_offload_count n = { 0 };
 		__u64 fd = f->fd[i];
 		int made = 0, err = 0;
