@@ -416,8 +416,15 @@ static void broker_down(struct broker *b)
 }
 
 /* Show the logs if a check failed; remove them. */
-static void offload_cleanup(struct relay *r, struct broker *b)
+/* End an offload case: the proxy, the origin (process o, listener lfd),
+ * and the logs and run directory (shown first if a check failed). */
+static void offload_cleanup(struct relay *r, struct broker *b, pid_t o,
+			    int lfd)
 {
+	relay_stop(r);
+	kill(o, SIGKILL);
+	client_wait(o);
+	close(lfd);
 	if (failures) {
 		char cmd[192];
 
@@ -462,11 +469,7 @@ static void test_offload_at_once(void)
 	      "without a broker, flows were not relayed in user space");
 	CHECK(log_lines(&r, "not offloading flows") == 1,
 	      "the proxy did not say once why it relays in user space");
-	relay_stop(&r);
-	kill(o, SIGKILL);
-	client_wait(o);
-	offload_cleanup(&r, &b);
-	close(origin);
+	offload_cleanup(&r, &b, o, origin);
 }
 
 
@@ -511,11 +514,7 @@ static void test_offload_lazy(void)
 	      "without a broker, big flows were not relayed in user space");
 	CHECK(log_lines(&r, "not offloading flows") == 1,
 	      "the proxy did not say once why it relays in user space");
-	relay_stop(&r);
-	kill(o, SIGKILL);
-	client_wait(o);
-	offload_cleanup(&r, &b);
-	close(origin);
+	offload_cleanup(&r, &b, o, origin);
 }
 
 int main(int argc, char **argv)

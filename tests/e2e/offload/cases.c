@@ -97,21 +97,12 @@ void test_many(void)
  * pb's (made in svcb) to the origin. */
 static int second_service(uint16_t *port)
 {
-	char listen[32], dport[8], cg[128];
 	int lfd;
 
 	cg_enter("svcb");
 	lfd = listen_on("127.0.0.1", port);
 	cg_enter("svc");
-
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", *port);
-	snprintf(dport, sizeof(dport), "%u", rig.origin_port);
-	snprintf(cg, sizeof(cg), "%s/svcb", env.base);
-	if (lwfp_run("service", "add", "pb", "--listen", listen, "--cgroup",
-		     cg, "--weight", "20", NULL) ||
-	    lwfp_run("rule", "add", "--service", "pb", "--proto", "tcp",
-		     "--dst", ORIGIN_IP "/32", "--dport", dport, NULL))
-		die("service pb");
+	service_redirect("pb", *port, "svcb", "20");
 	return lfd;
 }
 

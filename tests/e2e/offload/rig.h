@@ -125,6 +125,11 @@ void xfer_check(struct xfer *x, const char *what);
 void report_check(struct flow *f, int want_end, uint64_t up, uint64_t down,
 		  const char *what);
 
+/* Register service name on 127.0.0.1:port, run from our cgroup sub, and
+ * a rule sending connects to the origin to it. */
+void service_redirect(const char *name, uint16_t port, const char *sub,
+		      const char *weight);
+
 /* the later cases (offload/cases.c) */
 void test_many(void);
 void test_chain(void);
