@@ -23,9 +23,8 @@
  * source relaying through lwfp-winsock's completion port (service W, 25,
  * origin port 5), against relay-proxy in the same run.
  *
- * Kernel-offloaded relay (issue 15): relay-proxy with offloading asked
- * for (--offload-after 16M, its threshold; offloading is off by default
- * while docs/offload.md's known defect stands), relaying a flow in user
+ * Kernel-offloaded relay (issue 15): relay-proxy offloading (its
+ * default, --offload-after 16M, its threshold), relaying a flow in user
  * space until it has moved --offload-after bytes
  * and then handing it to the kernel, with this benchmark's own `lwfp
  * broker` (its run directory a temporary one, its --sndbuf from
@@ -532,8 +531,7 @@ static struct proxy pa = { .name = "A", .example = "relay-proxy",
 static struct proxy pb = { .name = "B", .example = "relay-proxy",
 			   .no_offload = true };
 static struct proxy pw = { .name = "W", .example = "winsock-iocp-proxy" };
-/* offloading is asked for (relay-proxy's default is --no-offload while
- * the known defect stands, docs/offload.md): --offload-after its default */
+/* relay-proxy's default, offloading after 16 MiB, said explicitly */
 static struct proxy pc = { .name = "C", .example = "relay-proxy",
 			   .after = "16M" };
 static struct proxy pd = { .name = "D", .example = "relay-proxy",

@@ -3,7 +3,7 @@
  * minimal-proxy: a complete lwfp redirect service in a few dozen lines.
  * Blocking, one connection at a time, the engine at $LWFP_PIN_DIR (or the
  * default). Where the engine's broker runs (lwfp broker), the kernel
- * relays each flow (mind docs/offload.md's known defect); elsewhere it
+ * relays each flow (docs/offload.md); elsewhere it
  * relays in user space. See relay-proxy.c for a real one.
  *
  *   minimal-proxy PORT        (listens on 127.0.0.1:PORT)

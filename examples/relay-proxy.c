@@ -17,10 +17,9 @@
  * and the proxy only waits for the flow's end on a handle in its epoll
  * set. The hand-over costs more than relaying a short flow here, so short
  * flows never pay it (docs/performance.md, section 3). --offload-after 0
- * hands each flow over right after its first bytes are logged. Offloading
- * is asked for with --offload or --offload-after: it is off by default
- * while offloaded bulk flows may still get a segment twice (docs/offload.md,
- * "Known defect"). Without a broker it relays in user space.
+ * hands each flow over right after its first bytes are logged;
+ * --no-offload relays every flow here. Without a broker (or on a kernel
+ * without the offload verdict) it relays in user space.
  *
  * One thread, one level-triggered epoll loop (edge-triggered on a client
  * while its first bytes are peeked at, with --offload-after 0), 128 KiB
@@ -110,10 +109,8 @@ struct flow {
 };
 
 static struct lwfp *engine;
-/* --offload or --offload-after: hand flows to the kernel. Off by default:
- * offloaded bulk flows still get one segment twice now and then
- * (docs/offload.md, "Known defect"). */
-static bool offload;
+/* hand flows to the kernel (the default; --no-offload: never) */
+static bool offload = true;
 /* --offload-after: 0 hands a flow over once its first bytes are logged */
 static unsigned long long offload_after = OFFLOAD_AFTER;
 static int epfd = -1;
@@ -769,17 +766,16 @@ static void usage(FILE *out)
 		"  --count N           exit after N flows ended\n"
 		"  --offload           hand flows to the kernel (lwfp broker)\n"
 		"                      once they have moved --offload-after\n"
-		"                      bytes; off by default (docs/offload.md:\n"
-		"                      a known defect)\n"
+		"                      bytes (the default)\n"
 		"  --offload-after BYTES\n"
-		"                      with --offload (implied): relay a flow\n"
+		"                      relay a flow\n"
 		"                      here until it has moved\n"
 		"                      BYTES both ways together (%llu; K, M,\n"
 		"                      G: KiB, MiB, GiB), then hand it to the\n"
 		"                      kernel (lwfp broker); 0: right after\n"
 		"                      its request line or SNI is logged\n"
 		"  --no-offload        relay every flow here, never hand it to\n"
-		"                      the kernel (the default)\n",
+		"                      the kernel\n",
 		LWFP_PIN_DIR_ENV, LWFP_DEFAULT_PIN_DIR,
 		(unsigned long long)OFFLOAD_AFTER);
 }

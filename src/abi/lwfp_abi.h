@@ -28,8 +28,10 @@
  *    layouts (lwfp_rule_ctx under LWFP_RULE_LAYOUT_KEY, LWFP_SO_RULE_LAYOUT)
  * 8: LWFP_RULE_HAS_LAYOUT is bit 4 (it shared bit 3 with
  *    LWFP_RULE_REINSPECT): an engine of 7 cannot be upgraded in place, as
- *    its layout rules would read as re-inspecting ones */
-#define LWFP_ABI_VERSION	8
+ *    its layout rules would read as re-inspecting ones
+ * 9: lwfp_offload_count tracks the receive sequence (rcv_next) and the
+ *    bytes cut as delivered twice (trimmed) */
+#define LWFP_ABI_VERSION	9
 
 #define LWFP_MAX_SERVICES	64
 #define LWFP_MAX_RULES		16384	/* per rule table; there are two */
@@ -692,12 +694,23 @@ struct lwfp_offload_ctl {
 /*
  * lwfp_offload_count: the verdict's counts for one socket. peer_seq0 is
  * taken at the first redirect (nothing is waiting then): the peer's
- * write_seq less the broker's writes into it so far.
+ * write_seq less the broker's writes into it so far. rcv_next is the TCP
+ * sequence of the first byte the verdict has not seen yet (taken from
+ * the socket's copied_seq at its first skb): the kernel can hand the
+ * verdict an skb that begins with bytes it has seen (lwfp-offload(7)),
+ * and the verdict cuts them (trimmed); if it cannot, the flow is broken
+ * and the broker resets it.
  */
+#define LWFP_OFFLOAD_RCV_KNOWN	(1U << 0)	/* rcv_next is set */
+#define LWFP_OFFLOAD_BROKEN	(1U << 1)	/* bytes could not be cut */
+
 struct lwfp_offload_count {
 	__u64 redirected;	/* bytes moved to the peer's egress */
 	__u64 spilled;		/* bytes left to the socket (the broker) */
+	__u64 trimmed;		/* bytes seen twice, cut */
 	__u32 peer_seq0;
+	__u32 rcv_next;
+	__u32 flags;		/* LWFP_OFFLOAD_RCV_KNOWN, _BROKEN */
 	__u32 _pad;
 };
 

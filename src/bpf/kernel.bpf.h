@@ -44,10 +44,11 @@ struct task_struct {
 
 /* bpf_skc_to_tcp_sock(): is_mptcp only on kernels built with MPTCP, so
  * read behind bpf_core_field_exists() (mptcp.bpf.h); write_seq for the
- * offload's bound (offload.bpf.h) */
+ * offload's bound, copied_seq where its verdict starts (offload.bpf.h) */
 struct tcp_sock {
 	bool is_mptcp;
 	u32 write_seq;
+	u32 copied_seq;
 };
 
 /* the flows iterator reads a socket's TCP state */
@@ -57,6 +58,12 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+};
+
+/* bpf_cast_to_kern_ctx() of an sk_skb program: TCP keeps the skb's
+ * sequence (struct tcp_skb_cb) at the start of its control buffer */
+struct sk_buff {
+	char cb[48];
 };
 
 struct seq_file;

@@ -9,6 +9,69 @@
 #ifndef LWFP_OFFLOAD_BPF_H
 #define LWFP_OFFLOAD_BPF_H
 
+/* 6.3+: where there is none, the verdict does not load (lwfp_offload()
+ * fails with EOPNOTSUPP): without the skb's sequence it cannot trim */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
+#define OFFLOAD_TRIM_STEP	0xfff	/* most bpf_skb_adjust_room() cuts */
+#define OFFLOAD_TRIM_STEPS	64	/* so at most 262,080 bytes */
+
+struct offload_cut {
+	struct __sk_buff *skb;
+	__u32 left;
+	bool failed;
+};
+
+/* bpf_loop() body: one cut from the skb's head (verified once). */
+static int offload_cut_step(__u32 i, void *arg)
+{
+	struct offload_cut *c = arg;
+	__u32 step = c->left < OFFLOAD_TRIM_STEP ? c->left : OFFLOAD_TRIM_STEP;
+
+	if (bpf_skb_adjust_room(c->skb, -(__s32)step, 0, 0)) {
+		c->failed = true;
+		return 1;
+	}
+	c->left -= step;
+	return !c->left;
+}
+
+/*
+ * The kernel hands the verdict whole skbs off the receive queue
+ * (tcp_read_skb()), and TCP queues a retransmission whole even when it
+ * begins with bytes an earlier skb brought: redirected as it is, the
+ * peer would get those bytes twice. Cut what the verdict has seen
+ * already; it starts where the broker stopped reading (copied_seq).
+ * False if the bytes could not be cut: the flow is broken.
+ */
+static __always_inline bool offload_trim(struct __sk_buff *skb,
+					 struct lwfp_offload_count *cnt)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	__u32 seq = *(__u32 *)kskb->cb, end = seq + skb->len, seen;
+	struct offload_cut cut = { .skb = skb };
+
+	if (!(cnt->flags & LWFP_OFFLOAD_RCV_KNOWN)) {
+		struct bpf_sock *sk = skb->sk;
+		struct tcp_sock *tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+
+		if (!tp)
+			return false;
+		cnt->rcv_next = tp->copied_seq;
+		cnt->flags |= LWFP_OFFLOAD_RCV_KNOWN;
+	}
+	seen = cnt->rcv_next - seq;
+	cnt->rcv_next = end;
+	if ((__s32)seen <= 0)
+		return true;
+	if (seen >= skb->len)
+		return false;	/* TCP queues no skb it has all of */
+	cut.left = seen;
+	bpf_loop(OFFLOAD_TRIM_STEPS, offload_cut_step, &cut, 0);
+	cnt->trimmed += seen - cut.left;
+	return !cut.failed && !cut.left;
+}
+
 /*
  * Would redirecting len more bytes from this socket leave more than
  * ctl->bound waiting? Redirected bytes not yet in the peer's write queue
@@ -62,6 +125,14 @@ int lwfp_offload_verdict(struct __sk_buff *skb)
 	/* the broker makes both before the socket joins the relay map */
 	if (!ctl || !cnt)
 		return SK_PASS;
+	/* broken: spilled whole, the broker resets the flow before it
+	 * writes any of it */
+	if (cnt->flags & LWFP_OFFLOAD_BROKEN || !offload_trim(skb, cnt)) {
+		cnt->flags |= LWFP_OFFLOAD_BROKEN;
+		len = skb->len;
+		goto spill;
+	}
+	len = skb->len;
 	if (ctl->paused || cnt->spilled != ctl->drained ||
 	    offload_over_bound(ctl, cnt, len))
 		goto spill;

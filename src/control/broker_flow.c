@@ -85,17 +85,25 @@ static void flow_reset(struct broker *b, struct flow *f, int end)
 static bool dir_read(struct broker *b, struct flow *f, int d, bool *gone)
 {
 	struct direction *dr = &f->dir[d];
+	struct lwfp_offload_count c;
 	ssize_t n;
 
 	if (dr->eof || f->closing || dr->len || dr->joining)
 		return false;
+	c = counts(b, f, d);
+	/* bytes the verdict could not cut (lwfp_abi.h): nothing of them is
+	 * written on, the flow ends */
+	if (c.flags & LWFP_OFFLOAD_BROKEN) {
+		flow_reset(b, f, -EPROTO);
+		*gone = true;
+		return false;
+	}
 	/* A read on a paired socket runs the verdict on what waits in its
 	 * receive queue, and then sets the socket's copied_seq, overwriting
 	 * what the verdict's redirects added meanwhile: read only when
 	 * there is something spilled to read (the verdict spills then, it
 	 * does not redirect), or to see the end. */
-	if (dr->relayed && !dr->rdhup &&
-	    counts(b, f, d).spilled <= dr->spill_read)
+	if (dr->relayed && !dr->rdhup && c.spilled <= dr->spill_read)
 		return false;
 	n = recv(f->fd[d], dr->buf + dr->len, dr->cap - dr->len,
 		 MSG_DONTWAIT);

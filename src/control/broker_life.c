@@ -70,17 +70,30 @@ static int maps_join(struct broker *b, struct flow *f)
 	return 0;
 }
 
+/* A test knob: LWFP_BROKER_PRE_READ_MAX=N reads at most N bytes of each
+ * socket before the pairing, so that the verdict's first skb begins with
+ * bytes read already (what it must cut, offload.bpf.h). */
+static size_t pre_read_most(void)
+{
+	const char *v = getenv("LWFP_BROKER_PRE_READ_MAX");
+
+	return v && *v ? strtoull(v, NULL, 10) : SIZE_MAX;
+}
+
 /*
- * Read what each socket holds before it is paired: the psock would take
- * a socket's first skb whole, even the part the service has read, and
- * send those bytes twice. Read to the end, no skb is partly read.
+ * Read what each socket holds before it is paired: read to the end, so
+ * that the verdict starts on whole skbs (it would cut the part read
+ * already, but reading it all costs nothing more).
  */
 static int pre_read(struct flow *f)
 {
+	size_t most = pre_read_most();
+
 	for (int i = 0; i < 2; i++) {
 		struct direction *d = &f->dir[i];
 
-		for (;;) {
+		while (d->pre_read < most) {
+			size_t room;
 			ssize_t n;
 
 			if (d->len == d->cap) {
@@ -91,8 +104,10 @@ static int pre_read(struct flow *f)
 				d->buf = p;
 				d->cap *= 2;
 			}
-			n = recv(f->fd[i], d->buf + d->len, d->cap - d->len,
-				 MSG_DONTWAIT);
+			room = d->cap - d->len;
+			if (room > most - d->pre_read)
+				room = most - d->pre_read;
+			n = recv(f->fd[i], d->buf + d->len, room, MSG_DONTWAIT);
 			if (n > 0) {
 				d->len += n;
 				d->pre_read += n;
@@ -169,12 +184,15 @@ static void report(struct broker *b, struct flow *f, int end)
 		.magic = LWFP_OFFLOAD_MAGIC, .end = end,
 	};
 
+	__u64 trimmed = 0;
+
 	for (int d = 0; d < 2; d++) {
 		struct lwfp_offload_count c = { 0 };
 
 		bpf_map_lookup_elem(b->map_count, &f->cookie[d], &c);
 		r.user_bytes[d] = f->dir[d].user_written;
 		r.bytes[d] = c.redirected + r.user_bytes[d];
+		trimmed += c.trimmed;
 	}
 	if (f->handle >= 0)
 		send(f->handle, &r, sizeof(r), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -186,6 +204,10 @@ static void report(struct broker *b, struct flow *f, int end)
 		       (unsigned long long)r.bytes[1],
 		       (unsigned long long)r.user_bytes[0],
 		       (unsigned long long)r.user_bytes[1]);
+		if (trimmed)
+			printf(_("flow %lu: %llu bytes the kernel delivered "
+				 "twice were cut\n"),
+			       f->id, (unsigned long long)trimmed);
 		fflush(stdout);
 	}
 }
