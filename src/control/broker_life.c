@@ -183,7 +183,6 @@ static void report(struct broker *b, struct flow *f, int end)
 	struct lwfp_offload_report r = {
 		.magic = LWFP_OFFLOAD_MAGIC, .end = end,
 	};
-
 	__u64 trimmed = 0;
 
 	for (int d = 0; d < 2; d++) {
