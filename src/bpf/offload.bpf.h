@@ -125,16 +125,13 @@ int lwfp_offload_verdict(struct __sk_buff *skb)
 	/* the broker makes both before the socket joins the relay map */
 	if (!ctl || !cnt)
 		return SK_PASS;
-	/* broken: spilled whole, the broker resets the flow before it
-	 * writes any of it */
-	if (cnt->flags & LWFP_OFFLOAD_BROKEN || !offload_trim(skb, cnt)) {
+	if (!(cnt->flags & LWFP_OFFLOAD_BROKEN) && !offload_trim(skb, cnt))
 		cnt->flags |= LWFP_OFFLOAD_BROKEN;
-		len = skb->len;
-		goto spill;
-	}
-	len = skb->len;
-	if (ctl->paused || cnt->spilled != ctl->drained ||
-	    offload_over_bound(ctl, cnt, len))
+	len = skb->len;		/* less what was cut */
+	/* broken: spilled, the broker resets the flow before it writes any
+	 * of it */
+	if (cnt->flags & LWFP_OFFLOAD_BROKEN || ctl->paused ||
+	    cnt->spilled != ctl->drained || offload_over_bound(ctl, cnt, len))
 		goto spill;
 	peer = ctl->peer;
 	if (bpf_sk_redirect_hash(skb, &lwfp_offload_peers, &peer, 0) !=

@@ -224,18 +224,10 @@ static bool dir_fin(struct broker *b, struct flow *f, int d)
 	return true;
 }
 
-/* Do all that can be done now. A direction with nothing to write on
- * joins first: bytes the broker writes into the other socket may bring
- * an answer at once, and an answer that arrives before its socket joins
- * fills the socket's window, which then opens only on the sender's
- * zero-window probe, 200 ms later. */
+/* Do all that can be done now. */
 void flow_step(struct broker *b, struct flow *f)
 {
 	bool progress = true, gone = false;
-
-	for (int d = 0; d < 2 && !gone; d++)
-		if (f->dir[d].joining && f->dir[d].off == f->dir[d].len)
-			dir_drained(b, f, d, &gone);
 
 	while (progress && !gone) {
 		progress = false;
@@ -251,6 +243,24 @@ void flow_step(struct broker *b, struct flow *f)
 			return;
 		}
 	}
+}
+
+/*
+ * The first step of a paired flow. A direction with nothing to write on
+ * joins first: bytes the broker writes into the other socket may bring
+ * an answer at once, and an answer that arrives before its socket joins
+ * fills the socket's window, which then opens only on the sender's
+ * zero-window probe, 200 ms later.
+ */
+void flow_first_step(struct broker *b, struct flow *f)
+{
+	bool gone = false;
+
+	for (int d = 0; d < 2 && !gone; d++)
+		if (f->dir[d].joining && f->dir[d].off == f->dir[d].len)
+			dir_drained(b, f, d, &gone);
+	if (!gone)
+		flow_step(b, f);
 }
 
 void flow_sock_event(struct broker *b, struct flow *f, int side,

@@ -77,6 +77,7 @@ void broker_request(struct broker *b, struct watch *w);
 int flow_start(struct broker *b, struct flow *f);
 struct lwfp_offload_ctl flow_ctl(const struct flow *f, int d);
 void flow_step(struct broker *b, struct flow *f);
+void flow_first_step(struct broker *b, struct flow *f);
 void flow_handle_event(struct broker *b, struct flow *f);
 void flow_sock_event(struct broker *b, struct flow *f, int side,
 		     unsigned int events);

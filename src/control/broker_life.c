@@ -174,7 +174,7 @@ int flow_start(struct broker *b, struct flow *f)
 		flow_end(b, f, err);
 		return 0;
 	}
-	flow_step(b, f);
+	flow_first_step(b, f);
 	return 0;
 }
 

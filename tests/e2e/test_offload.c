@@ -170,9 +170,7 @@ static void test_pipelined(void)
  */
 static void test_partly_read(void)
 {
-	char log[128], text[8192] = "";
-	ssize_t n;
-	int fd, big = 4 << 20;
+	int big = 4 << 20;
 
 	setenv("LWFP_BROKER_PRE_READ_MAX", "1000", 1);
 	rig_start(true);
@@ -181,15 +179,9 @@ static void test_partly_read(void)
 	pipelined(60000, 30000, 0, 0, 50);
 	pipelined(600000, 30000, 123457, 7, 52);
 	CHECK(maps_settle(0), "the offload maps are empty again");
+	CHECK(broker_said("bytes the kernel delivered twice were cut"),
+	      "the broker says the verdict cut bytes");
 	rig_stop();
-	snprintf(log, sizeof(log), "%s/broker.log", rig.run_dir);
-	fd = open(log, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	CHECK(n > 0 && strstr(text, "bytes the kernel delivered twice were "
-				    "cut"),
-	      "the broker says the verdict cut bytes: %s", text);
 }
 
 /* ---- 4: half-close each way ---- */

@@ -130,19 +130,49 @@ void broker_start(void)
 		die("lwfp broker does not listen in %s", rig.run_dir);
 }
 
+/* The broker's log, line by line, until fn says stop (true). */
+static bool broker_log_each(bool (*fn)(const char *line, void *arg),
+			    void *arg)
+{
+	char line[512];
+	bool stop = false;
+	FILE *f;
+
+	if (rig.broker_out < 0)
+		return false;
+	lseek(rig.broker_out, 0, SEEK_SET);
+	f = fdopen(dup(rig.broker_out), "r");
+	while (f && !stop && fgets(line, sizeof(line), f))
+		stop = fn(line, arg);
+	if (f)
+		fclose(f);
+	return stop;
+}
+
+static bool log_print(const char *line, void *arg)
+{
+	int *n = arg;
+
+	printf("#   broker: %s", line);
+	return ++*n >= 40;
+}
+
 /* The broker's log on failure: what it says of each flow. */
 static void broker_log_dump(void)
 {
-	char line[512];
-	FILE *f;
 	int n = 0;
 
-	lseek(rig.broker_out, 0, SEEK_SET);
-	f = fdopen(dup(rig.broker_out), "r");
-	while (f && fgets(line, sizeof(line), f) && n++ < 40)
-		printf("#   broker: %s", line);
-	if (f)
-		fclose(f);
+	broker_log_each(log_print, &n);
+}
+
+static bool log_has(const char *line, void *text)
+{
+	return strstr(line, text);
+}
+
+bool broker_said(const char *text)
+{
+	return broker_log_each(log_has, (void *)text);
 }
 
 void broker_stop(void)

@@ -37,6 +37,8 @@ void rig_start(bool with_broker);
 void rig_stop(void);
 void broker_start(void);
 void broker_stop(void);
+/* Does a line of the broker's log hold text? (before broker_stop) */
+bool broker_said(const char *text);
 
 /* A client socket, connected from the cli cgroup to ip:port. */
 int client_connect(const char *ip, uint16_t port);
