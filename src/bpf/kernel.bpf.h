@@ -60,12 +60,6 @@ struct sock {
 	struct sock_common __sk_common;
 };
 
-/* bpf_cast_to_kern_ctx() of an sk_skb program: TCP keeps the skb's
- * sequence (struct tcp_skb_cb) at the start of its control buffer */
-struct sk_buff {
-	char cb[48];
-};
-
 struct seq_file;
 struct bpf_map;
 

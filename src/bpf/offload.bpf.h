@@ -9,9 +9,16 @@
 #ifndef LWFP_OFFLOAD_BPF_H
 #define LWFP_OFFLOAD_BPF_H
 
-/* 6.3+: where there is none, the verdict does not load (lwfp_offload()
- * fails with EOPNOTSUPP): without the skb's sequence it cannot trim */
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+/*
+ * The skb's TCP sequence: an sk_skb program's cb[] is the start of the
+ * skb's control buffer (struct sk_skb_cb, 5.15+), where TCP keeps
+ * struct tcp_skb_cb, whose first word is the sequence. No kfunc, so the
+ * verdict loads on 6.1.
+ */
+static __always_inline __u32 offload_skb_seq(const struct __sk_buff *skb)
+{
+	return skb->cb[0];
+}
 
 #define OFFLOAD_TRIM_STEP	0xfff	/* most bpf_skb_adjust_room() cuts */
 #define OFFLOAD_TRIM_STEPS	64	/* so at most 262,080 bytes */
@@ -47,8 +54,7 @@ static int offload_cut_step(__u32 i, void *arg)
 static __always_inline bool offload_trim(struct __sk_buff *skb,
 					 struct lwfp_offload_count *cnt)
 {
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	__u32 seq = *(__u32 *)kskb->cb, end = seq + skb->len, seen;
+	__u32 seq = offload_skb_seq(skb), end = seq + skb->len, seen;
 	struct offload_cut cut = { .skb = skb };
 
 	if (!(cnt->flags & LWFP_OFFLOAD_RCV_KNOWN)) {

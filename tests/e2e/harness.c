@@ -188,6 +188,24 @@ void env_init(int argc, char **argv, const char *name)
 	cg_enter("svc");
 }
 
+/* LWFP_TEST_ONLY: one case number or a comma-separated list of them */
+static bool selected(const char *only, int number)
+{
+	char *end;
+
+	if (!only)
+		return true;
+	for (const char *p = only; *p; p = *end ? end + 1 : end) {
+		long n = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (n == number)
+			return true;
+	}
+	return false;
+}
+
 int run_tests(const char *const names[], const test_fn fns[], int n)
 {
 	const char *only = getenv("LWFP_TEST_ONLY");
@@ -196,7 +214,7 @@ int run_tests(const char *const names[], const test_fn fns[], int n)
 	for (int i = 0; i < n; i++) {
 		int before = failures;
 
-		if (only && atoi(only) != i + 1) {
+		if (!selected(only, i + 1)) {
 			printf("ok %d - %s # SKIP not selected\n", i + 1,
 			       names[i]);
 			continue;
