@@ -22,6 +22,7 @@ struct watch {
 };
 
 #define DIR_BUF	(256 * 1024)	/* bytes a direction holds in user space */
+#define OFFLOAD_RCVBUF_FLOOR	(1 << 20)	/* broker_pair.c, rcvbuf_floor() */
 
 /* One direction: from side d to side !d. */
 struct direction {

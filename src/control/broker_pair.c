@@ -83,6 +83,26 @@ static __u32 bound_of(int fd, int peer)
 	       (snd > 0 ? (__u32)snd : 0);
 }
 
+/*
+ * The kernel announces no reopened window when the relay frees receive
+ * space (docs/offload.md), so a socket whose window closes waits for the
+ * sender's zero-window probe: with the small receive buffer a service may
+ * have set, every window would cost a probe (4 KiB: a few KB/s). A
+ * socket below the floor is set to it (which ends its autotuning, as any
+ * SO_RCVBUF does); one above keeps its size and its autotuning.
+ */
+static void rcvbuf_floor(int fd)
+{
+	int have = 0, floor = OFFLOAD_RCVBUF_FLOOR;
+	socklen_t len = sizeof(have);
+
+	/* the kernel reports twice what was set; doubles what it is given */
+	if (!getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) &&
+	    have < 2 * floor)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &floor,
+			   sizeof(floor));
+}
+
 static int flow_make(struct broker *b, int fds[2], int handle,
 		     const struct lwfp_hop *hop, struct flow **out)
 {
@@ -98,6 +118,7 @@ static int flow_make(struct broker *b, int fds[2], int handle,
 		if (b->o->sndbuf)
 			setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE,
 				   &b->o->sndbuf, sizeof(b->o->sndbuf));
+		rcvbuf_floor(fds[i]);
 	}
 	for (int i = 0; i < 2; i++)
 		f->bound[i] = bound_of(fds[i], fds[!i]);

@@ -188,6 +188,49 @@ static void test_partly_read(void)
 	rig_stop();
 }
 
+/*
+ * The service made its sockets' receive buffers small. The kernel does
+ * not announce the window the relay reopens, so with 4 KiB every window
+ * would wait for a zero-window probe: the broker raises them to 1 MiB
+ * (docs/offload.md, "Receive buffers"), which SO_RCVBUF reads as 2 MiB.
+ */
+static void small_rcvbuf_flow(void)
+{
+	int small = 4096, got;
+	socklen_t len;
+	struct flow f;
+	struct xfer x;
+
+	REQUIRE(flow_open(&f), "flow");
+	CHECK(!setsockopt(f.a, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) &&
+	      !setsockopt(f.b, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)),
+	      "SO_RCVBUF 4096 on both");
+	REQUIRE(!offload(&f, true), "offload");	/* keeps f.a and f.b */
+	for (int i = 0; i < 2; i++) {
+		got = 0;
+		len = sizeof(got);
+		CHECK(!getsockopt(i ? f.b : f.a, SOL_SOCKET, SO_RCVBUF, &got,
+				  &len) && got >= 2 << 20,
+		      "%s socket's receive buffer raised: %d",
+		      i ? "outbound" : "accepted", got);
+	}
+	close(f.a);
+	close(f.b);
+	f.a = f.b = -1;
+	xfer_start(&x, &f, MIB, MIB, 80);
+	xfer_check(&x, "small receive buffers");
+	report_check(&f, 0, MIB, MIB, "small receive buffers");
+	flow_close_all(&f);
+}
+
+static void test_small_rcvbuf(void)
+{
+	rig_start(true);
+	small_rcvbuf_flow();
+	CHECK(maps_settle(0), "the offload maps are empty again");
+	rig_stop();
+}
+
 /* ---- 4: half-close each way ---- */
 
 static void half_close(bool client_first)
@@ -392,12 +435,13 @@ int main(int argc, char **argv)
 		"a chain of two offloading services",
 		"a slow reader: back-pressure, then every byte",
 		"errors: no broker, not redirected, foreign outbound, twice",
+		"small receive buffers: raised, every byte across",
 	};
 	static const test_fn fns[] = {
 		test_exact, test_mid_stream, test_pipelined, test_partly_read,
 		test_half_close,
 		test_reset, test_service_ends, test_many, test_chain,
-		test_slow_reader, test_errors,
+		test_slow_reader, test_errors, test_small_rcvbuf,
 	};
 	char tmpl[] = "/tmp/lwfp-offload-XXXXXX";
 	struct rlimit r;

@@ -20,7 +20,7 @@ security="test_squat test_udp_inject test_netns test_live_full test_reuse
 e2e="test_sockopt_scope"
 # the offloaded relay's cases that fit under emulation: all but the 1 GiB
 # transfers (1) and the 10,000 flows (8); case 4 makes the verdict cut
-offload_cases="2 3 4 5 6 7 9 10 11"
+offload_cases="2 3 4 5 6 7 9 10 11 12"
 budget=${LWFP_INSNS_BUDGET:-100000}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=$build/kernels
