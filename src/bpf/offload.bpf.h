@@ -11,7 +11,8 @@
 
 /*
  * The skb's TCP sequence: an sk_skb program's cb[] is the start of the
- * skb's control buffer (struct sk_skb_cb, 5.15+), where TCP keeps
+ * skb's control buffer (struct sk_skb_cb: so on every kernel with
+ * bpf_loop(), 5.17+, which the cut needs anyway), where TCP keeps
  * struct tcp_skb_cb, whose first word is the sequence. No kfunc, so the
  * verdict loads on 6.1.
  */
