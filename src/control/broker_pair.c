@@ -97,10 +97,12 @@ static void rcvbuf_floor(int fd)
 	socklen_t len = sizeof(have);
 
 	/* the kernel reports twice what was set; doubles what it is given */
-	if (!getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) &&
-	    have < 2 * floor)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &floor,
-			   sizeof(floor));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) ||
+	    have >= 2 * floor)
+		return;
+	/* without CAP_NET_ADMIN, as far as net.core.rmem_max allows */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &floor, sizeof(floor)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &floor, sizeof(floor));
 }
 
 static int flow_make(struct broker *b, int fds[2], int handle,
