@@ -44,11 +44,13 @@ struct task_struct {
 
 /* bpf_skc_to_tcp_sock(): is_mptcp only on kernels built with MPTCP, so
  * read behind bpf_core_field_exists() (mptcp.bpf.h); write_seq for the
- * offload's bound, copied_seq where its verdict starts (offload.bpf.h) */
+ * offload's bound, copied_seq where its verdict starts and rcv_nxt to
+ * check its first skb (offload.bpf.h) */
 struct tcp_sock {
 	bool is_mptcp;
 	u32 write_seq;
 	u32 copied_seq;
+	u32 rcv_nxt;
 };
 
 /* the flows iterator reads a socket's TCP state */

@@ -62,7 +62,11 @@ static __always_inline bool offload_trim(struct __sk_buff *skb,
 		struct bpf_sock *sk = skb->sk;
 		struct tcp_sock *tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 
-		if (!tp)
+		/* TCP queues no byte past rcv_nxt, and the first skb
+		 * starts where nothing was read yet or before: a kernel
+		 * that kept the sequence elsewhere fails here, closed */
+		if (!tp || (__s32)(tp->rcv_nxt - end) < 0 ||
+		    (__s32)(tp->copied_seq - seq) < 0)
 			return false;
 		cnt->rcv_next = tp->copied_seq;
 		cnt->flags |= LWFP_OFFLOAD_RCV_KNOWN;

@@ -89,7 +89,9 @@ static __u32 bound_of(int fd, int peer)
  * sender's zero-window probe: with the small receive buffer a service may
  * have set, every window would cost a probe (4 KiB: a few KB/s). A
  * socket below the floor is set to it (which ends its autotuning, as any
- * SO_RCVBUF does); one above keeps its size and its autotuning.
+ * SO_RCVBUF does); one above keeps its size and its autotuning. A buffer
+ * made small before the handshake also fixed the window's scale, which
+ * no later size changes (docs/offload.md).
  */
 static void rcvbuf_floor(int fd)
 {
@@ -97,12 +99,12 @@ static void rcvbuf_floor(int fd)
 	socklen_t len = sizeof(have);
 
 	/* the kernel reports twice what was set; doubles what it is given */
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) ||
-	    have >= 2 * floor)
-		return;
-	/* without CAP_NET_ADMIN, as far as net.core.rmem_max allows */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &floor, sizeof(floor)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &floor, sizeof(floor));
+	/* FORCE only: a plain SO_RCVBUF, capped by net.core.rmem_max,
+	 * could lock a buffer TCP had grown larger at a smaller size */
+	if (!getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) &&
+	    have < 2 * floor)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &floor,
+			   sizeof(floor));
 }
 
 static int flow_make(struct broker *b, int fds[2], int handle,

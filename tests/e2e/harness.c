@@ -188,22 +188,23 @@ void env_init(int argc, char **argv, const char *name)
 	cg_enter("svc");
 }
 
-/* LWFP_TEST_ONLY: one case number or a comma-separated list of them */
+/* LWFP_TEST_ONLY: case numbers, comma-separated ("4" or "2,3,9") */
 static bool selected(const char *only, int number)
 {
+	const char *p = only;
 	char *end;
 
 	if (!only)
 		return true;
-	for (const char *p = only; *p; p = *end ? end + 1 : end) {
+	for (;;) {
 		long n = strtol(p, &end, 10);
 
-		if (end == p)
-			break;
-		if (n == number)
+		if (end != p && n == number && (*end == ',' || !*end))
 			return true;
+		p = strchr(p, ',');
+		if (!p++)
+			return false;
 	}
-	return false;
 }
 
 int run_tests(const char *const names[], const test_fn fns[], int n)

@@ -6,9 +6,11 @@
 # initramfs holding busybox, the CLI and the example relay proxy, runs
 # check.sh there and on the host, and prints each program's verified
 # instructions per kernel; on each guest it then runs a reduced profile of
-# the security suite (the attacks that need no extra tools). Fails when a
-# kernel cannot be had, a required program does not load, a program needs
-# more than the budget, the redirect does not work, or an attack works.
+# the security suite (the attacks that need no extra tools) and the
+# offloaded relay's cases that fit under emulation. Fails when a kernel
+# cannot be had, a required program does not load, a program needs more
+# than the budget, the redirect or the offload does not work, or an
+# attack works.
 # Needs root (apt-get download, the host check).
 set -eu
 build=${1:-build}
@@ -139,6 +141,8 @@ for t in $security; do
 	[ -x "$build/tests/security/$t" ] ||
 		die "build first: make BUILD=$build ($t is missing)"
 done
+[ -x "$build/tests/test_offload" ] ||
+	die "build first: make BUILD=$build (test_offload is missing)"
 
 apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
 k61=$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
