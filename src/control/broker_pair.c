@@ -98,9 +98,9 @@ static void rcvbuf_floor(int fd)
 	int have = 0, floor = OFFLOAD_RCVBUF_FLOOR;
 	socklen_t len = sizeof(have);
 
-	/* the kernel reports twice what was set; doubles what it is given */
-	/* FORCE only: a plain SO_RCVBUF, capped by net.core.rmem_max,
-	 * could lock a buffer TCP had grown larger at a smaller size */
+	/* the kernel reports twice what was set (it doubles what it is
+	 * given); FORCE only: a plain SO_RCVBUF, capped by rmem_max, could
+	 * lock a buffer TCP had grown larger at a smaller size */
 	if (!getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) &&
 	    have < 2 * floor)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &floor,

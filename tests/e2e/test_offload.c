@@ -145,15 +145,21 @@ static void pipelined(size_t p, size_t q, size_t k, size_t j, uint64_t seed)
 	free(buf);
 }
 
-static void test_pipelined(void)
+/* Room on the service's accepted sockets for more than the broker's
+ * buffer (DIR_BUF) to wait; FORCE, as net.core.rmem_max (208 KiB on a
+ * fresh machine) caps SO_RCVBUF. */
+static void svc_rcvbuf_big(void)
 {
 	int big = 4 << 20;
 
-	rig_start(true);
-	/* room for more than the broker's buffer (DIR_BUF) to wait; FORCE,
-	 * as net.core.rmem_max (208 KiB by default) caps SO_RCVBUF */
 	CHECK(!setsockopt(rig.svc_lfd, SOL_SOCKET, SO_RCVBUFFORCE, &big,
-			    sizeof(big)), "SO_RCVBUFFORCE");
+			  sizeof(big)), "SO_RCVBUFFORCE");
+}
+
+static void test_pipelined(void)
+{
+	rig_start(true);
+	svc_rcvbuf_big();
 	pipelined(1000, 200, 0, 0, 40);		/* peek only */
 	pipelined(1000, 200, 300, 50, 42);	/* read some, pass them on */
 	pipelined(600000, 30000, 0, 0, 44);
@@ -172,14 +178,10 @@ static void test_pipelined(void)
  */
 static void test_partly_read(void)
 {
-	int big = 4 << 20;
-
 	setenv("LWFP_BROKER_PRE_READ_MAX", "1000", 1);
 	rig_start(true);
 	unsetenv("LWFP_BROKER_PRE_READ_MAX");
-	/* FORCE: net.core.rmem_max (208 KiB by default) caps SO_RCVBUF */
-	CHECK(!setsockopt(rig.svc_lfd, SOL_SOCKET, SO_RCVBUFFORCE, &big,
-			    sizeof(big)), "SO_RCVBUFFORCE");
+	svc_rcvbuf_big();
 	pipelined(60000, 30000, 0, 0, 50);
 	pipelined(600000, 30000, 123457, 7, 52);
 	CHECK(maps_settle(0), "the offload maps are empty again");
