@@ -85,6 +85,11 @@ static const char *const vname[NV] = { "direct", "relay-proxy",
 				       "short, --offload-after 16M",
 				       "short, --offload-after 0" };
 static const int vhops[NV] = { 0, 1, 2, 1, 2, 1, 1, 2, 1, 1, 1 };
+/* BENCH_VARIANTS names the variants to run by these keys */
+static const char *const vkey[NV] = { "direct", "proxy", "chain", "splice",
+				      "splice2", "iocp", "off", "off2",
+				      "short", "short-off", "short-now" };
+static bool vsel[NV];
 static uint16_t port[NV];	/* origin port of each path */
 static struct lwfp *eng;
 static char run_dir[64];	/* the broker's LWFP_RUN_DIR, and proxy logs */
@@ -604,6 +609,31 @@ static void short_default_check(long c0, long ended0)
 	       vname[V_SHORT_OFF], n, count_in(pc.log, end) - ended0);
 }
 
+/* BENCH_VARIANTS ("proxy iocp"): only these variants run, and only the
+ * rows whose both variants ran are printed. Unset: all of them. */
+static void variants_select(void)
+{
+	const char *list = getenv("BENCH_VARIANTS");
+	char *copy, *key, *save = NULL;
+
+	for (int v = 0; v < NV; v++)
+		vsel[v] = !list;
+	if (!list)
+		return;
+	copy = strdup(list);
+	for (key = strtok_r(copy, " ,", &save); key;
+	     key = strtok_r(NULL, " ,", &save)) {
+		int v = 0;
+
+		while (v < NV && strcmp(key, vkey[v]))
+			v++;
+		if (v == NV)
+			die("BENCH_VARIANTS: no variant '%s'", key);
+		vsel[v] = true;
+	}
+	free(copy);
+}
+
 /* Warm-up, and the path each variant takes: the engine's redirect
  * counter, and the offloading proxies' logs (a flow's line says
  * "offloaded" once the kernel relayed it to its end). */
@@ -617,6 +647,8 @@ static void warm_up(void)
 		long long red = status_int("redirected");
 		long long want;
 
+		if (!vsel[v])
+			continue;
 		trial(v, 0.2, NULL);
 		red = status_int("redirected") - red;
 		want = vhops[v] * (is_short(v) ? (long long)sh->flows : 1);
@@ -643,6 +675,8 @@ static void bulk_row(const char *what, double gbs[NV][32], int v, int base,
 	const char *unit = is_short(v) ? "%.0f flows/s" : "%.2f GB/s";
 	double r[32];
 
+	if (!vsel[v] || !vsel[base])
+		return;
 	ratios(gbs[v], gbs[base], rounds, r);
 	row("3", what, fmt(unit, median(gbs[base], rounds)),
 	    fmt(unit, median(gbs[v], rounds)), median(r, rounds),
@@ -654,6 +688,8 @@ static void cpu_row(const char *what, double cpu[NV][32], int v, int rounds,
 {
 	double r[32];
 
+	if (!vsel[v] || !vsel[V_DIRECT])
+		return;
 	ratios(cpu[v], cpu[V_DIRECT], rounds, r);
 	row("3", what, fmt("%.2f", median(cpu[V_DIRECT], rounds)),
 	    fmt("%.2f", median(cpu[v], rounds)), median(r, rounds),
@@ -690,6 +726,9 @@ static void rows_print(double gbs[NV][32], double cpu[NV][32], int rounds)
 		rounds, AT_MOST, 1.2);
 	cpu_row("CPU-s per GB, 2 offloaded relay-proxies / direct", cpu,
 		V_OFF2, rounds, INFO, 0);
+	if (!vsel[V_OFF] && !vsel[V_OFF2] && !vsel[V_SHORT_OFF] &&
+	    !vsel[V_SHORT_NOW])
+		return;
 	row_text("3", "offloaded transfers not byte-exact (bulk, short flows)",
 		 fmt("%lu transfers", transfers), fmt("%lu", inexact), NAN,
 		 NAN, NAN, "", "0", inexact ? "NO" : "yes");
@@ -704,6 +743,7 @@ int main(int argc, char **argv)
 
 	run_dir_make();
 	bench_init(argc, argv, "bbulk");
+	variants_select();
 	engine_start();
 	if (lwfp_open(env.pin_dir, &eng))
 		die("lwfp_open");
@@ -735,6 +775,8 @@ int main(int argc, char **argv)
 		for (int j = 0; j < NV; j++) {
 			int v = (j + k) % NV;
 
+			if (!vsel[v])
+				continue;
 			cpu[v][k] = 0;
 			gbs[v][k] = trial(v, secs, &cpu[v][k]);
 			printf(is_short(v) ? " %s %.0f flows/s," :
@@ -744,7 +786,9 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	for (int v = 0; v < NV; v++)
-		if (is_short(v))
+		if (!vsel[v])
+			continue;
+		else if (is_short(v))
 			printf("# %-26s median %.0f flows/s\n", vname[v],
 			       median(gbs[v], rounds));
 		else

@@ -9,7 +9,8 @@
 # BENCH_HELD (flows held open in section 4, 100000), BENCH_HELD_ROUNDS (2),
 # BENCH_LAT_BLOCKS (16), BENCH_LAT_N (1500), BENCH_QN (50000),
 # BENCH_BROKER_SNDBUF (section 3's lwfp broker --sndbuf; default none),
-# BENCH_ONLY ("bench_conn bench_scale": run only these).
+# BENCH_ONLY ("bench_conn bench_scale": run only these), BENCH_VARIANTS
+# (section 3: "proxy iocp" runs only those paths; keys in bench_bulk.c).
 #
 # Each benchmark makes its own cgroup /lwfp-test-b*-PID, pin directory
 # /sys/fs/bpf/lwfp-test-b*-PID and (for nftables) network namespace

@@ -25,6 +25,7 @@ struct ws_apcq {
 	bool dead;			/* its thread has exited */
 	struct ws_apc *head;
 	struct ws_apc **tail;
+	pthread_cond_t *alert;	/* its alertable wait on a port, or NULL */
 };
 
 static WS_TLS struct ws_apcq *self;
@@ -112,7 +113,15 @@ void ws_apcq_push(struct ws_apcq *q, struct ws_apc *apc)
 	apc->next = NULL;
 	*q->tail = apc;
 	q->tail = &apc->next;
+	if (q->alert)
+		pthread_cond_signal(q->alert);
 	ws_broadcast();
+}
+
+void ws_apc_alert_on(pthread_cond_t *cond)
+{
+	if (self)
+		self->alert = cond;
 }
 
 bool ws_apc_run(void)

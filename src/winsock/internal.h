@@ -201,6 +201,10 @@ void ws_apcq_push(struct ws_apcq *q, struct ws_apc *apc);
 /* Run what is queued to the calling thread, unlocking around the calls.
  * Returns whether anything ran. */
 bool ws_apc_run(void);
+/* While the calling thread waits alertably on cond rather than on the
+ * layer's condition (a completion port's waiter): an APC queued to it
+ * signals cond. NULL when the wait ends. */
+void ws_apc_alert_on(pthread_cond_t *cond);
 
 /* ---- sockets.c */
 

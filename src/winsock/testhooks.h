@@ -13,4 +13,11 @@
  */
 void lwfp_winsock_hold_completions(int hold);
 
+/*
+ * How many threads are blocked in GetQueuedCompletionStatus(Ex) on port
+ * (-1 if it is not a port): lets a test know that a thread it started is
+ * waiting before it posts a packet.
+ */
+int lwfp_winsock_port_blocked(HANDLE port);
+
 #endif /* LWFP_WINSOCK_TESTHOOKS_H */

@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 		"UDP: a rule's layout is the context message (IPv4), natively too",
 		"UDP: a rule's layout is the context message (IPv6), natively too",
 		"UDP: a layout larger than the Control buffer: MSG_CTRUNC",
+		"completion port: the thread that blocked last wakes first",
+		"completion port: a routine ends an alertable wait",
 	};
 	static const test_fn fns[] = {
 		test_startup, test_query_success, test_buffer_sizes,
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
 		test_udp_sendmsg_records, test_udp_query_connected,
 		test_udp_errors, test_winsock_udp_proxy, test_udp_layout_v4,
 		test_udp_layout_v6, test_udp_layout_ctrunc,
+		test_port_lifo, test_port_alertable,
 	};
 
 	env_init(argc, argv, "winsock");

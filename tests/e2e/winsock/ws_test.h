@@ -192,6 +192,8 @@ void test_poll(void);
 void test_ioctlsocket(void);
 void test_select(void);
 void test_context_layout(void);
+void test_port_lifo(void);
+void test_port_alertable(void);
 void echo_client_main(const struct sockaddr_storage *dst,
 			     socklen_t dst_len);
 void test_winsock_udp_proxy(void);
