@@ -602,6 +602,20 @@ static double group_do(struct group *g, char c)
 	return (now_ns() - t0) / 1e9;
 }
 
+/* Why the engine refused connects (EPERM), from its counters. */
+static void refusals_print(void)
+{
+	static const char *const keys[] = {
+		"refused_engine_full", "records_table_full",
+		"records_over_user_share", "handoffs_table_full_refused",
+		"handoffs_over_user_share_refused", "service_down_refused",
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		printf("#   engine counter %s: %lld\n", keys[i],
+		       status_int(keys[i]));
+}
+
 static void group_open(struct group *g, long n, int round)
 {
 	long opened = 0, accepted = 0;
@@ -614,6 +628,8 @@ static void group_open(struct group *g, long n, int round)
 			printf("#   %s holder %d: %s\n", g->name, i,
 			       strerror(hs->err[i]));
 	}
+	if ((opened != n || accepted != n) && g->lwfp)
+		refusals_print();
 	if (opened != n || accepted != n)
 		die("%s: opened %ld, accepted %ld of %ld", g->name, opened,
 		    accepted, n);

@@ -36,6 +36,7 @@ struct waiter {
 static WS_TLS struct waiter me = { .cond = PTHREAD_COND_INITIALIZER };
 
 struct ws_port {
+	struct ws_port *next;	/* every port of the process */
 	struct packet *head, *tail;
 	struct waiter *top;	/* the thread that blocked last */
 	int waiters;		/* threads inside port_take, also not blocked */
@@ -48,6 +49,7 @@ struct binding {
 	UCHAR modes;		/* FILE_SKIP_* */
 };
 
+static struct ws_port *ports;
 static struct binding *bindings;
 static int nbindings;
 
@@ -58,6 +60,11 @@ static struct ws_port *port_get(HANDLE h)
 
 static void port_free(struct ws_port *p)
 {
+	struct ws_port **at = &ports;
+
+	while (*at != p)
+		at = &(*at)->next;
+	*at = p->next;
 	while (p->head) {
 		struct packet *k = p->head;
 
@@ -131,6 +138,21 @@ static int port_push(struct ws_port *p, const OVERLAPPED_ENTRY *e)
 	p->tail = k;
 	waiter_wake(p);
 	return 0;
+}
+
+/* fork(): no thread of the child waits on a port (the one that forked
+ * was not waiting), and the parent's waiters did not come along. */
+void ws_ports_atfork_child(void)
+{
+	struct ws_port *p = ports, *next;
+
+	for (; p; p = next) {
+		next = p->next;
+		p->top = NULL;
+		p->waiters = 0;
+		if (p->closed)
+			port_free(p);	/* its last waiter was to free it */
+	}
 }
 
 bool ws_port_skips(int fd, UCHAR mode)
@@ -210,6 +232,8 @@ static HANDLE port_new(void)
 
 	if (!p)
 		return NULL;
+	p->next = ports;
+	ports = p;
 	h = ws_handle_add(p, WS_HANDLE_PORT);
 	if (!h)
 		port_free(p);

@@ -343,6 +343,7 @@ void ws_ops_atfork_child(void)
 	for (struct ws_op *op = pending.next; op != &pending; op = op->next)
 		op->running = false;
 	ws_aio_atfork_child();
+	ws_ports_atfork_child();
 	ws_unlock();
 }
 

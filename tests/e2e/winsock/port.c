@@ -47,6 +47,29 @@ static bool taken_reach(int n)
 	return false;
 }
 
+/* In a child after fork(): the parent's waiters did not come along, and
+ * the child's own packet is its own. */
+static bool fork_child_ok(HANDLE port)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		LPOVERLAPPED ov = NULL;
+		ULONG_PTR key = 0;
+		DWORD bytes = 0;
+		bool ok = lwfp_winsock_port_blocked(port) == 0 &&
+			  PostQueuedCompletionStatus(port, 3, 42, NULL) &&
+			  GetQueuedCompletionStatus(port, &bytes, &key, &ov,
+						    1000) &&
+			  key == 42 && bytes == 3;
+
+		_exit(ok ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* Windows releases a port's waiting threads last in, first out: the
  * thread that blocked last takes the next packet. */
 void test_port_lifo(void)
@@ -75,6 +98,7 @@ void test_port_lifo(void)
 	      lwfp_winsock_port_blocked(port) == PORT_THREADS,
 	      "%d threads blocked on the port",
 	      lwfp_winsock_port_blocked(port));
+	CHECK(fork_child_ok(port), "after fork(): the child's port");
 	/* packet k, posted once the one before was taken, goes to the
 	 * thread that blocked k-th from last */
 	for (int k = 0; k < started; k++) {
