@@ -5,7 +5,7 @@
 #
 #   bench/run.sh BUILD            (as root; `make bench` does this)
 #
-# Knobs (environment): BENCH_ROUNDS (7 for section 1, 5 elsewhere), BENCH_T (seconds per trial, 1.0),
+# Knobs (environment): BENCH_ROUNDS (7 for section 1, 9 for section 3, 5 elsewhere), BENCH_T (seconds per trial, 1.0),
 # BENCH_HELD (flows held open in section 4, 100000), BENCH_HELD_ROUNDS (2),
 # BENCH_LAT_BLOCKS (16), BENCH_LAT_N (1500), BENCH_QN (50000),
 # BENCH_BROKER_SNDBUF (section 3's lwfp broker --sndbuf; default none),
