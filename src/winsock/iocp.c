@@ -34,6 +34,14 @@ struct waiter {
 };
 
 static WS_TLS struct waiter me = { .cond = PTHREAD_COND_INITIALIZER };
+/* The ports this thread is inside a wait on: a completion routine run
+ * in an alertable wait may wait on a port again. */
+struct take_frame {
+	struct ws_port *port;
+	struct take_frame *outer;
+};
+
+static WS_TLS struct take_frame *frames;
 
 struct ws_port {
 	struct ws_port *next;	/* every port of the process */
@@ -140,17 +148,24 @@ static int port_push(struct ws_port *p, const OVERLAPPED_ENTRY *e)
 	return 0;
 }
 
-/* fork(): no thread of the child waits on a port (the one that forked
- * was not waiting), and the parent's waiters did not come along. */
+/* fork(): the parent's waiters did not come along. The thread that
+ * forked may itself be inside waits, from a completion routine (or a
+ * signal handler) it runs there: it stays those ports' waiter. */
 void ws_ports_atfork_child(void)
 {
 	struct ws_port *p = ports, *next;
 
 	for (; p; p = next) {
 		next = p->next;
-		p->top = NULL;
 		p->waiters = 0;
-		if (p->closed)
+		for (struct take_frame *f = frames; f; f = f->outer)
+			p->waiters += f->port == p;
+		p->top = NULL;
+		if (me.stacked && frames && frames->port == p) {
+			me.next = NULL;		/* the innermost wait blocks */
+			p->top = &me;
+		}
+		if (p->closed && !p->waiters)
 			port_free(p);	/* its last waiter was to free it */
 	}
 }
@@ -308,25 +323,18 @@ static DWORD win32_error(ULONG_PTR status)
 }
 
 /*
- * Wait for up to max packets (lock held): how many were taken, 0 on
- * time-out (*err WAIT_TIMEOUT) or with the port closed
- * (ERROR_ABANDONED_WAIT_0) or not a port (ERROR_INVALID_HANDLE).
+ * Block on p until a packet is there, the port is closed or the time is
+ * up; alertable, a routine queued to the thread ends the wait too. Lock
+ * held (ws_apc_run drops it around the routines). Returns whether a
+ * routine ran.
  */
-static ULONG port_take(HANDLE h, OVERLAPPED_ENTRY *out, ULONG max, DWORD ms,
-		       bool alertable, DWORD *err)
+static bool port_wait(struct ws_port *p, DWORD ms, bool alertable)
 {
-	struct ws_port *p = port_get(h);
 	struct timespec deadline;
 	bool expired = false, ran = false;
-	ULONG n = 0;
 
-	if (!p) {
-		*err = ERROR_INVALID_HANDLE;
-		return 0;
-	}
 	if (ms != INFINITE)
 		ws_deadline(&deadline, ms);
-	p->waiters++;
 	if (alertable)
 		ws_apc_alert_on(&me.cond);	/* an APC wakes us too */
 	while (!p->closed && !p->head && !expired && ms) {
@@ -344,7 +352,35 @@ static ULONG port_take(HANDLE h, OVERLAPPED_ENTRY *out, ULONG max, DWORD ms,
 		if (!ran && !p->closed && !p->head)
 			ran = ws_apc_run();	/* came in as time ran out */
 	}
-	while (!p->closed && p->head && n < max) {
+	return ran;
+}
+
+/*
+ * Wait for up to max packets (lock held): how many were taken, 0 on
+ * time-out (*err WAIT_TIMEOUT), when a routine ran (WAIT_IO_COMPLETION:
+ * as on Windows, packets that came meanwhile stay queued), with the port
+ * closed (ERROR_ABANDONED_WAIT_0), not a port (ERROR_INVALID_HANDLE), or
+ * called from a signal handler that interrupted a blocked wait
+ * (WSAEINPROGRESS: the thread's waiter is on a stack already).
+ */
+static ULONG port_take(HANDLE h, OVERLAPPED_ENTRY *out, ULONG max, DWORD ms,
+		       bool alertable, DWORD *err)
+{
+	struct ws_port *p = port_get(h);
+	struct take_frame frame = { p, frames };
+	ULONG n = 0;
+	bool ran;
+
+	if (!p || me.stacked) {
+		*err = p ? WSAEINPROGRESS : ERROR_INVALID_HANDLE;
+		return 0;
+	}
+	frames = &frame;
+	p->waiters++;
+	ran = port_wait(p, ms, alertable);
+	if (ran && !p->closed && p->head)
+		waiter_wake(p);		/* ours to take: another thread's */
+	while (!ran && !p->closed && p->head && n < max) {
 		struct packet *k = p->head;
 
 		p->head = k->next;
@@ -355,6 +391,7 @@ static ULONG port_take(HANDLE h, OVERLAPPED_ENTRY *out, ULONG max, DWORD ms,
 	}
 	*err = p->closed ? ERROR_ABANDONED_WAIT_0 : n ? 0 :
 	       ran ? WAIT_IO_COMPLETION : WAIT_TIMEOUT;
+	frames = frame.outer;
 	if (!--p->waiters && p->closed)
 		port_free(p);
 	return n;
