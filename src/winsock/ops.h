@@ -127,7 +127,8 @@ void ws_port_forget(int fd);
 bool ws_port_skips(int fd, UCHAR mode);
 /* 1 port closed ... see iocp.c; for CloseHandle (lock held). */
 bool ws_port_close(HANDLE h);
-/* In a child after fork() (lock held): no thread waits on a port. */
+/* In a child after fork() (lock held): the ports keep only the waits of
+ * the thread that forked. */
 void ws_ports_atfork_child(void);
 
 #endif /* LWFP_WINSOCK_OPS_H */
