@@ -120,6 +120,19 @@ void cleanup(void)
 	rmdir_tree(p);
 }
 
+static pid_t cleanup_owner;
+
+/* abort(): an assert, or a sanitizer's report (tests/run.sh has them
+ * abort): clean up all the same, though never from a child, then die of
+ * it. */
+static void on_abort(int sig)
+{
+	if (getpid() == cleanup_owner)
+		cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void on_signal(int sig)
 {
 	(void)sig;
@@ -181,6 +194,8 @@ void env_init(int argc, char **argv, const char *name)
 	if (mkdir(p, 0755))
 		die("mkdir %s: %s", p, strerror(errno));
 	atexit(cleanup);
+	cleanup_owner = getpid();
+	signal(SIGABRT, on_abort);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
