@@ -787,10 +787,10 @@ int main(int argc, char **argv)
 		}
 		printf("\n");
 	}
-	for (int v = 0; v < NV; v++)
+	for (int v = 0; v < NV; v++) {
 		if (!vsel[v])
 			continue;
-		else if (is_short(v))
+		if (is_short(v))
 			printf("# %-26s median %.0f flows/s\n", vname[v],
 			       median(gbs[v], rounds));
 		else
@@ -798,6 +798,7 @@ int main(int argc, char **argv)
 			       "(machine-wide, includes other load)\n",
 			       vname[v], median(gbs[v], rounds),
 			       median(cpu[v], rounds));
+	}
 	rows_print(gbs, cpu, rounds);
 
 	proxy_stop(&pa);

@@ -139,12 +139,11 @@ struct release_job {
 static void *release_later(void *arg)
 {
 	struct release_job *j = arg;
+	bool waiting = blocked_reach(j->port, 1);
 
-	if (!blocked_reach(j->port, 1)) {
-		lwfp_winsock_hold_completions(0);
-		return NULL;
-	}
 	lwfp_winsock_hold_completions(0);
+	if (!waiting)
+		return NULL;
 	for (int i = 0; i < 500; i++) {
 		if (__atomic_load_n(&j->returned, __ATOMIC_ACQUIRE))
 			return NULL;
